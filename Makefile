@@ -1,0 +1,155 @@
+# lfmap - top-level Makefile.
+#
+#   make                 library (static + shared) in build/release
+#   make check           everything CI runs: unit tests, examples, TLA+,
+#                        TSan and ASan stress slices (the README's test command)
+#   make test            Criterion unit tests only
+#   make examples        build and run examples/
+#   make demo            multi-threaded demo
+#   make bench           benchmark against peers (README's main job)
+#   make tsan|asan|ubsan|debug   unit tests under that build variant
+#   make install PREFIX=/usr/local
+#
+# Build variants live side by side in build/$(VARIANT):
+#   release (-O2), debug (-O0, LFMAP_DEBUG misuse checks), tsan, asan
+#   (AddressSanitizer + LeakSanitizer), ubsan.
+
+VARIANT ?= release
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+CC      ?= cc
+CXX     ?= c++
+
+VERSION := 0.1.0
+SOVER   := 0
+
+B := build/$(VARIANT)
+
+CFLAGS_release := -O2 -g
+CFLAGS_debug   := -O0 -g -DLFMAP_DEBUG
+CFLAGS_tsan    := -O1 -g -fsanitize=thread -DLFMAP_DEBUG
+CFLAGS_asan    := -O1 -g -fsanitize=address -fno-omit-frame-pointer -DLFMAP_DEBUG
+CFLAGS_ubsan   := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all -DLFMAP_DEBUG
+ifeq ($(origin CFLAGS_$(VARIANT)),undefined)
+$(error unknown VARIANT '$(VARIANT)': release debug tsan asan ubsan)
+endif
+SANFLAGS := $(filter -fsanitize=%,$(CFLAGS_$(VARIANT)))
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+# EXTRA_CFLAGS: for seeded-bug builds (e.g. -DLFMAP_MUTANT_...).
+ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(CFLAGS) $(EXTRA_CFLAGS)
+URCU_LIBS := -lurcu-memb -lurcu-common
+LIBS      := $(URCU_LIBS) -pthread
+
+LIB_SRCS := src/hash.c src/reclaim.c src/list.c src/bucket.c src/lfmap.c
+LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
+LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+STATIC   := $(B)/liblfmap.a
+SHARED   := $(B)/liblfmap.so.$(VERSION)
+
+# Programs in this tree link the static library: no LD_LIBRARY_PATH games.
+LINK_LFMAP = $(STATIC) $(LIBS) $(SANFLAGS)
+
+.PHONY: all lib deps check test examples demo install uninstall clean \
+        tsan asan ubsan debug valgrind
+.DEFAULT_GOAL := all
+
+all: lib
+lib: deps $(STATIC) $(SHARED) $(B)/lfmap.pc
+
+deps:
+	@bash scripts/deps.sh core
+
+$(B)/obj/%.o: src/%.c $(LIB_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/pic/%.o: src/%.c $(LIB_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLFMAP_BUILD_SHARED -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_PIC)
+	$(CC) -shared -Wl,-soname,liblfmap.so.$(SOVER) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	ln -sf liblfmap.so.$(VERSION) $(B)/liblfmap.so.$(SOVER)
+	ln -sf liblfmap.so.$(SOVER) $(B)/liblfmap.so
+
+$(B)/lfmap.pc: lfmap.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# ---- unit tests (Criterion) -------------------------------------------------
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_BIN  := $(B)/tests/unit
+CRITERION_ARGS ?= --jobs 2
+
+$(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion
+
+test: lib $(TEST_BIN)
+	$(TEST_BIN) $(CRITERION_ARGS)
+
+# ---- examples ---------------------------------------------------------------
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
+
+$(B)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_LFMAP)
+
+examples: lib $(EXAMPLE_BINS)
+	@set -e; for e in $(EXAMPLE_BINS); do \
+		echo "== $$e"; $$e > $$e.out 2>&1 || { cat $$e.out; exit 1; }; \
+		tail -n 3 $$e.out; done
+
+demo: lib $(B)/examples/demo
+	$(B)/examples/demo
+
+# ---- sanitizer and debug variants of the unit tests -------------------------
+tsan asan ubsan debug:
+	$(MAKE) VARIANT=$@ test examples
+
+valgrind: lib $(TEST_BIN)
+	@bash scripts/deps.sh check
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    $(TEST_BIN) --jobs 1 --no-early-exit
+
+# ---- install ----------------------------------------------------------------
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+	install -m 644 include/lfmap.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf liblfmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblfmap.so.$(SOVER)
+	ln -sf liblfmap.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfmap.so
+	install -m 644 $(B)/lfmap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/lfmap.h $(DESTDIR)$(LIBDIR)/liblfmap.* \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc
+
+clean:
+	rm -rf build
+
+# ---- other parts of the tree ------------------------------------------------
+# Each directory owns its own fragment; each fragment adds its CI target to
+# CHECK_TARGETS.
+CHECK_TARGETS := test examples
+-include stress/stress.mk
+-include tla/tla.mk
+-include bench/bench.mk
+
+# The README's test command.
+check:
+	@set -e; for t in $(CHECK_TARGETS); do \
+		echo "==== make $$t"; $(MAKE) --no-print-directory $$t; done
+	@echo "==== make check: all of [$(CHECK_TARGETS)] passed"

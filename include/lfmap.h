@@ -1,0 +1,423 @@
+/*
+ * lfmap.h - lock-free, resizable concurrent hash map with RCU reclamation.
+ *
+ * lfmap is a split-ordered list (Shalev & Shavit, JACM 2006) over a
+ * Harris-Michael lock-free linked list, with a segmented bucket directory
+ * that grows and shrinks by itself.  Removed entries, replaced values and
+ * retired bucket segments are freed only after a liburcu (urcu-memb flavour)
+ * grace period, so a value obtained inside a read-side section stays valid
+ * until that section ends, whatever other threads do meanwhile.
+ *
+ * Link with -llfmap (pkg-config: lfmap).
+ *
+ * Vocabulary used in every function comment below
+ * -----------------------------------------------
+ * Threads:     "any thread" means the call may be made from any number of
+ *              threads at once, on the same map, with no external lock.
+ *              Threads are registered with liburcu automatically on their
+ *              first lfmap call and unregistered automatically when they
+ *              exit.  A program that also uses liburcu's urcu-memb flavour
+ *              directly must not register/unregister threads itself.
+ * Read side:   whether the call must / may / must not be made inside an
+ *              lfmap_read_lock() section.  Calls that "may" be made inside
+ *              one take their own (nested) section otherwise.
+ * Blocking:    "never blocks" means lock-free: the call completes in a
+ *              finite number of its own steps unless other threads keep
+ *              succeeding (readers are wait-free with respect to writers in
+ *              practice: they never retry).  "May block" means it waits for
+ *              an RCU grace period or for pending callbacks.
+ * Ordering:    "release on success" means every store the caller made
+ *              before the call happens-before any thread that observes the
+ *              value through lfmap_get/iteration ("acquire") reading it.
+ *              Failed calls give no ordering beyond "acquire" of the value
+ *              they report (e.g. EEXIST's *existing).
+ * Ownership:   who owns each pointer after the call.  Keys are always
+ *              copied: the caller keeps its key buffer.  Values are opaque
+ *              non-NULL pointers the map stores; once stored, the map owns
+ *              them and hands each one to the value destructor exactly once,
+ *              after a grace period, when it leaves the map (delete,
+ *              replace, cas, compute, clear, destroy), except for
+ *              lfmap_take, which hands it back to the caller.
+ *
+ * Errors are returned as positive errno values (0 = success); no call
+ * aborts on bad input or allocation failure.  A call that fails with ENOMEM
+ * leaves the map exactly as it was.
+ */
+#ifndef LFMAP_H
+#define LFMAP_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LFMAP_VERSION_MAJOR 0
+#define LFMAP_VERSION_MINOR 1
+#define LFMAP_VERSION_PATCH 0
+
+/*
+ * Longest key accepted, in bytes.  Keys are copied inline into each entry
+ * and compared byte-wise on hash collisions; 64 KiB bounds both costs and
+ * is far beyond any identifier-like key.  Larger payloads belong in values.
+ */
+#define LFMAP_KEY_MAX ((size_t)65536)
+
+/*
+ * Largest capacity_hint accepted (2^32 entries).  Each bucket costs memory
+ * up front; a larger hint is almost certainly a unit error.
+ */
+#define LFMAP_CAPACITY_MAX ((size_t)1 << 32)
+
+typedef struct lfmap lfmap;
+
+/*
+ * Allocator used for every allocation the map makes (entries, bucket
+ * segments, bucket nodes, retirement records, the map itself).
+ *   alloc(size, ctx) returns memory aligned for any object, or NULL.
+ *   free(ptr, size, ctx) receives the size that was passed to alloc.
+ * Both may be called from any thread, including liburcu's call_rcu worker
+ * thread, and must be thread-safe.  The allocator object must outlive the
+ * map (until lfmap_destroy returns).
+ */
+typedef struct lfmap_allocator {
+	void *(*alloc)(size_t size, void *ctx);
+	void (*free)(void *ptr, size_t size, void *ctx);
+	void *ctx;
+} lfmap_allocator;
+
+/* lfmap_options.flags */
+enum {
+	/* Never shrink the bucket directory automatically. */
+	LFMAP_NO_AUTO_SHRINK = 1u << 0,
+	/* Never grow the bucket directory beyond the initial size. */
+	LFMAP_NO_AUTO_GROW = 1u << 1,
+};
+#define LFMAP_FLAGS_ALL (LFMAP_NO_AUTO_SHRINK | LFMAP_NO_AUTO_GROW)
+
+typedef struct lfmap_options {
+	/* Expected number of entries; 0 = small default.  Only sizes the
+	 * initial bucket directory; the map grows and shrinks anyway. */
+	size_t capacity_hint;
+	/*
+	 * Value destructor, or NULL.  Called exactly once for every value that
+	 * leaves the map (delete, delete_if, put/replace/cas/compute replacing
+	 * it, clear, destroy, lfmap_defer_free), after a grace period, usually
+	 * from liburcu's call_rcu worker thread (from the destroying thread for
+	 * values still in the map at lfmap_destroy).  It must not call
+	 * lfmap_synchronize, lfmap_barrier or lfmap_destroy.
+	 */
+	void (*value_free)(void *value, void *ctx);
+	void *value_free_ctx;
+	/* NULL = malloc/free. */
+	const lfmap_allocator *allocator;
+	/* Hash seed; 0 = a random seed per map (hash-flooding resistance).
+	 * A fixed seed makes iteration order reproducible. */
+	uint64_t seed;
+	/* LFMAP_NO_AUTO_SHRINK | LFMAP_NO_AUTO_GROW; other bits: EINVAL. */
+	unsigned flags;
+} lfmap_options;
+
+typedef struct lfmap_stats {
+	size_t entries;        /* lfmap_count() */
+	size_t buckets;        /* published bucket count (power of two) */
+	uint64_t grows;        /* bucket count doublings so far */
+	uint64_t shrinks;      /* completed shrinks so far */
+	size_t node_bytes;     /* bytes held by entries in the list */
+	size_t bucket_bytes;   /* bytes held by segments and bucket nodes */
+	size_t pending_bytes;  /* bytes retired, waiting for a grace period */
+	size_t pending_values; /* values waiting for their destructor */
+} lfmap_stats;
+
+/*
+ * Iterator: a plain struct on the caller's stack.  Fields are private.
+ * Valid only inside the read-side section in which lfmap_iter_init was
+ * called (debug builds abort on misuse).
+ */
+typedef struct lfmap_iter {
+	lfmap *map_;
+	const void *pos_;
+	uint64_t section_;
+} lfmap_iter;
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * lfmap_create - make an empty map.
+ * opts may be NULL (all defaults).  On success *out owns the map.
+ * Returns 0, EINVAL (out NULL, unknown flags, capacity_hint above
+ * LFMAP_CAPACITY_MAX, allocator with a NULL member), ENOMEM (*out unchanged),
+ * or the error of getrandom(2) when seed is 0 and no random seed can be had.
+ * Threads: any.  Read side: may.  Blocking: never blocks.
+ */
+int lfmap_create(const lfmap_options *opts, lfmap **out);
+
+/*
+ * lfmap_destroy - free the map and everything in it.
+ * Waits for in-flight resizes and for every pending destructor call of this
+ * map, then runs the destructor on every value still in the map (in the
+ * calling thread) and frees all memory.  No other thread may use the map
+ * during or after the call.
+ * Returns 0, EINVAL (m NULL), or EDEADLK when called inside a read-side
+ * section (nothing is done: a grace period would never end).
+ * Threads: one, exclusively.  Read side: must not.  Blocking: may block.
+ * Must not be called from a value destructor.
+ */
+int lfmap_destroy(lfmap *m);
+
+/* ------------------------------------------------------------------ */
+/* Read-side sections and grace periods                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * lfmap_read_lock / lfmap_read_unlock - delimit a read-side section.
+ * Nestable.  Pointers returned by lfmap_get, lfmap_insert (EEXIST) and
+ * iteration stay valid until the outermost unlock.  Registers the thread
+ * with liburcu on first use.  Never blocks; wait-free.
+ */
+void lfmap_read_lock(void);
+void lfmap_read_unlock(void);
+
+/* True when the calling thread is inside a read-side section. */
+bool lfmap_in_read_section(void);
+
+/*
+ * lfmap_synchronize - wait for a grace period: every read-side section that
+ * was in progress when the call started has ended when it returns.
+ * Read side: must not (debug builds abort).  Blocking: blocks.
+ */
+void lfmap_synchronize(void);
+
+/*
+ * lfmap_barrier - wait until every destructor call and free requested
+ * before it (by any map) has run.  liburcu's rcu_barrier.
+ * Read side: must not (debug builds abort).  Blocking: blocks.
+ * Must not be called from a value destructor.
+ */
+void lfmap_barrier(void);
+
+/* ------------------------------------------------------------------ */
+/* Lookups and updates                                                 */
+/* ------------------------------------------------------------------ */
+/*
+ * Common to all calls below: m must be a live map (EINVAL if NULL); key may
+ * be NULL only when key_len is 0 (EINVAL otherwise); key_len must not exceed
+ * LFMAP_KEY_MAX (EINVAL); values passed in must be non-NULL (EINVAL).
+ * Threads: any.  Read side: may.  Blocking: never blocks (lock-free).
+ */
+
+/*
+ * lfmap_get - look a key up.
+ * 0 with *value set, or ENOENT (*value untouched).  value may be NULL to
+ * test presence.  Ordering: acquire (sees everything the storing thread did
+ * before its put).  Ownership: *value still belongs to the map; it is valid
+ * until the caller's read-side section ends (take one around the call and
+ * the use; outside one, the pointer may be freed at any moment).
+ */
+int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value);
+
+/*
+ * lfmap_put - insert, or replace the current value.
+ * 0 or ENOMEM.  Ordering: release.  Ownership: the map takes value; a value
+ * it replaces goes to the destructor after a grace period.
+ */
+int lfmap_put(lfmap *m, const void *key, size_t key_len, void *value);
+
+/*
+ * lfmap_insert - insert only if the key is absent (load-or-store).
+ * 0 (the map took value), EEXIST (the caller keeps value; *existing, if
+ * existing is non-NULL, is the current value, valid as for lfmap_get), or
+ * ENOMEM.  Ordering: release on success, acquire on EEXIST.
+ */
+int lfmap_insert(lfmap *m, const void *key, size_t key_len, void *value,
+		 void **existing);
+
+/*
+ * lfmap_replace - replace the value only if the key is present.
+ * 0 (the old value goes to the destructor), ENOENT (the caller keeps
+ * value), ENOMEM.  Ordering: release on success.
+ */
+int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value);
+
+/*
+ * lfmap_cas - replace expected by desired.
+ * 0 (expected goes to the destructor; the map took desired), ENOENT (no
+ * such key), EAGAIN (the current value is not expected), ENOMEM.  On
+ * failure the caller keeps desired.  Ordering: release on success.
+ */
+int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
+	      void *desired);
+
+/*
+ * lfmap_delete - remove the key; its value goes to the destructor.
+ * 0 or ENOENT.  Never fails with ENOMEM.
+ */
+int lfmap_delete(lfmap *m, const void *key, size_t key_len);
+
+/*
+ * lfmap_delete_if - remove the key only if its value is expected
+ * (compare-and-delete).  0, ENOENT, or EAGAIN (value differs).
+ */
+int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
+		    void *expected);
+
+/*
+ * lfmap_take - remove the key and hand its value to the caller; the
+ * destructor is NOT called.  0 with *value set, or ENOENT.  value may not
+ * be NULL.  Ownership: the caller owns *value, but readers that looked it up
+ * before the removal may still use it until a grace period passes: free it
+ * with lfmap_defer_free, or after lfmap_synchronize.
+ */
+int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value);
+
+/*
+ * lfmap_defer_free - hand value to m's destructor after a grace period.
+ * 0, EINVAL (NULL value, or m has no destructor), ENOMEM (the caller
+ * keeps value).
+ */
+int lfmap_defer_free(lfmap *m, void *value);
+
+/*
+ * lfmap_compute - atomic read-modify-write of one key.
+ * fn(old, ctx) receives the current value, or NULL when the key is absent,
+ * and returns the new value, or NULL to remove the key (or leave it
+ * absent).  Returning old unchanged leaves the map unchanged.  The update
+ * is applied by compare-and-swap; when another thread changed the key in
+ * between, fn runs again on the newer value, so fn may run more than once,
+ * must not call into this map, and should be cheap.  A non-NULL value that
+ * fn returned in an attempt that lost such a race (and that differs from
+ * the old value of that attempt) was never visible to any reader and is
+ * passed to the destructor at once, before fn runs again.
+ * 0 or ENOMEM (map unchanged; the value fn returned in that attempt goes to
+ * the destructor as above).  A value fn replaces or removes goes to the
+ * destructor after a grace period.  Ordering: release on success.
+ */
+int lfmap_compute(lfmap *m, const void *key, size_t key_len,
+		  void *(*fn)(void *old, void *ctx), void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Whole-map operations                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * lfmap_count - number of entries.  Exact when no update is in flight;
+ * during concurrent updates, within the number of in-flight updates.
+ * Returns 0 for a NULL map.  Threads: any.  Never blocks.
+ */
+size_t lfmap_count(const lfmap *m);
+
+/*
+ * lfmap_clear - remove every entry present when the call started; their
+ * values go to the destructor after a grace period.  Entries inserted
+ * concurrently may survive.  0 or EINVAL.  Threads: any.  Read side: may.
+ * Never blocks.
+ */
+int lfmap_clear(lfmap *m);
+
+/*
+ * lfmap_clone - deep copy.
+ * Makes a new map with src's options (destructor, allocator, flags; a new
+ * random seed when src's seed was random) holding, for each entry of src,
+ * copy(value, ctx); copy must return a new non-NULL value (NULL aborts the
+ * clone with ENOMEM).  copy may be NULL only when src has no destructor
+ * (then values are shared, and EINVAL otherwise).  The snapshot is weakly
+ * consistent, as for iteration.  On failure everything made so far is freed
+ * (copies go to the destructor) and *out is untouched.
+ * 0, EINVAL, ENOMEM.  Threads: any.  Read side: may.  Never blocks.
+ */
+int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
+		void *ctx, lfmap **out);
+
+/*
+ * lfmap_get_stats - memory and resize accounting (see lfmap_stats).
+ * Figures are approximate during concurrent updates.  0 or EINVAL.
+ */
+int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Iteration                                                           */
+/* ------------------------------------------------------------------ */
+/*
+ * Guarantee (weak consistency): every key present for the whole walk is
+ * reported exactly once; a key inserted or deleted during the walk may or
+ * may not be reported; no key is reported twice; concurrent grows and
+ * shrinks change nothing.  Order is the split order (hash order), not
+ * insertion order.  The map may be modified (by any thread, including the
+ * iterating one) during the walk.
+ *
+ * lfmap_iter_init / lfmap_iter_next must be called inside one read-side
+ * section; the pointers reported are valid until it ends.
+ * lfmap_iter_next returns false at the end (and for a NULL iterator).
+ */
+void lfmap_iter_init(lfmap *m, lfmap_iter *it);
+bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
+		     void **value);
+
+/*
+ * lfmap_foreach - call fn on every entry (same guarantee as iteration),
+ * inside a read-side section it takes itself.  fn may update the map.  A
+ * nonzero return from fn stops the walk and is returned.  0 or EINVAL.
+ */
+int lfmap_foreach(lfmap *m,
+		  int (*fn)(const void *key, size_t key_len, void *value,
+			    void *ctx),
+		  void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Convenience wrappers: NUL-terminated string keys, uint64_t keys      */
+/* (the uint64_t is hashed in host byte order).                         */
+/* ------------------------------------------------------------------ */
+
+static inline int lfmap_get_str(lfmap *m, const char *key, void **value)
+{
+	return key ? lfmap_get(m, key, strlen(key), value) : EINVAL;
+}
+static inline int lfmap_put_str(lfmap *m, const char *key, void *value)
+{
+	return key ? lfmap_put(m, key, strlen(key), value) : EINVAL;
+}
+static inline int lfmap_insert_str(lfmap *m, const char *key, void *value,
+				   void **existing)
+{
+	return key ? lfmap_insert(m, key, strlen(key), value, existing) : EINVAL;
+}
+static inline int lfmap_delete_str(lfmap *m, const char *key)
+{
+	return key ? lfmap_delete(m, key, strlen(key)) : EINVAL;
+}
+static inline int lfmap_take_str(lfmap *m, const char *key, void **value)
+{
+	return key ? lfmap_take(m, key, strlen(key), value) : EINVAL;
+}
+static inline int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lfmap_get(m, &key, sizeof key, value);
+}
+static inline int lfmap_put_u64(lfmap *m, uint64_t key, void *value)
+{
+	return lfmap_put(m, &key, sizeof key, value);
+}
+static inline int lfmap_insert_u64(lfmap *m, uint64_t key, void *value,
+				   void **existing)
+{
+	return lfmap_insert(m, &key, sizeof key, value, existing);
+}
+static inline int lfmap_delete_u64(lfmap *m, uint64_t key)
+{
+	return lfmap_delete(m, &key, sizeof key);
+}
+static inline int lfmap_take_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lfmap_take(m, &key, sizeof key, value);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LFMAP_H */
