@@ -196,11 +196,23 @@ void lfmap_synchronize(void);
 
 /*
  * lfmap_barrier - wait until every destructor call and free requested
- * before it (by any map) has run.  liburcu's rcu_barrier.
+ * before it (by any map) has run, including the steps of shrinks started
+ * before it.  Built on liburcu's rcu_barrier.
  * Read side: must not (debug builds abort).  Blocking: blocks.
  * Must not be called from a value destructor.
  */
 void lfmap_barrier(void);
+
+/*
+ * lfmap_quiesce - wait until m has no resize in flight (a shrink runs as
+ * chained call_rcu callbacks, see README) and every destructor call and
+ * free requested for m before the call has run.  For tests and memory
+ * accounting: afterwards lfmap_get_stats reports no pending bytes unless
+ * other threads keep updating m.
+ * 0, EINVAL (m NULL), EDEADLK (inside a read-side section).
+ * Threads: any.  Read side: must not.  Blocking: blocks.
+ */
+int lfmap_quiesce(lfmap *m);
 
 /* ------------------------------------------------------------------ */
 /* Lookups and updates                                                 */
