@@ -1,0 +1,77 @@
+# bench/bench.mk - benchmark fragment, included by the top-level Makefile.
+#
+#   make bench                  build (release) and run the default matrix
+#                               (1 and 2 threads, N = 100k and 1M, all mixes,
+#                               0.4 s cells, 3 interleaved reps, memory cells);
+#                               prints the table, writes bench/results/latest.md
+#                               and the PNG plots.  A few minutes.
+#   make bench BENCH_FULL=1     full matrix: 1, 2, 4 threads, 1 s cells, 5 reps
+#   make bench BENCH_ARGS='...' any lfbench run options (see bench/README.md)
+#   make bench-callgrind        instructions per op (lfmap vs cds_lfht) into
+#                               bench/results/callgrind.md (included by the
+#                               next `make bench` report)
+#   make bench-build            compile only (part of make check)
+#   BENCH_NO_LFMAP=1            build the peers only (no liblfmap needed)
+
+BENCH_DIR    := $(B)/bench
+LFBENCH      := $(BENCH_DIR)/lfbench
+BENCH_C_SRCS := bench/bench.c bench/map_lfmap.c bench/map_urcu.c \
+                bench/map_ck.c bench/map_lock.c bench/map_oa.c
+BENCH_OBJS   := $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) $(BENCH_DIR)/map_tbb.o
+BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
+                 $(SANFLAGS)
+BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
+
+ifeq ($(BENCH_NO_LFMAP),1)
+BENCH_CPPFLAGS := -DBENCH_NO_LFMAP
+BENCH_LFMAP    := $(URCU_LIBS) -pthread
+BENCH_LIBDEP   :=
+else
+BENCH_CPPFLAGS :=
+BENCH_LFMAP     = $(LINK_LFMAP)
+BENCH_LIBDEP    = $(STATIC)
+endif
+
+ifeq ($(BENCH_FULL),1)
+BENCH_ARGS ?= --threads 1,2,4 --secs 1.0 --warmup 0.2 --reps 5 --label "full matrix"
+else
+BENCH_ARGS ?= --threads 1,2 --secs 0.4 --warmup 0.1 --reps 3 --label "default matrix"
+endif
+
+# Instruction counts: prefill BENCH_CG_N keys, then BENCH_CG_K operations.
+BENCH_CG_N ?= 100000
+BENCH_CG_K ?= 100000
+
+.PHONY: bench bench-build bench-deps bench-callgrind
+CHECK_TARGETS += bench-build
+
+bench-deps:
+	@bash scripts/deps.sh core bench
+
+$(BENCH_DIR)/%.o: bench/%.c bench/bench.h include/lfmap.h | bench-deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/map_tbb.o: bench/map_tbb.cpp bench/bench.h | bench-deps
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
+
+$(LFBENCH): $(BENCH_OBJS) $(BENCH_LIBDEP)
+	$(CXX) -pthread $(SANFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(BENCH_LFMAP)
+
+bench-build: bench-deps
+ifneq ($(BENCH_NO_LFMAP),1)
+	@$(MAKE) --no-print-directory lib
+endif
+	@$(MAKE) --no-print-directory $(LFBENCH)
+
+bench: bench-build
+ifneq ($(VARIANT),release)
+	@echo "bench: warning: VARIANT=$(VARIANT); numbers are only meaningful for release" >&2
+endif
+	@mkdir -p bench/results
+	$(LFBENCH) run $(BENCH_ARGS) --out bench/results
+
+bench-callgrind: bench-build
+	@mkdir -p bench/results
+	bash bench/callgrind.sh $(LFBENCH) $(BENCH_CG_N) $(BENCH_CG_K) bench/results/callgrind.md

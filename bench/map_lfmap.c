@@ -1,0 +1,107 @@
+/*
+ * map_lfmap.c - lfmap adaptor.  Values are encoded as non-NULL pointers
+ * (the driver's values are odd), no destructor.  Threads register with
+ * liburcu automatically on their first lfmap call; this file never calls
+ * liburcu itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+
+#ifdef BENCH_NO_LFMAP
+/* Peers-only build (make bench-build BENCH_NO_LFMAP=1) for working on the
+ * benchmark before the library builds. */
+static void *lf_unavailable(size_t n)
+{
+	(void)n;
+	fprintf(stderr, "lfbench: built with BENCH_NO_LFMAP; no lfmap\n");
+	exit(1);
+}
+const map_ops map_lfmap = {.name = "lfmap", .create = lf_unavailable};
+#else
+#include "lfmap.h"
+
+static void *lf_create(size_t n)
+{
+	lfmap_options o = {0};
+	lfmap *m = NULL;
+	int rc;
+
+	o.capacity_hint = n;
+	o.seed = 0x9e3779b97f4a7c15ULL; /* fixed: reproducible instruction counts */
+	rc = lfmap_create(&o, &m);
+	if (rc) {
+		fprintf(stderr, "lfmap_create: %d\n", rc);
+		exit(1);
+	}
+	return m;
+}
+
+static void lf_destroy(void *m)
+{
+	int rc = lfmap_destroy(m);
+	if (rc) {
+		fprintf(stderr, "lfmap_destroy: %d\n", rc);
+		exit(1);
+	}
+}
+
+static bool lf_get(void *m, uint64_t key, uint64_t *value)
+{
+	void *v;
+	if (lfmap_get_u64(m, key, &v) != 0)
+		return false;
+	*value = (uint64_t)(uintptr_t)v;
+	return true;
+}
+
+static bool lf_insert(void *m, uint64_t key, uint64_t value)
+{
+	int rc = lfmap_insert_u64(m, key, (void *)(uintptr_t)value, NULL);
+	if (rc == 0)
+		return true;
+	if (rc != EEXIST) {
+		fprintf(stderr, "lfmap_insert: %d\n", rc);
+		abort();
+	}
+	return false;
+}
+
+static bool lf_del(void *m, uint64_t key)
+{
+	return lfmap_delete_u64(m, key) == 0;
+}
+
+static void lf_reclaim(void *m)
+{
+	(void)m;
+	lfmap_barrier();
+}
+
+static void lf_describe(void *m, char *buf, size_t len)
+{
+	lfmap_stats s;
+	if (lfmap_get_stats(m, &s) != 0) {
+		snprintf(buf, len, "lfmap_get_stats failed");
+		return;
+	}
+	snprintf(buf, len,
+		 "entries=%zu buckets=%zu grows=%llu shrinks=%llu node_bytes=%zu "
+		 "bucket_bytes=%zu pending_bytes=%zu",
+		 s.entries, s.buckets, (unsigned long long)s.grows,
+		 (unsigned long long)s.shrinks, s.node_bytes, s.bucket_bytes,
+		 s.pending_bytes);
+}
+
+const map_ops map_lfmap = {
+	.name = "lfmap",
+	.create = lf_create,
+	.destroy = lf_destroy,
+	.get = lf_get,
+	.insert = lf_insert,
+	.del = lf_del,
+	.reclaim = lf_reclaim,
+	.describe = lf_describe,
+};
+#endif /* BENCH_NO_LFMAP */

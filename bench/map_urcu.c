@@ -1,0 +1,175 @@
+/*
+ * map_urcu.c - liburcu cds_lfht adaptor, urcu-memb flavour, configured as
+ * its documentation suggests for a growing/shrinking table:
+ * CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, initial size the next power
+ * of two at or above N, inlined read-side primitives (_LGPL_SOURCE), removed
+ * nodes freed with call_rcu.  A failed add_unique keeps its node as the
+ * thread's spare for the next insert (no malloc/free per failed insert).
+ *
+ * Each thread running these calls registers itself in thread_begin and
+ * unregisters in thread_end; the driver never lets such a thread call lfmap.
+ */
+#define _LGPL_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+
+#include "bench.h"
+
+struct lnode {
+	struct cds_lfht_node node;
+	uint64_t key;
+	uint64_t value;
+	struct rcu_head rcu;
+};
+
+static __thread struct lnode *spare;
+
+static int match(struct cds_lfht_node *node, const void *key)
+{
+	struct lnode *n = caa_container_of(node, struct lnode, node);
+	return n->key == *(const uint64_t *)key;
+}
+
+static void *u_create(size_t n)
+{
+	struct cds_lfht *ht = cds_lfht_new_flavor(
+		bench_pow2_at_least(n), 1, 0,
+		CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_memb_flavor,
+		NULL);
+	if (!ht) {
+		fprintf(stderr, "cds_lfht_new failed\n");
+		exit(1);
+	}
+	return ht;
+}
+
+static void free_node(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct lnode, rcu));
+}
+
+static bool u_del(void *m, uint64_t key)
+{
+	struct cds_lfht *ht = m;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+	bool ok = false;
+
+	urcu_memb_read_lock();
+	cds_lfht_lookup(ht, bench_hash64(key), match, &key, &it);
+	node = cds_lfht_iter_get_node(&it);
+	if (node && cds_lfht_del(ht, node) == 0) {
+		urcu_memb_call_rcu(
+			&caa_container_of(node, struct lnode, node)->rcu,
+			free_node);
+		ok = true;
+	}
+	urcu_memb_read_unlock();
+	return ok;
+}
+
+static void u_destroy(void *m)
+{
+	struct cds_lfht *ht = m;
+	struct cds_lfht_iter it;
+	struct lnode *n;
+
+	urcu_memb_read_lock();
+	cds_lfht_for_each_entry(ht, &it, n, node) {
+		if (cds_lfht_del(ht, &n->node) == 0)
+			urcu_memb_call_rcu(&n->rcu, free_node);
+	}
+	urcu_memb_read_unlock();
+	urcu_memb_barrier();
+	if (cds_lfht_destroy(ht, NULL) != 0) {
+		fprintf(stderr, "cds_lfht_destroy failed\n");
+		exit(1);
+	}
+}
+
+static bool u_get(void *m, uint64_t key, uint64_t *value)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+	bool ok = false;
+
+	urcu_memb_read_lock();
+	cds_lfht_lookup(m, bench_hash64(key), match, &key, &it);
+	node = cds_lfht_iter_get_node(&it);
+	if (node) {
+		*value = CMM_LOAD_SHARED(
+			caa_container_of(node, struct lnode, node)->value);
+		ok = true;
+	}
+	urcu_memb_read_unlock();
+	return ok;
+}
+
+static bool u_insert(void *m, uint64_t key, uint64_t value)
+{
+	struct lnode *n = spare;
+	struct cds_lfht_node *ret;
+
+	if (n)
+		spare = NULL;
+	else if (!(n = malloc(sizeof *n)))
+		abort();
+	cds_lfht_node_init(&n->node);
+	n->key = key;
+	n->value = value;
+	urcu_memb_read_lock();
+	ret = cds_lfht_add_unique(m, bench_hash64(key), match, &key, &n->node);
+	urcu_memb_read_unlock();
+	if (ret != &n->node) {
+		spare = n;
+		return false;
+	}
+	return true;
+}
+
+static void u_thread_begin(void *m)
+{
+	(void)m;
+	urcu_memb_register_thread();
+}
+
+static void u_thread_end(void *m)
+{
+	(void)m;
+	free(spare);
+	spare = NULL;
+	urcu_memb_unregister_thread();
+}
+
+static void u_reclaim(void *m)
+{
+	(void)m;
+	urcu_memb_barrier();
+}
+
+static void u_describe(void *m, char *buf, size_t len)
+{
+	long before, after;
+	unsigned long count;
+
+	urcu_memb_read_lock();
+	cds_lfht_count_nodes(m, &before, &count, &after);
+	urcu_memb_read_unlock();
+	snprintf(buf, len, "nodes=%lu", count);
+}
+
+const map_ops map_cds_lfht = {
+	.name = "cds_lfht",
+	.create = u_create,
+	.destroy = u_destroy,
+	.get = u_get,
+	.insert = u_insert,
+	.del = u_del,
+	.thread_begin = u_thread_begin,
+	.thread_end = u_thread_end,
+	.reclaim = u_reclaim,
+	.describe = u_describe,
+};
