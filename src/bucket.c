@@ -1,0 +1,368 @@
+/*
+ * bucket.c - the segmented bucket directory: lazy bucket nodes, grow, and
+ * shrink with two grace periods.
+ *
+ * Layout.  The published bucket count `size` is a power of two, 2^k.  Bucket
+ * b's slot lives in segment order(b), the bit length of b: segment 0 holds
+ * bucket 0, segment o >= 1 holds buckets [2^(o-1), 2^o).  So the table of
+ * size 2^k uses segments 0..k, and growing to 2^(k+1) adds exactly segment
+ * k+1, leaving every existing slot where it is (as liburcu's rculfhash
+ * order tables do).  A slot is NULL until its bucket node is linked.
+ * An entry with hash h lives in bucket h & (size-1): its search starts at
+ * that bucket's node, which precedes it in split order.
+ *
+ * Lazy bucket initialisation (TLA+: InitBucket).  The first thread to need
+ * bucket b (b > 0) makes sure b's parent (b with its highest bit cleared)
+ * is initialised, then links a bucket node with key bit-reverse(b) into the
+ * list, searching from the parent's node; if it finds such a node already
+ * linked it uses that one instead (and frees its own).  Finally it CASes
+ * the slot from NULL to the node.  Two threads racing converge on the one
+ * linked node, because the list never holds two equal keys (list.c).  If
+ * the bucket node cannot be allocated, the search simply starts at the
+ * parent's node, which precedes b's entries too: slower, still correct.
+ *
+ * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
+ * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
+ * (losers do not wait: they skip) allocates segment k+1 zeroed, publishes
+ * it with release, then publishes size 2^(k+1) with release.  A reader that
+ * acquires the new size therefore sees the segment.  If the segment cannot
+ * be allocated the grow is skipped: the list stays correct, chains longer.
+ *
+ * Shrink (TLA+: PublishShrink, ShrinkUnlink, ShrinkFree).  Never inside a
+ * caller's read-side section and never blocking a caller: it runs as a chain
+ * of call_rcu callbacks.
+ *   1. The thread that notices entries < size * LOAD_FACTOR / SHRINK_DIVISOR
+ *      and wins the try-lock publishes the smaller size 2^j (possibly
+ *      several orders smaller) and queues step 2.
+ *   2. After grace period 1 - no reader still uses the old size, so no one
+ *      will start a search from, or initialise, a removed bucket - mark the
+ *      bucket nodes of buckets [2^j, 2^k) and sweep them out of the list
+ *      (list_sweep); clear the removed segment pointers; queue step 3.
+ *      Readers may still be traversing through those nodes.
+ *   3. After grace period 2 - no reader still holds a removed bucket node
+ *      or segment - free them and release the try-lock.
+ * Without grace period 1, a reader holding the old size could link a fresh
+ * bucket node into a removed bucket after the sweep (leaked, stale), or
+ * start a search at a node being unlinked.  Without grace period 2, a reader
+ * could step onto a freed bucket node.  Grow and shrink never overlap (the
+ * try-lock is held from step 1 to step 3), so a grow never finds a segment
+ * that is still being retired.
+ */
+#include <string.h>
+
+#include "bucket.h"
+#include "hash.h"
+#include "list.h"
+#include "reclaim.h"
+
+static inline unsigned bucket_order(size_t b)
+{
+	return b ? 64u - (unsigned)__builtin_clzll((unsigned long long)b) : 0;
+}
+
+static inline size_t segment_len(unsigned order)
+{
+	return order ? (size_t)1 << (order - 1) : 1;
+}
+
+static inline size_t segment_base(unsigned order)
+{
+	return order ? (size_t)1 << (order - 1) : 0;
+}
+
+static inline unsigned size_order(size_t size)
+{
+	return (unsigned)__builtin_ctzll((unsigned long long)size);
+}
+
+unsigned bucket_order_for(size_t capacity_hint)
+{
+	unsigned order = MIN_ORDER;
+	while (order < MAX_ORDER &&
+	       ((size_t)1 << order) * LOAD_FACTOR < capacity_hint)
+		order++;
+	return order;
+}
+
+static bucket_slot *segment_alloc(lfmap *m, unsigned order)
+{
+	size_t bytes = segment_len(order) * sizeof(bucket_slot);
+	bucket_slot *seg = map_alloc(m, bytes);
+	if (!seg)
+		return NULL;
+	for (size_t i = 0; i < segment_len(order); i++)
+		atomic_init(&seg[i], NULL);
+	counter_add(&my_stripe(m)->bucket_bytes, (int64_t)bytes);
+	return seg;
+}
+
+static void segment_free(lfmap *m, bucket_slot *seg, unsigned order)
+{
+	size_t bytes = segment_len(order) * sizeof(bucket_slot);
+	map_free(m, seg, bytes);
+	counter_add(&my_stripe(m)->bucket_bytes, -(int64_t)bytes);
+}
+
+/* At create: segments 0..order, bucket 0's slot pointing at the head. */
+int bucket_directory_init(lfmap *m, unsigned order)
+{
+	for (unsigned o = 0; o <= order; o++) {
+		bucket_slot *seg = segment_alloc(m, o);
+		if (!seg) {
+			bucket_directory_free(m);
+			return ENOMEM;
+		}
+		atomic_init(&m->segs[o], seg);
+	}
+	atomic_init(&m->segs[0][0], &m->head);
+	atomic_init(&m->size, (size_t)1 << order);
+	return 0;
+}
+
+/* At destroy (no concurrency): the segments only; list nodes, bucket nodes
+ * included, are freed by walking the list. */
+void bucket_directory_free(lfmap *m)
+{
+	for (unsigned o = 0; o <= MAX_ORDER; o++) {
+		bucket_slot *seg = atomic_load_explicit(&m->segs[o],
+							memory_order_relaxed);
+		if (seg) {
+			segment_free(m, seg, o);
+			atomic_store_explicit(&m->segs[o], NULL,
+					      memory_order_relaxed);
+		}
+	}
+}
+
+static struct list_node *bucket_get(lfmap *m, size_t b);
+
+/*
+ * bucket_init - link bucket b's node (TLA+: InitBucket).  slot is b's
+ * slot.  Returns the node to start searches from.  Caller is in a
+ * read-side section and loaded a size > b.
+ */
+static struct list_node *bucket_init(lfmap *m, size_t b, bucket_slot *slot)
+{
+	unsigned order = bucket_order(b);
+	size_t parent = b & ~((size_t)1 << (order - 1));
+	struct list_node *start = bucket_get(m, parent);
+	struct list_node *node = map_alloc(m, sizeof *node);
+	struct list_pos pos;
+
+	if (!node)
+		return start; /* search from the parent: correct, slower */
+	node->so_key = so_key_bucket(b);
+	atomic_init(&node->next, 0);
+
+	const struct list_target target = { .so_key = node->so_key };
+	for (;;) {
+		if (list_find(m, start, &target, &pos)) {
+			/* Another thread linked b's node first: use it. */
+			map_free(m, node, sizeof *node);
+			node = pos.curr;
+			break;
+		}
+		if (list_link(&pos, node)) {
+			counter_add(&my_stripe(m)->bucket_bytes,
+				    (int64_t)sizeof *node);
+			break;
+		}
+	}
+
+	struct list_node *expect = NULL;
+	/* release: a thread that reads the slot may start from the node. */
+	if (!atomic_compare_exchange_strong_explicit(slot, &expect, node,
+						     memory_order_release,
+						     memory_order_acquire))
+		lfmap_assert(expect == node);
+	return node;
+}
+
+static struct list_node *bucket_get(lfmap *m, size_t b)
+{
+	unsigned order = bucket_order(b);
+	/* acquire: pairs with the grow's release of the segment pointer. */
+	bucket_slot *seg = atomic_load_explicit(&m->segs[order],
+						memory_order_acquire);
+	bucket_slot *slot = &seg[b - segment_base(order)];
+	/* acquire: pairs with bucket_init's release. */
+	struct list_node *node = atomic_load_explicit(slot,
+						      memory_order_acquire);
+	if (likely(node != NULL))
+		return node;
+	return bucket_init(m, b, slot);
+}
+
+/*
+ * bucket_start - the node a search for an entry with this hash starts
+ * from.  Caller is in a read-side section, which keeps the size it reads
+ * usable (shrink waits a grace period before removing anything).
+ */
+struct list_node *bucket_start(lfmap *m, uint64_t hash)
+{
+	/* acquire: pairs with the grow's release of the size, so the
+	 * segment for any bucket below it is visible. */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	return bucket_get(m, (size_t)(hash & (size - 1)));
+}
+
+static bool resize_trylock(lfmap *m)
+{
+	int expect = 0;
+	/* acquire: see the previous resize's writes (segments, size). */
+	return atomic_compare_exchange_strong_explicit(
+		&m->resizing, &expect, 1, memory_order_acquire,
+		memory_order_relaxed);
+}
+
+static void resize_unlock(lfmap *m)
+{
+	atomic_store_explicit(&m->resizing, 0, memory_order_release);
+}
+
+/* TLA+: AllocSegment, PublishSegment, PublishCount. */
+static void bucket_grow(lfmap *m)
+{
+	if (!resize_trylock(m))
+		return;
+	/* relaxed: size only changes under the try-lock we hold. */
+	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	unsigned order = size_order(size);
+	int64_t entries = COUNTER_SUM(m, entries);
+
+	while (order < MAX_ORDER &&
+	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
+		bucket_slot *seg = segment_alloc(m, order + 1);
+		if (!seg)
+			break; /* skip: the list stays correct */
+		/* release: publish the zeroed segment before the size. */
+		atomic_store_explicit(&m->segs[order + 1], seg,
+				      memory_order_release);
+		order++;
+		atomic_store_explicit(&m->size, (size_t)1 << order,
+				      memory_order_release);
+		atomic_fetch_add_explicit(&m->grows, 1, memory_order_relaxed);
+	}
+	resize_unlock(m);
+}
+
+static void bucket_shrink_unlink(struct rcu_head *head);
+static void bucket_shrink_free(struct rcu_head *head);
+
+static lfmap *map_of_resize_head(struct rcu_head *head)
+{
+	return (lfmap *)((char *)reclaim_head_of(head) -
+			 offsetof(lfmap, resize_rcu));
+}
+
+/* TLA+: PublishShrink.  Caller is in a read-side section or is a callback. */
+static void bucket_shrink_begin(lfmap *m)
+{
+	if (!resize_trylock(m))
+		return;
+	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	unsigned from = size_order(size), to = from;
+	int64_t entries = COUNTER_SUM(m, entries);
+
+	while (to > MIN_ORDER &&
+	       entries * SHRINK_DIVISOR < ((int64_t)1 << to) * LOAD_FACTOR)
+		to--;
+	if (to == from) {
+		resize_unlock(m);
+		return;
+	}
+	m->shrink_from = from;
+	m->shrink_to = to;
+	/* release: with the acquire in bucket_start. */
+	atomic_store_explicit(&m->size, (size_t)1 << to, memory_order_release);
+	reclaim_chain_begin();
+	reclaim_call(&m->resize_rcu, bucket_shrink_unlink);
+}
+
+/* TLA+: ShrinkUnlink.  After grace period 1. */
+static void bucket_shrink_unlink(struct rcu_head *head)
+{
+	reclaim_callback_enter();
+	lfmap *m = map_of_resize_head(head);
+
+	reclaim_read_lock();
+	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+		bucket_slot *seg = atomic_load_explicit(&m->segs[o],
+							memory_order_relaxed);
+		for (size_t i = 0; i < segment_len(o); i++) {
+			struct list_node *node = atomic_load_explicit(
+				&seg[i], memory_order_acquire);
+			if (node)
+				list_mark(node);
+		}
+	}
+	list_sweep(m, &m->head);
+	reclaim_read_unlock();
+
+	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+		m->shrink_segs[o] = atomic_load_explicit(&m->segs[o],
+							 memory_order_relaxed);
+		/* relaxed: no reader indexes past the new size (grace
+		 * period 1); the try-lock orders this before the next grow. */
+		atomic_store_explicit(&m->segs[o], NULL, memory_order_relaxed);
+	}
+	reclaim_call(&m->resize_rcu, bucket_shrink_free);
+	reclaim_callback_exit();
+}
+
+/* TLA+: ShrinkFree.  After grace period 2. */
+static void bucket_shrink_free(struct rcu_head *head)
+{
+	reclaim_callback_enter();
+	lfmap *m = map_of_resize_head(head);
+
+	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+		bucket_slot *seg = m->shrink_segs[o];
+		for (size_t i = 0; i < segment_len(o); i++) {
+			struct list_node *node = atomic_load_explicit(
+				&seg[i], memory_order_relaxed);
+			if (node) {
+				map_free(m, node, sizeof *node);
+				counter_add(&my_stripe(m)->bucket_bytes,
+					    -(int64_t)sizeof *node);
+			}
+		}
+		segment_free(m, seg, o);
+		m->shrink_segs[o] = NULL;
+	}
+	atomic_fetch_add_explicit(&m->shrinks, 1, memory_order_relaxed);
+	resize_unlock(m);
+	/* Entries may have kept falling while this chain ran. */
+	if (!(m->flags & LFMAP_NO_AUTO_SHRINK))
+		bucket_shrink_begin(m);
+	reclaim_chain_end();
+	reclaim_callback_exit();
+}
+
+/* Resize triggers, called after a successful insert / delete with the new
+ * value of the caller's counter stripe.  Caller is in a read-side section. */
+void bucket_after_insert(lfmap *m, int64_t stripe_entries)
+{
+	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	if (m->flags & LFMAP_NO_AUTO_GROW)
+		return;
+	if (size > RESIZE_CHECK_INTERVAL &&
+	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
+		return;
+	if (COUNTER_SUM(m, entries) > (int64_t)size * LOAD_FACTOR)
+		bucket_grow(m);
+}
+
+void bucket_after_delete(lfmap *m, int64_t stripe_entries)
+{
+	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	if ((m->flags & LFMAP_NO_AUTO_SHRINK) ||
+	    size <= ((size_t)1 << MIN_ORDER))
+		return;
+	if (size > RESIZE_CHECK_INTERVAL &&
+	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
+		return;
+	if (COUNTER_SUM(m, entries) * SHRINK_DIVISOR <
+	    (int64_t)size * LOAD_FACTOR)
+		bucket_shrink_begin(m);
+}

@@ -1,0 +1,258 @@
+/*
+ * internal.h - types shared by lfmap's modules.
+ *
+ *   hash.c     keyed hash, bit reversal, split-order keys
+ *   reclaim.c  liburcu: thread registration, read-side sections,
+ *              call_rcu retirement, barriers, ThreadSanitizer edges
+ *   list.c     the split-ordered Harris-Michael list (search, link, mark,
+ *              unlink with helping)
+ *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,
+ *              shrink with two grace periods
+ *   lfmap.c    the public API built from the above; entry life cycle
+ *
+ * The concurrency argument of each protocol is written once, at the top of
+ * the file that implements it.
+ */
+#ifndef LFMAP_INTERNAL_H
+#define LFMAP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lfmap.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Shared library: only the lfmap_* API is exported. */
+#if defined(LFMAP_BUILD_SHARED)
+#define LFMAP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define LFMAP_HIDDEN
+#endif
+
+/* Internal invariants: checked in debug builds, free in release builds. */
+#ifdef LFMAP_DEBUG
+#define lfmap_assert(cond)                                                  \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			lfmap_die("assertion failed: %s (%s:%d)", #cond,     \
+				  __FILE__, __LINE__);                       \
+	} while (0)
+#else
+#define lfmap_assert(cond) ((void)0)
+#endif
+
+/* Report misuse or a broken invariant and abort (debug builds only). */
+LFMAP_HIDDEN __attribute__((noreturn, format(printf, 1, 2))) void
+lfmap_die(const char *fmt, ...);
+
+/* ------------------------------------------------------------------ */
+/* Tuning constants                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Grow when entries > buckets * LOAD_FACTOR.  Two entries per bucket keeps
+ * the average walk from a bucket node short (about one entry before the
+ * target on a hit) while halving bucket memory against a factor of one.
+ */
+#define LOAD_FACTOR 2
+
+/*
+ * Shrink when entries < buckets * LOAD_FACTOR / SHRINK_DIVISOR, to the
+ * smallest size that keeps entries >= buckets * LOAD_FACTOR / SHRINK_DIVISOR.
+ * With 8 the load after a shrink is in [1/4, 1/2), a factor of four below
+ * the grow trigger: a workload oscillating around one size cannot make the
+ * table flap between grow and shrink.
+ */
+#define SHRINK_DIVISOR 8
+
+/* Smallest bucket count: the table never shrinks below this.  16 bucket
+ * slots cost 128 bytes; smaller buys nothing. */
+#define MIN_ORDER 4
+
+/*
+ * Largest bucket count is 2^MAX_ORDER.  Bucket indices are the low bits of
+ * a 63-bit hash; 2^40 buckets (8 TiB of bucket slots) is beyond any machine
+ * this runs on, and the directory of segment pointers stays 41 words.
+ */
+#define MAX_ORDER 40
+
+/*
+ * Striped counters.  Each thread adds to one stripe chosen from its thread
+ * id; 16 cache lines keep up to 16 concurrently updating threads off each
+ * other's lines while lfmap_count reads stay cheap (16 loads).
+ */
+#define COUNTER_STRIPES 16
+
+/* A thread checks the resize triggers when its stripe's count crosses a
+ * multiple of this, or on every update while the table is this small:
+ * summing the stripes on every update would cost 16 loads of shared lines. */
+#define RESIZE_CHECK_INTERVAL 64
+
+#define LFMAP_MAGIC 0x6c666d61704c4956ULL /* "lfmapLIV" */
+#define LFMAP_DEAD 0x6c666d6170444544ULL  /* "lfmapDED" */
+
+/* ------------------------------------------------------------------ */
+/* List nodes                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Bit 0 of a next word: the node owning the word is logically deleted. */
+#define NEXT_MARK ((uintptr_t)1)
+
+/*
+ * Common head of every list node.  Bucket nodes ("dummies") are exactly
+ * this; entries extend it.  so_key is the split-order key: bit-reversed
+ * hash with bit 0 set for entries, bit-reversed bucket index (bit 0 clear)
+ * for bucket nodes.  so_key is written before the node is published and
+ * never changes, so it is a plain field.
+ */
+struct list_node {
+	_Atomic(uintptr_t) next; /* successor | NEXT_MARK */
+	uint64_t so_key;
+};
+
+static inline int so_key_is_entry(uint64_t so_key)
+{
+	return (int)(so_key & 1);
+}
+
+/* Opaque storage for liburcu's struct rcu_head (reclaim.c checks size). */
+struct reclaim_head {
+	uintptr_t words_[2];
+};
+
+/*
+ * A value word holds the user's (non-NULL) value, or VALUE_TOMBSTONE once
+ * the entry is deleted.  NULL values are rejected by the API, so NULL can
+ * serve as the tombstone.  A tombstoned entry never becomes live again.
+ */
+#define VALUE_TOMBSTONE ((uintptr_t)0)
+
+/*
+ * An entry.  One allocation holds, in order: the cold retirement part
+ * (struct entry_cold, touched only once the entry is being retired), then
+ * the hot part a lookup touches (list node, value word, key length) with
+ * the key bytes inline.  An entry pointer points at the hot part.
+ */
+struct entry_cold {
+	struct reclaim_head rcu;
+	lfmap *map;
+	/* The deleted value to hand to the destructor: written by the thread
+	 * whose CAS tombstoned the entry (stays NULL for lfmap_take). */
+	void *dead_value;
+};
+
+struct entry {
+	struct list_node node;
+	_Atomic(uintptr_t) value;
+	uint32_t key_len;
+	unsigned char key[];
+};
+
+static inline size_t entry_size(size_t key_len)
+{
+	return sizeof(struct entry_cold) + offsetof(struct entry, key) + key_len;
+}
+
+static inline struct entry_cold *entry_cold(struct entry *e)
+{
+	return (struct entry_cold *)e - 1;
+}
+
+static inline struct entry *entry_of_cold(struct entry_cold *c)
+{
+	return (struct entry *)(c + 1);
+}
+
+static inline struct entry *entry_of(struct list_node *n)
+{
+	return (struct entry *)n;
+}
+
+/* A retired value without its entry (replace, cas, compute, defer_free). */
+struct value_retire {
+	struct reclaim_head rcu;
+	lfmap *map;
+	void *value;
+};
+
+/* ------------------------------------------------------------------ */
+/* The map                                                             */
+/* ------------------------------------------------------------------ */
+
+/* One stripe of the counters, padded to a cache line. */
+struct counter_stripe {
+	_Atomic(int64_t) entries;
+	_Atomic(int64_t) node_bytes;
+	_Atomic(int64_t) bucket_bytes;
+	_Atomic(int64_t) pending_bytes;
+	_Atomic(int64_t) pending_values;
+	char pad_[64 - 5 * sizeof(int64_t)];
+};
+
+typedef _Atomic(struct list_node *) bucket_slot;
+
+struct lfmap {
+	uint64_t magic;
+
+	/* Read-mostly part: written at create and by resizes only. */
+	_Atomic(size_t) size;                    /* published bucket count */
+	_Atomic(bucket_slot *) segs[MAX_ORDER + 1]; /* see bucket.c */
+	uint64_t seed[2];
+	void (*value_free)(void *value, void *ctx);
+	void *value_free_ctx;
+	lfmap_allocator alloc;
+	unsigned flags;
+	int seed_random;
+
+	/* Bucket 0's node: so_key 0, the head of the list; never removed. */
+	struct list_node head;
+
+	/* Resize state (bucket.c): a try-lock, and the shrink in flight. */
+	_Atomic(int) resizing;
+	struct reclaim_head resize_rcu;
+	unsigned shrink_from; /* order before the shrink */
+	unsigned shrink_to;   /* order after it */
+	bucket_slot *shrink_segs[MAX_ORDER + 1];
+	_Atomic(uint64_t) grows;
+	_Atomic(uint64_t) shrinks;
+
+	struct counter_stripe stripes[COUNTER_STRIPES];
+};
+
+/* Allocation through the map's allocator. */
+static inline void *map_alloc(const lfmap *m, size_t size)
+{
+	return m->alloc.alloc(size, m->alloc.ctx);
+}
+
+static inline void map_free(const lfmap *m, void *ptr, size_t size)
+{
+	m->alloc.free(ptr, size, m->alloc.ctx);
+}
+
+/* Counters: add to the calling thread's stripe (reclaim_thread_stripe). */
+LFMAP_HIDDEN unsigned reclaim_thread_stripe(void);
+
+static inline int64_t counter_add(_Atomic(int64_t) *field, int64_t delta)
+{
+	/* relaxed: counters order nothing; readers sum approximately. */
+	return atomic_fetch_add_explicit(field, delta, memory_order_relaxed) +
+	       delta;
+}
+
+static inline struct counter_stripe *my_stripe(lfmap *m)
+{
+	return &m->stripes[reclaim_thread_stripe()];
+}
+
+/* Sum of one field over the stripes (offset of the field in a stripe). */
+LFMAP_HIDDEN int64_t counter_sum(const lfmap *m, size_t field_offset);
+#define COUNTER_SUM(m, field) \
+	counter_sum((m), offsetof(struct counter_stripe, field))
+
+#endif /* LFMAP_INTERNAL_H */

@@ -1,0 +1,901 @@
+/*
+ * lfmap.c - the public API and the life cycle of an entry.
+ *
+ * An entry's value word goes through: live value -> (replace/cas: another
+ * live value)* -> tombstone.  Every operation on a key is a CAS on that
+ * word, so the value word is where each operation takes effect:
+ *
+ *   get       acquire load of a live value (TLA+: Lookup)
+ *   insert    CAS of the predecessor's next word linking a new entry
+ *             (list_link; TLA+: Link), only if no entry for the key is
+ *             linked; a tombstoned entry for the key is first helped out
+ *             of the list (marked, then unlinked by the next search)
+ *   replace   CAS value -> new value (entry_replace; TLA+: Replace); the
+ *             old value is retired (destructor after a grace period)
+ *   delete    CAS value -> tombstone (entry_tombstone; TLA+: Tombstone),
+ *             then mark (TLA+: Mark), then a search unlinks it (TLA+:
+ *             Unlink) and whoever unlinks it retires it
+ *
+ * Put is replace, falling over to insert when it meets the tombstone;
+ * insert-if-absent, replace-if-present, cas, compare-and-delete, take and
+ * compute are the same CASes with different conditions.  Because a
+ * tombstoned entry never becomes live again, and an entry for a key is
+ * linked only when no entry for that key is linked (the list is strictly
+ * sorted), at most one live entry per key exists at any time.
+ *
+ * Why the tombstone comes first: the value word is the only word both a
+ * replace and a delete CAS, so exactly one of two racing deletes wins, and
+ * a replace can never land on an entry that is already deleted (its CAS
+ * from the old value fails on the tombstone).
+ *
+ * Every operation runs inside a read-side section (taken here, nested if
+ * the caller holds one), so every node it reaches stays allocated until it
+ * returns (reclaim.c).  Allocations happen before the CAS that would make
+ * them visible, so an allocation failure returns ENOMEM with the map
+ * untouched.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "bucket.h"
+#include "hash.h"
+#include "list.h"
+#include "reclaim.h"
+
+void lfmap_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("lfmap: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+int64_t counter_sum(const lfmap *m, size_t field_offset)
+{
+	int64_t sum = 0;
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
+		const _Atomic(int64_t) *field =
+			(const _Atomic(int64_t) *)((const char *)&m->stripes[i] +
+						   field_offset);
+		/* relaxed: an approximate sum; exact at quiescence. */
+		sum += atomic_load_explicit((_Atomic(int64_t) *)field,
+					    memory_order_relaxed);
+	}
+	return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument checks                                                     */
+/* ------------------------------------------------------------------ */
+
+static inline int map_check(const lfmap *m)
+{
+	if (unlikely(!m))
+		return EINVAL;
+#ifdef LFMAP_DEBUG
+	if (m->magic != LFMAP_MAGIC)
+		lfmap_die("map %p used after lfmap_destroy or never created",
+			  (const void *)m);
+#endif
+	return 0;
+}
+
+static inline int key_check(const lfmap *m, const void *key, size_t key_len)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (unlikely((!key && key_len) || key_len > LFMAP_KEY_MAX))
+		return EINVAL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A search for one key: its target and the bucket node to start from. */
+struct key_search {
+	struct list_target target;
+	struct list_node *start;
+	struct list_pos pos;
+};
+
+/* Caller is in a read-side section. */
+static inline void search_init(lfmap *m, struct key_search *s,
+			       const void *key, size_t key_len)
+{
+	uint64_t hash = hash_key(m->seed, key, key_len);
+	s->target.so_key = so_key_entry(hash);
+	s->target.key = key;
+	s->target.key_len = key_len;
+	s->start = bucket_start(m, hash);
+}
+
+/*
+ * Find the live entry for the key, helping a tombstoned one out of the
+ * list; on return s->pos is where a new entry would be linked.  Returns the
+ * entry with *value set to its (live) value, or NULL when the key is
+ * absent.
+ */
+static struct entry *search_live(lfmap *m, struct key_search *s,
+				 uintptr_t *value)
+{
+	for (;;) {
+		if (!list_find(m, s->start, &s->target, &s->pos))
+			return NULL;
+		struct entry *e = entry_of(s->pos.curr);
+		/* acquire: see the value's contents as its writer left them. */
+		uintptr_t v = atomic_load_explicit(&e->value,
+						   memory_order_acquire);
+		if (v != VALUE_TOMBSTONE) {
+			*value = v;
+			return e;
+		}
+		/* Deleted but not yet marked: help, then search again (the
+		 * search unlinks it). */
+		list_mark(&e->node);
+	}
+}
+
+static struct entry *entry_new(lfmap *m, const struct list_target *t,
+			       void *value)
+{
+	size_t size = entry_size(t->key_len);
+	struct entry_cold *cold = map_alloc(m, size);
+	if (!cold)
+		return NULL;
+	cold->map = m;
+	cold->dead_value = NULL;
+	struct entry *e = entry_of_cold(cold);
+	atomic_init(&e->node.next, 0);
+	e->node.so_key = t->so_key;
+	atomic_init(&e->value, (uintptr_t)value);
+	e->key_len = (uint32_t)t->key_len;
+	if (t->key_len)
+		memcpy(e->key, t->key, t->key_len);
+	return e;
+}
+
+/* Free an entry that was never linked. */
+static void entry_discard(lfmap *m, struct entry *e)
+{
+	map_free(m, entry_cold(e), entry_size(e->key_len));
+}
+
+/* Link e at s->pos (TLA+: Link); on success count it. */
+static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
+{
+	if (!list_link(&s->pos, &e->node))
+		return false;
+	struct counter_stripe *st = my_stripe(m);
+	counter_add(&st->node_bytes, (int64_t)entry_size(e->key_len));
+	bucket_after_insert(m, counter_add(&st->entries, 1));
+	return true;
+}
+
+/*
+ * entry_replace - CAS the value word from *old to value (TLA+: Replace).
+ * On failure *old is the current value (maybe the tombstone).
+ * Ordering: release on success (value's contents published); acquire on
+ * failure (the fresh *old may be dereferenced by the caller).
+ */
+static inline bool entry_replace(struct entry *e, uintptr_t *old, void *value)
+{
+	return atomic_compare_exchange_strong_explicit(
+		&e->value, old, (uintptr_t)value, memory_order_acq_rel,
+		memory_order_acquire);
+}
+
+/*
+ * entry_tombstone - CAS the value word from *old to the tombstone (TLA+:
+ * Tombstone): the linearisation point of every removal.  On failure *old
+ * is the current value.
+ */
+static inline bool entry_tombstone(struct entry *e, uintptr_t *old)
+{
+#ifdef LFMAP_MUTANT_DELETE_NO_TOMBSTONE
+	/* Seeded bug for the stress harness: "delete" by marking only, so
+	 * racing deletes both succeed and replaces land on deleted entries. */
+	(void)e;
+	return *old != VALUE_TOMBSTONE;
+#else
+	return atomic_compare_exchange_strong_explicit(
+		&e->value, old, VALUE_TOMBSTONE, memory_order_acq_rel,
+		memory_order_acquire);
+#endif
+}
+
+/*
+ * After a successful entry_tombstone: record the value for the destructor
+ * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink (TLA+:
+ * Unlink) through a search.  Caller is in a read-side section.
+ */
+static void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
+			 void *dead)
+{
+	struct counter_stripe *st = my_stripe(m);
+	if (dead) {
+		/* Plain store: read only by the retirement callback, which runs
+		 * after a grace period that waits for this section. */
+		entry_cold(e)->dead_value = dead;
+		counter_add(&st->pending_values, 1);
+	}
+	int64_t stripe_entries = counter_add(&st->entries, -1);
+	list_mark(&e->node);
+	list_find(m, s->start, &s->target, &s->pos);
+	bucket_after_delete(m, stripe_entries);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                            */
+/* ------------------------------------------------------------------ */
+
+static void *default_alloc(size_t size, void *ctx)
+{
+	(void)ctx;
+	return malloc(size);
+}
+
+static void default_free(void *ptr, size_t size, void *ctx)
+{
+	(void)size;
+	(void)ctx;
+	free(ptr);
+}
+
+static const lfmap_allocator default_allocator = {
+	.alloc = default_alloc,
+	.free = default_free,
+	.ctx = NULL,
+};
+
+int lfmap_create(const lfmap_options *opts, lfmap **out)
+{
+	static const lfmap_options defaults;
+	if (!out)
+		return EINVAL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->flags & ~(unsigned)LFMAP_FLAGS_ALL)
+		return EINVAL;
+	if (opts->capacity_hint > LFMAP_CAPACITY_MAX)
+		return EINVAL;
+	const lfmap_allocator *a = opts->allocator ? opts->allocator
+						   : &default_allocator;
+	if (!a->alloc || !a->free)
+		return EINVAL;
+
+	uint64_t seed[2];
+	if (opts->seed) {
+		hash_seed_from(opts->seed, seed);
+	} else {
+		int err = hash_random_seed(seed);
+		if (err)
+			return err;
+	}
+
+	lfmap *m = a->alloc(sizeof *m, a->ctx);
+	if (!m)
+		return ENOMEM;
+	memset(m, 0, sizeof *m);
+	m->magic = LFMAP_MAGIC;
+	m->alloc = *a;
+	m->seed[0] = seed[0];
+	m->seed[1] = seed[1];
+	m->seed_random = opts->seed == 0;
+	m->value_free = opts->value_free;
+	m->value_free_ctx = opts->value_free_ctx;
+	m->flags = opts->flags;
+	atomic_init(&m->head.next, 0);
+	m->head.so_key = so_key_bucket(0);
+	atomic_init(&m->resizing, 0);
+
+	int err = bucket_directory_init(m, bucket_order_for(opts->capacity_hint));
+	if (err) {
+		a->free(m, sizeof *m, a->ctx);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+/*
+ * Wait until no shrink chain of m is in flight and every callback queued
+ * for m has run.  reclaim_barrier waits until no chain of any map is in
+ * flight, and a chain's last step touches its map only before it ends the
+ * chain, so afterwards m is ours.
+ */
+static void map_quiesce(lfmap *m)
+{
+	(void)m;
+	reclaim_barrier();
+}
+
+int lfmap_quiesce(lfmap *m)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (reclaim_in_read_section())
+		return EDEADLK;
+	map_quiesce(m);
+	return 0;
+}
+
+int lfmap_destroy(lfmap *m)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (reclaim_in_read_section())
+		return EDEADLK;
+	map_quiesce(m);
+
+	/* No other thread uses m: free every linked node.  An entry still
+	 * linked was never retired; if it was tombstoned (a deleter that
+	 * never finished) its dead value is still ours to destroy. */
+	struct list_node *n = node_ptr(
+		atomic_load_explicit(&m->head.next, memory_order_acquire));
+	while (n) {
+		struct list_node *next = node_ptr(
+			atomic_load_explicit(&n->next, memory_order_relaxed));
+		if (so_key_is_entry(n->so_key)) {
+			struct entry *e = entry_of(n);
+			uintptr_t v = atomic_load_explicit(&e->value,
+							   memory_order_relaxed);
+			void *dead = v != VALUE_TOMBSTONE
+					     ? (void *)v
+					     : entry_cold(e)->dead_value;
+			if (dead)
+				reclaim_value_now(m, dead);
+			entry_discard(m, e);
+		} else {
+			map_free(m, n, sizeof *n);
+		}
+		n = next;
+	}
+	bucket_directory_free(m);
+	m->magic = LFMAP_DEAD;
+	lfmap_allocator a = m->alloc;
+	a.free(m, sizeof *m, a.ctx);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Read-side sections and grace periods                                */
+/* ------------------------------------------------------------------ */
+
+void lfmap_read_lock(void)
+{
+	reclaim_read_lock();
+}
+
+void lfmap_read_unlock(void)
+{
+#ifdef LFMAP_DEBUG
+	if (!reclaim_in_read_section())
+		lfmap_die("lfmap_read_unlock without lfmap_read_lock");
+#endif
+	reclaim_read_unlock();
+}
+
+bool lfmap_in_read_section(void)
+{
+	return reclaim_in_read_section();
+}
+
+void lfmap_synchronize(void)
+{
+	reclaim_synchronize();
+}
+
+void lfmap_barrier(void)
+{
+	reclaim_barrier();
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups and updates                                                 */
+/* ------------------------------------------------------------------ */
+
+int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	struct key_search s;
+	int ret = ENOENT;
+
+	reclaim_read_lock();
+	search_init(m, &s, key, key_len);
+	struct list_node *n = list_lookup(s.start, &s.target);
+	if (n) {
+		/* acquire: pairs with the release that stored the value. */
+		uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
+						   memory_order_acquire);
+		if (v != VALUE_TOMBSTONE) {
+			if (value)
+				*value = (void *)v;
+			ret = 0;
+		}
+	}
+	reclaim_read_unlock();
+	return ret;
+}
+
+/* Modes of map_store. */
+enum store_mode {
+	STORE_PUT,     /* insert or replace */
+	STORE_INSERT,  /* insert only if absent */
+	STORE_REPLACE, /* replace only if present */
+};
+
+static int map_store(lfmap *m, const void *key, size_t key_len, void *value,
+		     enum store_mode mode, void **existing)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	if (!value)
+		return EINVAL;
+
+	struct key_search s;
+	struct entry *fresh = NULL;        /* allocated, not yet linked */
+	struct value_retire *rec = NULL;   /* for the value we replace */
+	uintptr_t v;
+
+	reclaim_read_lock();
+	search_init(m, &s, key, key_len);
+	for (;;) {
+		struct entry *e = search_live(m, &s, &v);
+		if (e) {
+			if (mode == STORE_INSERT) {
+				if (existing)
+					*existing = (void *)v;
+				err = EEXIST;
+				break;
+			}
+			if (!rec && !(rec = reclaim_value_record(m))) {
+				err = ENOMEM;
+				break;
+			}
+			while (v != VALUE_TOMBSTONE && !entry_replace(e, &v, value))
+				;
+			if (v != VALUE_TOMBSTONE) {
+				reclaim_retire_value(m, rec, (void *)v);
+				rec = NULL;
+				break;
+			}
+			continue; /* deleted meanwhile: insert instead */
+		}
+		if (mode == STORE_REPLACE) {
+			err = ENOENT;
+			break;
+		}
+		if (!fresh && !(fresh = entry_new(m, &s.target, value))) {
+			err = ENOMEM;
+			break;
+		}
+		if (entry_link(m, &s, fresh)) {
+			fresh = NULL;
+			break;
+		}
+	}
+	reclaim_read_unlock();
+	if (fresh)
+		entry_discard(m, fresh);
+	if (rec)
+		reclaim_value_record_free(m, rec);
+	return err;
+}
+
+int lfmap_put(lfmap *m, const void *key, size_t key_len, void *value)
+{
+	return map_store(m, key, key_len, value, STORE_PUT, NULL);
+}
+
+int lfmap_insert(lfmap *m, const void *key, size_t key_len, void *value,
+		 void **existing)
+{
+	return map_store(m, key, key_len, value, STORE_INSERT, existing);
+}
+
+int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value)
+{
+	return map_store(m, key, key_len, value, STORE_REPLACE, NULL);
+}
+
+int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
+	      void *desired)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	if (!expected || !desired)
+		return EINVAL;
+
+	struct key_search s;
+	uintptr_t v;
+	struct value_retire *rec = reclaim_value_record(m);
+	if (!rec)
+		return ENOMEM;
+
+	reclaim_read_lock();
+	search_init(m, &s, key, key_len);
+	struct entry *e = search_live(m, &s, &v);
+	if (!e) {
+		err = ENOENT;
+	} else {
+		v = (uintptr_t)expected;
+		if (entry_replace(e, &v, desired)) {
+			reclaim_retire_value(m, rec, expected);
+			rec = NULL;
+		} else {
+			err = v == VALUE_TOMBSTONE ? ENOENT : EAGAIN;
+		}
+	}
+	reclaim_read_unlock();
+	if (rec)
+		reclaim_value_record_free(m, rec);
+	return err;
+}
+
+/* Modes of map_remove. */
+enum remove_mode {
+	REMOVE_DELETE, /* value to the destructor */
+	REMOVE_TAKE,   /* value to the caller */
+};
+
+static int map_remove(lfmap *m, const void *key, size_t key_len,
+		      void *expected, enum remove_mode mode, void **out)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	struct key_search s;
+	uintptr_t v;
+
+	reclaim_read_lock();
+	search_init(m, &s, key, key_len);
+	struct entry *e = search_live(m, &s, &v);
+	for (;;) {
+		if (!e || v == VALUE_TOMBSTONE) {
+			err = ENOENT;
+			break;
+		}
+		if (expected && v != (uintptr_t)expected) {
+			err = EAGAIN;
+			break;
+		}
+		if (entry_tombstone(e, &v)) {
+			if (out)
+				*out = (void *)v;
+			entry_remove(m, &s, e,
+				     mode == REMOVE_DELETE ? (void *)v : NULL);
+			break;
+		}
+		/* v is now the current value: a replace or a delete won. */
+	}
+	reclaim_read_unlock();
+	return err;
+}
+
+int lfmap_delete(lfmap *m, const void *key, size_t key_len)
+{
+	return map_remove(m, key, key_len, NULL, REMOVE_DELETE, NULL);
+}
+
+int lfmap_delete_if(lfmap *m, const void *key, size_t key_len, void *expected)
+{
+	if (!expected)
+		return EINVAL;
+	return map_remove(m, key, key_len, expected, REMOVE_DELETE, NULL);
+}
+
+int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value)
+{
+	if (!value)
+		return EINVAL;
+	return map_remove(m, key, key_len, NULL, REMOVE_TAKE, value);
+}
+
+int lfmap_defer_free(lfmap *m, void *value)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (!value || !m->value_free)
+		return EINVAL;
+	struct value_retire *rec = reclaim_value_record(m);
+	if (!rec)
+		return ENOMEM;
+	reclaim_read_lock();
+	reclaim_retire_value(m, rec, value);
+	reclaim_read_unlock();
+	return 0;
+}
+
+int lfmap_compute(lfmap *m, const void *key, size_t key_len,
+		  void *(*fn)(void *old, void *ctx), void *ctx)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	if (!fn)
+		return EINVAL;
+
+	struct key_search s;
+	struct entry *fresh = NULL;
+	struct value_retire *rec = NULL;
+	uintptr_t v;
+
+	reclaim_read_lock();
+	search_init(m, &s, key, key_len);
+	for (;;) {
+		struct entry *e = search_live(m, &s, &v);
+		void *old = e ? (void *)v : NULL;
+		void *new_value = fn(old, ctx);
+
+		if (new_value == old)
+			break; /* nothing to change */
+		if (!e) {
+			/* Absent: insert new_value. */
+			if (!fresh && !(fresh = entry_new(m, &s.target,
+							   new_value))) {
+				reclaim_value_now(m, new_value);
+				err = ENOMEM;
+				break;
+			}
+			atomic_store_explicit(&fresh->value,
+					      (uintptr_t)new_value,
+					      memory_order_relaxed);
+			if (entry_link(m, &s, fresh)) {
+				fresh = NULL;
+				break;
+			}
+		} else if (!new_value) {
+			/* Present, fn says remove. */
+			if (entry_tombstone(e, &v)) {
+				entry_remove(m, &s, e, old);
+				break;
+			}
+			continue;
+		} else {
+			/* Present: replace old by new_value. */
+			if (!rec && !(rec = reclaim_value_record(m))) {
+				reclaim_value_now(m, new_value);
+				err = ENOMEM;
+				break;
+			}
+			if (entry_replace(e, &v, new_value)) {
+				reclaim_retire_value(m, rec, old);
+				rec = NULL;
+				break;
+			}
+		}
+		/* Lost a race: new_value was never visible; drop it. */
+		reclaim_value_now(m, new_value);
+	}
+	reclaim_read_unlock();
+	if (fresh)
+		entry_discard(m, fresh);
+	if (rec)
+		reclaim_value_record_free(m, rec);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Whole-map operations                                                */
+/* ------------------------------------------------------------------ */
+
+size_t lfmap_count(const lfmap *m)
+{
+	if (!m)
+		return 0;
+	int64_t n = COUNTER_SUM(m, entries);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t nonneg(int64_t v)
+{
+	return v > 0 ? (size_t)v : 0;
+}
+
+int lfmap_get_stats(const lfmap *m, lfmap_stats *out)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (!out)
+		return EINVAL;
+	memset(out, 0, sizeof *out);
+	out->entries = lfmap_count(m);
+	out->buckets = atomic_load_explicit(&((lfmap *)m)->size,
+					    memory_order_relaxed);
+	out->grows = atomic_load_explicit(&((lfmap *)m)->grows,
+					  memory_order_relaxed);
+	out->shrinks = atomic_load_explicit(&((lfmap *)m)->shrinks,
+					    memory_order_relaxed);
+	out->node_bytes = nonneg(COUNTER_SUM(m, node_bytes));
+	out->bucket_bytes = nonneg(COUNTER_SUM(m, bucket_bytes));
+	out->pending_bytes = nonneg(COUNTER_SUM(m, pending_bytes));
+	out->pending_values = nonneg(COUNTER_SUM(m, pending_values));
+	return 0;
+}
+
+int lfmap_clear(lfmap *m)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	struct counter_stripe *st = my_stripe(m);
+	int64_t removed = 0;
+
+	reclaim_read_lock();
+	/* Tombstone and mark every live entry in one walk, then unlink them
+	 * all in one sweep: O(n) instead of one search per entry. */
+	struct list_node *n = node_ptr(
+		atomic_load_explicit(&m->head.next, memory_order_acquire));
+	while (n) {
+		if (so_key_is_entry(n->so_key)) {
+			struct entry *e = entry_of(n);
+			uintptr_t v = atomic_load_explicit(&e->value,
+							   memory_order_acquire);
+			while (v != VALUE_TOMBSTONE && !entry_tombstone(e, &v))
+				;
+			if (v != VALUE_TOMBSTONE) {
+				/* Ours: see entry_remove. */
+				entry_cold(e)->dead_value = (void *)v;
+				counter_add(&st->pending_values, 1);
+				removed++;
+			}
+			/* Tombstoned now, by us or by a racing delete. */
+			list_mark(n);
+		}
+		n = node_ptr(atomic_load_explicit(&n->next,
+						  memory_order_acquire));
+	}
+	list_sweep(m, &m->head);
+	counter_add(&st->entries, -removed);
+	bucket_after_delete(m, 0); /* 0: a multiple of the check interval */
+	reclaim_read_unlock();
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Iteration                                                           */
+/* ------------------------------------------------------------------ */
+
+void lfmap_iter_init(lfmap *m, lfmap_iter *it)
+{
+	if (!it)
+		return;
+	it->map_ = m;
+	it->pos_ = m ? &m->head : NULL;
+	it->section_ = reclaim_section_id();
+#ifdef LFMAP_DEBUG
+	if (m && m->magic != LFMAP_MAGIC)
+		lfmap_die("lfmap_iter_init on a destroyed map");
+	if (m && it->section_ == 0)
+		lfmap_die("lfmap_iter_init outside a read-side section");
+#endif
+}
+
+bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
+		     void **value)
+{
+	if (!it || !it->pos_)
+		return false;
+#ifdef LFMAP_DEBUG
+	if (it->section_ == 0 || it->section_ != reclaim_section_id())
+		lfmap_die("lfmap iterator used outside the read-side section "
+			  "that created it");
+	if (it->map_->magic != LFMAP_MAGIC)
+		lfmap_die("lfmap iterator used on a destroyed map");
+#endif
+	struct list_node *n = (struct list_node *)it->pos_;
+	for (;;) {
+		/* acquire: see the contents of the node we step to. */
+		n = node_ptr(atomic_load_explicit(&n->next,
+						  memory_order_acquire));
+		if (!n) {
+			it->pos_ = NULL;
+			return false;
+		}
+		if (!so_key_is_entry(n->so_key))
+			continue;
+		struct entry *e = entry_of(n);
+		uintptr_t v = atomic_load_explicit(&e->value,
+						   memory_order_acquire);
+		if (v == VALUE_TOMBSTONE)
+			continue;
+		it->pos_ = n;
+		if (key)
+			*key = e->key;
+		if (key_len)
+			*key_len = e->key_len;
+		if (value)
+			*value = (void *)v;
+		return true;
+	}
+}
+
+int lfmap_foreach(lfmap *m,
+		  int (*fn)(const void *key, size_t key_len, void *value,
+			    void *ctx),
+		  void *ctx)
+{
+	int err = map_check(m);
+	if (err)
+		return err;
+	if (!fn)
+		return EINVAL;
+	lfmap_iter it;
+	const void *key;
+	size_t key_len;
+	void *value;
+	int ret = 0;
+
+	reclaim_read_lock();
+	lfmap_iter_init(m, &it);
+	while (ret == 0 && lfmap_iter_next(&it, &key, &key_len, &value))
+		ret = fn(key, key_len, value, ctx);
+	reclaim_read_unlock();
+	return ret;
+}
+
+int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
+		void *ctx, lfmap **out)
+{
+	int err = map_check(src);
+	if (err)
+		return err;
+	if (!out || (!copy && src->value_free))
+		return EINVAL;
+
+	lfmap_options opts = {
+		.capacity_hint = lfmap_count(src),
+		.value_free = src->value_free,
+		.value_free_ctx = src->value_free_ctx,
+		.allocator = &src->alloc,
+		.flags = src->flags,
+	};
+	lfmap *dst;
+	if ((err = lfmap_create(&opts, &dst)))
+		return err;
+	if (!src->seed_random) {
+		/* Same fixed seed: same hash, same iteration order. */
+		dst->seed[0] = src->seed[0];
+		dst->seed[1] = src->seed[1];
+		dst->seed_random = 0;
+	}
+
+	lfmap_iter it;
+	const void *key;
+	size_t key_len;
+	void *value;
+
+	reclaim_read_lock();
+	lfmap_iter_init(src, &it);
+	while (!err && lfmap_iter_next(&it, &key, &key_len, &value)) {
+		void *v = copy ? copy(value, ctx) : value;
+		if (!v) {
+			err = ENOMEM;
+			break;
+		}
+		err = lfmap_insert(dst, key, key_len, v, NULL);
+		if (err && copy)
+			reclaim_value_now(dst, v);
+	}
+	reclaim_read_unlock();
+	if (err) {
+		lfmap_destroy(dst);
+		return err == EEXIST ? EIO : err;
+	}
+	*out = dst;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * list.h - the split-ordered Harris-Michael list.  See list.c.
+ */
+#ifndef LFMAP_LIST_H
+#define LFMAP_LIST_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* What a search looks for: a split-order key, and for entries the key. */
+struct list_target {
+	uint64_t so_key;
+	const void *key;
+	size_t key_len;
+};
+
+static inline struct list_node *node_ptr(uintptr_t word)
+{
+	return (struct list_node *)(word & ~NEXT_MARK);
+}
+
+/*
+ * Order of a node against a target: <0, 0, >0.  Split-order key first;
+ * entries with equal split-order keys (equal 63-bit hashes) are ordered by
+ * key bytes, then length.
+ */
+static inline int list_compare(const struct list_node *n,
+			       const struct list_target *t)
+{
+	if (n->so_key != t->so_key)
+		return n->so_key < t->so_key ? -1 : 1;
+	if (!so_key_is_entry(t->so_key))
+		return 0;
+	const struct entry *e = (const struct entry *)n;
+	size_t len = e->key_len < t->key_len ? e->key_len : t->key_len;
+	int c = len ? memcmp(e->key, t->key, len) : 0;
+	if (c != 0)
+		return c;
+	return (e->key_len > t->key_len) - (e->key_len < t->key_len);
+}
+
+/*
+ * list_lookup - read-only search (TLA+: Lookup).  From start, the first
+ * node >= target if it compares equal, else NULL.  Never writes, never
+ * retries.  Caller is in a read-side section.
+ */
+static inline struct list_node *list_lookup(struct list_node *start,
+					    const struct list_target *t)
+{
+	/* acquire: pairs with the release CAS that published each node, so
+	 * its so_key, key and value word are visible. */
+	struct list_node *curr =
+		node_ptr(atomic_load_explicit(&start->next, memory_order_acquire));
+
+	while (curr) {
+		int c = list_compare(curr, t);
+		if (c >= 0)
+			return c == 0 ? curr : NULL;
+		curr = node_ptr(
+			atomic_load_explicit(&curr->next, memory_order_acquire));
+	}
+	return NULL;
+}
+
+/* Where a target belongs: pred -> curr, curr the first node >= target. */
+struct list_pos {
+	struct list_node *pred;
+	struct list_node *curr;
+};
+
+LFMAP_HIDDEN bool list_find(lfmap *m, struct list_node *start,
+			    const struct list_target *t, struct list_pos *pos);
+LFMAP_HIDDEN bool list_link(const struct list_pos *pos, struct list_node *n);
+LFMAP_HIDDEN bool list_mark(struct list_node *n);
+LFMAP_HIDDEN void list_sweep(lfmap *m, struct list_node *start);
+
+#endif /* LFMAP_LIST_H */

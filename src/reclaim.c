@@ -1,0 +1,304 @@
+/*
+ * reclaim.c - liburcu (urcu-memb flavour) behind lfmap's reclamation.
+ *
+ * This is the only file that includes liburcu.  It owns:
+ *
+ * 1. Thread registration.  urcu-memb requires every thread that enters a
+ *    read-side section to be registered.  A thread is registered on its
+ *    first lfmap_read_lock (every lfmap call takes one) and a pthread key
+ *    destructor unregisters it when it exits, so a thread that exits
+ *    without ceremony never stalls a grace period.  liburcu's call_rcu
+ *    worker threads are registered by liburcu; callbacks mark their thread
+ *    "external" so that a destructor calling into lfmap does not register
+ *    it a second time.
+ *
+ * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
+ *    outermost one gets a serial number so debug builds can tell an
+ *    iterator used outside the section that created it.
+ *
+ * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
+ *    thread whose CAS unlinked it (list.c), a replaced value by the thread
+ *    whose CAS replaced it; both go through call_rcu, so the free (and the
+ *    destructor call) happens after a grace period: after every read-side
+ *    section that could have reached the object has ended.  Because every
+ *    traversal runs inside a section, no node is freed while a traversal
+ *    can still reach it: no ABA, no hazard pointers.
+ *    A deleted entry's value travels with it (entry_cold.dead_value).  The
+ *    tombstoning thread writes dead_value after its CAS, possibly after a
+ *    helper already unlinked and retired the entry; that is still safe:
+ *    the tombstoning thread's section began before the unlink, so the grace
+ *    period that precedes the callback waits for it, and its write
+ *    happens-before the callback.
+ *
+ * 4. ThreadSanitizer edges.  liburcu 0.13 publishes with volatile stores
+ *    and waits for grace periods through futexes and membarrier, none of
+ *    which TSan sees.  The grace period is a real happens-before edge from
+ *    every read-side section's end to every callback after it, so we tell
+ *    TSan exactly that: __tsan_release(&tsan_grace) at the end of each
+ *    outermost section and of each callback, __tsan_acquire(&tsan_grace)
+ *    before a callback touches a retired object and after
+ *    synchronize/barrier return.  -DLFMAP_NO_TSAN_ANNOTATIONS compiles them
+ *    out (to show they are load-bearing).
+ *
+ * 5. Barriers.  Shrinks run as chained call_rcu callbacks (bucket.c), so
+ *    one rcu_barrier may return while a chain's next step is queued; a
+ *    counter of chains in flight lets reclaim_barrier wait them out.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <urcu/urcu-memb.h>
+
+#include "reclaim.h"
+
+_Static_assert(sizeof(struct rcu_head) == sizeof(struct reclaim_head),
+	       "struct reclaim_head must be able to hold liburcu's rcu_head");
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LFMAP_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define LFMAP_TSAN 1
+#endif
+
+#if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static char tsan_grace; /* the sync object standing for "a grace period" */
+#define tsan_grace_release() __tsan_release(&tsan_grace)
+#define tsan_grace_acquire() __tsan_acquire(&tsan_grace)
+#else
+#define tsan_grace_release() ((void)0)
+#define tsan_grace_acquire() ((void)0)
+#endif
+
+struct reclaim_thread {
+	unsigned nesting;  /* lfmap read-side nesting depth */
+	bool registered;   /* registered with urcu-memb (by us or liburcu) */
+	bool external;     /* registered by liburcu: do not unregister */
+	unsigned stripe;   /* counter stripe + 1; 0 = not chosen yet */
+	uint64_t section;  /* serial of the outermost section */
+};
+
+static __thread struct reclaim_thread self;
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+/* Shrink chains in flight, all maps (see 5.).  Only counts. */
+static _Atomic(long) chains_in_flight;
+
+static void thread_exit(void *arg)
+{
+	(void)arg;
+	/* A thread that exits inside a section would block grace periods
+	 * forever; close its sections first. */
+	while (self.nesting > 0) {
+		self.nesting--;
+		urcu_memb_read_unlock();
+	}
+	if (self.registered && !self.external) {
+		urcu_memb_unregister_thread();
+		self.registered = false;
+	}
+}
+
+static void make_exit_key(void)
+{
+	if (pthread_key_create(&exit_key, thread_exit) != 0)
+		lfmap_die("pthread_key_create failed");
+}
+
+static void register_slow(void)
+{
+	pthread_once(&exit_key_once, make_exit_key);
+	urcu_memb_register_thread();
+	self.registered = true;
+	/* Any non-NULL value makes the key's destructor run at exit. */
+	pthread_setspecific(exit_key, &self);
+}
+
+static inline void ensure_registered(void)
+{
+	if (unlikely(!self.registered))
+		register_slow();
+}
+
+unsigned reclaim_thread_stripe(void)
+{
+	if (unlikely(self.stripe == 0)) {
+		/* Fibonacci hashing of the thread id spreads consecutive
+		 * pthread_t values (often adjacent stacks) over the stripes. */
+		uint64_t id = (uint64_t)pthread_self();
+		self.stripe = (unsigned)((id * 0x9e3779b97f4a7c15ULL) >> 60) + 1;
+	}
+	return self.stripe - 1;
+}
+
+void reclaim_read_lock(void)
+{
+	ensure_registered();
+	if (self.nesting++ == 0)
+		self.section++;
+	urcu_memb_read_lock();
+}
+
+void reclaim_read_unlock(void)
+{
+	lfmap_assert(self.nesting > 0);
+	urcu_memb_read_unlock();
+	if (--self.nesting == 0)
+		tsan_grace_release();
+}
+
+bool reclaim_in_read_section(void)
+{
+	return self.nesting > 0;
+}
+
+uint64_t reclaim_section_id(void)
+{
+	return self.nesting > 0 ? self.section : 0;
+}
+
+void reclaim_callback_enter(void)
+{
+	if (!self.registered) {
+		self.registered = true; /* by liburcu: a call_rcu worker */
+		self.external = true;
+	}
+	tsan_grace_acquire();
+}
+
+void reclaim_callback_exit(void)
+{
+	tsan_grace_release();
+}
+
+struct reclaim_head *reclaim_head_of(struct rcu_head *head)
+{
+	return (struct reclaim_head *)(void *)head;
+}
+
+void reclaim_call(struct reclaim_head *head, void (*fn)(struct rcu_head *))
+{
+	lfmap_assert(self.nesting > 0 || self.external);
+	urcu_memb_call_rcu((struct rcu_head *)(void *)head, fn);
+}
+
+void reclaim_chain_begin(void)
+{
+	atomic_fetch_add_explicit(&chains_in_flight, 1, memory_order_relaxed);
+}
+
+void reclaim_chain_end(void)
+{
+	/* release: pairs with reclaim_barrier's acquire load. */
+	atomic_fetch_sub_explicit(&chains_in_flight, 1, memory_order_release);
+}
+
+/* TLA+: Reclaim (entry).  Runs after the grace period. */
+static void reclaim_entry_free(struct rcu_head *head)
+{
+	reclaim_callback_enter();
+	struct entry_cold *cold = (struct entry_cold *)(void *)head;
+	struct entry *e = entry_of_cold(cold);
+	lfmap *m = cold->map;
+	struct counter_stripe *st = my_stripe(m);
+	size_t size = entry_size(e->key_len);
+
+	if (cold->dead_value) {
+		reclaim_value_now(m, cold->dead_value);
+		counter_add(&st->pending_values, -1);
+	}
+	counter_add(&st->pending_bytes, -(int64_t)size);
+	map_free(m, cold, size);
+	reclaim_callback_exit();
+}
+
+void reclaim_retire_entry(lfmap *m, struct entry *e)
+{
+	struct entry_cold *cold = entry_cold(e);
+	struct counter_stripe *st = my_stripe(m);
+	int64_t size = (int64_t)entry_size(e->key_len);
+
+	cold->map = m;
+	counter_add(&st->node_bytes, -size);
+	counter_add(&st->pending_bytes, size);
+#ifdef LFMAP_MUTANT_FREE_NO_GRACE
+	/* Seeded bug for the stress harness: no grace period. */
+	reclaim_entry_free((struct rcu_head *)(void *)&cold->rcu);
+#else
+	reclaim_call(&cold->rcu, reclaim_entry_free);
+#endif
+}
+
+/* TLA+: Reclaim (value). */
+static void reclaim_value_free(struct rcu_head *head)
+{
+	reclaim_callback_enter();
+	struct value_retire *rec = (struct value_retire *)(void *)head;
+	lfmap *m = rec->map;
+	struct counter_stripe *st = my_stripe(m);
+
+	reclaim_value_now(m, rec->value);
+	counter_add(&st->pending_values, -1);
+	counter_add(&st->pending_bytes, -(int64_t)sizeof *rec);
+	map_free(m, rec, sizeof *rec);
+	reclaim_callback_exit();
+}
+
+struct value_retire *reclaim_value_record(lfmap *m)
+{
+	return map_alloc(m, sizeof(struct value_retire));
+}
+
+void reclaim_value_record_free(lfmap *m, struct value_retire *rec)
+{
+	map_free(m, rec, sizeof *rec);
+}
+
+void reclaim_retire_value(lfmap *m, struct value_retire *rec, void *value)
+{
+	struct counter_stripe *st = my_stripe(m);
+
+	rec->map = m;
+	rec->value = value;
+	counter_add(&st->pending_values, 1);
+	counter_add(&st->pending_bytes, (int64_t)sizeof *rec);
+#ifdef LFMAP_MUTANT_FREE_NO_GRACE
+	reclaim_value_free((struct rcu_head *)(void *)&rec->rcu);
+#else
+	reclaim_call(&rec->rcu, reclaim_value_free);
+#endif
+}
+
+static void check_not_reading(const char *what)
+{
+#ifdef LFMAP_DEBUG
+	if (self.nesting > 0 && !self.external)
+		lfmap_die("%s called inside a read-side section "
+			  "(the grace period would never end)", what);
+#else
+	(void)what;
+#endif
+}
+
+void reclaim_synchronize(void)
+{
+	check_not_reading("lfmap_synchronize");
+	ensure_registered();
+	urcu_memb_synchronize_rcu();
+	tsan_grace_acquire();
+}
+
+void reclaim_barrier(void)
+{
+	check_not_reading("lfmap_barrier");
+	ensure_registered();
+	do {
+		urcu_memb_barrier();
+	} while (atomic_load_explicit(&chains_in_flight,
+				      memory_order_acquire) > 0);
+	tsan_grace_acquire();
+}

@@ -1,0 +1,60 @@
+/*
+ * reclaim.h - the reclamation layer: the only module that knows liburcu.
+ * See the design comment at the top of reclaim.c.
+ */
+#ifndef LFMAP_RECLAIM_H
+#define LFMAP_RECLAIM_H
+
+#include <stdbool.h>
+
+#include "internal.h"
+
+struct rcu_head; /* liburcu's; callbacks receive it */
+
+/* Read-side sections (nestable; register the thread on first use). */
+LFMAP_HIDDEN void reclaim_read_lock(void);
+LFMAP_HIDDEN void reclaim_read_unlock(void);
+LFMAP_HIDDEN bool reclaim_in_read_section(void);
+/* Serial number of the calling thread's current outermost section. */
+LFMAP_HIDDEN uint64_t reclaim_section_id(void);
+
+/* Retire an entry the caller's CAS unlinked; freed after a grace period,
+ * its dead value (if any) handed to the destructor first.  Caller is in a
+ * read-side section. */
+LFMAP_HIDDEN void reclaim_retire_entry(lfmap *m, struct entry *e);
+
+/* Hand value to m's destructor after a grace period, using record rec
+ * (allocated with reclaim_value_record).  Caller is in a section. */
+LFMAP_HIDDEN void reclaim_retire_value(lfmap *m, struct value_retire *rec,
+				       void *value);
+LFMAP_HIDDEN struct value_retire *reclaim_value_record(lfmap *m);
+LFMAP_HIDDEN void reclaim_value_record_free(lfmap *m,
+					    struct value_retire *rec);
+
+/*
+ * Chained resize steps (bucket.c).  reclaim_call queues fn after a grace
+ * period; fn must start with reclaim_callback_enter() and end with
+ * reclaim_callback_exit().  reclaim_chain_begin/end bracket a chain so that
+ * lfmap_barrier waits for all of its steps.
+ */
+LFMAP_HIDDEN void reclaim_call(struct reclaim_head *head,
+			       void (*fn)(struct rcu_head *));
+LFMAP_HIDDEN struct reclaim_head *reclaim_head_of(struct rcu_head *head);
+LFMAP_HIDDEN void reclaim_callback_enter(void);
+LFMAP_HIDDEN void reclaim_callback_exit(void);
+LFMAP_HIDDEN void reclaim_chain_begin(void);
+LFMAP_HIDDEN void reclaim_chain_end(void);
+
+/* Blocking waits; must not be called inside a read-side section. */
+LFMAP_HIDDEN void reclaim_synchronize(void);
+LFMAP_HIDDEN void reclaim_barrier(void);
+
+/* Call the map's destructor on a value no reader can hold (never
+ * published, or the map is being destroyed). */
+static inline void reclaim_value_now(const lfmap *m, void *value)
+{
+	if (m->value_free)
+		m->value_free(value, m->value_free_ctx);
+}
+
+#endif /* LFMAP_RECLAIM_H */
