@@ -809,7 +809,7 @@ static void write_plots(void)
 			if (!f)
 				die("cannot write plot script");
 			fprintf(f,
-				"set terminal pngcairo size 1100,560 font 'sans,11'\n"
+				"set terminal pngcairo noenhanced size 1100,560 font 'sans,11'\n"
 				"set output 'throughput_N%zu_T%d.png'\n"
 				"set title 'Throughput, N = %zu keys, %d thread%s (median of %d reps, bars: min-max)'\n"
 				"set ylabel 'Mops/s (all threads)'\n"
@@ -862,7 +862,7 @@ static void write_plots(void)
 		if (!f)
 			die("cannot write plot script");
 		fprintf(f,
-			"set terminal pngcairo size 1000,520 font 'sans,11'\n"
+			"set terminal pngcairo noenhanced size 1000,520 font 'sans,11'\n"
 			"set output 'memory.png'\n"
 			"set title 'Memory per entry, N = %zu (8-byte keys and values)'\n"
 			"set ylabel 'bytes per entry'\n"

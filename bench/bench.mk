@@ -17,13 +17,15 @@ BENCH_DIR    := $(B)/bench
 LFBENCH      := $(BENCH_DIR)/lfbench
 BENCH_C_SRCS := bench/bench.c bench/map_lfmap.c bench/map_urcu.c \
                 bench/map_ck.c bench/map_lock.c bench/map_oa.c
-BENCH_OBJS   := $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) $(BENCH_DIR)/map_tbb.o
+BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) $(BENCH_DIR)/map_tbb.o
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
 BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
 
 ifeq ($(BENCH_NO_LFMAP),1)
 BENCH_CPPFLAGS := -DBENCH_NO_LFMAP
+BENCH_DIR      := $(B)/bench-nolfmap
+LFBENCH        := $(BENCH_DIR)/lfbench
 BENCH_LFMAP    := $(URCU_LIBS) -pthread
 BENCH_LIBDEP   :=
 else

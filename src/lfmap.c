@@ -376,10 +376,12 @@ void lfmap_read_lock(void)
 
 void lfmap_read_unlock(void)
 {
+	if (unlikely(!reclaim_in_read_section())) {
 #ifdef LFMAP_DEBUG
-	if (!reclaim_in_read_section())
 		lfmap_die("lfmap_read_unlock without lfmap_read_lock");
 #endif
+		return; /* unmatched: ignore rather than corrupt liburcu */
+	}
 	reclaim_read_unlock();
 }
 
