@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# stress/run.sh BIN SCALE SEED VARIANT - run one slice of stress configs.
+#
+# SCALE: smoke (seconds), ci (~2-4 min), long (million-entry storm, ~15 min),
+#        mutant (short configs that a seeded bug must fail), noannot (TSan
+#        without annotations), valgrind (short, under $STRESS_WRAP).
+# Stops at the first failing config and exits with its status.  Every
+# config prints one "STRESS ..." summary line; they are repeated at the end.
+# STRESS_SECONDS=N overrides each config's duration.
+set -uo pipefail
+
+bin=$1 scale=$2 seed=$3 variant=${4:-release}
+wrap=${STRESS_WRAP:-}
+
+# Resize-storm size per variant: sanitizers are 3-15x slower.
+case "$variant" in
+tsan) storm=30000 ;;
+asan) storm=100000 ;;
+ubsan) storm=100000 ;;
+debug) storm=50000 ;;
+*) storm=250000 ;;
+esac
+
+configs=()
+add() { configs+=("$*"); }
+
+case "$scale" in
+smoke)
+	add --mode=selftest
+	add --mode=mixed --threads=4 --seconds=4 --storm=$((storm / 10)) --churn-threads --checkpoint=2
+	add --mode=contend --threads=8 --keys=1 --seconds=3
+	add --mode=lin --threads=4 --keys=2 --seconds=3
+	;;
+ci)
+	add --mode=selftest
+	# the main course: resize storm + thread churn + audits every 10 s
+	add --mode=mixed --threads=4 --seconds=45 --storm=$storm --churn-threads --checkpoint=10
+	# 16 threads on 2 cores, smaller storm
+	add --mode=mixed --threads=16 --seconds=25 --storm=$((storm / 4)) --checkpoint=8
+	# injected allocation failures (ENOMEM must leave the map unchanged)
+	add --mode=mixed --threads=8 --seconds=15 --fail-rate=0.002 --storm=$((storm / 10)) --checkpoint=5
+	# iteration/clone heavy, 2 threads, during storms
+	add --mode=mixed --threads=2 --seconds=15 --storm=$((storm / 4)) --mix=get=3000,put=500,insert=1000,delete=1000,take=300,compute=500,iter=200,clone=20 --checkpoint=5
+	# single-key and two-key maximum contention
+	add --mode=contend --threads=8 --keys=1 --seconds=20
+	add --mode=contend --threads=4 --keys=2 --seconds=12
+	# linearizability
+	add --mode=lin --threads=4 --keys=1 --seconds=12
+	add --mode=lin --threads=4 --keys=2 --round-ops=6 --seconds=12
+	;;
+long)
+	add --mode=selftest
+	add --mode=mixed --threads=8 --seconds=300 --storm=1100000 --churn-threads --checkpoint=30
+	add --mode=mixed --threads=16 --seconds=120 --storm=1100000 --checkpoint=30
+	add --mode=mixed --threads=8 --seconds=60 --fail-rate=0.001 --storm=200000 --checkpoint=15
+	add --mode=mixed --threads=2 --seconds=60 --storm=1100000 --mix=get=3000,put=500,insert=1000,delete=1000,take=300,compute=500,iter=20,clone=2 --checkpoint=20
+	add --mode=contend --threads=16 --keys=1 --seconds=60
+	add --mode=contend --threads=4 --keys=2 --seconds=60
+	add --mode=lin --threads=4 --keys=1 --seconds=60
+	add --mode=lin --threads=8 --keys=2 --round-ops=4 --seconds=60
+	;;
+mutant)
+	# racing removes of one key and recorded histories come first: they
+	# name the bug most directly; the mixed workload catches the rest.
+	add --mode=contend --threads=8 --keys=1 --seconds=10
+	add --mode=lin --threads=4 --keys=1 --seconds=10
+	add --mode=mixed --threads=4 --seconds=10 --storm=$((storm / 4)) --hold=4 --checkpoint=2
+	;;
+noannot)
+	add --mode=mixed --threads=4 --seconds=10 --storm=$((storm / 4)) --checkpoint=3
+	add --mode=contend --threads=4 --keys=1 --seconds=5
+	;;
+valgrind)
+	add --mode=mixed --threads=3 --seconds=15 --storm=3000 --churn-threads --checkpoint=5 --quarantine=4096
+	add --mode=contend --threads=3 --keys=1 --seconds=6 --quarantine=4096
+	add --mode=lin --threads=3 --keys=2 --seconds=6 --quarantine=4096
+	;;
+*)
+	echo "run.sh: unknown scale '$scale'" >&2
+	exit 2
+	;;
+esac
+
+lines=()
+t0=$SECONDS
+for c in "${configs[@]}"; do
+	args="$c --seed=$seed"
+	if [ -n "${STRESS_SECONDS:-}" ]; then
+		args="$args --seconds=$STRESS_SECONDS"
+	fi
+	echo "== $wrap $bin $args"
+	out=$(mktemp)
+	# shellcheck disable=SC2086
+	$wrap "$bin" $args 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	lines+=("$(grep '^STRESS ' "$out" | tail -n 1)")
+	rm -f "$out"
+	if [ "$rc" -ne 0 ]; then
+		echo "== FAILED (exit $rc): $bin $args"
+		exit "$rc"
+	fi
+done
+echo "== stress slice '$scale' ($variant, seed $seed) passed in $((SECONDS - t0)) s:"
+printf '%s\n' "${lines[@]}"

@@ -1,0 +1,119 @@
+# stress/stress.mk - stress harnesses (included by the top-level Makefile).
+#
+#   make stress                release build, CI-sized fixed-seed slice
+#   make stress-tsan           ThreadSanitizer slice (in make check)
+#   make stress-asan           AddressSanitizer + LeakSanitizer slice (in make check)
+#   make stress-ubsan          UndefinedBehaviorSanitizer slice
+#   make valgrind-stress       valgrind memcheck on a short slice
+#   make stress-mutants        seeded bugs must make the harness fail
+#   make stress-tsan-noannot   TSan without lfmap's annotations must report races
+#
+# Scale: STRESS_SCALE=ci (default, ~2-4 min per slice on 2 cores),
+# STRESS_SCALE=long (the million-entry resize storm, minutes per config),
+# STRESS_SCALE=smoke (seconds).  STRESS_SEED=N changes the fixed seed;
+# STRESS_LONG=1 is shorthand for STRESS_SCALE=long.  STRESS_SECONDS=N
+# overrides every config's duration.
+
+STRESS_SEED  ?= 42
+STRESS_SCALE ?= $(if $(STRESS_LONG),long,ci)
+STRESS_SECONDS ?=
+
+STRESS_SRCS := stress/stress.c stress/lincheck.c
+STRESS_HDRS := stress/lincheck.h include/lfmap.h
+STRESS_BIN  := $(B)/stress/stress
+
+# ThreadSanitizer: any report fails the run (exit 66).  Suppressions may
+# name liburcu only (see stress/tsan.supp).
+STRESS_TSAN_OPTIONS := halt_on_error=1 exitcode=66 second_deadlock_stack=1 \
+	suppressions=$(CURDIR)/stress/tsan.supp history_size=4
+STRESS_ASAN_OPTIONS := detect_leaks=1 abort_on_error=0 halt_on_error=1 \
+	detect_stack_use_after_return=0
+STRESS_UBSAN_OPTIONS := print_stacktrace=1 halt_on_error=1
+
+STRESS_RUN = TSAN_OPTIONS="$(STRESS_TSAN_OPTIONS)" \
+	ASAN_OPTIONS="$(STRESS_ASAN_OPTIONS)" \
+	LSAN_OPTIONS="suppressions=$(CURDIR)/stress/lsan.supp" \
+	UBSAN_OPTIONS="$(STRESS_UBSAN_OPTIONS)" \
+	STRESS_SECONDS="$(STRESS_SECONDS)" \
+	bash stress/run.sh
+
+.PHONY: stress-bin stress stress-tsan stress-asan stress-ubsan stress-debug \
+	stress-run valgrind-stress stress-mutants stress-tsan-noannot \
+	stress-selftest
+
+$(STRESS_BIN): $(STRESS_SRCS) $(STRESS_HDRS) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(STRESS_SRCS) $(LINK_LFMAP)
+
+# Build lib + harness for the current VARIANT.
+stress-bin: lib $(STRESS_BIN)
+
+# Run the slice for the current VARIANT.
+stress-run: stress-bin
+	$(STRESS_RUN) $(STRESS_BIN) $(STRESS_SCALE) $(STRESS_SEED) $(VARIANT)
+
+stress:
+	$(MAKE) --no-print-directory VARIANT=release stress-run
+
+stress-tsan:
+	$(MAKE) --no-print-directory VARIANT=tsan stress-run
+
+stress-asan:
+	$(MAKE) --no-print-directory VARIANT=asan stress-run
+
+stress-ubsan:
+	$(MAKE) --no-print-directory VARIANT=ubsan stress-run
+
+stress-debug:
+	$(MAKE) --no-print-directory VARIANT=debug stress-run
+
+stress-selftest:
+	$(MAKE) --no-print-directory VARIANT=release stress-bin
+	build/release/stress/stress --mode=selftest
+
+# valgrind: short slice, a memcheck error or a definite/indirect leak fails.
+# liburcu-memb falls back from membarrier(2) (which valgrind does not
+# implement) to full barriers on the read side, so it runs unchanged.
+valgrind-stress:
+	$(MAKE) --no-print-directory VARIANT=debug stress-bin
+	@bash scripts/deps.sh check
+	STRESS_SECONDS="$(STRESS_SECONDS)" \
+	STRESS_WRAP="valgrind -q --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --fair-sched=yes" \
+	  bash stress/run.sh build/debug/stress/stress valgrind $(STRESS_SEED) debug
+
+# Seeded bugs: each mutant library must make the harness fail.  Mutants
+# are built in their own VARIANT directories' sibling (build/mutant-*), so
+# they never pollute the normal builds.
+STRESS_MUTANTS := LFMAP_MUTANT_DELETE_NO_TOMBSTONE LFMAP_MUTANT_FREE_NO_GRACE
+stress-mutants:
+	@set -e; for mu in $(STRESS_MUTANTS); do \
+	  echo "==== mutant $$mu"; \
+	  $(MAKE) --no-print-directory VARIANT=release B=build/mutant-$$mu \
+	    EXTRA_CFLAGS=-D$$mu stress-bin >/dev/null; \
+	  if bash stress/run.sh build/mutant-$$mu/stress/stress mutant \
+	      $(STRESS_SEED) release > build/mutant-$$mu/stress.log 2>&1; then \
+	    tail -n 20 build/mutant-$$mu/stress.log; \
+	    echo "MUTANT SURVIVED: $$mu (the harness did not catch it)"; exit 1; \
+	  fi; \
+	  grep -E 'STRESS-FAIL|^STRESS ' build/mutant-$$mu/stress.log | tail -n 3; \
+	  echo "==== mutant $$mu caught"; \
+	done
+
+# TSan without lfmap's __tsan_acquire/__tsan_release: the grace periods
+# become invisible and TSan must report the reclamation races.
+stress-tsan-noannot:
+	@set -e; \
+	$(MAKE) --no-print-directory VARIANT=tsan B=build/tsan-noannot \
+	  EXTRA_CFLAGS=-DLFMAP_NO_TSAN_ANNOTATIONS stress-bin >/dev/null; \
+	if TSAN_OPTIONS="$(STRESS_TSAN_OPTIONS)" bash stress/run.sh \
+	    build/tsan-noannot/stress/stress noannot $(STRESS_SEED) tsan \
+	    > build/tsan-noannot/stress.log 2>&1; then \
+	  echo "TSan reported nothing without annotations: they are not load-bearing?"; \
+	  exit 1; \
+	fi; \
+	grep -E '^(WARNING|SUMMARY): ThreadSanitizer' build/tsan-noannot/stress.log | sort | uniq -c | head; \
+	grep -A12 -m1 '^WARNING: ThreadSanitizer' build/tsan-noannot/stress.log; \
+	echo "==== stress-tsan-noannot: TSan reports races without annotations (expected)"
+
+CHECK_TARGETS += stress-tsan stress-asan
