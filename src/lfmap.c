@@ -465,8 +465,11 @@ static int map_store(lfmap *m, const void *key, size_t key_len, void *value,
 				err = ENOMEM;
 				break;
 			}
-			while (v != VALUE_TOMBSTONE && !entry_replace(e, &v, value))
+			while (v != VALUE_TOMBSTONE && v != (uintptr_t)value &&
+			       !entry_replace(e, &v, value))
 				;
+			if (v == (uintptr_t)value)
+				break; /* already stored: nothing leaves the map */
 			if (v != VALUE_TOMBSTONE) {
 				reclaim_retire_value(m, rec, (void *)v);
 				rec = NULL;
@@ -532,8 +535,11 @@ int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	if (!e) {
 		err = ENOENT;
 	} else {
-		v = (uintptr_t)expected;
-		if (entry_replace(e, &v, desired)) {
+		if (expected == desired) {
+			/* Nothing would leave the map: succeed iff it holds
+			 * expected, without retiring it. */
+			err = v == (uintptr_t)expected ? 0 : EAGAIN;
+		} else if (v = (uintptr_t)expected, entry_replace(e, &v, desired)) {
 			reclaim_retire_value(m, rec, expected);
 			rec = NULL;
 		} else {

@@ -158,7 +158,11 @@ static void sweep(enum op_kind op, bool must_allocate)
 			assert_same_stats(&before, &after);
 			cr_assert_eq(atomic_load(&f.ta.live_bytes) - live_before,
 				     (long)(after.bucket_bytes - before.bucket_bytes),
-				     "%s, k=%ld: ENOMEM leaked memory", op_name[op], k);
+				     "%s, k=%ld: ENOMEM leaked memory: live %ld -> "
+				     "%ld, bucket_bytes %zu -> %zu",
+				     op_name[op], k, live_before,
+				     atomic_load(&f.ta.live_bytes),
+				     before.bucket_bytes, after.bucket_bytes);
 			/* compute hands the value fn made to the destructor;
 			 * every other call leaves it with the caller. */
 			bool is_compute = op == OP_COMPUTE_NEW ||
