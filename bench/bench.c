@@ -851,9 +851,12 @@ static void write_plots(void)
 			if (!r->ok)
 				continue;
 			n = r->n;
+			bool noheap = all_maps[cfg.maps[i]]->own_allocator;
 			fprintf(f, "\"%s\" %.2f %.2f %.2f %.2f\n",
-				all_maps[cfg.maps[i]]->name, (r->v[6] - r->v[4]) / r->n,
-				(r->v[2] - r->v[0]) / r->n, (r->v[7] - r->v[5]) / r->n,
+				all_maps[cfg.maps[i]]->name,
+				noheap ? NAN : (r->v[6] - r->v[4]) / r->n,
+				(r->v[2] - r->v[0]) / r->n,
+				noheap ? NAN : (r->v[7] - r->v[5]) / r->n,
 				(r->v[3] - r->v[1]) / r->n);
 		}
 		fclose(f);
@@ -862,7 +865,7 @@ static void write_plots(void)
 		if (!f)
 			die("cannot write plot script");
 		fprintf(f,
-			"set terminal pngcairo noenhanced size 1000,520 font 'sans,11'\n"
+			"set terminal pngcairo noenhanced size 1000,600 font 'sans,11'\n"
 			"set output 'memory.png'\n"
 			"set title 'Memory per entry, N = %zu (8-byte keys and values)'\n"
 			"set ylabel 'bytes per entry'\n"
@@ -871,7 +874,7 @@ static void write_plots(void)
 			"set style fill solid 0.85 border -1\n"
 			"set boxwidth 0.9\n"
 			"set grid ytics\n"
-			"set key top left\n"
+			"set key outside below horizontal\n"
 			"plot 'memory.dat' using 2:xtic(1) title 'after prefill: heap in use (mallinfo2)', \\\n"
 			"     '' using 3 title 'after prefill: RSS (statm)', \\\n"
 			"     '' using 4 title 'after deleting all, vs empty map: heap', \\\n"
@@ -963,18 +966,25 @@ static void write_report(void)
 		    "Full = (after prefill - before create) / N. After delete-all = "
 		    "(after deleting every key, the map's own reclamation barrier and "
 		    "malloc_trim(0)) - (empty map), / N.  tbb_chm allocates through "
-		    "libtbbmalloc (not glibc), so only its RSS column is meaningful.\n\n");
+		    "libtbbmalloc (not glibc), so its heap columns are n/a. RSS of the empty map excludes bucket arrays that were allocated zeroed but not touched yet.\n\n");
 		out("| map | N | heap full | RSS full | heap after delete-all | RSS after delete-all | map's own stats (full; after) |\n");
 		out("|---|---|---|---|---|---|---|\n");
 		for (int i = 0; i < cfg.n_maps; i++) {
 			struct memrow *r = &memrows[cfg.maps[i]];
 			if (!r->ok)
 				continue;
-			out("| %s | %zu | %.1f | %.1f | %+.2f | %+.2f | %s |\n",
-			    all_maps[cfg.maps[i]]->name, r->n,
-			    (r->v[6] - r->v[4]) / r->n, (r->v[2] - r->v[0]) / r->n,
-			    (r->v[7] - r->v[5]) / r->n, (r->v[3] - r->v[1]) / r->n,
-			    r->desc[0] ? r->desc : "");
+			char hf[32], ha[32];
+			if (all_maps[cfg.maps[i]]->own_allocator) {
+				snprintf(hf, sizeof hf, "n/a");
+				snprintf(ha, sizeof ha, "n/a");
+			} else {
+				snprintf(hf, sizeof hf, "%.1f", (r->v[6] - r->v[4]) / r->n);
+				snprintf(ha, sizeof ha, "%+.2f", (r->v[7] - r->v[5]) / r->n);
+			}
+			out("| %s | %zu | %s | %.1f | %s | %+.2f | %s |\n",
+			    all_maps[cfg.maps[i]]->name, r->n, hf,
+			    (r->v[2] - r->v[0]) / r->n, ha,
+			    (r->v[3] - r->v[1]) / r->n, r->desc[0] ? r->desc : "");
 		}
 	}
 

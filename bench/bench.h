@@ -27,6 +27,8 @@ typedef struct map_ops {
 	const char *name;
 	/* 1 for the unsynchronized reference table, 0 = any. */
 	int max_threads;
+	/* Allocates outside glibc malloc (mallinfo2 cannot see it). */
+	bool own_allocator;
 	void *(*create)(size_t n);
 	void (*destroy)(void *m);
 	bool (*get)(void *m, uint64_t key, uint64_t *value);

@@ -64,6 +64,7 @@ map_ops make_ops()
 {
 	map_ops o = {};
 	o.name = "tbb_chm";
+	o.own_allocator = true; /* tbb_allocator -> libtbbmalloc */
 	o.create = t_create;
 	o.destroy = t_destroy;
 	o.get = t_get;
