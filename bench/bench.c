@@ -774,8 +774,18 @@ static void report_targets(int lf, int cds, int oa)
 
 static void write_plots(void)
 {
-	char path[1024];
+	char path[4200];
 	int nplot = 0;
+
+	/* drop plots of cells this run did not measure */
+	snprintf(path, sizeof path,
+		 "rm -f '%s'/throughput_N*_T*.dat '%s'/throughput_N*_T*.gp "
+		 "'%s'/throughput_N*_T*.png '%s'/memory.dat '%s'/memory.gp "
+		 "'%s'/memory.png",
+		 cfg.out_dir, cfg.out_dir, cfg.out_dir, cfg.out_dir, cfg.out_dir,
+		 cfg.out_dir);
+	if (system(path) != 0)
+		fprintf(stderr, "lfbench: could not clean %s\n", cfg.out_dir);
 
 	for (int ni = 0; ni < cfg.n_ns; ni++) {
 		for (int ti = 0; ti < cfg.n_threads; ti++) {

@@ -2,7 +2,7 @@
 #
 #   make bench                  build (release) and run the default matrix
 #                               (1 and 2 threads, N = 100k and 1M, all mixes,
-#                               0.4 s cells, 3 interleaved reps, memory cells);
+#                               0.3 s cells, 5 interleaved reps, memory cells);
 #                               prints the table, writes bench/results/latest.md
 #                               and the PNG plots.  A few minutes.
 #   make bench BENCH_FULL=1     full matrix: 1, 2, 4 threads, 1 s cells, 5 reps
@@ -37,7 +37,7 @@ endif
 ifeq ($(BENCH_FULL),1)
 BENCH_ARGS ?= --threads 1,2,4 --secs 1.0 --warmup 0.2 --reps 5 --label "full matrix"
 else
-BENCH_ARGS ?= --threads 1,2 --secs 0.4 --warmup 0.1 --reps 3 --label "default matrix"
+BENCH_ARGS ?= --threads 1,2 --secs 0.3 --warmup 0.1 --reps 5 --label "default matrix"
 endif
 
 # Instruction counts: prefill BENCH_CG_N keys, then BENCH_CG_K operations.
@@ -77,3 +77,21 @@ endif
 bench-callgrind: bench-build
 	@mkdir -p bench/results
 	bash bench/callgrind.sh $(LFBENCH) $(BENCH_CG_N) $(BENCH_CG_K) bench/results/callgrind.md
+
+# Copy bench/results/latest.md into bench/README.md (between the LATEST
+# markers, plot links rewritten to results/ and shown inline).
+.PHONY: bench-readme
+bench-readme:
+	@awk -v f=bench/results/latest.md ' \
+	  /<!-- LATEST -->/ { print; \
+	    while ((getline l < f) > 0) { \
+	      if (l ~ /^### /) sub(/^### /, "##### ", l); \
+	      else if (l ~ /^## /) sub(/^## /, "#### ", l); \
+	      else if (l ~ /^# /) sub(/^# /, "### ", l); \
+	      if (l ~ /^- \[.*\]\(.*\.png\)$$/) { \
+	        sub(/\(/, "(results/", l); t = l; sub(/^- /, "", t); \
+	        print l; sub(/^\[/, "![", t); print ""; print t; print ""; continue } \
+	      print l }; skip = 1; next } \
+	  /<!-- \/LATEST -->/ { skip = 0 } \
+	  !skip { print }' bench/README.md > bench/README.md.tmp && \
+	mv bench/README.md.tmp bench/README.md && echo "bench/README.md updated"
