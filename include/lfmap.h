@@ -204,9 +204,11 @@ void lfmap_synchronize(void);
 void lfmap_barrier(void);
 
 /*
- * lfmap_quiesce - wait until m has no resize in flight (a shrink runs as
- * chained call_rcu callbacks, see README) and every destructor call and
- * free requested for m before the call has run.  For tests and memory
+ * lfmap_quiesce - settle m: apply the grow or shrink its current count
+ * calls for (the automatic triggers only sample the count), then wait until
+ * m has no resize in flight (a shrink runs as chained call_rcu callbacks,
+ * see README) and every destructor call and free requested for m before the
+ * call has run.  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
  * 0, EINVAL (m NULL), EDEADLK (inside a read-side section).

@@ -33,7 +33,8 @@ static inline uint64_t hash_load64(const unsigned char *p)
 static inline uint64_t hash_load_tail(const unsigned char *p, size_t n)
 {
 	uint64_t v = 0;
-	memcpy(&v, p, n);
+	if (n) /* p may be NULL for an empty key */
+		memcpy(&v, p, n);
 	return v;
 }
 

@@ -322,6 +322,12 @@ int lfmap_quiesce(lfmap *m)
 		return err;
 	if (reclaim_in_read_section())
 		return EDEADLK;
+	/* Resize triggers are sampled (bucket.c); settle the size the
+	 * current count calls for before waiting for it. */
+	reclaim_read_lock();
+	bucket_after_insert(m, 0);
+	bucket_after_delete(m, 0);
+	reclaim_read_unlock();
 	map_quiesce(m);
 	return 0;
 }

@@ -503,6 +503,7 @@ static atomic_int active_workers, parked_workers;
 static atomic_uint_fast64_t storm_cycles, churn_spawned, checkpoints;
 static atomic_uint_fast64_t max_entries, max_buckets, max_grace_ns;
 static atomic_uint_fast64_t lin_rounds, lin_ops, lin_states, race_rounds;
+static atomic_uint_fast64_t lin_overlap;
 /* Storm keys [storm_lo, storm_hi) are present (valid while parked). */
 static _Atomic uint64_t storm_lo, storm_hi;
 static uint64_t final_grows, final_shrinks;
@@ -1356,13 +1357,13 @@ static void summary(FILE *f, const char *result, const char *reason)
 		" max_buckets=%" PRIu64 " storm_cycles=%" PRIu64
 		" churn_threads=%" PRIu64 " checkpoints=%" PRIu64
 		" race_rounds=%" PRIu64 " lin_rounds=%" PRIu64 " lin_ops=%" PRIu64
-		" lin_states=%" PRIu64 " max_grace_ms=%.1f values=%" PRIu64
+		" lin_states=%" PRIu64 " lin_overlapping=%" PRIu64 " max_grace_ms=%.1f values=%" PRIu64
 		" destroyed=%" PRIu64 " alloc_bytes=%" PRIu64 " freed_bytes=%"
 		PRIu64 " alloc_fail_injected=%" PRIu64,
 		final_grows, final_shrinks, LOAD(max_entries), LOAD(max_buckets),
 		LOAD(storm_cycles), LOAD(churn_spawned), LOAD(checkpoints),
 		LOAD(race_rounds), LOAD(lin_rounds), LOAD(lin_ops),
-		LOAD(lin_states), LOAD(max_grace_ns) / 1e6, LOAD(v_created),
+		LOAD(lin_states), LOAD(lin_overlap), LOAD(max_grace_ns) / 1e6, LOAD(v_created),
 		LOAD(v_dtor_main) + LOAD(v_dtor_clone) + LOAD(v_dtor_deferred),
 		LOAD(alloc_bytes), LOAD(freed_bytes), LOAD(alloc_injected));
 	if (reason) {
@@ -1538,7 +1539,34 @@ static void run_mixed(void)
 /* Mode: contend (one or two keys, racing threads)                    */
 /* ------------------------------------------------------------------ */
 
-static pthread_barrier_t round_barrier;
+/*
+ * Spinning barrier: with more threads than cores, a futex barrier wakes
+ * threads one by one, microseconds apart, and the races the rounds are
+ * meant to provoke never happen.  Waiters spin (yielding now and then so
+ * oversubscribed threads progress) and leave within a few hundred cycles
+ * of each other.  Returns true in exactly one thread (the last to arrive),
+ * which may do serial work before releasing the others; release/acquire on
+ * the generation word orders that work before everyone's next step.
+ */
+static atomic_uint barrier_count, barrier_gen;
+static int barrier_n;
+
+static bool barrier_wait_serial(void (*serial)(void *), void *arg)
+{
+	unsigned gen = atomic_load(&barrier_gen);
+	if (atomic_fetch_add(&barrier_count, 1) == (unsigned)barrier_n - 1) {
+		if (serial)
+			serial(arg);
+		atomic_store(&barrier_count, 0);
+		atomic_fetch_add(&barrier_gen, 1);
+		return true;
+	}
+	for (unsigned i = 1; atomic_load(&barrier_gen) == gen; i++)
+		if (i % 64 == 0)
+			sched_yield();
+	return false;
+}
+
 static bool round_stop;
 
 struct race_result {
@@ -1554,15 +1582,16 @@ static void *race_winner_ptr;
 
 static void (*round_reset)(struct worker *w);
 
+static void round_serial(void *arg)
+{
+	round_stop = now_s() >= run_start + cfg.seconds;
+	if (round_reset)
+		round_reset(arg);
+}
+
 static bool round_begin(struct worker *w)
 {
-	if (pthread_barrier_wait(&round_barrier) ==
-	    PTHREAD_BARRIER_SERIAL_THREAD) {
-		round_stop = now_s() >= run_start + cfg.seconds;
-		if (round_reset)
-			round_reset(w);
-	}
-	pthread_barrier_wait(&round_barrier);
+	barrier_wait_serial(round_serial, w);
 	return !round_stop;
 }
 
@@ -1593,12 +1622,52 @@ static void contend_reset(struct worker *w)
 	}
 }
 
+struct race_ctx {
+	struct worker *w;
+	uint64_t key;
+};
+
+static void race_insert_check(void *arg)
+{
+	struct race_ctx *rc = arg;
+	int winners = 0;
+	for (int i = 0; i < cfg.threads; i++)
+		if (race[i].rc == 0) {
+			winners++;
+			race_winner_id = race[i].id;
+		}
+	CHECK(winners == 1, "uniqueness: %d of %d racing inserts of key %"
+	      PRIu64 " succeeded", winners, cfg.threads, rc->key);
+	for (int i = 0; i < cfg.threads; i++)
+		CHECK(race[i].rc == 0 || race[i].seen == race_winner_id,
+		      "racing insert lost to value %" PRIu64 " but the winner "
+		      "stored %" PRIu64, race[i].seen, race_winner_id);
+	void *p = NULL;
+	CHECK(lfmap_get(rc->w->m, K(rc->key), &p) == 0, "winner not found");
+	race_winner_ptr = p;
+}
+
+static void race_remove_check(void *arg)
+{
+	struct race_ctx *rc = arg;
+	int winners = 0;
+	for (int i = 0; i < cfg.threads; i++)
+		winners += race[i].rc == 0;
+	CHECK(winners == 1, "uniqueness: %d of %d racing removes (delete, "
+	      "take, delete_if, compute) of key %" PRIu64 " succeeded",
+	      winners, cfg.threads, rc->key);
+	CHECK(lfmap_get(rc->w->m, K(rc->key), NULL) == ENOENT,
+	      "key present after racing removes");
+	ADD(race_rounds, 1);
+}
+
 static void *contend_thread(void *arg)
 {
 	struct worker *w = arg;
 	int tid = w->id - 1;
 	for (uint64_t round = 0; round_begin(w); round++) {
 		uint64_t k = key_churn((unsigned)(round % cfg.keys));
+		struct race_ctx rctx = { .w = w, .key = k };
 		/* Race 1: everyone inserts; exactly one wins. */
 		struct sval *v = val_new(k, ORIGIN_MAIN);
 		void *ex = NULL;
@@ -1621,26 +1690,7 @@ static void *contend_thread(void *arg)
 			val_transition(v, VS_IN_MAP, VS_NEW, "race insert lost");
 			val_discard(v);
 		}
-		if (pthread_barrier_wait(&round_barrier) ==
-		    PTHREAD_BARRIER_SERIAL_THREAD) {
-			int winners = 0;
-			for (int i = 0; i < cfg.threads; i++)
-				if (race[i].rc == 0) {
-					winners++;
-					race_winner_id = race[i].id;
-				}
-			CHECK(winners == 1, "uniqueness: %d of %d racing inserts of "
-			      "key %" PRIu64 " succeeded", winners, cfg.threads, k);
-			for (int i = 0; i < cfg.threads; i++)
-				CHECK(race[i].rc == 0 || race[i].seen == race_winner_id,
-				      "racing insert lost to value %" PRIu64 " but "
-				      "the winner stored %" PRIu64, race[i].seen,
-				      race_winner_id);
-			void *p = NULL;
-			CHECK(lfmap_get(w->m, K(k), &p) == 0, "winner not found");
-			race_winner_ptr = p;
-		}
-		pthread_barrier_wait(&round_barrier);
+		barrier_wait_serial(race_insert_check, &rctx);
 		/* Race 2: everyone removes, each in its own way; one wins. */
 		int how = (int)rng_below(&w->rng, 4);
 		race[tid].how = how;
@@ -1666,16 +1716,15 @@ static void *contend_thread(void *arg)
 			rc = lfmap_compute(w->m, K(k), remove_fn, &c);
 			INC(w, compute);
 			CHECK(rc == 0, "racing compute returned %d", rc);
-			if (c.last_old) {
+			if (c.last_old)
 				INC(w, compute_removed);
-			} else {
+			else
 				rc = ENOENT;
-			}
 			break;
 		}
 		}
 		race[tid].rc = rc;
-		CHECK(rc == 0 || rc == ENOENT || (how >= 2 && rc == EAGAIN),
+		CHECK(rc == 0 || rc == ENOENT || (how == 2 && rc == EAGAIN),
 		      "racing remove (%d) returned %d", how, rc);
 		if (how == 1 && rc == 0) {
 			INC(w, take_ok);
@@ -1685,20 +1734,10 @@ static void *contend_thread(void *arg)
 			      "take returned value %" PRIu64 ", stored was %" PRIu64,
 			      ((struct sval *)tv)->id, race_winner_id);
 			val_transition(tv, VS_IN_MAP, VS_TAKEN, "race take");
+		}
+		barrier_wait_serial(race_remove_check, &rctx);
+		if (how == 1 && rc == 0)
 			taken_release(w, tv, w->m);
-		}
-		if (pthread_barrier_wait(&round_barrier) ==
-		    PTHREAD_BARRIER_SERIAL_THREAD) {
-			int winners = 0;
-			for (int i = 0; i < cfg.threads; i++)
-				winners += race[i].rc == 0;
-			CHECK(winners == 1, "uniqueness: %d of %d racing removes of "
-			      "key %" PRIu64 " succeeded", winners, cfg.threads, k);
-			CHECK(lfmap_get(w->m, K(k), NULL) == ENOENT,
-			      "key present after racing removes");
-			ADD(race_rounds, 1);
-		}
-		pthread_barrier_wait(&round_barrier);
 		/* Free-for-all on the same one or two keys. */
 		for (unsigned i = 0; i < cfg.round_ops; i++)
 			op_random(w);
@@ -1719,7 +1758,7 @@ static void run_contend(void)
 	worker_register(auditor);
 	int n = cfg.threads;
 	race = calloc((size_t)n, sizeof *race);
-	pthread_barrier_init(&round_barrier, NULL, (unsigned)n);
+	barrier_n = n;
 	struct worker **ws = calloc((size_t)n, sizeof *ws);
 	pthread_t grace_tid;
 	if (pthread_create(&grace_tid, NULL, grace_watchdog, NULL))
@@ -1929,8 +1968,9 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 	      "lin %s returned %d", lin_kind_name(o->kind), rc);
 }
 
-static void lin_check_round(struct worker *w)
+static void lin_check_round(void *arg)
 {
+	struct worker *w = arg;
 	int per = (int)cfg.round_ops;
 	struct lin_op *part = malloc((size_t)(cfg.threads * per) * sizeof *part);
 	for (unsigned ki = 0; ki < cfg.keys; ki++) {
@@ -1960,6 +2000,13 @@ static void lin_check_round(struct worker *w)
 			     LOAD(lin_rounds));
 		}
 		ADD(lin_states, states);
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < n; j++)
+				if (i != j && part[i].call < part[j].ret &&
+				    part[j].call < part[i].ret) {
+					ADD(lin_overlap, 1);
+					break;
+				}
 		ADD(lin_ops, (uint64_t)n);
 		lin_state[ki] = final;
 	}
@@ -1977,13 +2024,14 @@ static void *lin_thread(void *arg)
 		memset(rec, 0, (size_t)per * sizeof *rec);
 		/* cas/delete_if take two slots */
 		for (int i = 0; i < per; i++) {
+			/* jitter: spread the ops so threads' ops interleave */
+			for (uint64_t j = rng_below(&w->rng, 256); j; j--)
+				__asm__ __volatile__("" ::: "memory");
 			lin_one(w, &rec[i], tid, i + 1 < per);
 			if (i + 1 < per && rec[i + 1].call)
 				i++;
 		}
-		if (pthread_barrier_wait(&round_barrier) ==
-		    PTHREAD_BARRIER_SERIAL_THREAD)
-			lin_check_round(w);
+		barrier_wait_serial(lin_check_round, w);
 	}
 	return NULL;
 }
@@ -2002,7 +2050,7 @@ static void run_lin(void)
 	worker_register(auditor);
 	int n = cfg.threads;
 	lin_log = calloc((size_t)(n * (int)cfg.round_ops), sizeof *lin_log);
-	pthread_barrier_init(&round_barrier, NULL, (unsigned)n);
+	barrier_n = n;
 	struct worker **ws = calloc((size_t)n, sizeof *ws);
 	for (int i = 0; i < n; i++) {
 		ws[i] = worker_new(i + 1, map);
