@@ -110,8 +110,9 @@ static void *registrar(void *arg)
 	unsigned i = (unsigned)(uintptr_t)arg * 7;
 	char name[32];
 	while (!atomic_load(&stop)) {
-		name_of(i++, name, sizeof name);
-		if (i % 2) {
+		name_of(i, name, sizeof name);
+		/* One operation in four unregisters, the rest re-register. */
+		if ((i++ * 2654435761u >> 8) % 4 == 0) {
 			/* Unregister: the destructor frees the context later. */
 			lfmap_delete_str(registry, name);
 		} else {

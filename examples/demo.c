@@ -2,9 +2,10 @@
  * demo.c - several threads run a mixed workload on one map for about two
  * seconds, then the program reports what happened.
  *
- * Each thread draws keys from a range that itself moves over time (so the
- * map fills, grows, drains and shrinks) and mixes lookups, inserts,
- * replacements, deletions, compare-and-swap and atomic updates (compute).
+ * Each thread mixes lookups, inserts, replacements, deletions,
+ * compare-and-swap and atomic updates (compute).  Every second has two
+ * halves: in the first the key range swells and the map fills and grows;
+ * in the second all writes become deletions, so the map drains and shrinks.
  * Values are small heap objects freed by the map's destructor, so the
  * final tally also checks that every value was freed exactly once.
  *
@@ -18,6 +19,8 @@
 #include <time.h>
 
 #include "lfmap.h"
+
+#define KEY_SPACE 200000
 
 enum op { OP_GET, OP_PUT, OP_INSERT, OP_DELETE, OP_CAS, OP_COMPUTE, NOPS };
 static const char *const op_names[NOPS] = { "get", "put", "insert",
@@ -87,10 +90,11 @@ static void *worker(void *arg)
 	struct thread_stats *st = arg;
 	uint64_t seed = (uintptr_t)arg * 0x9e3779b97f4a7c15ULL | 1;
 	while (!atomic_load(&stop)) {
-		/* The key range swells to 200k and back every second. */
+		/* Fill: the key range swells to KEY_SPACE and back during
+		 * the first half of every second. */
 		double phase = now() - start_time;
 		double frac = phase - (long)phase;
-		uint64_t range = 1000 + (uint64_t)(200000 *
+		uint64_t range = 1000 + (uint64_t)(KEY_SPACE *
 			(frac < 0.5 ? frac * 2 : (1 - frac) * 2));
 		for (int batch = 0; batch < 256; batch++) {
 			uint64_t r = rnd(&seed);
@@ -98,9 +102,13 @@ static void *worker(void *arg)
 			int pick = (int)((r >> 40) % 100), op = 0;
 			while (pick >= op_mix[op])
 				pick -= op_mix[op++];
-			/* When shrinking, deletes win: favour them. */
-			if (frac >= 0.5 && op == OP_INSERT)
+			/* Second half of each second: drain.  Every write
+			 * becomes a delete anywhere in the key space, so the
+			 * map empties and shrinks. */
+			if (frac >= 0.5 && op != OP_GET) {
 				op = OP_DELETE;
+				key = r % (KEY_SPACE + 1000);
+			}
 			void *v;
 			int rc = 0;
 			switch (op) {
