@@ -40,7 +40,7 @@ done
 	echo "N = $n prefilled keys, K = $k; lookups uniform over [1, 2N] (about half hit),"
 	echo "inserts of new keys (all succeed). Measured $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo
-	echo "| op | lfmap | cds_lfht | lfmap / cds_lfht |"
+	echo "| op | lfmap | cds_lfht | lfmap / cds_lfht (lower is better for lfmap) |"
 	echo "|---|---|---|---|"
 	for op in lookup insert; do
 		a=${ipo[lfmap.$op]} b=${ipo[cds_lfht.$op]}
