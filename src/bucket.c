@@ -3,30 +3,33 @@
  * shrink with two grace periods.
  *
  * Layout.  The published bucket count `size` is a power of two, 2^k.  Bucket
- * b's slot lives in segment order(b), the bit length of b: segment 0 holds
- * bucket 0, segment o >= 1 holds buckets [2^(o-1), 2^o).  So the table of
- * size 2^k uses segments 0..k, and growing to 2^(k+1) adds exactly segment
- * k+1, leaving every existing slot where it is (as liburcu's rculfhash
- * order tables do).  A slot is NULL until its bucket node is linked.
- * An entry with hash h lives in bucket h & (size-1): its search starts at
- * that bucket's node, which precedes it in split order.
+ * b lives in segment order(b), the bit length of b: segment o >= 1 holds
+ * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So the
+ * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
+ * segment k+1, leaving every existing bucket where it is (as liburcu's
+ * rculfhash order tables do).  Each bucket holds its own list node (so_key
+ * bit-reverse(b), written when the segment is made, before it is published)
+ * and a state word: EMPTY, CLAIMED, LINKED.  An entry with hash h lives in
+ * bucket h & (size-1): its search starts at that bucket's node, which
+ * precedes it in split order.
  *
- * Lazy bucket initialisation (TLA+: InitBucket).  The first thread to need
- * bucket b (b > 0) makes sure b's parent (b with its highest bit cleared)
- * is initialised, then links a bucket node with key bit-reverse(b) into the
- * list, searching from the parent's node; if it finds such a node already
- * linked it uses that one instead (and frees its own).  Finally it CASes
- * the slot from NULL to the node.  Two threads racing converge on the one
- * linked node, because the list never holds two equal keys (list.c).  If
- * the bucket node cannot be allocated, the search simply starts at the
- * parent's node, which precedes b's entries too: slower, still correct.
+ * Lazy bucket initialisation (TLA+: ClaimBucket, InitBucket, PublishBucket).
+ * The first thread to need bucket b (b > 0) CASes its state EMPTY ->
+ * CLAIMED.  The winner makes sure b's parent (b with its highest bit
+ * cleared) is initialised, links b's node into the list by a search from the
+ * parent's node, and stores LINKED with release.  A thread that finds b
+ * CLAIMED does not wait: it searches from the parent's node, which precedes
+ * b's entries too (slower, still correct).  Only the claimer ever links b's
+ * node, so there is exactly one bucket node per bucket: racing initialisers
+ * converge on it, and no allocation can fail on this path.
  *
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
- * (losers do not wait: they skip) allocates segment k+1 zeroed, publishes
- * it with release, then publishes size 2^(k+1) with release.  A reader that
- * acquires the new size therefore sees the segment.  If the segment cannot
- * be allocated the grow is skipped: the list stays correct, chains longer.
+ * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY, keys
+ * written), publishes it with release, then publishes size 2^(k+1) with
+ * release.  A reader that acquires the new size therefore sees the segment
+ * and its keys.  If the segment cannot be allocated the grow is skipped: the
+ * list stays correct, chains get longer.
  *
  * Shrink (TLA+: PublishShrink, ShrinkUnlink, ShrinkFree).  Never inside a
  * caller's read-side section and never blocking a caller: it runs as a chain
@@ -35,18 +38,20 @@
  *      and wins the try-lock publishes the smaller size 2^j (possibly
  *      several orders smaller) and queues step 2.
  *   2. After grace period 1 - no reader still uses the old size, so no one
- *      will start a search from, or initialise, a removed bucket - mark the
- *      bucket nodes of buckets [2^j, 2^k) and sweep them out of the list
+ *      will start a search from, claim or link a removed bucket; every
+ *      claim made before has been completed to LINKED - mark the nodes of
+ *      the LINKED buckets in [2^j, 2^k) and sweep them out of the list
  *      (list_sweep); clear the removed segment pointers; queue step 3.
  *      Readers may still be traversing through those nodes.
  *   3. After grace period 2 - no reader still holds a removed bucket node
- *      or segment - free them and release the try-lock.
- * Without grace period 1, a reader holding the old size could link a fresh
- * bucket node into a removed bucket after the sweep (leaked, stale), or
- * start a search at a node being unlinked.  Without grace period 2, a reader
- * could step onto a freed bucket node.  Grow and shrink never overlap (the
- * try-lock is held from step 1 to step 3), so a grow never finds a segment
- * that is still being retired.
+ *      or segment - free the segments (the nodes are inside them) and
+ *      release the try-lock.
+ * Without grace period 1, a reader holding the old size could link a
+ * bucket node into a removed bucket after the sweep (then freed while
+ * linked), or start a search at a node being unlinked.  Without grace
+ * period 2, a reader could step onto a freed bucket node.  Grow and shrink
+ * never overlap (the try-lock is held from step 1 to step 3), so a grow
+ * never reuses a segment that is still being retired.
  */
 #include <string.h>
 
@@ -84,48 +89,51 @@ unsigned bucket_order_for(size_t capacity_hint)
 	return order;
 }
 
-static bucket_slot *segment_alloc(lfmap *m, unsigned order)
+static struct bucket *segment_alloc(lfmap *m, unsigned order)
 {
-	size_t bytes = segment_len(order) * sizeof(bucket_slot);
-	bucket_slot *seg = map_alloc(m, bytes);
+	size_t bytes = segment_len(order) * sizeof(struct bucket);
+	struct bucket *seg = map_alloc(m, bytes);
 	if (!seg)
 		return NULL;
-	for (size_t i = 0; i < segment_len(order); i++)
-		atomic_init(&seg[i], NULL);
+	size_t base = segment_base(order);
+	for (size_t i = 0; i < segment_len(order); i++) {
+		atomic_init(&seg[i].state, BUCKET_EMPTY);
+		atomic_init(&seg[i].node.next, 0);
+		seg[i].node.so_key = so_key_bucket(base + i);
+	}
 	counter_add(&my_stripe(m)->bucket_bytes, (int64_t)bytes);
 	return seg;
 }
 
-static void segment_free(lfmap *m, bucket_slot *seg, unsigned order)
+static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 {
-	size_t bytes = segment_len(order) * sizeof(bucket_slot);
+	size_t bytes = segment_len(order) * sizeof(struct bucket);
 	map_free(m, seg, bytes);
 	counter_add(&my_stripe(m)->bucket_bytes, -(int64_t)bytes);
 }
 
-/* At create: segments 0..order, bucket 0's slot pointing at the head. */
+/* At create: segments 1..order (bucket 0 is the head). */
 int bucket_directory_init(lfmap *m, unsigned order)
 {
-	for (unsigned o = 0; o <= order; o++) {
-		bucket_slot *seg = segment_alloc(m, o);
+	for (unsigned o = 1; o <= order; o++) {
+		struct bucket *seg = segment_alloc(m, o);
 		if (!seg) {
 			bucket_directory_free(m);
 			return ENOMEM;
 		}
 		atomic_init(&m->segs[o], seg);
 	}
-	atomic_init(&m->segs[0][0], &m->head);
 	atomic_init(&m->size, (size_t)1 << order);
 	return 0;
 }
 
-/* At destroy (no concurrency): the segments only; list nodes, bucket nodes
- * included, are freed by walking the list. */
+/* At destroy (no concurrency).  Bucket nodes live in the segments, so this
+ * frees them too; entries are freed by walking the list. */
 void bucket_directory_free(lfmap *m)
 {
-	for (unsigned o = 0; o <= MAX_ORDER; o++) {
-		bucket_slot *seg = atomic_load_explicit(&m->segs[o],
-							memory_order_relaxed);
+	for (unsigned o = 1; o <= MAX_ORDER; o++) {
+		struct bucket *seg = atomic_load_explicit(&m->segs[o],
+							  memory_order_relaxed);
 		if (seg) {
 			segment_free(m, seg, o);
 			atomic_store_explicit(&m->segs[o], NULL,
@@ -137,60 +145,55 @@ void bucket_directory_free(lfmap *m)
 static struct list_node *bucket_get(lfmap *m, size_t b);
 
 /*
- * bucket_init - link bucket b's node (TLA+: InitBucket).  slot is b's
- * slot.  Returns the node to start searches from.  Caller is in a
- * read-side section and loaded a size > b.
+ * bucket_init - link the node of bucket bk = bucket b, claimed by the
+ * caller (TLA+: InitBucket, PublishBucket).  Caller is in a read-side
+ * section and loaded a size > b.
  */
-static struct list_node *bucket_init(lfmap *m, size_t b, bucket_slot *slot)
+static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
 {
 	unsigned order = bucket_order(b);
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
-	struct list_node *node = map_alloc(m, sizeof *node);
+	const struct list_target target = { .so_key = bk->node.so_key };
 	struct list_pos pos;
 
-	if (!node)
-		return start; /* search from the parent: correct, slower */
-	node->so_key = so_key_bucket(b);
-	atomic_init(&node->next, 0);
-
-	const struct list_target target = { .so_key = node->so_key };
 	for (;;) {
-		if (list_find(m, start, &target, &pos)) {
-			/* Another thread linked b's node first: use it. */
-			map_free(m, node, sizeof *node);
-			node = pos.curr;
+		/* Only the claimer links this node, so the search cannot
+		 * find it already linked. */
+		bool found = list_find(m, start, &target, &pos);
+		lfmap_assert(!found);
+		(void)found;
+		if (list_link(&pos, &bk->node))
 			break;
-		}
-		if (list_link(&pos, node)) {
-			counter_add(&my_stripe(m)->bucket_bytes,
-				    (int64_t)sizeof *node);
-			break;
-		}
 	}
-
-	struct list_node *expect = NULL;
-	/* release: a thread that reads the slot may start from the node. */
-	if (!atomic_compare_exchange_strong_explicit(slot, &expect, node,
-						     memory_order_release,
-						     memory_order_acquire))
-		lfmap_assert(expect == node);
-	return node;
+	/* release: a thread that sees LINKED may start from the node. */
+	atomic_store_explicit(&bk->state, BUCKET_LINKED, memory_order_release);
+	return &bk->node;
 }
 
 static struct list_node *bucket_get(lfmap *m, size_t b)
 {
+	if (unlikely(b == 0))
+		return &m->head;
 	unsigned order = bucket_order(b);
-	/* acquire: pairs with the grow's release of the segment pointer. */
-	bucket_slot *seg = atomic_load_explicit(&m->segs[order],
-						memory_order_acquire);
-	bucket_slot *slot = &seg[b - segment_base(order)];
-	/* acquire: pairs with bucket_init's release. */
-	struct list_node *node = atomic_load_explicit(slot,
-						      memory_order_acquire);
-	if (likely(node != NULL))
-		return node;
-	return bucket_init(m, b, slot);
+	/* acquire: pairs with the grow's release of the segment pointer
+	 * (the bucket's so_key and EMPTY state are visible). */
+	struct bucket *seg = atomic_load_explicit(&m->segs[order],
+						  memory_order_acquire);
+	struct bucket *bk = &seg[b - segment_base(order)];
+	/* acquire: pairs with bucket_init's release of LINKED. */
+	int state = atomic_load_explicit(&bk->state, memory_order_acquire);
+	if (likely(state == BUCKET_LINKED))
+		return &bk->node;
+	if (state == BUCKET_EMPTY &&
+	    atomic_compare_exchange_strong_explicit(
+		    &bk->state, &state, BUCKET_CLAIMED, memory_order_acquire,
+		    memory_order_acquire)) /* TLA+: ClaimBucket */
+		return bucket_init(m, b, bk);
+	if (state == BUCKET_LINKED)
+		return &bk->node;
+	/* Another thread is linking it: start from the parent. */
+	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
 }
 
 /*
@@ -232,7 +235,7 @@ static void bucket_grow(lfmap *m)
 
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
-		bucket_slot *seg = segment_alloc(m, order + 1);
+		struct bucket *seg = segment_alloc(m, order + 1);
 		if (!seg)
 			break; /* skip: the list stays correct */
 		/* release: publish the zeroed segment before the size. */
@@ -287,13 +290,16 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 
 	reclaim_read_lock();
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		bucket_slot *seg = atomic_load_explicit(&m->segs[o],
-							memory_order_relaxed);
+		struct bucket *seg = atomic_load_explicit(&m->segs[o],
+							  memory_order_relaxed);
 		for (size_t i = 0; i < segment_len(o); i++) {
-			struct list_node *node = atomic_load_explicit(
-				&seg[i], memory_order_acquire);
-			if (node)
-				list_mark(node);
+			/* acquire: pairs with bucket_init's release.  After
+			 * grace period 1 no bucket here is CLAIMED. */
+			int state = atomic_load_explicit(&seg[i].state,
+							 memory_order_acquire);
+			lfmap_assert(state != BUCKET_CLAIMED);
+			if (state == BUCKET_LINKED)
+				list_mark(&seg[i].node);
 		}
 	}
 	list_sweep(m, &m->head);
@@ -317,17 +323,7 @@ static void bucket_shrink_free(struct rcu_head *head)
 	lfmap *m = map_of_resize_head(head);
 
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		bucket_slot *seg = m->shrink_segs[o];
-		for (size_t i = 0; i < segment_len(o); i++) {
-			struct list_node *node = atomic_load_explicit(
-				&seg[i], memory_order_relaxed);
-			if (node) {
-				map_free(m, node, sizeof *node);
-				counter_add(&my_stripe(m)->bucket_bytes,
-					    -(int64_t)sizeof *node);
-			}
-		}
-		segment_free(m, seg, o);
+		segment_free(m, m->shrink_segs[o], o);
 		m->shrink_segs[o] = NULL;
 	}
 	atomic_fetch_add_explicit(&m->shrinks, 1, memory_order_relaxed);

@@ -194,14 +194,28 @@ struct counter_stripe {
 	char pad_[64 - 5 * sizeof(int64_t)];
 };
 
-typedef _Atomic(struct list_node *) bucket_slot;
+/*
+ * A bucket: its list node lives in the segment array itself (one pointer
+ * hop fewer on every lookup than a separately allocated node), with a state
+ * word saying whether the node is linked yet (bucket.c).
+ */
+enum bucket_state {
+	BUCKET_EMPTY = 0,   /* node not linked; nobody is linking it */
+	BUCKET_CLAIMED = 1, /* one thread is linking the node */
+	BUCKET_LINKED = 2,  /* node linked: searches may start from it */
+};
+
+struct bucket {
+	_Atomic(int) state;
+	struct list_node node; /* so_key set when the segment is made */
+};
 
 struct lfmap {
 	uint64_t magic;
 
 	/* Read-mostly part: written at create and by resizes only. */
 	_Atomic(size_t) size;                    /* published bucket count */
-	_Atomic(bucket_slot *) segs[MAX_ORDER + 1]; /* see bucket.c */
+	_Atomic(struct bucket *) segs[MAX_ORDER + 1]; /* see bucket.c */
 	uint64_t seed[2];
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
@@ -217,7 +231,7 @@ struct lfmap {
 	struct reclaim_head resize_rcu;
 	unsigned shrink_from; /* order before the shrink */
 	unsigned shrink_to;   /* order after it */
-	bucket_slot *shrink_segs[MAX_ORDER + 1];
+	struct bucket *shrink_segs[MAX_ORDER + 1];
 	_Atomic(uint64_t) grows;
 	_Atomic(uint64_t) shrinks;
 

@@ -341,7 +341,7 @@ int lfmap_destroy(lfmap *m)
 		return EDEADLK;
 	map_quiesce(m);
 
-	/* No other thread uses m: free every linked node.  An entry still
+	/* No other thread uses m: free every linked entry.  An entry still
 	 * linked was never retired; if it was tombstoned (a deleter that
 	 * never finished) its dead value is still ours to destroy. */
 	struct list_node *n = node_ptr(
@@ -359,9 +359,8 @@ int lfmap_destroy(lfmap *m)
 			if (dead)
 				reclaim_value_now(m, dead);
 			entry_discard(m, e);
-		} else {
-			map_free(m, n, sizeof *n);
 		}
+		/* Bucket nodes live in the segments, freed below. */
 		n = next;
 	}
 	bucket_directory_free(m);
