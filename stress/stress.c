@@ -893,11 +893,27 @@ static void op_compute(struct worker *w)
 
 /* ---- iteration ------------------------------------------------------- */
 
+#define WALK_HELD 8192
+
 struct walk {
 	struct worker *w;
 	uint64_t keys, always, churn, storm;
 	const char *where;
+	/* values reported recently: still live at the end of the section? */
+	const struct sval *held[WALK_HELD];
+	unsigned nheld;
 };
+
+/* Re-check values the walk reported earlier in the same read-side section. */
+static void walk_recheck(struct walk *wk)
+{
+	for (unsigned i = 0; i < wk->nheld; i++)
+		CHECK(magic_load(wk->held[i]) == VAL_LIVE, "%s: value id=%" PRIu64
+		      " of key %" PRIu64 " reported earlier in this read-side "
+		      "section was destroyed before the section ended",
+		      wk->where, wk->held[i]->id, wk->held[i]->key);
+	wk->nheld = 0;
+}
 
 static void walk_visit(struct walk *wk, const void *key, size_t key_len,
 		       void *value)
@@ -908,6 +924,9 @@ static void walk_visit(struct walk *wk, const void *key, size_t key_len,
 	uint64_t k, idx;
 	memcpy(&k, key, sizeof k);
 	val_check(value, k, wk->where, NULL);
+	if (wk->nheld == WALK_HELD)
+		walk_recheck(wk);
+	wk->held[wk->nheld++] = value;
 	wk->keys++;
 	uint32_t *seen;
 	switch (key_pool(k, &idx)) {
@@ -955,13 +974,28 @@ static int foreach_cb(const void *key, size_t key_len, void *value, void *ctx)
 	return 0;
 }
 
+static int foreach_last_cb(const void *key, size_t key_len, void *value,
+			   void *ctx)
+{
+	(void)key; (void)key_len; (void)value;
+	walk_recheck(ctx);
+	return 0;
+}
+
 static struct walk do_walk(struct worker *w, lfmap *m, bool use_foreach,
 			   const char *where)
 {
 	struct walk wk;
 	walk_begin(&wk, w, where);
 	if (use_foreach) {
+		/* The caller's section spans both walks; the second walk only
+		 * re-checks (inside lfmap's section) what the first reported. */
+		lfmap_read_lock();
 		int rc = lfmap_foreach(m, foreach_cb, &wk);
+		CHECK(rc == 0, "lfmap_foreach returned %d", rc);
+		rc = lfmap_foreach(m, foreach_last_cb, &wk);
+		walk_recheck(&wk);
+		lfmap_read_unlock();
 		CHECK(rc == 0, "lfmap_foreach returned %d", rc);
 	} else {
 		lfmap_read_lock();
@@ -972,6 +1006,7 @@ static struct walk do_walk(struct worker *w, lfmap *m, bool use_foreach,
 		lfmap_iter_init(m, &it);
 		while (lfmap_iter_next(&it, &key, &key_len, &value))
 			walk_visit(&wk, key, key_len, value);
+		walk_recheck(&wk);
 		lfmap_read_unlock();
 	}
 	walk_end(&wk);
