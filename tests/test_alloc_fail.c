@@ -553,3 +553,40 @@ Test(alloc_fail, delete_and_shrink_without_memory)
 	dtor_assert_ok(&d);
 	free(pool);
 }
+
+/* defer_free may need a retirement record: ENOMEM leaves the value with
+ * the caller (never destroyed); once memory is back it goes through. */
+Test(alloc_fail, defer_free)
+{
+	talloc ta;
+	talloc_init(&ta);
+	dtor d = { 0 };
+	tval *v = tval_pool(2);
+	lfmap_options o = tval_opts(&d, &ta);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
+	void *taken;
+	cr_assert_eq(lfmap_take_u64(m, 1, &taken), 0);
+
+	atomic_store(&ta.fail_all, true);
+	int rc = lfmap_defer_free(m, taken);
+	atomic_store(&ta.fail_all, false);
+	cr_assert(rc == 0 || rc == ENOMEM, "rc %d", rc);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	if (rc == ENOMEM) {
+		cr_assert_eq(atomic_load(&v[0].freed), 0,
+			     "ENOMEM, yet the value was destroyed");
+		cr_assert_eq(lfmap_defer_free(m, taken), 0);
+		cr_assert_eq(lfmap_quiesce(m), 0);
+	}
+	cr_assert_eq(atomic_load(&v[0].freed), 1);
+	lfmap_stats s = quiet_stats(m);
+	cr_assert_eq(s.pending_values, 0);
+	cr_assert_eq(s.pending_bytes, 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	cr_assert_eq(dtor_calls(&d), 1);
+	dtor_assert_ok(&d);
+	talloc_assert_clean(&ta);
+	free(v);
+}
