@@ -149,12 +149,20 @@ static bool search_from(struct search *s, uint64_t done, uint64_t value)
 	return false;
 }
 
+static struct memo_slot *memo;
+
+void lin_release(void)
+{
+	free(memo);
+	memo = NULL;
+}
+
 bool lin_check_key(const struct lin_op *ops, int n, uint64_t init,
 		   uint64_t final, uint64_t *states)
 {
 	if (n < 0 || n > LIN_MAX_OPS)
 		abort();
-	static _Thread_local struct memo_slot *memo;
+	/* One search at a time (callers serialise); freed by lin_release. */
 	const size_t cap = (size_t)1 << 16;
 	if (!memo) {
 		memo = calloc(cap, sizeof *memo);

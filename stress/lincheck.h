@@ -58,6 +58,10 @@ struct lin_op {
 bool lin_check_key(const struct lin_op *ops, int n, uint64_t init,
 		   uint64_t final, uint64_t *states);
 
+/* Free the checker's memo table (lin_check_key is not reentrant: callers
+ * must not run two checks at once). */
+void lin_release(void);
+
 /* Print one key's history (sorted by invocation) to f. */
 void lin_print(FILE *f, const struct lin_op *ops, int n, uint64_t init,
 	       uint64_t final);

@@ -729,7 +729,8 @@ static void op_cas(struct worker *w)
 	rc = lfmap_cas(w->m, K(k), expected, v);
 	lfmap_read_unlock();
 	if (wrong)
-		expect_rc(rc, rc == EAGAIN || (pool != POOL_ALWAYS && rc == ENOENT),
+		expect_rc(rc, rc == EAGAIN || rc == ENOMEM ||
+			  (pool != POOL_ALWAYS && rc == ENOENT),
 			  "cas (wrong expected)", k, pool);
 	else if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0 || rc == EAGAIN || rc == ENOMEM, "cas", k,
@@ -1109,6 +1110,12 @@ static struct worker *worker_new(int id, lfmap *m)
 
 static void worker_free(struct worker *w)
 {
+	/* fold its counters into the totals if it is still registered */
+	for (int i = 0; i < MAX_SLOTS; i++)
+		if (atomic_load(&slots[i]) == w) {
+			worker_retire(w);
+			break;
+		}
 	free(w->seen_always);
 	free(w->seen_churn);
 	free(w->seen_storm);
@@ -1567,7 +1574,11 @@ static void run_mixed(void)
 	pthread_join(grace_tid, NULL);
 	audit("final");
 	teardown();
-	(void)storm_w;
+	for (int i = 0; i < nw; i++)
+		worker_free(ws[i]);
+	free(ws);
+	if (storm_w)
+		worker_free(storm_w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1810,6 +1821,10 @@ static void run_contend(void)
 	pthread_join(grace_tid, NULL);
 	audit("final");
 	teardown();
+	for (int i = 0; i < n; i++)
+		worker_free(ws[i]);
+	free(ws);
+	free(race);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2097,6 +2112,11 @@ static void run_lin(void)
 		pthread_join(ws[i]->thread, NULL);
 	audit("final");
 	teardown();
+	for (int i = 0; i < n; i++)
+		worker_free(ws[i]);
+	free(ws);
+	free(lin_log);
+	lin_release();
 }
 
 /* ------------------------------------------------------------------ */
@@ -2233,6 +2253,7 @@ int main(int argc, char **argv)
 		usage();
 	}
 	summary(stdout, "PASS", NULL);
+	worker_free(auditor);
 	quarantine_drain();
 	free(quarantine);
 	return 0;
