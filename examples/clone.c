@@ -104,8 +104,13 @@ int main(void)
 		long want = (long)(i + 1) * 10;
 		if (count_of(orig, names[i]) != want)
 			bad++;
-		printf("  %-6s original %4ld   clone %4ld\n", names[i],
-		       count_of(orig, names[i]), count_of(copy, names[i]));
+		long c = count_of(copy, names[i]);
+		printf("  %-6s original %4ld   clone ", names[i],
+		       count_of(orig, names[i]));
+		if (c < 0)
+			printf("(deleted)\n");
+		else
+			printf("%4ld\n", c);
 	}
 	lfmap_read_lock();
 	if (lfmap_get_str(orig, "apple", &v) != 0 ||
