@@ -25,7 +25,7 @@ STRESS_BIN  := $(B)/stress/stress
 # ThreadSanitizer: any report fails the run (exit 66).  Suppressions may
 # name liburcu only (see stress/tsan.supp).
 STRESS_TSAN_OPTIONS := halt_on_error=1 exitcode=66 second_deadlock_stack=1 \
-	suppressions=$(CURDIR)/stress/tsan.supp history_size=4
+	suppressions=$(CURDIR)/stress/tsan.supp
 STRESS_ASAN_OPTIONS := detect_leaks=1 abort_on_error=0 halt_on_error=1 \
 	detect_stack_use_after_return=0
 STRESS_UBSAN_OPTIONS := print_stacktrace=1 halt_on_error=1
@@ -79,7 +79,7 @@ valgrind-stress:
 	@bash scripts/deps.sh check
 	STRESS_SECONDS="$(STRESS_SECONDS)" \
 	STRESS_WRAP="valgrind -q --error-exitcode=9 --leak-check=full \
-	  --errors-for-leak-kinds=definite,indirect --fair-sched=yes" \
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --fair-sched=yes" \
 	  bash stress/run.sh build/debug/stress/stress valgrind $(STRESS_SEED) debug
 
 # Seeded bugs: each mutant library must make the harness fail.  Mutants
