@@ -841,9 +841,9 @@ static void write_plots(void)
 	snprintf(path, sizeof path,
 		 "rm -f '%s'/throughput_N*_T*.dat '%s'/throughput_N*_T*.gp "
 		 "'%s'/throughput_N*_T*.png '%s'/memory.dat '%s'/memory.gp "
-		 "'%s'/memory.png",
+		 "'%s'/memory.png '%s'/ratio_T*.dat '%s'/ratio_T*.gp '%s'/ratio_T*.png",
 		 cfg.out_dir, cfg.out_dir, cfg.out_dir, cfg.out_dir, cfg.out_dir,
-		 cfg.out_dir);
+		 cfg.out_dir, cfg.out_dir, cfg.out_dir, cfg.out_dir);
 	if (system(path) != 0)
 		fprintf(stderr, "lfbench: could not clean %s\n", cfg.out_dir);
 
@@ -905,6 +905,69 @@ static void write_plots(void)
 		}
 	}
 
+	/* lfmap / cds_lfht ratios against the targets */
+	int lf = map_index("lfmap"), cds = map_index("cds_lfht");
+	for (int ti = 0; ti < cfg.n_threads && map_selected(lf) && map_selected(cds);
+	     ti++) {
+		int t = cfg.threads[ti];
+		snprintf(path, sizeof path, "%s/ratio_T%d.dat", cfg.out_dir, t);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			die("cannot write plot data");
+		double ymax = 2.3;
+		fprintf(f, "# mix, per N: wall med min max, per-CPU med min max\n");
+		for (int x = 0; x < cfg.n_mixes; x++) {
+			int mix = cfg.mixes[x];
+			fprintf(f, "\"%s\"", all_mixes[mix].label);
+			for (int ni = 0; ni < cfg.n_ns; ni++) {
+				struct stat3 w = ratio_stats(lf, cds, ni, mix, ti), c;
+				use_cpu = true;
+				c = ratio_stats(lf, cds, ni, mix, ti);
+				use_cpu = false;
+				fprintf(f, " %.4f %.4f %.4f %.4f %.4f %.4f", w.med, w.min,
+					w.max, c.med, c.min, c.max);
+				if (isfinite(w.max) && w.max * 1.05 > ymax)
+					ymax = w.max * 1.05;
+				if (isfinite(c.max) && c.max * 1.05 > ymax)
+					ymax = c.max * 1.05;
+			}
+			fprintf(f, "\n");
+		}
+		fclose(f);
+		snprintf(path, sizeof path, "%s/ratio_T%d.gp", cfg.out_dir, t);
+		f = fopen(path, "w");
+		if (!f)
+			die("cannot write plot script");
+		fprintf(f,
+			"set terminal pngcairo noenhanced size 1100,560 font 'sans,11'\n"
+			"set output 'ratio_T%d.png'\n"
+			"set title 'lfmap / cds_lfht throughput, %d thread%s (median of per-repetition ratios, bars: min-max)'\n"
+			"set ylabel 'ratio (> 1: lfmap faster)'\n"
+			"set xlabel 'operation mix: lookup / insert / delete %%'\n"
+			"set style data histogram\n"
+			"set style histogram errorbars gap 2 lw 1\n"
+			"set style fill solid 0.85 border -1\n"
+			"set boxwidth 0.9\n"
+			"set grid ytics\n"
+			"set yrange [0:%.2f]\n"
+			"set key outside right top vertical\n"
+			"plot ",
+			t, t, t == 1 ? "" : "s", ymax);
+		for (int ni = 0; ni < cfg.n_ns; ni++)
+			fprintf(f,
+				"%s'ratio_T%d.dat' using %d:%d:%d%s title 'N=%zu wall clock', \\\n"
+				"     '' using %d:%d:%d title 'N=%zu per CPU-s'",
+				ni ? ", \\\n     " : "", t, 2 + 6 * ni, 3 + 6 * ni,
+				4 + 6 * ni, ni ? "" : ":xtic(1)", cfg.ns[ni], 5 + 6 * ni,
+				6 + 6 * ni, 7 + 6 * ni, cfg.ns[ni]);
+		if (t == 2)
+			fprintf(f, ", \\\n     1.5 with lines dt 2 lw 2 lc rgb 'red' title 'target, lookups: 1.5', \\\n"
+				"     2.0 with lines dt 3 lw 2 lc rgb 'black' title 'target, writes: 2.0'");
+		fprintf(f, ", \\\n     1.0 with lines lw 1 lc rgb 'gray' title 'parity'\n");
+		fclose(f);
+		nplot++;
+	}
+
 	/* memory */
 	bool any = false;
 	for (int i = 0; i < N_MAPS; i++)
@@ -958,7 +1021,7 @@ static void write_plots(void)
 	/* render */
 	char cmd[1200];
 	snprintf(cmd, sizeof cmd,
-		 "cd '%s' && for g in throughput_*.gp memory.gp; do [ -f \"$g\" ] && "
+		 "cd '%s' && for g in throughput_*.gp ratio_*.gp memory.gp; do [ -f \"$g\" ] && "
 		 "{ gnuplot \"$g\" || echo \"gnuplot failed on $g\" >&2; }; done; true",
 		 cfg.out_dir);
 	if (system(cmd) != 0)
@@ -1120,6 +1183,11 @@ static void write_report(void)
 			out("- [N=%zu, %d thread%s](throughput_N%zu_T%d.png)\n",
 			    cfg.ns[ni], cfg.threads[ti], cfg.threads[ti] == 1 ? "" : "s",
 			    cfg.ns[ni], cfg.threads[ti]);
+	if (lf >= 0 && cds >= 0)
+		for (int ti = 0; ti < cfg.n_threads; ti++)
+			out("- [lfmap / cds_lfht, %d thread%s](ratio_T%d.png)\n",
+			    cfg.threads[ti], cfg.threads[ti] == 1 ? "" : "s",
+			    cfg.threads[ti]);
 	if (any)
 		out("- [memory per entry](memory.png)\n");
 	if (md)
