@@ -793,9 +793,10 @@ static void op_delete_if(struct worker *w)
 }
 
 /* Owner of a value lfmap_take returned: free it once no reader can hold it. */
-static void taken_release(struct worker *w, struct sval *v, lfmap *m)
+static void taken_release(struct worker *w, struct sval *v, lfmap *m,
+			  unsigned sync_one_in)
 {
-	if (rng_below(&w->rng, 8) != 0) {
+	if (rng_below(&w->rng, sync_one_in) != 0) {
 		val_transition(v, VS_TAKEN, VS_DEFERRED, "defer_free");
 		int rc = lfmap_defer_free(m, v);
 		if (rc == 0)
@@ -828,7 +829,7 @@ static void op_take(struct worker *w)
 	ADD(v_taken, 1);
 	val_check(v, k, "take", NULL);
 	val_transition(v, VS_IN_MAP, VS_TAKEN, "take");
-	taken_release(w, v, w->m);
+	taken_release(w, v, w->m, 8);
 }
 
 struct compute_ctx {
@@ -1246,7 +1247,7 @@ static void *storm_thread(void *arg)
 					ADD(v_taken, 1);
 					val_check(v, k, "storm take", NULL);
 					val_transition(v, VS_IN_MAP, VS_TAKEN, "take");
-					taken_release(w, v, w->m);
+					taken_release(w, v, w->m, 4096);
 				}
 			} else {
 				rc = lfmap_delete(w->m, K(k));
@@ -1783,7 +1784,7 @@ static void *contend_thread(void *arg)
 		}
 		barrier_wait_serial(race_remove_check, &rctx);
 		if (how == 1 && rc == 0)
-			taken_release(w, tv, w->m);
+			taken_release(w, tv, w->m, 8);
 		/* Free-for-all on the same one or two keys. */
 		for (unsigned i = 0; i < cfg.round_ops; i++)
 			op_random(w);
@@ -1994,7 +1995,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 			val_check(out, k, "lin take", NULL);
 			o->out = id_of(out);
 			val_transition(out, VS_IN_MAP, VS_TAKEN, "lin take");
-			taken_release(w, out, w->m);
+			taken_release(w, out, w->m, 8);
 		}
 		break;
 	default: { /* LIN_COMPUTE */
