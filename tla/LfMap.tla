@@ -5,46 +5,59 @@
 (* bucket count, lazy bucket initialisation, grow, shrink with two grace  *)
 (* periods, and RCU (liburcu call_rcu) reclamation.                       *)
 (*                                                                         *)
-(* Every action is one atomic step of the C code (one load, store, CAS or *)
-(* fetch-or on a shared word, plus thread-local computation).  The places *)
-(* where two C steps are merged into one action are listed in README.md.  *)
-(* tla/README.md maps every action to the C function implementing it.    *)
+(* Each action is one atomic step of the C code: one load, store, CAS or  *)
+(* fetch-or of a shared word, plus thread-local work.  README.md lists    *)
+(* the few places where two C steps are merged into one action, and maps  *)
+(* every action to the C function that implements it.                     *)
 (*                                                                         *)
+(* BucketScheme selects how buckets are initialised and removed:          *)
+(*   "claim"  what src/bucket.c does: each bucket's list node lives in    *)
+(*            its segment with a state word EMPTY/CLAIMED/LINKED; the     *)
+(*            claimer links the node, others start from the parent; a    *)
+(*            shrink marks the LINKED nodes and sweeps the list once.     *)
+(*   "dummy"  the DESIGN.md variant: separately allocated dummy nodes,    *)
+(*            find-or-insert from the parent's dummy, CAS of a bucket     *)
+(*            pointer NULL -> dummy; a shrink unlinks each removed dummy  *)
+(*            by a find from its surviving parent.                        *)
 (* Mutant selects a seeded bug (see README.md); "none" is the protocol.   *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets, TLC
 
 CONSTANTS
-    Threads,    \* application threads (model values)
-    NK,         \* keys are 1..NK
-    HashOf,     \* [1..NK -> 0..MaxSize-1]: the hash bits that matter
-    MaxSize,    \* largest bucket count (a power of two)
-    InitSize,   \* bucket count at creation (a power of two)
-    MinSize,    \* shrink never goes below this
-    Prog,       \* [Threads -> Seq(SUBSET Ops)]: each thread runs one op of
-                \* each set in turn, chosen nondeterministically
-    MaxInc,     \* incarnations per key / bucket / segment (state bound)
-    Mutant      \* "none", or the name of a seeded bug
+    Threads,      \* application threads (model values)
+    NK,           \* keys are 1..NK
+    HashOf,       \* [1..NK -> 0..MaxSize-1]: the hash bits that matter
+    MaxSize,      \* largest bucket count (a power of two)
+    InitSize,     \* bucket count at creation (a power of two, >= 2)
+    MinSize,      \* a shrink never goes below this
+    Prog,         \* [Threads -> Seq(SUBSET Ops)]: each thread runs one op
+                  \* of each set in turn, chosen nondeterministically
+    MaxInc,       \* incarnations per key / bucket / segment (state bound)
+    BucketScheme, \* "claim" or "dummy"
+    Mutant        \* "none", or the name of a seeded bug
 
 Keys  == 1..NK
-W     == "rcu"                 \* the call_rcu worker thread
+W     == "rcu"                 \* liburcu's call_rcu worker thread
 Procs == Threads \cup {W}
 NULL  == 0
 TOMB  == 0                     \* the value word's tombstone
 
-Ops == {[k |-> o, key |-> k] : o \in {"get", "ins", "put", "del"}, k \in Keys}
-       \cup {[k |-> o, key |-> 0] : o \in {"grow", "shrink"}}
-Get(k) == [k |-> "get", key |-> k]
-Ins(k) == [k |-> "ins", key |-> k]
-Put(k) == [k |-> "put", key |-> k]
-Del(k) == [k |-> "del", key |-> k]
-Grow   == [k |-> "grow", key |-> 0]
-Shrink == [k |-> "shrink", key |-> 0]
+Get(k) == [k |-> "get", key |-> k]    \* lfmap_get
+Ins(k) == [k |-> "ins", key |-> k]    \* lfmap_insert
+Put(k) == [k |-> "put", key |-> k]    \* lfmap_put
+Del(k) == [k |-> "del", key |-> k]    \* lfmap_delete
+Grow   == [k |-> "grow", key |-> 0]   \* bucket_grow
+Shrink == [k |-> "shrink", key |-> 0] \* bucket_shrink_begin
 
-ASSUME Mutant \in {"none", "NO_GP1", "NO_GP2", "FREE_AT_RETIRE",
-                   "COUNT_BEFORE_SEG", "NO_TOMBSTONE", "CAS_IGNORES_MARK",
-                   "RETRY_NO_REFIND", "INIT_OWN_DUMMY", "GET_EARLY_UNLOCK",
-                   "LOOKUP_STOPS_AT_MARK"}
+Mutants == {"none", "NO_GP1", "NO_GP2", "FREE_AT_RETIRE", "COUNT_BEFORE_SEG",
+            "NO_TOMBSTONE", "CAS_IGNORES_MARK", "RETRY_NO_REFIND",
+            "INIT_OWN_DUMMY", "PUBLISH_BEFORE_LINK", "GET_EARLY_UNLOCK",
+            "LOOKUP_STOPS_AT_MARK"}
+ASSUME Mutant \in Mutants
+ASSUME BucketScheme \in {"claim", "dummy"}
+ASSUME InitSize >= 2 /\ MinSize >= 2 /\ InitSize <= MaxSize
+
+Claim == BucketScheme = "claim"
 
 -----------------------------------------------------------------------------
 (* Split order.                                                            *)
@@ -54,63 +67,71 @@ Log2(n) == IF n <= 1 THEN 0 ELSE 1 + Log2(n \div 2)
 HB      == Log2(MaxSize)                 \* hash bits in use
 Buckets == 0..MaxSize-1
 Orders  == 0..HB
-\* Segment o holds bucket 0 (o = 0) or buckets [2^(o-1), 2^o).
-Order(b)     == IF b = 0 THEN 0 ELSE Log2(b) + 1
+\* Segment o holds bucket 0 (o = 0; in the C code bucket 0 is the head node
+\* inside the map) or buckets [2^(o-1), 2^o).
+Order(b)      == IF b = 0 THEN 0 ELSE Log2(b) + 1
 SegBuckets(o) == IF o = 0 THEN {0} ELSE 2^(o-1) .. 2^o - 1
-Parent(b)    == b - 2^Log2(b)           \* b > 0: clear the highest set bit
+Parent(b)     == b - 2^Log2(b)          \* b > 0: clear the highest set bit
 
 RECURSIVE RevBits(_, _)
 RevBits(x, n) == IF n = 0 THEN 0 ELSE (x % 2) * 2^(n-1) + RevBits(x \div 2, n-1)
-\* Split-order keys, with the key bytes as tie-break folded in: dummies have
-\* an even so-key, regular nodes an odd one; equal so-keys are ordered by key.
+\* Split-order keys with the key-bytes tie-break folded in: bucket nodes
+\* have an even so-key, entries an odd one; equal so-keys order by key.
 OrdD(b) == 2 * RevBits(b, HB) * (NK + 1)
 OrdK(k) == (2 * RevBits(HashOf[k], HB) + 1) * (NK + 1) + k
+OrdEnd  == 2 * MaxSize * (NK + 1)        \* above every key: list_sweep
 
 -----------------------------------------------------------------------------
-(* Object identities.  A node, value or segment gets its identity when it *)
-(* is first published (private allocations are thread-local and unnamed), *)
-(* so equal histories give equal states.                                  *)
+(* Object identities.  An entry, value or dummy gets its identity when it *)
+(* is published (private allocations are thread-local and unnamed), so    *)
+(* equal histories give equal states.  In the claim scheme a bucket node  *)
+(* is named after its segment's incarnation.                              *)
 
-DId(b, i) == 1 + b * MaxInc + (i - 1)                       \* dummy of bucket b
-KId(k, i) == 1 + MaxSize * MaxInc + (k - 1) * MaxInc + (i - 1)  \* node of key k
-NodeIds   == 1 .. (MaxSize + NK) * MaxInc
+DId(b, i)  == 1 + b * MaxInc + (i - 1)                          \* bucket node
+KId(k, i)  == 1 + MaxSize * MaxInc + (k - 1) * MaxInc + (i - 1) \* entry
+NodeIds    == 1 .. (MaxSize + NK) * MaxInc
 IsDummy(n) == n <= MaxSize * MaxInc
 NBucket(n) == (n - 1) \div MaxInc
 NKey(n)    == (n - 1 - MaxSize * MaxInc) \div MaxInc + 1
 OrdTab     == [n \in NodeIds |-> IF IsDummy(n) THEN OrdD(NBucket(n))
                                                ELSE OrdK(NKey(n))]
 Ord(n)     == OrdTab[n]
-ListHead   == DId(0, 1)                 \* bucket 0's dummy: the list head
+ListHead   == DId(0, 1)                 \* bucket 0's node: the list head
 
 VId(k, j)  == (k - 1) * MaxInc + j       \* j-th value ever stored under k
 ValueIds   == 1 .. NK * MaxInc
-SId(o, i)  == o * MaxInc + i             \* i-th segment ever made for order o
+SId(o, i)  == o * MaxInc + i             \* i-th segment made for order o
 SegIds     == {SId(o, i) : o \in Orders, i \in 1..MaxInc}
 SOrder(s)  == (s - 1) \div MaxInc
+SInc(s)    == ((s - 1) % MaxInc) + 1
+\* claim scheme: bucket b's node inside segment s
+BNode(b, s) == IF b = 0 THEN ListHead ELSE DId(b, SInc(s))
 
 -----------------------------------------------------------------------------
 VARIABLES
-    \* the list: next pointer + mark bit (one word), value word, life cycle
+    \* the list: next pointer + mark bit (one word), value word
     nxt, mrk, val,
+    dead,       \* entry_cold.dead_value: a deleted entry's value
     nst,        \* node: "none" | "priv" | "live" | "retired" | "freed"
     vst,        \* value: "none" | "live" | "retired" | "freed"
     \* the bucket directory
     size,       \* published bucket count
     segPtr,     \* [Orders -> SegIds \cup {NULL}]: published segment pointers
     sst,        \* segment: "none" | "priv" | "pub" | "unpub" | "freed"
-    bptr,       \* [Buckets -> node]: bucket pointers (inside the segments)
-    resizing,   \* the resize try-lock flag
-    \* RCU: callbacks queued, waiting for the current grace period, ready
+    bptr,       \* dummy scheme: bucket pointers (inside the segments)
+    bst,        \* claim scheme: bucket state words (inside the segments)
+    resizing,   \* the resize try-lock
+    \* RCU: callbacks queued, covered by the current grace period, ready
     cbQ, cbG, cbR,
     gp,         \* a grace period is in progress
     gpw,        \* readers the current grace period still waits for
-    \* per-thread state (pc, op, locals, pointers held, read-side flag)
+    \* per-thread state: pc, operation, locals, pointers held, read side
     L,
     \* ghosts: the abstract map, lookups' admissible results, violations
     amap, seen, graceBad, linBad
 
-listVars  == <<nxt, mrk, val, nst, vst>>
-dirVars   == <<size, segPtr, sst, bptr, resizing>>
+listVars  == <<nxt, mrk, val, dead, nst, vst>>
+dirVars   == <<size, segPtr, sst, bptr, bst, resizing>>
 rcuVars   == <<cbQ, cbG, cbR, gp, gpw>>
 ghostVars == <<amap, seen, graceBad, linBad>>
 vars == <<listVars, dirVars, rcuVars, L, ghostVars>>
@@ -118,25 +139,30 @@ vars == <<listVars, dirVars, rcuVars, L, ghostVars>>
 Readers == {p \in Procs : L[p].rs}
 
 InitOrders == 0 .. Order(InitSize - 1)
+InitBNodes == {DId(b, 1) : b \in 1..InitSize-1}
 
 LInit(p) == [pc |-> IF p = W THEN "w_idle" ELSE "idle",
              opi |-> 1, op |-> Get(1), rs |-> FALSE,
-             sz |-> 0, bk |-> 0, ist |-> <<>>,
+             sz |-> 0, bk |-> 0, gb |-> 0, ist |-> <<>>,
              start |-> NULL, pred |-> NULL, curr |-> NULL, succ |-> NULL,
-             hv |-> NULL, segH |-> NULL, tgt |-> 0, fret |-> "",
-             res |-> 0, wd |-> <<>>, wi |-> 1, wseg |-> NULL]
+             anchor |-> NULL, hv |-> NULL, segH |-> NULL,
+             tgt |-> 0, fret |-> "", res |-> 0, wd |-> <<>>, wi |-> 1]
 
 Init ==
     /\ nxt = [n \in NodeIds |-> NULL]
     /\ mrk = [n \in NodeIds |-> FALSE]
     /\ val = [n \in NodeIds |-> TOMB]
-    /\ nst = [n \in NodeIds |-> IF n = ListHead THEN "live" ELSE "none"]
+    /\ dead = [n \in NodeIds |-> NULL]
+    /\ nst = [n \in NodeIds |-> IF n = ListHead THEN "live"
+                                ELSE IF Claim /\ n \in InitBNodes THEN "priv"
+                                ELSE "none"]
     /\ vst = [v \in ValueIds |-> "none"]
     /\ size = InitSize
     /\ segPtr = [o \in Orders |-> IF o \in InitOrders THEN SId(o, 1) ELSE NULL]
     /\ sst = [s \in SegIds |-> IF s \in {SId(o, 1) : o \in InitOrders}
                                THEN "pub" ELSE "none"]
     /\ bptr = [b \in Buckets |-> IF b = 0 THEN ListHead ELSE NULL]
+    /\ bst = [b \in Buckets |-> IF b = 0 THEN "linked" ELSE "empty"]
     /\ resizing = FALSE
     /\ cbQ = {} /\ cbG = {} /\ cbR = {}
     /\ gp = FALSE /\ gpw = {}
@@ -147,8 +173,9 @@ Init ==
     /\ linBad = FALSE
 
 -----------------------------------------------------------------------------
-(* Allocation of fresh identities (TLC stops if MaxInc is too small).     *)
+(* Helpers.                                                                *)
 
+\* Fresh identities (TLC stops with an assertion if MaxInc is too small).
 Fresh(used(_)) ==
     LET i == Cardinality({j \in 1..MaxInc : used(j)}) + 1
     IN  IF Assert(i <= MaxInc, "MaxInc too small") THEN i ELSE 0
@@ -157,7 +184,7 @@ NewDummy(b) == DId(b, Fresh(LAMBDA j : nst[DId(b, j)] # "none"))
 NewValue(k) == VId(k, Fresh(LAMBDA j : vst[VId(k, j)] # "none"))
 NewSeg(o)   == SId(o, Fresh(LAMBDA j : sst[SId(o, j)] # "none"))
 
-\* The abstract map changes (at a linearisation point): every lookup of k in
+\* The abstract map changes at a linearisation point: every lookup of k in
 \* progress may now legitimately return v.
 SetMap(k, v) ==
     /\ amap' = [amap EXCEPT ![k] = v]
@@ -165,44 +192,54 @@ SetMap(k, v) ==
                   IF seen[t] # {} /\ L[t].op.k = "get" /\ L[t].op.key = k
                   THEN seen[t] \cup {v} ELSE seen[t]]
 
+\* call_rcu of object o (kind "node" or "value"); FREE_AT_RETIRE frees it on
+\* the spot instead.  Sets cbQ', graceBad' and the object's state.
+RetireNode(n) ==
+    IF Mutant = "FREE_AT_RETIRE"
+    THEN /\ nst' = [nst EXCEPT ![n] = "freed"]
+         /\ graceBad' = (graceBad \/ Readers # {})
+         /\ UNCHANGED cbQ
+    ELSE /\ nst' = [nst EXCEPT ![n] = "retired"]
+         /\ cbQ' = cbQ \cup {[kind |-> "node", obj |-> n, pre |-> Readers]}
+         /\ UNCHANGED graceBad
+
 \* The link CAS: pred.next must still be curr, unmarked (one word).
 LinkCasOk(p) ==
     /\ nxt[L[p].pred] = L[p].curr
     /\ (Mutant = "CAS_IGNORES_MARK" \/ ~mrk[L[p].pred])
 \* RETRY_NO_REFIND: a failed link CAS is retried with new.next := the
-\* current pred.next, without a new find (collapsed into one step).
-LinkSucc(p) ==
-    IF Mutant = "RETRY_NO_REFIND" THEN nxt[L[p].pred] ELSE L[p].curr
-LinkOk(p) ==
-    \/ LinkCasOk(p)
-    \/ Mutant = "RETRY_NO_REFIND" /\ ~mrk[L[p].pred]
+\* current pred.next, without a new search (collapsed into one step).
+LinkOk(p)   == LinkCasOk(p) \/ (Mutant = "RETRY_NO_REFIND" /\ ~mrk[L[p].pred])
+LinkSucc(p) == IF Mutant = "RETRY_NO_REFIND" THEN nxt[L[p].pred] ELSE L[p].curr
 
-\* find's entry: start from L[p].start towards target tg, then go to label r.
-CallFind(p, st, tg, r) ==
-    [L EXCEPT ![p].start = st, ![p].tgt = tg, ![p].fret = r,
-              ![p].pc = "f_head"]
+\* Call list_find from st towards target tg; it returns to label r.
+CallFind(l, st, tg, r) ==
+    [l EXCEPT !.start = st, !.tgt = tg, !.fret = r, !.pc = "f_head"]
 
-\* Where an operation continues once it has its bucket's dummy d.
-OpEntry(p, d) ==
-    LET o == L[p].op IN
-    IF o.k = "get"
-    THEN [L EXCEPT ![p].start = d, ![p].curr = d, ![p].tgt = OrdK(o.key),
-                   ![p].pc = "get_walk"]
-    ELSE [L EXCEPT ![p].start = d, ![p].tgt = OrdK(o.key),
-                   ![p].fret = IF o.k = "del" THEN "del_at" ELSE "ins_at",
-                   ![p].pc = "f_head"]
+\* Where an operation continues once it has its bucket's node d.
+OpEntry(l, d) ==
+    IF l.op.k = "get"
+    THEN [l EXCEPT !.start = d, !.curr = d, !.tgt = OrdK(l.op.key),
+                   !.pc = "lookup"]
+    ELSE CallFind(l, d, OrdK(l.op.key), "found")
 
 ClearPtrs(l) ==
     [l EXCEPT !.start = NULL, !.pred = NULL, !.curr = NULL, !.succ = NULL,
-              !.hv = NULL, !.segH = NULL, !.ist = <<>>, !.wd = <<>>]
+              !.anchor = NULL, !.hv = NULL, !.segH = NULL, !.ist = <<>>,
+              !.wd = <<>>]
 
 Unpre(S, p) == {[c EXCEPT !.pre = @ \ {p}] : c \in S}
 
------------------------------------------------------------------------------
-(* Application threads: choose the next operation.                        *)
+\* reclaim_read_unlock as RCU sees it.
+LeaveSection(p) ==
+    /\ gpw' = gpw \ {p}
+    /\ cbQ' = Unpre(cbQ, p) /\ cbG' = Unpre(cbG, p) /\ cbR' = Unpre(cbR, p)
 
-\* Map operations enter a read-side section (reclaim_read_lock).
-StartMapOp(t) ==
+-----------------------------------------------------------------------------
+(* Application threads: begin an operation.                               *)
+
+\* reclaim_read_lock: map operations run inside a read-side section.
+BeginRead(t) ==
     /\ L[t].pc = "idle"
     /\ L[t].opi <= Len(Prog[t])
     /\ \E o \in Prog[t][L[t].opi] :
@@ -213,46 +250,123 @@ StartMapOp(t) ==
                                         ELSE {}]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, amap, graceBad, linBad>>
 
-\* bucket_start: load the published size, pick the bucket.
-ReadSize(t) ==
+\* bucket_start: load the published size (acquire), pick the bucket.
+LoadSize(t) ==
     /\ L[t].pc = "rdsize"
     /\ L' = [L EXCEPT ![t].sz = size, ![t].bk = HashOf[L[t].op.key] % size,
                       ![t].pc = "rdseg"]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
-\* bucket_start: load the segment pointer for the bucket's order.  NULL here
-\* is a crash in C ("fault").
-ReadSeg(t) ==
+\* bucket_get: load the segment pointer for the bucket's order (acquire).
+\* NULL here is a crash in the C code: the thread goes to "fault".
+LoadSegment(t) ==
     /\ L[t].pc = "rdseg"
-    /\ LET s == segPtr[Order(L[t].bk)] IN
-       L' = IF s = NULL THEN [L EXCEPT ![t].pc = "fault"]
-            ELSE [L EXCEPT ![t].segH = s, ![t].pc = "rdbkt"]
-    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
-
-\* bucket_start: load the bucket pointer; NULL: bucket_init.
-ReadBkt(t) ==
-    /\ L[t].pc = "rdbkt"
-    /\ LET d == bptr[L[t].bk] IN
-       L' = IF d # NULL THEN OpEntry(t, d)
-            ELSE [L EXCEPT ![t].ist = <<L[t].bk>>, ![t].pc = "iparent"]
+    /\ LET b == L[t].bk
+           s == segPtr[Order(b)]
+       IN  L' = IF Claim /\ b = 0 THEN [L EXCEPT ![t] = OpEntry(@, ListHead)]
+                ELSE IF s = NULL THEN [L EXCEPT ![t].pc = "fault"]
+                ELSE [L EXCEPT ![t].segH = s, ![t].gb = b, ![t].pc = "rdbkt"]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
 -----------------------------------------------------------------------------
-(* bucket_init: lazy, recursive initialisation of bucket Head(ist).       *)
+(* Claim scheme (src/bucket.c bucket_get / bucket_init).                   *)
 
-\* Load the parent's bucket pointer (segment and bucket load merged); if it
+\* The node bucket_get(gb) has obtained: continue the pending bucket_init
+\* of the innermost claimed bucket, or start the operation.
+GotNode(l, n) ==
+    IF l.ist = <<>> THEN OpEntry(l, n)
+    ELSE CallFind(l, n, Ord(Head(l.ist)), "clink")
+
+\* bucket_get(gb) on a parent, after a CLAIMED or EMPTY bucket: segment and
+\* state loads merged (a parent's segment is published whenever its
+\* child's is).
+ToParent(l) ==
+    LET p == Parent(l.gb) IN
+    IF p = 0 THEN GotNode(l, ListHead)
+    ELSE [l EXCEPT !.gb = p, !.segH = segPtr[Order(p)], !.pc = "rdbkt"]
+
+\* bucket_get: load the state word of bucket gb (acquire).
+LoadBucketState(t) ==
+    /\ Claim
+    /\ L[t].pc = "rdbkt"
+    /\ LET l == L[t]
+           b == l.gb
+       IN  L' = [L EXCEPT ![t] =
+                   CASE bst[b] = "linked" -> GotNode(l, BNode(b, l.segH))
+                     [] bst[b] = "empty"  -> [l EXCEPT !.pc = "claim"]
+                     [] OTHER             -> ToParent(l)]
+    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+
+\* TLA+ ClaimBucket: CAS state EMPTY -> CLAIMED; the winner initialises the
+\* parent (bucket_get on it) and then links the node.  PUBLISH_BEFORE_LINK
+\* stores LINKED here, before the node is linked.
+ClaimBucket(t) ==
+    /\ L[t].pc = "claim"
+    /\ LET l == L[t]
+           b == l.gb
+           n == BNode(b, l.segH)
+       IN  IF bst[b] = "empty"
+           THEN /\ bst' = [bst EXCEPT ![b] = IF Mutant = "PUBLISH_BEFORE_LINK"
+                                             THEN "linked" ELSE "claimed"]
+                /\ L' = [L EXCEPT ![t] = ToParent([l EXCEPT !.ist = <<n>> \o @])]
+           ELSE /\ L' = [L EXCEPT ![t] = IF bst[b] = "linked"
+                                         THEN GotNode(l, n) ELSE ToParent(l)]
+                /\ UNCHANGED bst
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, rcuVars,
+                   ghostVars>>
+
+\* TLA+ InitBucket: after list_find from the parent's node, link the
+\* claimed node (list_link: store n.next, CAS pred.next); retry on failure.
+InitBucket(t) ==
+    /\ Claim
+    /\ L[t].pc = "clink"
+    /\ LET l  == L[t]
+           n  == Head(l.ist)
+       IN  IF LinkOk(t)
+           THEN /\ nst' = [nst EXCEPT ![n] = "live"]
+                /\ nxt' = [nxt EXCEPT ![n] = LinkSucc(t), ![l.pred] = n]
+                /\ L' = [L EXCEPT ![t].pc = "cpub"]
+                /\ UNCHANGED <<mrk, val, dead, vst>>
+           ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
+                /\ UNCHANGED listVars
+    /\ UNCHANGED <<dirVars, rcuVars, ghostVars>>
+
+\* TLA+ PublishBucket: store LINKED (release); bucket_get returns the node.
+PublishBucket(t) ==
+    /\ L[t].pc = "cpub"
+    /\ LET l == L[t]
+           n == Head(l.ist)
+       IN  /\ bst' = [bst EXCEPT ![NBucket(n)] = "linked"]
+           /\ L' = [L EXCEPT ![t] = GotNode([l EXCEPT !.ist = Tail(@)], n)]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, rcuVars,
+                   ghostVars>>
+
+-----------------------------------------------------------------------------
+(* Dummy scheme (DESIGN.md): bucket pointers, find-or-insert of dummies.   *)
+
+\* Load the bucket pointer; NULL: initialise the bucket.
+LoadBucketPtr(t) ==
+    /\ ~Claim
+    /\ L[t].pc = "rdbkt"
+    /\ LET d == bptr[L[t].bk] IN
+       L' = IF d # NULL THEN [L EXCEPT ![t] = OpEntry(@, d)]
+            ELSE [L EXCEPT ![t].ist = <<L[t].bk>>, ![t].pc = "iparent"]
+    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+
+\* Load the parent's bucket pointer (segment and bucket loads merged); if it
 \* is NULL, initialise the parent first.
-InitParent(t) ==
+LoadParentPtr(t) ==
     /\ L[t].pc = "iparent"
     /\ LET b == Head(L[t].ist)
            d == bptr[Parent(b)]
        IN  L' = IF d = NULL
                 THEN [L EXCEPT ![t].ist = <<Parent(b)>> \o @]
-                ELSE CallFind(t, d, OrdD(b), "ilink")
+                ELSE [L EXCEPT ![t] = CallFind(@, d, OrdD(b), "ilink")]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
-\* After find from the parent's dummy: use the dummy found, or CAS ours in.
-InitLink(t) ==
+\* After list_find from the parent's dummy: use the dummy found (and discard
+\* ours), or CAS ours in.
+LinkDummy(t) ==
     /\ L[t].pc = "ilink"
     /\ LET b  == Head(L[t].ist)
            c  == L[t].curr
@@ -260,64 +374,80 @@ InitLink(t) ==
        IN
        IF c # NULL /\ Ord(c) = OrdD(b)
        THEN IF Mutant = "INIT_OWN_DUMMY"
-            THEN \* keeps its own (unlinked) dummy for the bucket pointer
+            THEN \* keeps its own, never linked, dummy for the bucket pointer
                  /\ nst' = [nst EXCEPT ![nd] = "priv"]
                  /\ nxt' = [nxt EXCEPT ![nd] = c]
                  /\ L' = [L EXCEPT ![t].curr = nd, ![t].pc = "ibkt"]
-                 /\ UNCHANGED <<mrk, val, vst>>
+                 /\ UNCHANGED <<mrk, val, dead, vst>>
             ELSE /\ L' = [L EXCEPT ![t].pc = "ibkt"]
                  /\ UNCHANGED listVars
        ELSE IF LinkOk(t)
             THEN /\ nst' = [nst EXCEPT ![nd] = "live"]
                  /\ nxt' = [nxt EXCEPT ![nd] = LinkSucc(t), ![L[t].pred] = nd]
                  /\ L' = [L EXCEPT ![t].curr = nd, ![t].pc = "ibkt"]
-                 /\ UNCHANGED <<mrk, val, vst>>
+                 /\ UNCHANGED <<mrk, val, dead, vst>>
             ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
                  /\ UNCHANGED listVars
     /\ UNCHANGED <<dirVars, rcuVars, ghostVars>>
 
 \* CAS the bucket pointer NULL -> dummy; on failure use the winner's.
-InitBucket(t) ==
+SetBucketPtr(t) ==
     /\ L[t].pc = "ibkt"
     /\ LET b  == Head(L[t].ist)
            d  == IF bptr[b] = NULL THEN L[t].curr ELSE bptr[b]
            st == Tail(L[t].ist)
        IN  /\ bptr' = IF bptr[b] = NULL THEN [bptr EXCEPT ![b] = d] ELSE bptr
-           /\ L' = IF st = <<>>
-                   THEN OpEntry(t, d)
-                   ELSE [CallFind(t, d, OrdD(Head(st)), "ilink")
-                           EXCEPT ![t].ist = st]
-    /\ UNCHANGED <<listVars, size, segPtr, sst, resizing, rcuVars, ghostVars>>
+           /\ L' = [L EXCEPT ![t] =
+                      IF st = <<>> THEN OpEntry(@, d)
+                      ELSE CallFind([@ EXCEPT !.ist = st], d, OrdD(Head(st)),
+                                    "ilink")]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bst, resizing, rcuVars,
+                   ghostVars>>
 
 -----------------------------------------------------------------------------
-(* list_find: Harris-Michael search with helping, from L[p].start to the  *)
-(* first unmarked node with Ord >= tgt; returns (pred, curr) at L[p].fret.*)
+(* list_find: from L[p].start to the first unmarked node with Ord >= tgt, *)
+(* unlinking every marked node met; returns (pred, curr) at label fret.   *)
+(* list_sweep is the same walk to the end of the list (tgt = OrdEnd),     *)
+(* restarting from its anchor (the last bucket node passed).              *)
 
-\* After moving curr to c: a NULL curr ends the search.
 FindGo(l, c) == [l EXCEPT !.curr = c, !.pc = IF c = NULL THEN l.fret ELSE "f_next"]
 
-FindHead(p) ==
+\* Load start.next.
+FindStart(p) ==
     /\ L[p].pc = "f_head"
     /\ L' = [L EXCEPT ![p] = FindGo([@ EXCEPT !.pred = L[p].start],
                                     nxt[L[p].start])]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
-\* Load curr's next word (pointer + mark).
-FindNext(p) ==
+\* list_sweep's restart: from the anchor, or from the head if the anchor has
+\* been marked (mark test and load of anchor.next merged).
+SweepStart(p) ==
+    /\ L[p].pc = "sw_head"
+    /\ LET a == L[p].anchor IN
+       L' = IF mrk[a] THEN [L EXCEPT ![p].anchor = ListHead]
+            ELSE [L EXCEPT ![p] = FindGo([@ EXCEPT !.pred = a], nxt[a])]
+    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+
+\* Load curr.next (pointer and mark: one word).
+Find(p) ==
     /\ L[p].pc = "f_next"
-    /\ LET c == L[p].curr
+    /\ LET l == L[p]
+           c == l.curr
            s == nxt[c]
-       IN  L' = IF mrk[c]
-                THEN [L EXCEPT ![p].succ = s, ![p].pc = "f_cas"]
-                ELSE IF Ord(c) >= L[p].tgt
-                THEN [L EXCEPT ![p].succ = s, ![p].pc = L[p].fret]
-                ELSE [L EXCEPT ![p] = FindGo([@ EXCEPT !.pred = c, !.succ = s], s)]
+       IN  L' = [L EXCEPT ![p] =
+                   IF mrk[c] THEN [l EXCEPT !.succ = s, !.pc = "f_cas"]
+                   ELSE IF Ord(c) >= l.tgt THEN [l EXCEPT !.succ = s, !.pc = l.fret]
+                   ELSE FindGo([l EXCEPT !.pred = c, !.succ = s,
+                                         !.anchor = IF l.fret = "w_sweep"
+                                                       /\ IsDummy(c)
+                                                    THEN c ELSE @],
+                               s)]
     /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
 \* curr is marked: CAS pred.next from (curr, unmarked) to succ.  The thread
-\* whose CAS unlinks a regular node retires it (call_rcu); dummies are left
-\* to the shrinker.  On failure restart from the start dummy.
-FindUnlink(p) ==
+\* whose CAS unlinks an entry retires it (reclaim_retire_entry); bucket
+\* nodes are left to the shrinker.  On failure restart.
+Unlink(p) ==
     /\ L[p].pc = "f_cas"
     /\ LET c  == L[p].curr
            pr == L[p].pred
@@ -326,31 +456,20 @@ FindUnlink(p) ==
        IF nxt[pr] = c /\ ~mrk[pr]
        THEN /\ nxt' = [nxt EXCEPT ![pr] = s]
             /\ L' = [L EXCEPT ![p] = FindGo(@, s)]
-            /\ IF IsDummy(c)
-               THEN UNCHANGED <<nst, cbQ, graceBad>>
-               ELSE IF Mutant = "FREE_AT_RETIRE"
-               THEN /\ nst' = [nst EXCEPT ![c] = "freed"]
-                    /\ graceBad' = (graceBad \/ Readers # {})
-                    /\ UNCHANGED cbQ
-               ELSE /\ nst' = [nst EXCEPT ![c] = "retired"]
-                    /\ cbQ' = cbQ \cup {[kind |-> "node", obj |-> c,
-                                         pre |-> Readers]}
-                    /\ UNCHANGED graceBad
-            /\ UNCHANGED <<mrk, val, vst, dirVars, cbG, cbR, gp, gpw,
+            /\ IF IsDummy(c) THEN UNCHANGED <<nst, cbQ, graceBad>>
+               ELSE RetireNode(c)
+            /\ UNCHANGED <<mrk, val, dead, vst, dirVars, cbG, cbR, gp, gpw,
                            amap, seen, linBad>>
-       ELSE /\ L' = [L EXCEPT ![p].pc = "f_head"]
+       ELSE /\ L' = [L EXCEPT ![p].pc = IF L[p].fret = "w_sweep" THEN "sw_head"
+                                        ELSE "f_head"]
             /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
 
 -----------------------------------------------------------------------------
-(* list_lookup (lfmap_get): walk without helping, then load the value.    *)
+(* lfmap_get: list_lookup (no helping), then the value load.              *)
 
-\* Leaving the read-side section (reclaim_read_unlock), as seen by RCU.
-ExitSection(p) ==
-    /\ gpw' = gpw \ {p}
-    /\ cbQ' = Unpre(cbQ, p) /\ cbG' = Unpre(cbG, p) /\ cbR' = Unpre(cbR, p)
-
-GetWalk(t) ==
-    /\ L[t].pc = "get_walk"
+\* Load curr.next; stop at the first node >= the key.
+Lookup(t) ==
+    /\ L[t].pc = "lookup"
     /\ LET c == L[t].curr
            n == nxt[c]
            absent == [L EXCEPT ![t].res = 0, ![t].pc = "unlock"]
@@ -360,182 +479,209 @@ GetWalk(t) ==
           ELSE IF n = NULL \/ Ord(n) > L[t].tgt
           THEN L' = absent
           ELSE IF Ord(n) = L[t].tgt
-          THEN \* GET_EARLY_UNLOCK: the section ends once the node is found,
+          THEN \* GET_EARLY_UNLOCK: the section ends once the entry is found,
                \* before its value is loaded and used
-               L' = [L EXCEPT ![t].curr = n, ![t].pc = "get_val",
+               L' = [L EXCEPT ![t].curr = n, ![t].pc = "getval",
                               ![t].rs = (Mutant # "GET_EARLY_UNLOCK")]
           ELSE L' = [L EXCEPT ![t].curr = n]
        /\ linBad' = (linBad \/ (L'[t].pc = "unlock" /\ 0 \notin seen[t]))
-       /\ IF L[t].rs /\ ~L'[t].rs THEN ExitSection(t)
+       /\ IF L[t].rs /\ ~L'[t].rs THEN LeaveSection(t)
           ELSE UNCHANGED <<cbQ, cbG, cbR, gpw>>
     /\ UNCHANGED <<listVars, dirVars, gp, amap, seen, graceBad>>
 
-GetVal(t) ==
-    /\ L[t].pc = "get_val"
+\* Load the value word (acquire); the caller uses the value until EndRead.
+LoadValue(t) ==
+    /\ L[t].pc = "getval"
     /\ LET v == val[L[t].curr] IN
        /\ L' = [L EXCEPT ![t].res = v, ![t].hv = v, ![t].pc = "unlock"]
        /\ linBad' = (linBad \/ v \notin seen[t])
     /\ UNCHANGED <<listVars, dirVars, rcuVars, amap, seen, graceBad>>
 
 -----------------------------------------------------------------------------
-(* list_link (lfmap_insert, lfmap_put) after list_find.                   *)
+(* search_live and what follows it: lfmap_put / lfmap_insert (map_store), *)
+(* lfmap_delete (map_remove, entry_remove).                               *)
 
-InsAt(t) ==
-    /\ L[t].pc = "ins_at"
-    /\ LET k  == L[t].op.key
-           c  == L[t].curr
-           pr == L[t].pred
+\* After list_find: an entry for the key is there: load its value word;
+\* none: put and insert link a new entry (TLA+ Link: the CAS of list_link,
+\* the insertion's linearisation point), delete returns ENOENT.
+Found(t) ==
+    /\ L[t].pc = "found"
+    /\ LET l  == L[t]
+           k  == l.op.key
+           c  == l.curr
            v  == val[c]
-           nv == NewValue(k)
            nn == NewKNode(k)
+           nv == NewValue(k)
        IN
        IF c # NULL /\ Ord(c) = OrdK(k)
-       THEN IF v = TOMB
-            THEN \* a deleted node not yet unlinked: help mark it, retry
-                 /\ L' = [L EXCEPT ![t].pc = "help_mark"]
-                 /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
-            ELSE IF L[t].op.k = "ins"
-            THEN \* EEXIST: the caller may use the existing value
-                 /\ L' = [L EXCEPT ![t].hv = v, ![t].pc = "unlock"]
-                 /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
-            ELSE \* entry_replace: CAS live value -> new; retire the old one
-                 /\ val' = [val EXCEPT ![c] = nv]
-                 /\ L' = [L EXCEPT ![t].pc = "unlock"]
-                 /\ SetMap(k, nv)
-                 /\ IF Mutant = "FREE_AT_RETIRE"
-                    THEN /\ vst' = [vst EXCEPT ![nv] = "live", ![v] = "freed"]
-                         /\ graceBad' = (graceBad \/ Readers # {})
-                         /\ UNCHANGED cbQ
-                    ELSE /\ vst' = [vst EXCEPT ![nv] = "live", ![v] = "retired"]
-                         /\ cbQ' = cbQ \cup {[kind |-> "value", obj |-> v,
-                                              pre |-> Readers]}
-                         /\ UNCHANGED graceBad
-                 /\ UNCHANGED <<nxt, mrk, nst, cbG, cbR, gp, gpw, linBad>>
+       THEN /\ L' = [L EXCEPT ![t] =
+                       IF v = TOMB THEN [l EXCEPT !.pc = "help"]
+                       ELSE IF l.op.k = "ins"
+                       THEN [l EXCEPT !.hv = v, !.pc = "unlock"]      \* EEXIST
+                       ELSE [l EXCEPT !.res = v,
+                                      !.pc = IF l.op.k = "put" THEN "replace"
+                                             ELSE "tomb"]]
+            /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
+       ELSE IF l.op.k = "del"
+       THEN /\ L' = [L EXCEPT ![t].pc = "unlock"]                      \* ENOENT
+            /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
        ELSE IF LinkOk(t)
-       THEN \* the link CAS: the insertion's linearisation point
-            /\ nst' = [nst EXCEPT ![nn] = "live"]
-            /\ nxt' = [nxt EXCEPT ![nn] = LinkSucc(t), ![pr] = nn]
+       THEN /\ nst' = [nst EXCEPT ![nn] = "live"]
+            /\ nxt' = [nxt EXCEPT ![nn] = LinkSucc(t), ![l.pred] = nn]
             /\ val' = [val EXCEPT ![nn] = nv]
             /\ vst' = [vst EXCEPT ![nv] = "live"]
             /\ L' = [L EXCEPT ![t].pc = "unlock"]
             /\ SetMap(k, nv)
-            /\ UNCHANGED <<mrk, rcuVars, graceBad, linBad>>
+            /\ UNCHANGED <<mrk, dead, rcuVars, graceBad, linBad>>
        ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
             /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
     /\ UNCHANGED dirVars
 
-\* list_mark on a tombstoned node met by an inserter, then find again.
+\* list_mark (fetch-or) of a tombstoned entry met by a search, then search
+\* again: the search unlinks it.
 HelpMark(t) ==
-    /\ L[t].pc = "help_mark"
+    /\ L[t].pc = "help"
     /\ mrk' = [mrk EXCEPT ![L[t].curr] = TRUE]
     /\ L' = [L EXCEPT ![t].pc = "f_head"]
-    /\ UNCHANGED <<nxt, val, nst, vst, dirVars, rcuVars, ghostVars>>
+    /\ UNCHANGED <<nxt, val, dead, nst, vst, dirVars, rcuVars, ghostVars>>
 
------------------------------------------------------------------------------
-(* lfmap_delete: entry_tombstone, list_mark, list_find.                   *)
-
-DelAt(t) ==
-    /\ L[t].pc = "del_at"
-    /\ LET k == L[t].op.key
-           c == L[t].curr
-           v == val[c]
+\* entry_replace: CAS the value word from a live value to a new one
+\* (retried while another live value is there); the old value is retired
+\* (reclaim_retire_value).  On the tombstone: search again and insert.
+Replace(t) ==
+    /\ L[t].pc = "replace"
+    /\ LET k  == L[t].op.key
+           c  == L[t].curr
+           v  == val[c]
+           nv == NewValue(k)
        IN
-       IF c # NULL /\ Ord(c) = OrdK(k) /\ v # TOMB
-          /\ (Mutant # "NO_TOMBSTONE" \/ ~mrk[c])
-       THEN \* entry_tombstone (or, mutant, list_mark): linearisation point;
-            \* the value is retired here
-            /\ IF Mutant = "NO_TOMBSTONE"
-               THEN /\ mrk' = [mrk EXCEPT ![c] = TRUE]
-                    /\ UNCHANGED val
-               ELSE /\ val' = [val EXCEPT ![c] = TOMB]
-                    /\ UNCHANGED mrk
-            /\ SetMap(k, 0)
+       IF v # TOMB
+       THEN /\ val' = [val EXCEPT ![c] = nv]
+            /\ L' = [L EXCEPT ![t].pc = "unlock"]
+            /\ SetMap(k, nv)
             /\ IF Mutant = "FREE_AT_RETIRE"
-               THEN /\ vst' = [vst EXCEPT ![v] = "freed"]
+               THEN /\ vst' = [vst EXCEPT ![nv] = "live", ![v] = "freed"]
                     /\ graceBad' = (graceBad \/ Readers # {})
                     /\ UNCHANGED cbQ
-               ELSE /\ vst' = [vst EXCEPT ![v] = "retired"]
+               ELSE /\ vst' = [vst EXCEPT ![nv] = "live", ![v] = "retired"]
                     /\ cbQ' = cbQ \cup {[kind |-> "value", obj |-> v,
                                          pre |-> Readers]}
                     /\ UNCHANGED graceBad
-            /\ L' = IF Mutant = "NO_TOMBSTONE"
-                    THEN CallFind(t, L[t].start, L[t].tgt, "unlock")
-                    ELSE [L EXCEPT ![t].pc = "del_mark"]
-            /\ UNCHANGED <<nxt, nst, cbG, cbR, gp, gpw, linBad>>
-       ELSE \* ENOENT
-            /\ L' = [L EXCEPT ![t].pc = "unlock"]
+            /\ UNCHANGED <<nxt, mrk, dead, nst, cbG, cbR, gp, gpw, linBad>>
+       ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
             /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
     /\ UNCHANGED dirVars
 
-\* list_mark: set the mark bit of the tombstoned node's next word; then
-\* list_find again, whose CAS unlinks (and retires) it.
-DelMark(t) ==
-    /\ L[t].pc = "del_mark"
+\* entry_tombstone: CAS the value word from a live value to the tombstone
+\* (retried while another live value is there): the linearisation point of
+\* the delete; ENOENT on the tombstone.  NO_TOMBSTONE: "succeeds" without
+\* touching the value word (the C stress mutant LFMAP_MUTANT_DELETE_NO_TOMBSTONE).
+Tombstone(t) ==
+    /\ L[t].pc = "tomb"
+    /\ LET c == L[t].curr
+           v == val[c]
+       IN
+       IF Mutant = "NO_TOMBSTONE" \/ v # TOMB
+       THEN /\ IF Mutant = "NO_TOMBSTONE" THEN UNCHANGED val
+               ELSE val' = [val EXCEPT ![c] = TOMB]
+            /\ SetMap(L[t].op.key, 0)
+            /\ L' = [L EXCEPT ![t].res = IF Mutant = "NO_TOMBSTONE"
+                                         THEN L[t].res ELSE v,
+                              ![t].pc = "dead"]
+       ELSE /\ L' = [L EXCEPT ![t].pc = "unlock"]
+            /\ UNCHANGED <<val, amap, seen>>
+    /\ UNCHANGED <<nxt, mrk, dead, nst, vst, dirVars, rcuVars, graceBad, linBad>>
+
+\* entry_remove: store the value in the entry for the destructor
+\* (dead_value, a plain store into the entry the thread still holds).
+StoreDeadValue(t) ==
+    /\ L[t].pc = "dead"
+    /\ dead' = [dead EXCEPT ![L[t].curr] = L[t].res]
+    /\ L' = [L EXCEPT ![t].pc = "mark"]
+    /\ UNCHANGED <<nxt, mrk, val, nst, vst, dirVars, rcuVars, ghostVars>>
+
+\* entry_remove: list_mark, then list_find, whose CAS unlinks (and retires)
+\* the entry unless another search has done it.
+Mark(t) ==
+    /\ L[t].pc = "mark"
     /\ mrk' = [mrk EXCEPT ![L[t].curr] = TRUE]
-    /\ L' = CallFind(t, L[t].start, L[t].tgt, "unlock")
-    /\ UNCHANGED <<nxt, val, nst, vst, dirVars, rcuVars, ghostVars>>
+    /\ L' = [L EXCEPT ![t] = CallFind(@, @.start, @.tgt, "unlock")]
+    /\ UNCHANGED <<nxt, val, dead, nst, vst, dirVars, rcuVars, ghostVars>>
 
 \* reclaim_read_unlock: leave the read-side section; drop every pointer.
-Unlock(t) ==
+EndRead(t) ==
     /\ L[t].pc = "unlock"
     /\ L' = [L EXCEPT ![t] = [ClearPtrs(@) EXCEPT !.rs = FALSE, !.pc = "idle"]]
-    /\ ExitSection(t)
+    /\ LeaveSection(t)
     /\ seen' = [seen EXCEPT ![t] = {}]
     /\ UNCHANGED <<listVars, dirVars, gp, amap, graceBad, linBad>>
 
 -----------------------------------------------------------------------------
-(* bucket_grow.                                                            *)
+(* bucket_grow (one order per call; the C loop repeats these steps).      *)
 
-\* Try-lock CAS resizing 0 -> 1 (losers skip), load size, allocate the next
-\* segment (private, all bucket pointers NULL).
-GrowBegin(t) ==
+\* TLA+ AllocSegment: try-lock CAS resizing 0 -> 1 (losers skip), load the
+\* size, allocate the next segment (private; buckets empty).
+AllocSegment(t) ==
     /\ L[t].pc = "idle"
     /\ L[t].opi <= Len(Prog[t])
     /\ Grow \in Prog[t][L[t].opi]
     /\ IF ~resizing /\ size < MaxSize
-       THEN LET o == Log2(size) + 1
-                s == NewSeg(o)
+       THEN LET o  == Log2(size) + 1
+                s  == NewSeg(o)
+                bn == {BNode(b, s) : b \in SegBuckets(o)}
             IN  /\ resizing' = TRUE
                 /\ sst' = [sst EXCEPT ![s] = "priv"]
                 /\ bptr' = [b \in Buckets |->
                               IF b \in SegBuckets(o) THEN NULL ELSE bptr[b]]
+                /\ bst' = [b \in Buckets |->
+                              IF b \in SegBuckets(o) THEN "empty" ELSE bst[b]]
+                /\ IF Claim
+                   THEN /\ nst' = [n \in NodeIds |->
+                                     IF n \in bn THEN "priv" ELSE nst[n]]
+                        /\ nxt' = [n \in NodeIds |->
+                                     IF n \in bn THEN NULL ELSE nxt[n]]
+                        /\ mrk' = [n \in NodeIds |->
+                                     IF n \in bn THEN FALSE ELSE mrk[n]]
+                   ELSE UNCHANGED <<nst, nxt, mrk>>
                 /\ L' = [L EXCEPT ![t].op = Grow, ![t].opi = @ + 1,
                                   ![t].sz = size, ![t].segH = s,
                                   ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
                                             THEN "grow_size" ELSE "grow_seg"]
                 /\ UNCHANGED <<size, segPtr>>
        ELSE /\ L' = [L EXCEPT ![t].opi = @ + 1]
-            /\ UNCHANGED dirVars
-    /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
+            /\ UNCHANGED <<dirVars, nst, nxt, mrk>>
+    /\ UNCHANGED <<val, dead, vst, rcuVars, ghostVars>>
 
-\* Publish the segment pointer (release).
-GrowPubSeg(t) ==
+\* TLA+ PublishSegment: store the segment pointer (release).
+PublishSegment(t) ==
     /\ L[t].pc = "grow_seg"
     /\ segPtr' = [segPtr EXCEPT ![SOrder(L[t].segH)] = L[t].segH]
     /\ sst' = [sst EXCEPT ![L[t].segH] = "pub"]
     /\ L' = [L EXCEPT ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
                                 THEN "grow_rel" ELSE "grow_size"]
-    /\ UNCHANGED <<listVars, size, bptr, resizing, rcuVars, ghostVars>>
+    /\ UNCHANGED <<listVars, size, bptr, bst, resizing, rcuVars, ghostVars>>
 
-\* Publish the doubled bucket count (release).
-GrowPubSize(t) ==
+\* TLA+ PublishCount: store the doubled bucket count (release).
+PublishCount(t) ==
     /\ L[t].pc = "grow_size"
     /\ size' = 2 * L[t].sz
     /\ L' = [L EXCEPT ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
                                 THEN "grow_seg" ELSE "grow_rel"]
-    /\ UNCHANGED <<listVars, segPtr, sst, bptr, resizing, rcuVars, ghostVars>>
+    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, rcuVars,
+                   ghostVars>>
 
-\* Release the try-lock.
-GrowEnd(t) ==
+\* resize_unlock.
+GrowUnlock(t) ==
     /\ L[t].pc = "grow_rel"
     /\ resizing' = FALSE
     /\ L' = [L EXCEPT ![t].segH = NULL, ![t].pc = "idle"]
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, rcuVars, ghostVars>>
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, rcuVars, ghostVars>>
 
 -----------------------------------------------------------------------------
-(* bucket_shrink_begin: one halving per shrink.                            *)
+(* Shrink (one halving per shrink; the C code may drop several orders).   *)
 
-ShrinkBegin(t) ==
+\* bucket_shrink_begin: try-lock, load the size.
+ShrinkLock(t) ==
     /\ L[t].pc = "idle"
     /\ L[t].opi <= Len(Prog[t])
     /\ Shrink \in Prog[t][L[t].opi]
@@ -545,10 +691,11 @@ ShrinkBegin(t) ==
                               ![t].sz = size, ![t].pc = "shrink_pub"]
        ELSE /\ L' = [L EXCEPT ![t].opi = @ + 1]
             /\ UNCHANGED resizing
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, rcuVars, ghostVars>>
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, rcuVars, ghostVars>>
 
-\* Publish the halved count and call_rcu(bucket_shrink_unlink).
-ShrinkPub(t) ==
+\* TLA+ PublishShrink: store the halved count (release) and
+\* call_rcu(bucket_shrink_unlink).  NO_GP1 makes the callback ready at once.
+PublishShrink(t) ==
     /\ L[t].pc = "shrink_pub"
     /\ size' = L[t].sz \div 2
     /\ LET c == [kind |-> "unlink", obj |-> L[t].sz, pre |-> Readers] IN
@@ -558,12 +705,12 @@ ShrinkPub(t) ==
        ELSE /\ cbQ' = cbQ \cup {c}
             /\ UNCHANGED cbR
     /\ L' = [L EXCEPT ![t].pc = "idle"]
-    /\ UNCHANGED <<listVars, segPtr, sst, bptr, resizing, cbG, gp, gpw,
+    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, cbG, gp, gpw,
                    ghostVars>>
 
 -----------------------------------------------------------------------------
-(* RCU: grace periods, and the call_rcu worker running callbacks one at a *)
-(* time.                                                                   *)
+(* RCU: grace periods, and the call_rcu worker W running callbacks one at *)
+(* a time.                                                                 *)
 
 \* A grace period starts: it covers every callback queued so far and waits
 \* for every read-side section in progress now.
@@ -578,38 +725,56 @@ GPEnd ==
     /\ gp' = FALSE /\ cbR' = cbR \cup cbG /\ cbG' = {}
     /\ UNCHANGED <<listVars, dirVars, cbQ, gpw, L, ghostVars>>
 
-\* Free the removed buckets' dummies and the segment (bucket_shrink_free).
+\* TLA+ ShrinkFree (bucket_shrink_free): free the removed segment and its
+\* bucket nodes (claim) or the removed buckets' dummies (dummy), release the
+\* try-lock.  pre: readers that were in a section when it was queued.
 ShrinkFreeVars(s, pre) ==
-    LET D == {bptr[b] : b \in SegBuckets(SOrder(s))} \ {NULL} IN
+    LET bs == SegBuckets(SOrder(s))
+        D  == IF Claim THEN {BNode(b, s) : b \in bs}
+              ELSE {bptr[b] : b \in bs} \ {NULL}
+    IN
     /\ nst' = [n \in NodeIds |-> IF n \in D THEN "freed" ELSE nst[n]]
     /\ sst' = [sst EXCEPT ![s] = "freed"]
-    /\ bptr' = [b \in Buckets |->
-                  IF b \in SegBuckets(SOrder(s)) THEN NULL ELSE bptr[b]]
+    /\ bptr' = [b \in Buckets |-> IF b \in bs THEN NULL ELSE bptr[b]]
     /\ resizing' = FALSE
     /\ graceBad' = (graceBad \/ pre # {} \/ \E n \in D : nst[n] = "freed")
 
-\* reclaim_entry_free / reclaim_value_free / bucket_shrink_free, and the
-\* start of bucket_shrink_unlink (enter a read-side section, read the
-\* removed buckets' pointers).
-RunCallback ==
+\* TLA+ Reclaim: the worker runs a ready callback.  reclaim_entry_free
+\* (the entry and its dead_value), reclaim_value_free, bucket_shrink_free,
+\* or the start of bucket_shrink_unlink (read lock; load the removed
+\* buckets' states or pointers, merged into one step: nobody writes them
+\* after grace period 1).
+Reclaim ==
     /\ L[W].pc = "w_idle"
     /\ \E c \in cbR :
          /\ cbR' = cbR \ {c}
          /\ CASE c.kind = "node" ->
-                 /\ nst' = [nst EXCEPT ![c.obj] = "freed"]
-                 /\ graceBad' = (graceBad \/ c.pre # {} \/ nst[c.obj] = "freed")
-                 /\ UNCHANGED <<nxt, mrk, val, vst, dirVars, L>>
+                 LET n == c.obj
+                     v == dead[n]
+                 IN
+                 /\ nst' = [nst EXCEPT ![n] = "freed"]
+                 /\ vst' = IF v # NULL THEN [vst EXCEPT ![v] = "freed"] ELSE vst
+                 /\ graceBad' = (graceBad \/ c.pre # {} \/ nst[n] = "freed"
+                                 \/ (v # NULL /\ vst[v] = "freed"))
+                 /\ UNCHANGED <<nxt, mrk, val, dead, dirVars, L>>
               [] c.kind = "value" ->
                  /\ vst' = [vst EXCEPT ![c.obj] = "freed"]
                  /\ graceBad' = (graceBad \/ c.pre # {} \/ vst[c.obj] = "freed")
-                 /\ UNCHANGED <<nxt, mrk, val, nst, dirVars, L>>
+                 /\ UNCHANGED <<nxt, mrk, val, dead, nst, dirVars, L>>
               [] c.kind = "sfree" ->
                  /\ ShrinkFreeVars(c.obj, c.pre)
-                 /\ UNCHANGED <<nxt, mrk, val, vst, size, segPtr, L>>
+                 /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, segPtr, bst, L>>
               [] c.kind = "unlink" ->
                  LET s  == c.obj
-                     ds == SelectSeq([i \in 1..s \div 2 |-> bptr[s \div 2 + i - 1]],
-                                     LAMBDA x : x # NULL)
+                     h  == s \div 2
+                     sg == segPtr[Log2(s)]
+                     ds == IF Claim
+                           THEN SelectSeq([i \in 1..h |->
+                                             IF bst[h + i - 1] = "linked"
+                                             THEN BNode(h + i - 1, sg) ELSE NULL],
+                                          LAMBDA x : x # NULL)
+                           ELSE SelectSeq([i \in 1..h |-> bptr[h + i - 1]],
+                                          LAMBDA x : x # NULL)
                  IN  /\ L' = [L EXCEPT ![W].rs = TRUE, ![W].wd = ds,
                                        ![W].wi = 1, ![W].sz = s,
                                        ![W].pc = IF ds = <<>> THEN "w_find"
@@ -617,25 +782,30 @@ RunCallback ==
                      /\ UNCHANGED <<listVars, dirVars, graceBad>>
     /\ UNCHANGED <<cbQ, cbG, gp, gpw, amap, seen, linBad>>
 
-\* bucket_shrink_unlink: set the mark bit of each removed dummy.
+\* TLA+ ShrinkUnlink, first part: list_mark each removed bucket node.
 ShrinkMark ==
     /\ L[W].pc = "w_mark"
     /\ mrk' = [mrk EXCEPT ![L[W].wd[L[W].wi]] = TRUE]
     /\ L' = IF L[W].wi = Len(L[W].wd)
             THEN [L EXCEPT ![W].wi = 1, ![W].pc = "w_find"]
             ELSE [L EXCEPT ![W].wi = @ + 1]
-    /\ UNCHANGED <<nxt, val, nst, vst, dirVars, rcuVars, ghostVars>>
+    /\ UNCHANGED <<nxt, val, dead, nst, vst, dirVars, rcuVars, ghostVars>>
 
-\* bucket_shrink_unlink: list_find from the surviving parent bucket unlinks
-\* each removed dummy; then clear the segment pointer, call_rcu
-\* (bucket_shrink_free) and leave the read-side section.
-ShrinkFind ==
-    /\ L[W].pc = "w_find"
-    /\ IF L[W].wi <= Len(L[W].wd)
+\* TLA+ ShrinkUnlink, second part.  Claim: list_sweep from the head once.
+\* Dummy: list_find from each removed dummy's surviving parent.  Then leave
+\* the read-side section, clear the segment pointer and
+\* call_rcu(bucket_shrink_free) (NO_GP2: free at once).
+ShrinkUnlink ==
+    /\ L[W].pc \in {"w_find", "w_sweep"}
+    /\ IF L[W].pc = "w_find" /\ Claim
+       THEN /\ L' = [L EXCEPT ![W] = CallFind([@ EXCEPT !.anchor = ListHead],
+                                             ListHead, OrdEnd, "w_sweep")]
+            /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+       ELSE IF L[W].pc = "w_find" /\ L[W].wi <= Len(L[W].wd)
        THEN LET d == L[W].wd[L[W].wi]
                 p == bptr[Parent(NBucket(d))]
-            IN  /\ Assert(p # NULL, "surviving parent not initialised")
-                /\ L' = [CallFind(W, p, Ord(d), "w_find") EXCEPT ![W].wi = @ + 1]
+            IN  /\ L' = [L EXCEPT ![W] = [CallFind(@, p, Ord(d), "w_find")
+                                            EXCEPT !.wi = @ + 1]]
                 /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
        ELSE LET o  == Log2(L[W].sz)
                 s  == segPtr[o]
@@ -652,7 +822,8 @@ ShrinkFind ==
                         /\ cbQ' = Unpre(cbQ, W) \cup
                                   {[kind |-> "sfree", obj |-> s, pre |-> rd]}
                         /\ UNCHANGED <<nst, bptr, resizing, graceBad>>
-                /\ UNCHANGED <<nxt, mrk, val, vst, size, gp, amap, seen, linBad>>
+                /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, bst, gp, amap,
+                               seen, linBad>>
 
 -----------------------------------------------------------------------------
 AllDone ==
@@ -660,34 +831,46 @@ AllDone ==
     /\ L[W].pc = "w_idle"
     /\ cbQ = {} /\ cbG = {} /\ cbR = {} /\ ~gp
 
-\* Stutter at the end so that TLC's deadlock check only flags stuck states.
+\* Stutter at the end, so that TLC's deadlock check flags only stuck states.
 Terminated == AllDone /\ UNCHANGED vars
 
 ThreadStep(t) ==
-    \/ StartMapOp(t) \/ GrowBegin(t) \/ ShrinkBegin(t)
-    \/ ReadSize(t) \/ ReadSeg(t) \/ ReadBkt(t)
-    \/ InitParent(t) \/ InitLink(t) \/ InitBucket(t)
-    \/ GetWalk(t) \/ GetVal(t) \/ InsAt(t) \/ HelpMark(t)
-    \/ DelAt(t) \/ DelMark(t) \/ Unlock(t)
-    \/ GrowPubSeg(t) \/ GrowPubSize(t) \/ GrowEnd(t) \/ ShrinkPub(t)
+    \/ BeginRead(t) \/ AllocSegment(t) \/ ShrinkLock(t)
+    \/ LoadSize(t) \/ LoadSegment(t)
+    \/ LoadBucketState(t) \/ ClaimBucket(t) \/ InitBucket(t) \/ PublishBucket(t)
+    \/ LoadBucketPtr(t) \/ LoadParentPtr(t) \/ LinkDummy(t) \/ SetBucketPtr(t)
+    \/ Lookup(t) \/ LoadValue(t)
+    \/ Found(t) \/ HelpMark(t) \/ Replace(t) \/ Tombstone(t)
+    \/ StoreDeadValue(t) \/ Mark(t) \/ EndRead(t)
+    \/ PublishSegment(t) \/ PublishCount(t) \/ GrowUnlock(t) \/ PublishShrink(t)
 
-FindStep(p) == FindHead(p) \/ FindNext(p) \/ FindUnlink(p)
+FindStep(p) == FindStart(p) \/ SweepStart(p) \/ Find(p) \/ Unlink(p)
 
 Next ==
     \/ \E t \in Threads : ThreadStep(t)
     \/ \E p \in Procs : FindStep(p)
-    \/ GPStart \/ GPEnd \/ RunCallback \/ ShrinkMark \/ ShrinkFind
+    \/ GPStart \/ GPEnd \/ Reclaim \/ ShrinkMark \/ ShrinkUnlink
     \/ Terminated
 
 Spec == Init /\ [][Next]_vars
+
+\* Optional liveness (tla/cfg/large_live.cfg): under weak fairness every
+\* thread finishes its program and every callback runs.
+Fairness ==
+    /\ \A t \in Threads : WF_vars(ThreadStep(t))
+    /\ \A p \in Procs : WF_vars(FindStep(p))
+    /\ WF_vars(GPStart) /\ WF_vars(GPEnd) /\ WF_vars(Reclaim)
+    /\ WF_vars(ShrinkMark) /\ WF_vars(ShrinkUnlink)
+LiveSpec == Spec /\ Fairness
+EventuallyDone == <>AllDone
 
 -----------------------------------------------------------------------------
 (* Invariants.                                                             *)
 
 RECURSIVE Walk(_, _)
 Walk(n, d) == IF n = NULL \/ d = 0 THEN <<>> ELSE <<n>> \o Walk(nxt[n], d - 1)
-\* The list as seen from the head (marked nodes included); cut after more
-\* steps than there are nodes, so a cycle shows up as disorder.
+\* The list from the head (marked nodes included); cut after more steps
+\* than there are nodes, so that a cycle shows up as disorder.
 Reach    == Walk(ListHead, Cardinality(NodeIds) + 1)
 ReachSet == {Reach[i] : i \in 1..Len(Reach)}
 
@@ -706,13 +889,19 @@ MapConsistent ==
 \* The list is strictly sorted by split-order key (key bytes break ties).
 Sorted == \A i \in 1..Len(Reach) - 1 : Ord(Reach[i]) < Ord(Reach[i + 1])
 
-\* Every initialised bucket of the current size points to its own dummy,
-\* which is in the list and not marked.
+\* Every initialised bucket of the current size leads to its own bucket
+\* node, which is in the list and not marked.  Claim: a LINKED bucket's node
+\* is in the list, an EMPTY bucket's node is not (only the claimer links).
 BucketsOk ==
-    \A b \in 0..size - 1 :
-        bptr[b] # NULL =>
-            /\ IsDummy(bptr[b]) /\ NBucket(bptr[b]) = b
-            /\ bptr[b] \in ReachSet /\ ~mrk[bptr[b]]
+    \A b \in 1..size - 1 :
+        IF Claim
+        THEN segPtr[Order(b)] # NULL =>
+             LET n == BNode(b, segPtr[Order(b)]) IN
+             /\ bst[b] = "linked" => n \in ReachSet /\ ~mrk[n]
+             /\ bst[b] = "empty" => n \notin ReachSet
+        ELSE bptr[b] # NULL =>
+             /\ IsDummy(bptr[b]) /\ NBucket(bptr[b]) = b
+             /\ bptr[b] \in ReachSet /\ ~mrk[bptr[b]]
 
 \* Every segment covering the published size is published, and no thread
 \* ever loaded a NULL segment pointer for a bucket below the size it read.
@@ -724,23 +913,35 @@ SegmentPublished ==
 \* freed node is reachable from the head.
 NoUseAfterFree ==
     /\ \A p \in Procs :
-         /\ \A n \in {L[p].start, L[p].pred, L[p].curr, L[p].succ} \ {NULL} :
+         /\ \A n \in {L[p].start, L[p].pred, L[p].curr, L[p].succ,
+                      L[p].anchor} \ {NULL} :
               nst[n] # "freed"
+         /\ \A i \in 1..Len(L[p].ist) : nst[L[p].ist[i]] # "freed"
          /\ L[p].hv # NULL => vst[L[p].hv] # "freed"
          /\ L[p].segH # NULL => sst[L[p].segH] # "freed"
     /\ \A n \in ReachSet : nst[n] # "freed"
 
-\* Each retired object is freed once, and only after every read-side
-\* section in progress at its retirement has ended.
+\* Each retired object (entry, value, bucket node, segment) is freed once,
+\* and only after every read-side section in progress when it was retired
+\* has ended.
 GraceRespected == ~graceBad
 
 \* Every lookup returns a value (or absence) that the abstract map held at
 \* some moment during the lookup.
 GetLinearizable == ~linBad
 
+\* Once everything has finished: nothing retired is left unfreed, and every
+\* value is either in the map or freed (each value reaches the destructor).
+NoLeak ==
+    AllDone =>
+        /\ \A n \in NodeIds : nst[n] # "retired"
+        /\ \A v \in ValueIds :
+              vst[v] \in {"live", "retired"} <=> \E k \in Keys : amap[k] = v
+
 TypeOK ==
     /\ size \in {2^i : i \in Orders}
     /\ \A p \in Procs : L[p].rs \in BOOLEAN
     /\ \A n \in NodeIds : nst[n] \in {"none", "priv", "live", "retired", "freed"}
+    /\ \A v \in ValueIds : vst[v] \in {"none", "live", "retired", "freed"}
 
 =============================================================================

