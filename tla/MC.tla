@@ -8,6 +8,6 @@ CONSTANTS t1, t2
 MCThreads == {t1, t2}
 MCHash    == [k \in 1..2 |-> IF k = 1 THEN 1 ELSE 3]
 MCProg    == [t \in MCThreads |->
-                IF t = t1 THEN << {Put(1)}, {Grow}, {Del(1)}, {Shrink} >>
-                          ELSE << {Put(2)}, {Get(2)}, {Put(1), Get(1), Del(2)} >>]
+                IF t = t1 THEN << {Grow}, {Put(1)}, {Del(1)}, {Shrink} >>
+                          ELSE << {Put(2), Ins(2)}, {Get(2), Del(2)}, {Put(1), Get(1), Del(2)} >>]
 ===============================================================================
