@@ -49,11 +49,14 @@ ci)
 	add --mode=lin --threads=4 --keys=2 --round-ops=6 --seconds=12
 	;;
 long)
+	# Big storms: iterations walk 1.1 M entries, so they are rarer (1 in
+	# 10 000 operations) and clones get their own, smaller config.
+	big=get=3500,put=700,insert=1100,replace=500,cas=600,delete=1000,delete_if=500,take=400,compute=800,iter=1,clone=0
 	add --mode=selftest
-	add --mode=mixed --threads=8 --seconds=300 --storm=1100000 --churn-threads --checkpoint=30
-	add --mode=mixed --threads=16 --seconds=120 --storm=1100000 --checkpoint=30
+	add --mode=mixed --threads=4 --seconds=300 --storm=1100000 --churn-threads --checkpoint=30 --mix=$big
+	add --mode=mixed --threads=16 --seconds=120 --storm=1100000 --checkpoint=30 --mix=$big
 	add --mode=mixed --threads=8 --seconds=60 --fail-rate=0.001 --storm=200000 --checkpoint=15
-	add --mode=mixed --threads=2 --seconds=60 --storm=1100000 --mix=get=3000,put=500,insert=1000,delete=1000,take=300,compute=500,iter=20,clone=2 --checkpoint=20
+	add --mode=mixed --threads=2 --seconds=60 --storm=200000 --mix=get=3000,put=500,insert=1000,delete=1000,take=300,compute=500,iter=50,clone=5 --checkpoint=20
 	add --mode=contend --threads=16 --keys=1 --seconds=60
 	add --mode=contend --threads=4 --keys=2 --seconds=60
 	add --mode=lin --threads=4 --keys=1 --seconds=60
