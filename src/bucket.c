@@ -60,19 +60,9 @@
 #include "list.h"
 #include "reclaim.h"
 
-static inline unsigned bucket_order(size_t b)
-{
-	return b ? 64u - (unsigned)__builtin_clzll((unsigned long long)b) : 0;
-}
-
 static inline size_t segment_len(unsigned order)
 {
 	return order ? (size_t)1 << (order - 1) : 1;
-}
-
-static inline size_t segment_base(unsigned order)
-{
-	return order ? (size_t)1 << (order - 1) : 0;
 }
 
 static inline unsigned size_order(size_t size)
@@ -142,8 +132,6 @@ void bucket_directory_free(lfmap *m)
 	}
 }
 
-static struct list_node *bucket_get(lfmap *m, size_t b);
-
 /*
  * bucket_init - link the node of bucket bk = bucket b, claimed by the
  * caller (TLA+: InitBucket, PublishBucket).  Caller is in a read-side
@@ -171,7 +159,7 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
 	return &bk->node;
 }
 
-static struct list_node *bucket_get(lfmap *m, size_t b)
+struct list_node *bucket_get(lfmap *m, size_t b)
 {
 	if (unlikely(b == 0))
 		return &m->head;
@@ -194,19 +182,6 @@ static struct list_node *bucket_get(lfmap *m, size_t b)
 		return &bk->node;
 	/* Another thread is linking it: start from the parent. */
 	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
-}
-
-/*
- * bucket_start - the node a search for an entry with this hash starts
- * from.  Caller is in a read-side section, which keeps the size it reads
- * usable (shrink waits a grace period before removing anything).
- */
-struct list_node *bucket_start(lfmap *m, uint64_t hash)
-{
-	/* acquire: pairs with the grow's release of the size, so the
-	 * segment for any bucket below it is visible. */
-	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
-	return bucket_get(m, (size_t)(hash & (size - 1)));
 }
 
 static bool resize_trylock(lfmap *m)

@@ -105,7 +105,7 @@ struct key_search {
 };
 
 /* Caller is in a read-side section. */
-static inline void search_init(lfmap *m, struct key_search *s,
+static inline __attribute__((always_inline)) void search_init(lfmap *m, struct key_search *s,
 			       const void *key, size_t key_len)
 {
 	uint64_t hash = hash_key(m->seed, key, key_len);
