@@ -27,7 +27,7 @@ add() { configs+=("$*"); }
 case "$scale" in
 smoke)
 	add --mode=selftest
-	add --mode=mixed --threads=4 --seconds=4 --storm=$((storm / 10)) --churn-threads --checkpoint=2
+	add --mode=mixed --threads=4 --seconds=4 --storm=$((storm / 4)) --churn-threads --checkpoint=2
 	add --mode=contend --threads=8 --keys=1 --seconds=3
 	add --mode=lin --threads=4 --keys=2 --seconds=3
 	;;
@@ -38,7 +38,7 @@ ci)
 	# 16 threads on 2 cores, smaller storm
 	add --mode=mixed --threads=16 --seconds=25 --storm=$((storm / 4)) --checkpoint=8
 	# injected allocation failures (ENOMEM must leave the map unchanged)
-	add --mode=mixed --threads=8 --seconds=15 --fail-rate=0.002 --storm=$((storm / 10)) --checkpoint=5
+	add --mode=mixed --threads=8 --seconds=15 --fail-rate=0.002 --storm=$((storm / 4)) --checkpoint=5
 	# iteration/clone heavy, 2 threads, during storms
 	add --mode=mixed --threads=2 --seconds=15 --storm=$((storm / 4)) --mix=get=3000,put=500,insert=1000,delete=1000,take=300,compute=500,iter=200,clone=20 --checkpoint=5
 	# single-key and two-key maximum contention
