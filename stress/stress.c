@@ -437,7 +437,8 @@ static const char *const counter_names[] = {
 
 struct worker {
 	int id;
-	struct rng rng;
+	struct rng rng;  /* choices made before a call: op, key, branch */
+	struct rng aux;  /* draws that depend on results (holds, fn, frees) */
 	lfmap *m;
 	long ops_limit;
 	pthread_t thread;
@@ -627,7 +628,7 @@ static void op_get(struct worker *w)
 		expect_rc(rc, rc == 0 || rc == ENOENT, "get", k, pool);
 	if (rc == 0) {
 		INC(w, get_hit);
-		val_check(v, k, "get", &w->rng);
+		val_check(v, k, "get", &w->aux);
 	}
 	lfmap_read_unlock();
 }
@@ -670,7 +671,7 @@ static void op_insert(struct worker *w)
 	if (rc == EEXIST) {
 		CHECK(existing != (void *)v, "insert EEXIST reports the "
 		      "caller's own value as existing");
-		val_check(existing, k, "insert(EEXIST)", &w->rng);
+		val_check(existing, k, "insert(EEXIST)", &w->aux);
 	}
 	lfmap_read_unlock();
 	if (rc == 0) {
@@ -716,14 +717,15 @@ static void op_cas(struct worker *w)
 	uint64_t k = pick_key(w, &pool, 1, 1, 0);
 	struct sval *v = val_new(k, ORIGIN_MAIN);
 	void *cur = NULL;
+	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, cas);
 	lfmap_read_lock();
 	int rc = lfmap_get(w->m, K(k), &cur);
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0, "get (for cas)", k, pool);
-	bool wrong = rc != 0 || rng_below(&w->rng, 8) == 0;
+	bool wrong = rc != 0 || pick_wrong;
 	if (rc == 0)
-		val_check(cur, k, "get (for cas)", &w->rng);
+		val_check(cur, k, "get (for cas)", &w->aux);
 	void *expected = wrong ? &sentinel_value : cur;
 	val_transition(v, VS_NEW, VS_IN_MAP, "cas");
 	rc = lfmap_cas(w->m, K(k), expected, v);
@@ -768,14 +770,14 @@ static void op_delete_if(struct worker *w)
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 8, 1);
 	void *cur = NULL;
+	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, delete_if);
 	lfmap_read_lock();
 	int rc = lfmap_get(w->m, K(k), &cur);
 	if (rc == 0)
-		val_check(cur, k, "get (for delete_if)", &w->rng);
+		val_check(cur, k, "get (for delete_if)", &w->aux);
 	/* Always-present keys only ever see a wrong expected value. */
-	bool wrong = rc != 0 || pool == POOL_ALWAYS ||
-		     rng_below(&w->rng, 8) == 0;
+	bool wrong = rc != 0 || pool == POOL_ALWAYS || pick_wrong;
 	rc = lfmap_delete_if(w->m, K(k), wrong ? &sentinel_value : cur);
 	lfmap_read_unlock();
 	if (pool == POOL_ABSENT)
@@ -796,7 +798,7 @@ static void op_delete_if(struct worker *w)
 static void taken_release(struct worker *w, struct sval *v, lfmap *m,
 			  unsigned sync_one_in)
 {
-	if (rng_below(&w->rng, sync_one_in) != 0) {
+	if (rng_below(&w->aux, sync_one_in) != 0) {
 		val_transition(v, VS_TAKEN, VS_DEFERRED, "defer_free");
 		int rc = lfmap_defer_free(m, v);
 		if (rc == 0)
@@ -843,7 +845,7 @@ struct compute_ctx {
 static void *compute_fn(void *old, void *ctxp)
 {
 	struct compute_ctx *c = ctxp;
-	struct rng *r = &c->w->rng;
+	struct rng *r = &c->w->aux;
 	c->runs++;
 	c->last_old = old;
 	if (old)
@@ -1101,6 +1103,7 @@ static struct worker *worker_new(int id, lfmap *m)
 	w->id = id;
 	w->m = m;
 	rng_seed(&w->rng, cfg.seed, (uint64_t)id + 1);
+	rng_seed(&w->aux, cfg.seed, (uint64_t)id + 1 + (1u << 20));
 	w->seen_always = calloc(cfg.always + 1, sizeof(uint32_t));
 	w->seen_churn = calloc(cfg.churn + 1, sizeof(uint32_t));
 	w->seen_storm = calloc(cfg.storm + 1, sizeof(uint32_t));
@@ -1723,7 +1726,7 @@ static void *contend_thread(void *arg)
 		lfmap_read_lock();
 		int rc = lfmap_insert(w->m, K(k), v, &ex);
 		if (rc == EEXIST) {
-			val_check(ex, k, "race insert EEXIST", &w->rng);
+			val_check(ex, k, "race insert EEXIST", &w->aux);
 			race[tid].seen = ((struct sval *)ex)->id;
 		}
 		lfmap_read_unlock();
@@ -1853,7 +1856,7 @@ static void *lin_compute_fn(void *old, void *ctxp)
 	if (old)
 		val_check(old, c->key, "lin compute fn", NULL);
 	void *ret;
-	if (!old || rng_below(&c->w->rng, 2)) {
+	if (!old || rng_below(&c->w->aux, 2)) {
 		struct sval *v = val_new(c->key, ORIGIN_MAIN);
 		val_transition(v, VS_NEW, VS_IN_MAP, "lin compute");
 		ADD(v_handed, 1);
@@ -1897,7 +1900,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		rc = lfmap_get(w->m, K(k), &out);
 		o->ret = tick();
 		if (rc == 0) {
-			val_check(out, k, "lin get", &w->rng);
+			val_check(out, k, "lin get", &w->aux);
 			o->out = id_of(out);
 		}
 		lfmap_read_unlock();
@@ -1947,7 +1950,8 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		*o = (struct lin_op){ .thread = (uint8_t)thread,
 				      .key = (uint16_t)ki };
 		o->kind = (uint8_t)picked;
-		void *expected = rc == 0 && rng_below(&w->rng, 4) ?
+		bool pick_right = rng_below(&w->rng, 4) != 0;
+		void *expected = rc == 0 && pick_right ?
 				 cur : (void *)&sentinel_value;
 		o->arg2 = expected == cur ? id_of(cur) : UINT64_MAX - 1;
 		if (o->kind == LIN_CAS) {
