@@ -52,7 +52,7 @@ Shrink == [k |-> "shrink", key |-> 0] \* bucket_shrink_begin
 Mutants == {"none", "NO_GP1", "NO_GP2", "FREE_AT_RETIRE", "COUNT_BEFORE_SEG",
             "NO_TOMBSTONE", "CAS_IGNORES_MARK", "RETRY_NO_REFIND",
             "INIT_OWN_DUMMY", "PUBLISH_BEFORE_LINK", "GET_EARLY_UNLOCK",
-            "LOOKUP_STOPS_AT_MARK"}
+            "LOOKUP_STOPS_AT_MARK", "HELPER_NO_RETIRE"}
 ASSUME Mutant \in Mutants
 ASSUME BucketScheme \in {"claim", "dummy"}
 ASSUME InitSize >= 2 /\ MinSize >= 2 /\ InitSize <= MaxSize
@@ -277,9 +277,9 @@ GotNode(l, n) ==
     IF l.ist = <<>> THEN OpEntry(l, n)
     ELSE CallFind(l, n, Ord(Head(l.ist)), "clink")
 
-\* bucket_get(gb) on a parent, after a CLAIMED or EMPTY bucket: segment and
-\* state loads merged (a parent's segment is published whenever its
-\* child's is).
+\* bucket_get(parent of gb), after gb was found CLAIMED or was just claimed.
+\* The parent's segment-pointer load is merged into this step (a parent's
+\* segment is published whenever its child's is); its state load is next.
 ToParent(l) ==
     LET p == Parent(l.gb) IN
     IF p = 0 THEN GotNode(l, ListHead)
@@ -446,7 +446,11 @@ Find(p) ==
 
 \* curr is marked: CAS pred.next from (curr, unmarked) to succ.  The thread
 \* whose CAS unlinks an entry retires it (reclaim_retire_entry); bucket
-\* nodes are left to the shrinker.  On failure restart.
+\* nodes are left to the shrinker.  On failure restart.  HELPER_NO_RETIRE:
+\* only a delete of that very key retires what it unlinks (helpers do not).
+Helper(p, c) ==
+    Mutant = "HELPER_NO_RETIRE"
+    /\ (p = W \/ L[p].op.k # "del" \/ L[p].op.key # NKey(c))
 Unlink(p) ==
     /\ L[p].pc = "f_cas"
     /\ LET c  == L[p].curr
@@ -456,7 +460,7 @@ Unlink(p) ==
        IF nxt[pr] = c /\ ~mrk[pr]
        THEN /\ nxt' = [nxt EXCEPT ![pr] = s]
             /\ L' = [L EXCEPT ![p] = FindGo(@, s)]
-            /\ IF IsDummy(c) THEN UNCHANGED <<nst, cbQ, graceBad>>
+            /\ IF IsDummy(c) \/ Helper(p, c) THEN UNCHANGED <<nst, cbQ, graceBad>>
                ELSE RetireNode(c)
             /\ UNCHANGED <<mrk, val, dead, vst, dirVars, cbG, cbR, gp, gpw,
                            amap, seen, linBad>>
@@ -501,40 +505,52 @@ LoadValue(t) ==
 (* search_live and what follows it: lfmap_put / lfmap_insert (map_store), *)
 (* lfmap_delete (map_remove, entry_remove).                               *)
 
-\* After list_find: an entry for the key is there: load its value word;
-\* none: put and insert link a new entry (TLA+ Link: the CAS of list_link,
-\* the insertion's linearisation point), delete returns ENOENT.
+\* search_live, after list_find found an entry for the key: load its value
+\* word (acquire).  Tombstone: help (mark) and search again.  Live: insert
+\* returns EEXIST (the caller may use the value), put replaces, delete
+\* tombstones.  No entry: delete returns ENOENT.
 Found(t) ==
     /\ L[t].pc = "found"
+    /\ LET l == L[t]
+           k == l.op.key
+           c == l.curr
+           v == val[c]
+       IN
+       IF c # NULL /\ Ord(c) = OrdK(k)
+       THEN L' = [L EXCEPT ![t] =
+                    IF v = TOMB THEN [l EXCEPT !.pc = "help"]
+                    ELSE IF l.op.k = "ins"
+                    THEN [l EXCEPT !.hv = v, !.pc = "unlock"]           \* EEXIST
+                    ELSE [l EXCEPT !.res = v,
+                                   !.pc = IF l.op.k = "put" THEN "replace"
+                                          ELSE "tomb"]]
+       ELSE /\ l.op.k = "del"
+            /\ L' = [L EXCEPT ![t].pc = "unlock"]                       \* ENOENT
+    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+
+\* TLA+ Link (entry_link, list_link) when list_find found no entry for the
+\* key: store new.next := curr, CAS pred.next curr -> new: the insertion's
+\* linearisation point.  On failure search again.
+Link(t) ==
+    /\ L[t].pc = "found"
+    /\ L[t].op.k \in {"put", "ins"}
     /\ LET l  == L[t]
            k  == l.op.key
            c  == l.curr
-           v  == val[c]
            nn == NewKNode(k)
            nv == NewValue(k)
        IN
-       IF c # NULL /\ Ord(c) = OrdK(k)
-       THEN /\ L' = [L EXCEPT ![t] =
-                       IF v = TOMB THEN [l EXCEPT !.pc = "help"]
-                       ELSE IF l.op.k = "ins"
-                       THEN [l EXCEPT !.hv = v, !.pc = "unlock"]      \* EEXIST
-                       ELSE [l EXCEPT !.res = v,
-                                      !.pc = IF l.op.k = "put" THEN "replace"
-                                             ELSE "tomb"]]
-            /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
-       ELSE IF l.op.k = "del"
-       THEN /\ L' = [L EXCEPT ![t].pc = "unlock"]                      \* ENOENT
-            /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
-       ELSE IF LinkOk(t)
-       THEN /\ nst' = [nst EXCEPT ![nn] = "live"]
-            /\ nxt' = [nxt EXCEPT ![nn] = LinkSucc(t), ![l.pred] = nn]
-            /\ val' = [val EXCEPT ![nn] = nv]
-            /\ vst' = [vst EXCEPT ![nv] = "live"]
-            /\ L' = [L EXCEPT ![t].pc = "unlock"]
-            /\ SetMap(k, nv)
-            /\ UNCHANGED <<mrk, dead, rcuVars, graceBad, linBad>>
-       ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
-            /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
+       /\ ~(c # NULL /\ Ord(c) = OrdK(k))
+       /\ IF LinkOk(t)
+          THEN /\ nst' = [nst EXCEPT ![nn] = "live"]
+               /\ nxt' = [nxt EXCEPT ![nn] = LinkSucc(t), ![l.pred] = nn]
+               /\ val' = [val EXCEPT ![nn] = nv]
+               /\ vst' = [vst EXCEPT ![nv] = "live"]
+               /\ L' = [L EXCEPT ![t].pc = "unlock"]
+               /\ SetMap(k, nv)
+               /\ UNCHANGED <<mrk, dead, rcuVars, graceBad, linBad>>
+          ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
+               /\ UNCHANGED <<listVars, rcuVars, ghostVars>>
     /\ UNCHANGED dirVars
 
 \* list_mark (fetch-or) of a tombstoned entry met by a search, then search
@@ -725,7 +741,7 @@ GPEnd ==
     /\ gp' = FALSE /\ cbR' = cbR \cup cbG /\ cbG' = {}
     /\ UNCHANGED <<listVars, dirVars, cbQ, gpw, L, ghostVars>>
 
-\* TLA+ ShrinkFree (bucket_shrink_free): free the removed segment and its
+\* What bucket_shrink_free does: free the removed segment and its
 \* bucket nodes (claim) or the removed buckets' dummies (dummy), release the
 \* try-lock.  pre: readers that were in a section when it was queued.
 ShrinkFreeVars(s, pre) ==
@@ -739,48 +755,59 @@ ShrinkFreeVars(s, pre) ==
     /\ resizing' = FALSE
     /\ graceBad' = (graceBad \/ pre # {} \/ \E n \in D : nst[n] = "freed")
 
-\* TLA+ Reclaim: the worker runs a ready callback.  reclaim_entry_free
-\* (the entry and its dead_value), reclaim_value_free, bucket_shrink_free,
-\* or the start of bucket_shrink_unlink (read lock; load the removed
-\* buckets' states or pointers, merged into one step: nobody writes them
-\* after grace period 1).
+\* TLA+ Reclaim: the call_rcu worker runs a ready callback:
+\* reclaim_entry_free (the entry and its dead_value) or reclaim_value_free.
 Reclaim ==
     /\ L[W].pc = "w_idle"
     /\ \E c \in cbR :
+         /\ c.kind \in {"node", "value"}
          /\ cbR' = cbR \ {c}
-         /\ CASE c.kind = "node" ->
-                 LET n == c.obj
+         /\ IF c.kind = "node"
+            THEN LET n == c.obj
                      v == dead[n]
                  IN
                  /\ nst' = [nst EXCEPT ![n] = "freed"]
                  /\ vst' = IF v # NULL THEN [vst EXCEPT ![v] = "freed"] ELSE vst
                  /\ graceBad' = (graceBad \/ c.pre # {} \/ nst[n] = "freed"
                                  \/ (v # NULL /\ vst[v] = "freed"))
-                 /\ UNCHANGED <<nxt, mrk, val, dead, dirVars, L>>
-              [] c.kind = "value" ->
-                 /\ vst' = [vst EXCEPT ![c.obj] = "freed"]
+            ELSE /\ vst' = [vst EXCEPT ![c.obj] = "freed"]
                  /\ graceBad' = (graceBad \/ c.pre # {} \/ vst[c.obj] = "freed")
-                 /\ UNCHANGED <<nxt, mrk, val, dead, nst, dirVars, L>>
-              [] c.kind = "sfree" ->
-                 /\ ShrinkFreeVars(c.obj, c.pre)
-                 /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, segPtr, bst, L>>
-              [] c.kind = "unlink" ->
-                 LET s  == c.obj
-                     h  == s \div 2
-                     sg == segPtr[Log2(s)]
-                     ds == IF Claim
-                           THEN SelectSeq([i \in 1..h |->
-                                             IF bst[h + i - 1] = "linked"
-                                             THEN BNode(h + i - 1, sg) ELSE NULL],
-                                          LAMBDA x : x # NULL)
-                           ELSE SelectSeq([i \in 1..h |-> bptr[h + i - 1]],
-                                          LAMBDA x : x # NULL)
-                 IN  /\ L' = [L EXCEPT ![W].rs = TRUE, ![W].wd = ds,
-                                       ![W].wi = 1, ![W].sz = s,
-                                       ![W].pc = IF ds = <<>> THEN "w_find"
-                                                 ELSE "w_mark"]
-                     /\ UNCHANGED <<listVars, dirVars, graceBad>>
-    /\ UNCHANGED <<cbQ, cbG, gp, gpw, amap, seen, linBad>>
+                 /\ UNCHANGED nst
+    /\ UNCHANGED <<nxt, mrk, val, dead, dirVars, L, cbQ, cbG, gp, gpw, amap,
+                   seen, linBad>>
+
+\* TLA+ ShrinkFree: the worker runs bucket_shrink_free.
+ShrinkFree ==
+    /\ L[W].pc = "w_idle"
+    /\ \E c \in cbR :
+         /\ c.kind = "sfree"
+         /\ cbR' = cbR \ {c}
+         /\ ShrinkFreeVars(c.obj, c.pre)
+    /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, segPtr, bst, L, cbQ, cbG,
+                   gp, gpw, amap, seen, linBad>>
+
+\* TLA+ ShrinkUnlink, start: the worker runs bucket_shrink_unlink: read
+\* lock, load the removed buckets' states (claim) or pointers (dummy),
+\* merged into one step (nobody writes them after grace period 1).
+ShrinkUnlinkBegin ==
+    /\ L[W].pc = "w_idle"
+    /\ \E c \in cbR :
+         /\ c.kind = "unlink"
+         /\ cbR' = cbR \ {c}
+         /\ LET s  == c.obj
+                h  == s \div 2
+                sg == segPtr[Log2(s)]
+                ds == IF Claim
+                      THEN SelectSeq([i \in 1..h |->
+                                        IF bst[h + i - 1] = "linked"
+                                        THEN BNode(h + i - 1, sg) ELSE NULL],
+                                     LAMBDA x : x # NULL)
+                      ELSE SelectSeq([i \in 1..h |-> bptr[h + i - 1]],
+                                     LAMBDA x : x # NULL)
+            IN  L' = [L EXCEPT ![W].rs = TRUE, ![W].wd = ds, ![W].wi = 1,
+                               ![W].sz = s,
+                               ![W].pc = IF ds = <<>> THEN "w_find" ELSE "w_mark"]
+    /\ UNCHANGED <<listVars, dirVars, cbQ, cbG, gp, gpw, ghostVars>>
 
 \* TLA+ ShrinkUnlink, first part: list_mark each removed bucket node.
 ShrinkMark ==
@@ -840,7 +867,7 @@ ThreadStep(t) ==
     \/ LoadBucketState(t) \/ ClaimBucket(t) \/ InitBucket(t) \/ PublishBucket(t)
     \/ LoadBucketPtr(t) \/ LoadParentPtr(t) \/ LinkDummy(t) \/ SetBucketPtr(t)
     \/ Lookup(t) \/ LoadValue(t)
-    \/ Found(t) \/ HelpMark(t) \/ Replace(t) \/ Tombstone(t)
+    \/ Found(t) \/ Link(t) \/ HelpMark(t) \/ Replace(t) \/ Tombstone(t)
     \/ StoreDeadValue(t) \/ Mark(t) \/ EndRead(t)
     \/ PublishSegment(t) \/ PublishCount(t) \/ GrowUnlock(t) \/ PublishShrink(t)
 
@@ -849,7 +876,8 @@ FindStep(p) == FindStart(p) \/ SweepStart(p) \/ Find(p) \/ Unlink(p)
 Next ==
     \/ \E t \in Threads : ThreadStep(t)
     \/ \E p \in Procs : FindStep(p)
-    \/ GPStart \/ GPEnd \/ Reclaim \/ ShrinkMark \/ ShrinkUnlink
+    \/ GPStart \/ GPEnd \/ Reclaim \/ ShrinkFree \/ ShrinkUnlinkBegin
+    \/ ShrinkMark \/ ShrinkUnlink
     \/ Terminated
 
 Spec == Init /\ [][Next]_vars
@@ -860,6 +888,7 @@ Fairness ==
     /\ \A t \in Threads : WF_vars(ThreadStep(t))
     /\ \A p \in Procs : WF_vars(FindStep(p))
     /\ WF_vars(GPStart) /\ WF_vars(GPEnd) /\ WF_vars(Reclaim)
+    /\ WF_vars(ShrinkFree) /\ WF_vars(ShrinkUnlinkBegin)
     /\ WF_vars(ShrinkMark) /\ WF_vars(ShrinkUnlink)
 LiveSpec == Spec /\ Fairness
 EventuallyDone == <>AllDone
@@ -930,11 +959,15 @@ GraceRespected == ~graceBad
 \* some moment during the lookup.
 GetLinearizable == ~linBad
 
-\* Once everything has finished: nothing retired is left unfreed, and every
-\* value is either in the map or freed (each value reaches the destructor).
+\* Once everything has finished: every node is in the list or freed (claim
+\* scheme: or an unlinked bucket node inside a live segment), every segment
+\* is published or freed, and every value is in the map or freed (so each
+\* removed value reached the destructor).
 NoLeak ==
     AllDone =>
-        /\ \A n \in NodeIds : nst[n] # "retired"
+        /\ \A n \in NodeIds : nst[n] \in {"none", "priv", "freed"} \/ n \in ReachSet
+        /\ \A n \in NodeIds : nst[n] = "priv" => Claim
+        /\ \A s \in SegIds : sst[s] \in {"none", "pub", "freed"}
         /\ \A v \in ValueIds :
               vst[v] \in {"live", "retired"} <=> \E k \in Keys : amap[k] = v
 
