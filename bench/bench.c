@@ -978,7 +978,7 @@ static void write_plots(void)
 		size_t n = 0;
 		if (!f)
 			die("cannot write plot data");
-		fprintf(f, "# map heap_full rss_full heap_after rss_after (bytes per entry)\n");
+		fprintf(f, "# map heap_full rss_full heap_left rss_left (bytes per entry; left = after delete-all - before create)\n");
 		for (int i = 0; i < cfg.n_maps; i++) {
 			struct memrow *r = &memrows[cfg.maps[i]];
 			if (!r->ok)
@@ -989,8 +989,8 @@ static void write_plots(void)
 				all_maps[cfg.maps[i]]->name,
 				noheap ? NAN : (r->v[6] - r->v[4]) / r->n,
 				(r->v[2] - r->v[0]) / r->n,
-				noheap ? NAN : (r->v[7] - r->v[5]) / r->n,
-				(r->v[3] - r->v[1]) / r->n);
+				noheap ? NAN : (r->v[7] - r->v[4]) / r->n,
+				(r->v[3] - r->v[0]) / r->n);
 		}
 		fclose(f);
 		snprintf(path, sizeof path, "%s/memory.gp", cfg.out_dir);
@@ -1010,8 +1010,8 @@ static void write_plots(void)
 			"set key outside below horizontal\n"
 			"plot 'memory.dat' using 2:xtic(1) title 'after prefill: heap in use (mallinfo2)', \\\n"
 			"     '' using 3 title 'after prefill: RSS (statm)', \\\n"
-			"     '' using 4 title 'after deleting all, vs empty map: heap', \\\n"
-			"     '' using 5 title 'after deleting all, vs empty map: RSS', \\\n"
+			"     '' using 4 title 'still held after deleting every key: heap', \\\n"
+			"     '' using 5 title 'still held after deleting every key: RSS', \\\n"
 			"     48 with lines dt 2 lw 2 lc rgb 'red' title 'lfmap target: 48 B/entry'\n",
 			n);
 		fclose(f);
