@@ -7,7 +7,7 @@
  *                                  gnuplot plots
  *   lfbench mem MAP N              one memory cell (prints one MEM line)
  *   lfbench icount MAP OP N K      prefill N keys, then K ops of OP
- *                                  (lookup|insert); run under callgrind
+ *                                  (lookup|insert|delete); run under callgrind
  *
  * Workload: keys uniform in [1, 2N] from a per-thread splitmix64 stream, N
  * keys prefilled, so inserts and deletes each succeed about half the time
@@ -436,8 +436,12 @@ __attribute__((noinline)) static uint64_t icount_ops(struct job *j)
 			uint64_t k = 2 * n + 1 + i;
 			sink += ops->insert(j->map, k, value_of(k));
 		}
+	} else if (!strcmp(icount_op, "delete")) {
+		/* Keys 1..K in order: about half are present (a fixed half). */
+		for (size_t i = 0; i < icount_k; i++)
+			sink += ops->del(j->map, 1 + i);
 	} else {
-		die("icount: OP must be lookup or insert");
+		die("icount: OP must be lookup, insert or delete");
 	}
 	return sink;
 }
@@ -1217,7 +1221,7 @@ static void usage(void)
 		"                   [--mixes 0,1,2,3] [--out DIR] [--label TEXT]\n"
 		"                   [--no-mem] [--no-plots] [--quiet]\n"
 		"       lfbench mem MAP N\n"
-		"       lfbench icount MAP lookup|insert N K\n");
+		"       lfbench icount MAP lookup|insert|delete N K\n");
 	exit(2);
 }
 

@@ -9,6 +9,8 @@
 #   lookup: keys uniform in [1, 2N] (about half hit)
 #   insert: K keys never present (every insert succeeds: allocation and the
 #           grows it triggers included, amortized)
+#   delete: keys 1..K (about half present); the deferred frees run in
+#           liburcu's call_rcu thread and are counted (all threads)
 set -euo pipefail
 bin=$1 n=$2 k=$3 out=$4
 maps="lfmap cds_lfht"
@@ -25,7 +27,7 @@ total() { # map op k -> instruction count
 declare -A ipo
 for m in $maps; do
 	base=$(total "$m" lookup 0)
-	for op in lookup insert; do
+	for op in lookup insert delete; do
 		t=$(total "$m" "$op" "$k")
 		ipo[$m.$op]=$(awk -v a="$t" -v b="$base" -v k="$k" \
 			'BEGIN { printf "%.0f", (a - b) / k }')
@@ -38,11 +40,14 @@ done
 	echo
 	echo "valgrind --tool=callgrind, all threads; (run with K ops - run with 0 ops) / K;"
 	echo "N = $n prefilled keys, K = $k; lookups uniform over [1, 2N] (about half hit),"
-	echo "inserts of new keys (all succeed). Measured $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "inserts of new keys (all succeed), deletes of keys 1..K (about half present; the deferred"
+	echo "frees in liburcu's call_rcu thread are counted). The maps are not destroyed, so freeing the"
+	echo "remaining entries is not counted. Measured $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "lfmap built from the working tree at that time."
 	echo
 	echo "| op | lfmap | cds_lfht | lfmap / cds_lfht (lower is better for lfmap) |"
 	echo "|---|---|---|---|"
-	for op in lookup insert; do
+	for op in lookup insert delete; do
 		a=${ipo[lfmap.$op]} b=${ipo[cds_lfht.$op]}
 		echo "| $op | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
 	done
