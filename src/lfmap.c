@@ -529,27 +529,25 @@ int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 		return EINVAL;
 
 	struct key_search s;
+	struct value_retire *rec = NULL;
 	uintptr_t v;
-	struct value_retire *rec = reclaim_value_record(m);
-	if (!rec)
-		return ENOMEM;
 
 	reclaim_read_lock();
 	search_init(m, &s, key, key_len);
 	struct entry *e = search_live(m, &s, &v);
 	if (!e) {
 		err = ENOENT;
+	} else if (v != (uintptr_t)expected) {
+		err = EAGAIN; /* decided without allocating */
+	} else if (expected == desired) {
+		/* Nothing would leave the map: succeed without retiring. */
+	} else if (!(rec = reclaim_value_record(m))) {
+		err = ENOMEM;
+	} else if (entry_replace(e, &v, desired)) {
+		reclaim_retire_value(m, rec, expected);
+		rec = NULL;
 	} else {
-		if (expected == desired) {
-			/* Nothing would leave the map: succeed iff it holds
-			 * expected, without retiring it. */
-			err = v == (uintptr_t)expected ? 0 : EAGAIN;
-		} else if (v = (uintptr_t)expected, entry_replace(e, &v, desired)) {
-			reclaim_retire_value(m, rec, expected);
-			rec = NULL;
-		} else {
-			err = v == VALUE_TOMBSTONE ? ENOENT : EAGAIN;
-		}
+		err = v == VALUE_TOMBSTONE ? ENOENT : EAGAIN;
 	}
 	reclaim_read_unlock();
 	if (rec)
