@@ -134,19 +134,25 @@ struct reclaim_head {
 #define VALUE_TOMBSTONE ((uintptr_t)0)
 
 /*
- * An entry.  One allocation holds, in order: the cold retirement part
- * (struct entry_cold, touched only once the entry is being retired), then
- * the hot part a lookup touches (list node, value word, key length) with
- * the key bytes inline.  An entry pointer points at the hot part.
+ * A retired object waiting for a grace period (reclaim.c): the link in its
+ * map's retire list and the value to hand to the destructor (NULL: none).
+ * It heads an entry's allocation, and alone makes up a value record (a
+ * value that leaves the map without its entry: replace, cas, compute,
+ * defer_free).  Bit 0 of a link (and of the list head) tells which of the
+ * two the object it points to is.
  */
-struct entry_cold {
-	struct reclaim_head rcu;
-	lfmap *map;
-	/* The deleted value to hand to the destructor: written by the thread
-	 * whose CAS tombstoned the entry (stays NULL for lfmap_take). */
-	void *dead_value;
+struct retired {
+	uintptr_t next;
+	void *value;
 };
+#define RETIRED_VALUE_RECORD ((uintptr_t)1)
 
+/*
+ * An entry.  One allocation holds, in order: the retirement link (touched
+ * only once the entry is being retired), then the part a lookup touches
+ * (list node, value word, key length) with the key bytes inline.  An entry
+ * pointer points at the list node.
+ */
 struct entry {
 	struct list_node node;
 	_Atomic(uintptr_t) value;
@@ -156,30 +162,23 @@ struct entry {
 
 static inline size_t entry_size(size_t key_len)
 {
-	return sizeof(struct entry_cold) + offsetof(struct entry, key) + key_len;
+	return sizeof(struct retired) + offsetof(struct entry, key) + key_len;
 }
 
-static inline struct entry_cold *entry_cold(struct entry *e)
+static inline struct retired *entry_retired(struct entry *e)
 {
-	return (struct entry_cold *)e - 1;
+	return (struct retired *)e - 1;
 }
 
-static inline struct entry *entry_of_cold(struct entry_cold *c)
+static inline struct entry *entry_of_retired(struct retired *r)
 {
-	return (struct entry *)(c + 1);
+	return (struct entry *)(r + 1);
 }
 
 static inline struct entry *entry_of(struct list_node *n)
 {
 	return (struct entry *)n;
 }
-
-/* A retired value without its entry (replace, cas, compute, defer_free). */
-struct value_retire {
-	struct reclaim_head rcu;
-	lfmap *map;
-	void *value;
-};
 
 /* ------------------------------------------------------------------ */
 /* The map                                                             */
@@ -235,6 +234,13 @@ struct lfmap {
 	struct bucket *shrink_segs[MAX_ORDER + 1];
 	_Atomic(uint64_t) grows;
 	_Atomic(uint64_t) shrinks;
+
+	/* Retirement (reclaim.c): a lock-free stack of retired objects, and
+	 * the one batch in flight through call_rcu. */
+	_Atomic(uintptr_t) retire_head;
+	_Atomic(int) retire_busy;
+	struct reclaim_head retire_rcu;
+	uintptr_t retire_batch;
 
 	struct counter_stripe stripes[COUNTER_STRIPES];
 };

@@ -145,12 +145,12 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
 	size_t size = entry_size(t->key_len);
-	struct entry_cold *cold = map_alloc(m, size);
-	if (!cold)
+	struct retired *r = map_alloc(m, size);
+	if (!r)
 		return NULL;
-	cold->map = m;
-	cold->dead_value = NULL;
-	struct entry *e = entry_of_cold(cold);
+	r->next = 0;
+	r->value = NULL;
+	struct entry *e = entry_of_retired(r);
 	atomic_init(&e->node.next, 0);
 	e->node.so_key = t->so_key;
 	atomic_init(&e->value, (uintptr_t)value);
@@ -163,7 +163,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 /* Free an entry that was never linked. */
 static void entry_discard(lfmap *m, struct entry *e)
 {
-	map_free(m, entry_cold(e), entry_size(e->key_len));
+	map_free(m, entry_retired(e), entry_size(e->key_len));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */
@@ -221,7 +221,7 @@ static void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 	if (dead) {
 		/* Plain store: read only by the retirement callback, which runs
 		 * after a grace period that waits for this section. */
-		entry_cold(e)->dead_value = dead;
+		entry_retired(e)->value = dead;
 		counter_add(&st->pending_values, 1);
 	}
 	int64_t stripe_entries = counter_add(&st->entries, -1);
@@ -355,7 +355,7 @@ int lfmap_destroy(lfmap *m)
 							   memory_order_relaxed);
 			void *dead = v != VALUE_TOMBSTONE
 					     ? (void *)v
-					     : entry_cold(e)->dead_value;
+					     : entry_retired(e)->value;
 			if (dead)
 				reclaim_value_now(m, dead);
 			entry_discard(m, e);
@@ -452,7 +452,7 @@ static int map_store(lfmap *m, const void *key, size_t key_len, void *value,
 
 	struct key_search s;
 	struct entry *fresh = NULL;        /* allocated, not yet linked */
-	struct value_retire *rec = NULL;   /* for the value we replace */
+	struct retired *rec = NULL;   /* for the value we replace */
 	uintptr_t v;
 
 	reclaim_read_lock();
@@ -529,7 +529,7 @@ int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 		return EINVAL;
 
 	struct key_search s;
-	struct value_retire *rec = NULL;
+	struct retired *rec = NULL;
 	uintptr_t v;
 
 	reclaim_read_lock();
@@ -621,7 +621,7 @@ int lfmap_defer_free(lfmap *m, void *value)
 		return err;
 	if (!value || !m->value_free)
 		return EINVAL;
-	struct value_retire *rec = reclaim_value_record(m);
+	struct retired *rec = reclaim_value_record(m);
 	if (!rec)
 		return ENOMEM;
 	reclaim_read_lock();
@@ -641,7 +641,7 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 
 	struct key_search s;
 	struct entry *fresh = NULL;
-	struct value_retire *rec = NULL;
+	struct retired *rec = NULL;
 	uintptr_t v;
 
 	reclaim_read_lock();
@@ -760,7 +760,7 @@ int lfmap_clear(lfmap *m)
 				;
 			if (v != VALUE_TOMBSTONE) {
 				/* Ours: see entry_remove. */
-				entry_cold(e)->dead_value = (void *)v;
+				entry_retired(e)->value = (void *)v;
 				counter_add(&st->pending_values, 1);
 				removed++;
 			}

@@ -18,16 +18,25 @@
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
- *    whose CAS replaced it; both go through call_rcu, so the free (and the
- *    destructor call) happens after a grace period: after every read-side
- *    section that could have reached the object has ended.  Because every
- *    traversal runs inside a section, no node is freed while a traversal
- *    can still reach it: no ABA, no hazard pointers.
- *    A deleted entry's value travels with it (entry_cold.dead_value).  The
- *    tombstoning thread writes dead_value after its CAS, possibly after a
- *    helper already unlinked and retired the entry; that is still safe:
- *    the tombstoning thread's section began before the unlink, so the grace
- *    period that precedes the callback waits for it, and its write
+ *    whose CAS replaced it.  Retiring pushes the object on its map's
+ *    lock-free retire list (a Treiber stack: push by CAS, detach all by
+ *    exchange, never pop one, so no ABA).  One batch per map is in flight:
+ *    the pusher that finds none in flight detaches the list and queues it
+ *    with call_rcu; the batch's callback, after the grace period, frees it
+ *    and queues whatever was pushed meanwhile as the next batch.  Every
+ *    object was pushed before the call_rcu of its batch, so it is freed (and
+ *    its value handed to the destructor) after a grace period that began
+ *    after its retirement: after every read-side section that could have
+ *    reached it.  Because every traversal runs inside a section, no node is
+ *    freed while a traversal can still reach it: no ABA, no hazard
+ *    pointers.  Batching costs one call_rcu per batch instead of one per
+ *    object, and 16 bytes per entry (link + value) instead of a 16-byte
+ *    rcu_head plus a map pointer and the value.
+ *    A deleted entry's value travels with it (struct retired.value).  The
+ *    tombstoning thread writes it after its CAS, possibly after a helper
+ *    already unlinked and retired the entry; that is still safe: the
+ *    tombstoning thread's section began before the unlink, so the grace
+ *    period before the batch's callback waits for it, and its write
  *    happens-before the callback.
  *
  * 4. ThreadSanitizer edges.  liburcu 0.13 publishes with volatile stores
@@ -42,9 +51,12 @@
  *    synchronize/barrier return.  -DLFMAP_NO_TSAN_ANNOTATIONS compiles them
  *    out (to show they are load-bearing).
  *
- * 5. Barriers.  Shrinks run as chained call_rcu callbacks (bucket.c), so
- *    one rcu_barrier may return while a chain's next step is queued; a
- *    counter of chains in flight lets reclaim_barrier wait them out.
+ * 5. Barriers.  Retire batches and shrinks run as chained call_rcu
+ *    callbacks, so one rcu_barrier may return while a chain's next step is
+ *    queued; a counter of chains in flight lets reclaim_barrier wait them
+ *    out.  A chain ends only when its map's retire list was found empty
+ *    after the busy flag was dropped, so with no update in flight, no chain
+ *    means nothing pending.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -214,80 +226,146 @@ void reclaim_chain_end(void)
 	atomic_fetch_sub_explicit(&chains_in_flight, 1, memory_order_release);
 }
 
-/* TLA+: Reclaim (entry).  Runs after the grace period. */
-static void reclaim_entry_free(struct rcu_head *head)
+/*
+ * Free one detached batch (TLA+: Reclaim): hand values to the destructor,
+ * free entries and value records.  Runs after a grace period.
+ */
+static void batch_free(lfmap *m, uintptr_t link)
+{
+	struct counter_stripe *st = my_stripe(m);
+	int64_t bytes = 0, values = 0;
+
+	while (link) {
+		struct retired *r = (struct retired *)(link & ~RETIRED_VALUE_RECORD);
+		uintptr_t next = r->next;
+		size_t size = link & RETIRED_VALUE_RECORD
+				      ? sizeof *r
+				      : entry_size(entry_of_retired(r)->key_len);
+		if (r->value) {
+			reclaim_value_now(m, r->value);
+			values++;
+		}
+		map_free(m, r, size);
+		bytes += (int64_t)size;
+		link = next;
+	}
+	counter_add(&st->pending_values, -values);
+	counter_add(&st->pending_bytes, -bytes);
+}
+
+static void reclaim_batch_free(struct rcu_head *head);
+
+/* Detach everything retired so far and queue it behind a grace period.
+ * Caller holds m->retire_busy. */
+static bool batch_queue(lfmap *m)
+{
+	/* acquire: see the links of the objects pushed so far. */
+	uintptr_t batch = atomic_exchange_explicit(&m->retire_head, 0,
+						   memory_order_acquire);
+	if (!batch)
+		return false;
+	m->retire_batch = batch;
+	reclaim_call(&m->retire_rcu, reclaim_batch_free);
+	return true;
+}
+
+/*
+ * Called holding m->retire_busy, within a counted chain: queue the next
+ * batch, or drop the flag.  A push that lands between finding the list
+ * empty and dropping the flag saw the flag held and left its object to us,
+ * so after dropping it look once more, and take it back if there is work
+ * and nobody else did.  Returns true when a batch was queued (the chain
+ * goes on), false when the chain ends.
+ */
+static bool batch_queue_or_release(lfmap *m)
+{
+	for (;;) {
+		if (batch_queue(m))
+			return true;
+		atomic_store_explicit(&m->retire_busy, 0, memory_order_release);
+		if (!atomic_load_explicit(&m->retire_head, memory_order_acquire))
+			return false;
+		int idle = 0;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &m->retire_busy, &idle, 1, memory_order_acquire,
+			    memory_order_relaxed))
+			return false; /* another thread's chain took it */
+	}
+}
+
+/* The callback of the batch in flight: free it, then queue what was
+ * retired meanwhile, or end the chain. */
+static void reclaim_batch_free(struct rcu_head *head)
 {
 	reclaim_callback_enter();
-	struct entry_cold *cold = (struct entry_cold *)(void *)head;
-	struct entry *e = entry_of_cold(cold);
-	lfmap *m = cold->map;
-	struct counter_stripe *st = my_stripe(m);
-	size_t size = entry_size(e->key_len);
+	lfmap *m = (lfmap *)((char *)reclaim_head_of(head) -
+			     offsetof(lfmap, retire_rcu));
 
-	if (cold->dead_value) {
-		reclaim_value_now(m, cold->dead_value);
-		counter_add(&st->pending_values, -1);
-	}
-	counter_add(&st->pending_bytes, -(int64_t)size);
-	map_free(m, cold, size);
+	batch_free(m, m->retire_batch);
+	m->retire_batch = 0;
+	if (!batch_queue_or_release(m))
+		reclaim_chain_end();
 	reclaim_callback_exit();
+}
+
+/* Push r (a value record if is_value) on m's retire list and make sure a
+ * batch is on its way (TLA+: Retire).  Caller is in a read-side section. */
+static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
+{
+#ifdef LFMAP_MUTANT_FREE_NO_GRACE
+	/* Seeded bug for the stress harness: no grace period. */
+	r->next = 0;
+	batch_free(m, (uintptr_t)r | is_value);
+	return;
+#endif
+	uintptr_t head = atomic_load_explicit(&m->retire_head,
+					      memory_order_relaxed);
+	do {
+		r->next = head;
+		/* release: the batch's callback sees r's fields. */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&m->retire_head, &head, (uintptr_t)r | is_value,
+		memory_order_release, memory_order_relaxed));
+
+	int idle = 0;
+	if (atomic_load_explicit(&m->retire_busy, memory_order_relaxed) == 0 &&
+	    atomic_compare_exchange_strong_explicit(&m->retire_busy, &idle, 1,
+						    memory_order_acquire,
+						    memory_order_relaxed)) {
+		reclaim_chain_begin();
+		if (!batch_queue_or_release(m))
+			reclaim_chain_end(); /* a callback took our object */
+	}
 }
 
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
-	struct entry_cold *cold = entry_cold(e);
 	struct counter_stripe *st = my_stripe(m);
 	int64_t size = (int64_t)entry_size(e->key_len);
 
-	cold->map = m;
 	counter_add(&st->node_bytes, -size);
 	counter_add(&st->pending_bytes, size);
-#ifdef LFMAP_MUTANT_FREE_NO_GRACE
-	/* Seeded bug for the stress harness: no grace period. */
-	reclaim_entry_free((struct rcu_head *)(void *)&cold->rcu);
-#else
-	reclaim_call(&cold->rcu, reclaim_entry_free);
-#endif
+	retire(m, entry_retired(e), 0);
 }
 
-/* TLA+: Reclaim (value). */
-static void reclaim_value_free(struct rcu_head *head)
+struct retired *reclaim_value_record(lfmap *m)
 {
-	reclaim_callback_enter();
-	struct value_retire *rec = (struct value_retire *)(void *)head;
-	lfmap *m = rec->map;
-	struct counter_stripe *st = my_stripe(m);
-
-	reclaim_value_now(m, rec->value);
-	counter_add(&st->pending_values, -1);
-	counter_add(&st->pending_bytes, -(int64_t)sizeof *rec);
-	map_free(m, rec, sizeof *rec);
-	reclaim_callback_exit();
+	return map_alloc(m, sizeof(struct retired));
 }
 
-struct value_retire *reclaim_value_record(lfmap *m)
-{
-	return map_alloc(m, sizeof(struct value_retire));
-}
-
-void reclaim_value_record_free(lfmap *m, struct value_retire *rec)
+void reclaim_value_record_free(lfmap *m, struct retired *rec)
 {
 	map_free(m, rec, sizeof *rec);
 }
 
-void reclaim_retire_value(lfmap *m, struct value_retire *rec, void *value)
+void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 {
 	struct counter_stripe *st = my_stripe(m);
 
-	rec->map = m;
 	rec->value = value;
 	counter_add(&st->pending_values, 1);
 	counter_add(&st->pending_bytes, (int64_t)sizeof *rec);
-#ifdef LFMAP_MUTANT_FREE_NO_GRACE
-	reclaim_value_free((struct rcu_head *)(void *)&rec->rcu);
-#else
-	reclaim_call(&rec->rcu, reclaim_value_free);
-#endif
+	retire(m, rec, RETIRED_VALUE_RECORD);
 }
 
 static void check_not_reading(const char *what)

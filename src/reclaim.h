@@ -25,11 +25,11 @@ LFMAP_HIDDEN void reclaim_retire_entry(lfmap *m, struct entry *e);
 
 /* Hand value to m's destructor after a grace period, using record rec
  * (allocated with reclaim_value_record).  Caller is in a section. */
-LFMAP_HIDDEN void reclaim_retire_value(lfmap *m, struct value_retire *rec,
+LFMAP_HIDDEN void reclaim_retire_value(lfmap *m, struct retired *rec,
 				       void *value);
-LFMAP_HIDDEN struct value_retire *reclaim_value_record(lfmap *m);
+LFMAP_HIDDEN struct retired *reclaim_value_record(lfmap *m);
 LFMAP_HIDDEN void reclaim_value_record_free(lfmap *m,
-					    struct value_retire *rec);
+					    struct retired *rec);
 
 /*
  * Chained resize steps (bucket.c).  reclaim_call queues fn after a grace
