@@ -34,10 +34,13 @@ BENCH_LFMAP     = $(LINK_LFMAP)
 BENCH_LIBDEP    = $(STATIC)
 endif
 
+# Which lfmap the numbers belong to (src/ and include/ only).
+BENCH_REV := $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted src changes')
+
 ifeq ($(BENCH_FULL),1)
-BENCH_ARGS ?= --threads 1,2,4 --secs 1.0 --warmup 0.2 --reps 5 --label "full matrix"
+BENCH_ARGS ?= --threads 1,2,4 --secs 1.0 --warmup 0.2 --reps 5 --label "full matrix, lfmap $(BENCH_REV)"
 else
-BENCH_ARGS ?= --threads 1,2 --secs 0.3 --warmup 0.1 --reps 5 --label "default matrix"
+BENCH_ARGS ?= --threads 1,2 --secs 0.3 --warmup 0.1 --reps 5 --label "default matrix, lfmap $(BENCH_REV)"
 endif
 
 # Instruction counts: prefill BENCH_CG_N keys, then BENCH_CG_K operations.
