@@ -340,6 +340,9 @@ int lfmap_destroy(lfmap *m)
 	if (reclaim_in_read_section())
 		return EDEADLK;
 	map_quiesce(m);
+	/* No chain in flight and no update in flight: nothing is pending. */
+	lfmap_assert(atomic_load(&m->retire_head) == 0);
+	lfmap_assert(atomic_load(&m->resizing) == 0);
 
 	/* No other thread uses m: free every linked entry.  An entry still
 	 * linked was never retired; if it was tombstoned (a deleter that
