@@ -111,7 +111,7 @@ BNode(b, s) == IF b = 0 THEN ListHead ELSE DId(b, SInc(s))
 VARIABLES
     \* the list: next pointer + mark bit (one word), value word
     nxt, mrk, val,
-    dead,       \* entry_cold.dead_value: a deleted entry's value
+    dead,       \* a deleted entry's value, stored in its retirement record
     nst,        \* node: "none" | "priv" | "live" | "retired" | "freed"
     vst,        \* value: "none" | "live" | "retired" | "freed"
     \* the bucket directory
@@ -609,7 +609,7 @@ Tombstone(t) ==
     /\ UNCHANGED <<nxt, mrk, dead, nst, vst, dirVars, rcuVars, graceBad, linBad>>
 
 \* entry_remove: store the value in the entry for the destructor
-\* (dead_value, a plain store into the entry the thread still holds).
+\* (entry_retired(e)->value: a plain store into the entry the thread holds).
 StoreDeadValue(t) ==
     /\ L[t].pc = "dead"
     /\ dead' = [dead EXCEPT ![L[t].curr] = L[t].res]
@@ -756,7 +756,7 @@ ShrinkFreeVars(s, pre) ==
     /\ graceBad' = (graceBad \/ pre # {} \/ \E n \in D : nst[n] = "freed")
 
 \* TLA+ Reclaim: the call_rcu worker runs a ready callback:
-\* reclaim_entry_free (the entry and its dead_value) or reclaim_value_free.
+\* reclaim_batch_free: an entry (and the value recorded in it) or a value.
 Reclaim ==
     /\ L[W].pc = "w_idle"
     /\ \E c \in cbR :
