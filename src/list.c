@@ -43,6 +43,25 @@
 #include "reclaim.h"
 
 /*
+ * Unlink curr, whose next word succ is marked, from pred (TLA+: Unlink).
+ * The expected word is curr unmarked, so this fails if pred was marked or
+ * changed meanwhile.  The thread whose CAS succeeds retires an entry;
+ * bucket nodes are freed by the shrink that marked them.
+ */
+static inline bool list_unlink(lfmap *m, struct list_node *pred,
+			       struct list_node *curr, uintptr_t succ)
+{
+	uintptr_t expect = (uintptr_t)curr;
+	if (!atomic_compare_exchange_strong_explicit(
+		    &pred->next, &expect, succ & ~NEXT_MARK,
+		    memory_order_acq_rel, memory_order_acquire))
+		return false;
+	if (so_key_is_entry(curr->so_key))
+		reclaim_retire_entry(m, entry_of(curr));
+	return true;
+}
+
+/*
  * list_find - the search of inserts and deletes (TLA+: Find, Unlink).
  * Walks from start to the first node >= target, unlinking every marked node
  * on the way.  Fills pos; returns true when pos->curr equals the target.
@@ -69,16 +88,9 @@ retry:;
 		uintptr_t succ = atomic_load_explicit(&curr->next,
 						      memory_order_acquire);
 		if (succ & NEXT_MARK) {
-			/* curr is logically deleted: unlink it.  The expected
-			 * word is curr unmarked, so this fails if pred was
-			 * marked or changed meanwhile. */
-			uintptr_t expect = (uintptr_t)curr;
-			if (!atomic_compare_exchange_strong_explicit(
-				    &pred->next, &expect, succ & ~NEXT_MARK,
-				    memory_order_acq_rel, memory_order_acquire))
+			/* curr is logically deleted: unlink it. */
+			if (!list_unlink(m, pred, curr, succ))
 				goto retry;
-			if (so_key_is_entry(curr->so_key))
-				reclaim_retire_entry(m, entry_of(curr));
 			curr = node_ptr(succ);
 			continue;
 		}
@@ -147,13 +159,8 @@ retry:
 		uintptr_t succ = atomic_load_explicit(&curr->next,
 						      memory_order_acquire);
 		if (succ & NEXT_MARK) {
-			uintptr_t expect = (uintptr_t)curr;
-			if (!atomic_compare_exchange_strong_explicit(
-				    &pred->next, &expect, succ & ~NEXT_MARK,
-				    memory_order_acq_rel, memory_order_acquire))
+			if (!list_unlink(m, pred, curr, succ))
 				goto retry;
-			if (so_key_is_entry(curr->so_key))
-				reclaim_retire_entry(m, entry_of(curr));
 			curr = node_ptr(succ);
 			continue;
 		}
