@@ -10,6 +10,6 @@ set grid ytics
 set key outside below horizontal
 plot 'memory.dat' using 2:xtic(1) title 'after prefill: heap in use (mallinfo2)', \
      '' using 3 title 'after prefill: RSS (statm)', \
-     '' using 4 title 'after deleting all, vs empty map: heap', \
-     '' using 5 title 'after deleting all, vs empty map: RSS', \
+     '' using 4 title 'still held after deleting every key: heap', \
+     '' using 5 title 'still held after deleting every key: RSS', \
      48 with lines dt 2 lw 2 lc rgb 'red' title 'lfmap target: 48 B/entry'
