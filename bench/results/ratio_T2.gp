@@ -8,7 +8,7 @@ set style histogram errorbars gap 2 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set yrange [0:2.52]
+set yrange [0:2.30]
 set key outside right top vertical
 plot 'ratio_T2.dat' using 2:3:4:xtic(1) title 'N=100000 wall clock', \
      '' using 5:6:7 title 'N=100000 per CPU-s', \
