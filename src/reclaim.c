@@ -283,6 +283,11 @@ static bool batch_queue_or_release(lfmap *m)
 		if (batch_queue(m))
 			return true;
 		atomic_store_explicit(&m->retire_busy, 0, memory_order_release);
+		/* Store-buffering pair with the fence in retire(): without both
+		 * fences this load and the pusher's load of retire_busy can
+		 * each miss the other's store (x86 too), stranding an object
+		 * (tla/RetireList.tla, retire_tso.cfg). */
+		atomic_thread_fence(memory_order_seq_cst);
 		if (!atomic_load_explicit(&m->retire_head, memory_order_acquire))
 			return false;
 		int idle = 0;
@@ -327,6 +332,9 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 		&m->retire_head, &head, (uintptr_t)r | is_value,
 		memory_order_release, memory_order_relaxed));
 
+	/* See batch_queue_or_release: either we see busy dropped, or the
+	 * chain's re-check sees our push. */
+	atomic_thread_fence(memory_order_seq_cst);
 	int idle = 0;
 	if (atomic_load_explicit(&m->retire_busy, memory_order_relaxed) == 0 &&
 	    atomic_compare_exchange_strong_explicit(&m->retire_busy, &idle, 1,

@@ -6,9 +6,7 @@
 #                         dummy scheme of DESIGN.md; cfg/retire.cfg: the
 #                         retire list of src/reclaim.c, RetireList.tla, and
 #                         cfg/retire_tso_fence.cfg, the same under x86-TSO
-#                         with a fence), which must pass, cfg/retire_tso.cfg
-#                         (the C code's orderings under x86-TSO), which must
-#                         violate NoStranded, and
+#                         with the C code's fences), which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line, and every coverage witness (cfg/cover_*.cfg),
@@ -33,7 +31,7 @@ workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
 	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here/cfg/retire.cfg" \
-		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/retire_tso.cfg" \
+		"$here/cfg/retire_tso_fence.cfg" \
 		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
