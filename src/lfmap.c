@@ -303,43 +303,42 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	return 0;
 }
 
-/*
- * Wait until no shrink chain of m is in flight and every callback queued
- * for m has run.  reclaim_barrier waits until no chain of any map is in
- * flight, and a chain's last step touches its map only before it ends the
- * chain, so afterwards m is ours.
- */
-static void map_quiesce(lfmap *m)
-{
-	(void)m;
-	reclaim_barrier();
-}
-
-int lfmap_quiesce(lfmap *m)
+/* Argument checks of the calls that wait for grace periods. */
+static int check_may_block(const lfmap *m)
 {
 	int err = map_check(m);
 	if (err)
 		return err;
-	if (reclaim_in_read_section())
-		return EDEADLK;
+	return reclaim_in_read_section() ? EDEADLK : 0;
+}
+
+/*
+ * Waiting for m: reclaim_barrier waits until no chain (retire batches,
+ * shrinks) of any map is in flight, and a chain's last step touches its
+ * map only before it ends the chain, so afterwards nothing of m is pending
+ * unless another thread is still updating it.
+ */
+int lfmap_quiesce(lfmap *m)
+{
+	int err = check_may_block(m);
+	if (err)
+		return err;
 	/* Resize triggers are sampled (bucket.c); settle the size the
 	 * current count calls for before waiting for it. */
 	reclaim_read_lock();
 	bucket_after_insert(m, 0);
 	bucket_after_delete(m, 0);
 	reclaim_read_unlock();
-	map_quiesce(m);
+	reclaim_barrier();
 	return 0;
 }
 
 int lfmap_destroy(lfmap *m)
 {
-	int err = map_check(m);
+	int err = check_may_block(m);
 	if (err)
 		return err;
-	if (reclaim_in_read_section())
-		return EDEADLK;
-	map_quiesce(m);
+	reclaim_barrier(); /* see lfmap_quiesce */
 	/* No chain in flight and no update in flight: nothing is pending. */
 	lfmap_assert(atomic_load(&m->retire_head) == 0);
 	lfmap_assert(atomic_load(&m->resizing) == 0);
