@@ -71,13 +71,13 @@ lfmap_die(const char *fmt, ...);
  */
 #define SHRINK_DIVISOR 4
 
-/* Smallest bucket count: the table never shrinks below this.  16 bucket
- * slots cost 128 bytes; smaller buys nothing. */
+/* Smallest bucket count: the table never shrinks below this.  16 buckets
+ * cost 384 bytes; smaller buys nothing. */
 #define MIN_ORDER 4
 
 /*
  * Largest bucket count is 2^MAX_ORDER.  Bucket indices are the low bits of
- * a 63-bit hash; 2^40 buckets (8 TiB of bucket slots) is beyond any machine
+ * a 63-bit hash; 2^40 buckets (24 TiB of buckets) is beyond any machine
  * this runs on, and the directory of segment pointers stays 41 words.
  */
 #define MAX_ORDER 40

@@ -4,7 +4,7 @@
  * The map is one lock-free sorted singly linked list (Harris, DISC 2001;
  * Michael, SPAA 2002) holding every entry and every bucket node, sorted by
  * split-order key (Shalev & Shavit, JACM 2006), ties between entries broken
- * by key bytes (list_compare).  The list is the truth; bucket slots
+ * by key bytes (list_compare).  The list is the truth; bucket nodes
  * (bucket.c) are only shortcuts into it, so nothing here depends on the
  * bucket count.
  *
