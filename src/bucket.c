@@ -253,7 +253,7 @@ static void bucket_shrink_begin(lfmap *m)
 	m->shrink_to = to;
 	/* release: with the acquire in bucket_start. */
 	atomic_store_explicit(&m->size, (size_t)1 << to, memory_order_release);
-	reclaim_chain_begin();
+	reclaim_chain_begin(m);
 	reclaim_call(&m->resize_rcu, bucket_shrink_unlink);
 }
 
@@ -306,7 +306,7 @@ static void bucket_shrink_free(struct rcu_head *head)
 	/* Entries may have kept falling while this chain ran. */
 	if (!(m->flags & LFMAP_NO_AUTO_SHRINK))
 		bucket_shrink_begin(m);
-	reclaim_chain_end();
+	reclaim_chain_end(m);
 	reclaim_callback_exit();
 }
 

@@ -234,6 +234,9 @@ struct lfmap {
 	struct bucket *shrink_segs[MAX_ORDER + 1];
 	_Atomic(uint64_t) grows;
 	_Atomic(uint64_t) shrinks;
+	/* Chains of call_rcu steps in flight for this map (retire batches,
+	 * shrinks): waiting for the map means waiting for this to be 0. */
+	_Atomic(long) chains;
 
 	/* Retirement (reclaim.c): a lock-free stack of retired objects, and
 	 * the one batch in flight through call_rcu. */

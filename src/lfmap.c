@@ -313,10 +313,10 @@ static int check_may_block(const lfmap *m)
 }
 
 /*
- * Waiting for m: reclaim_barrier waits until no chain (retire batches,
- * shrinks) of any map is in flight, and a chain's last step touches its
- * map only before it ends the chain, so afterwards nothing of m is pending
- * unless another thread is still updating it.
+ * Waiting for m: reclaim_wait_map waits until no chain (retire batches,
+ * shrinks) of m is in flight, and a chain's last step touches m only
+ * before it ends the chain, so afterwards nothing of m is pending unless
+ * another thread is still updating m.  Other maps do not delay it.
  */
 int lfmap_quiesce(lfmap *m)
 {
@@ -329,7 +329,7 @@ int lfmap_quiesce(lfmap *m)
 	bucket_after_insert(m, 0);
 	bucket_after_delete(m, 0);
 	reclaim_read_unlock();
-	reclaim_barrier();
+	reclaim_wait_map(m);
 	return 0;
 }
 
@@ -338,7 +338,7 @@ int lfmap_destroy(lfmap *m)
 	int err = check_may_block(m);
 	if (err)
 		return err;
-	reclaim_barrier(); /* see lfmap_quiesce */
+	reclaim_wait_map(m); /* see lfmap_quiesce */
 	/* No chain in flight and no update in flight: nothing is pending. */
 	lfmap_assert(atomic_load(&m->retire_head) == 0);
 	lfmap_assert(atomic_load(&m->resizing) == 0);

@@ -52,11 +52,17 @@
  *    out (to show they are load-bearing).
  *
  * 5. Barriers.  Retire batches and shrinks run as chained call_rcu
- *    callbacks, so one rcu_barrier may return while a chain's next step is
- *    queued; a counter of chains in flight lets reclaim_barrier wait them
- *    out.  A chain ends only when its map's retire list was found empty
- *    after the busy flag was dropped, so with no update in flight, no chain
- *    means nothing pending.
+ *    callbacks: a step queues its successor, so one rcu_barrier may return
+ *    with the next step queued.  lfmap_barrier runs two: the first runs
+ *    every step queued before the call, and each of those queues at most
+ *    one step for anything requested before the call (a batch's callback
+ *    takes everything pushed so far; a shrink has two steps), which the
+ *    second runs.  It never waits for work that other threads keep
+ *    adding.  Waiting for one map (quiesce, destroy) instead repeats
+ *    rcu_barrier until the map's count of chains in flight is 0: a retire
+ *    chain ends only when the map's retire list was found empty after the
+ *    busy flag was dropped, so with no update of that map in flight, no
+ *    chain means nothing pending.  Other maps' traffic cannot delay it.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -110,9 +116,6 @@ struct reclaim_thread {
 static __thread struct reclaim_thread self;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
-
-/* Shrink chains in flight, all maps (see 5.).  Only counts. */
-static _Atomic(long) chains_in_flight;
 
 static void thread_exit(void *arg)
 {
@@ -215,15 +218,16 @@ void reclaim_call(struct reclaim_head *head, void (*fn)(struct rcu_head *))
 	urcu_memb_call_rcu((struct rcu_head *)(void *)head, fn);
 }
 
-void reclaim_chain_begin(void)
+void reclaim_chain_begin(lfmap *m)
 {
-	atomic_fetch_add_explicit(&chains_in_flight, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->chains, 1, memory_order_relaxed);
 }
 
-void reclaim_chain_end(void)
+void reclaim_chain_end(lfmap *m)
 {
-	/* release: pairs with reclaim_barrier's acquire load. */
-	atomic_fetch_sub_explicit(&chains_in_flight, 1, memory_order_release);
+	/* release: pairs with reclaim_wait_map's acquire load; after it the
+	 * waiter may free m. */
+	atomic_fetch_sub_explicit(&m->chains, 1, memory_order_release);
 }
 
 /*
@@ -309,7 +313,7 @@ static void reclaim_batch_free(struct rcu_head *head)
 	batch_free(m, m->retire_batch);
 	m->retire_batch = 0;
 	if (!batch_queue_or_release(m))
-		reclaim_chain_end();
+		reclaim_chain_end(m);
 	reclaim_callback_exit();
 }
 
@@ -340,9 +344,9 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 	    atomic_compare_exchange_strong_explicit(&m->retire_busy, &idle, 1,
 						    memory_order_acquire,
 						    memory_order_relaxed)) {
-		reclaim_chain_begin();
+		reclaim_chain_begin(m);
 		if (!batch_queue_or_release(m))
-			reclaim_chain_end(); /* a callback took our object */
+			reclaim_chain_end(m); /* a callback took our object */
 	}
 }
 
@@ -399,9 +403,17 @@ void reclaim_barrier(void)
 {
 	check_not_reading("lfmap_barrier");
 	ensure_registered();
+	urcu_memb_barrier(); /* steps queued before the call */
+	urcu_memb_barrier(); /* the steps those queued (see 5.) */
+	tsan_grace_acquire();
+}
+
+void reclaim_wait_map(lfmap *m)
+{
+	ensure_registered();
 	do {
 		urcu_memb_barrier();
-	} while (atomic_load_explicit(&chains_in_flight,
-				      memory_order_acquire) > 0);
+		/* acquire: pairs with reclaim_chain_end. */
+	} while (atomic_load_explicit(&m->chains, memory_order_acquire) > 0);
 	tsan_grace_acquire();
 }

@@ -32,22 +32,25 @@ LFMAP_HIDDEN void reclaim_value_record_free(lfmap *m,
 					    struct retired *rec);
 
 /*
- * Chained resize steps (bucket.c).  reclaim_call queues fn after a grace
- * period; fn must start with reclaim_callback_enter() and end with
- * reclaim_callback_exit().  reclaim_chain_begin/end bracket a chain so that
- * lfmap_barrier waits for all of its steps.
+ * Chained steps (retire batches here, shrinks in bucket.c).  reclaim_call
+ * queues fn after a grace period; fn must start with
+ * reclaim_callback_enter() and end with reclaim_callback_exit().
+ * reclaim_chain_begin/end bracket a chain of m so that reclaim_wait_map
+ * waits for all of its steps; a step must not touch m after ending its
+ * chain.
  */
 LFMAP_HIDDEN void reclaim_call(struct reclaim_head *head,
 			       void (*fn)(struct rcu_head *));
 LFMAP_HIDDEN struct reclaim_head *reclaim_head_of(struct rcu_head *head);
 LFMAP_HIDDEN void reclaim_callback_enter(void);
 LFMAP_HIDDEN void reclaim_callback_exit(void);
-LFMAP_HIDDEN void reclaim_chain_begin(void);
-LFMAP_HIDDEN void reclaim_chain_end(void);
+LFMAP_HIDDEN void reclaim_chain_begin(lfmap *m);
+LFMAP_HIDDEN void reclaim_chain_end(lfmap *m);
 
 /* Blocking waits; must not be called inside a read-side section. */
 LFMAP_HIDDEN void reclaim_synchronize(void);
 LFMAP_HIDDEN void reclaim_barrier(void);
+LFMAP_HIDDEN void reclaim_wait_map(lfmap *m);
 
 /* Call the map's destructor on a value no reader can hold (never
  * published, or the map is being destroyed). */

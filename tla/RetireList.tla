@@ -62,7 +62,7 @@ VARIABLES
     head,     \* m->retire_head: the objects on the stack (0 = {})
     busy,     \* m->retire_busy
     batch,    \* m->retire_batch (0 = {})
-    chains,   \* chains_in_flight
+    chains,   \* m->chains (the map's chains in flight)
     cbq,      \* call_rcu queue of reclaim_batch_free: per queued callback,
               \*   the threads whose section open at call_rcu has not ended
     pc,       \* program counter of each pusher and of the worker
@@ -407,7 +407,7 @@ AtMostOneBatch ==
 \* (3)
 NoDoubleFree == ~dfree
 
-\* (4) What reclaim_barrier and lfmap_destroy rely on: with no retire in
+\* (4) What reclaim_wait_map (quiesce, destroy) relies on: with no retire in
 \* progress and no chain in flight, every retired object has been freed
 \* (so the retire list is empty).
 NoStranded ==
