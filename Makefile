@@ -134,8 +134,10 @@ tsan:
 
 valgrind: lib $(TEST_BIN)
 	@bash scripts/deps.sh check
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    $(TEST_BIN) --jobs 1 --no-early-exit
+	# Criterion runs each test in a re-executed worker process: follow it.
+	valgrind --trace-children=yes --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
+	    $(TEST_BIN) --jobs 1
 
 # ---- install ----------------------------------------------------------------
 install: lib
