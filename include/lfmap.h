@@ -302,12 +302,15 @@ int lfmap_defer_free(lfmap *m, void *value);
  * fn(old, ctx) receives the current value, or NULL when the key is absent,
  * and returns the new value, or NULL to remove the key (or leave it
  * absent).  Returning old unchanged leaves the map unchanged.  The update
- * is applied by compare-and-swap; when another thread changed the key in
- * between, fn runs again on the newer value, so fn may run more than once,
- * must not call into this map, and should be cheap.  A non-NULL value that
+ * is applied by compare-and-swap; when another thread changed the key's
+ * value in between, fn runs again on the newer value, so fn may run more
+ * than once, must not call into this map, and should be cheap (a retry for
+ * any other reason reuses the value fn returned).  A non-NULL value that
  * fn returned in an attempt that lost such a race (and that differs from
- * the old value of that attempt) was never visible to any reader and is
- * passed to the destructor at once, before fn runs again.
+ * both the old value of that attempt and the newer value) was never
+ * visible to any reader and is passed to the destructor at once, before fn
+ * runs again: fn should return a fresh value, or one it owns elsewhere only
+ * if the map has no destructor.
  * 0 or ENOMEM (map unchanged; the value fn returned in that attempt goes to
  * the destructor as above).  A value fn replaces or removes goes to the
  * destructor after a grace period.  Ordering: release on success.

@@ -644,15 +644,27 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 	struct key_search s;
 	struct entry *fresh = NULL;
 	struct retired *rec = NULL;
+	void *old = NULL, *new_value = NULL;
+	bool computed = false;
 	uintptr_t v;
 
 	reclaim_read_lock();
 	search_init(m, &s, key, key_len);
 	for (;;) {
 		struct entry *e = search_live(m, &s, &v);
-		void *old = e ? (void *)v : NULL;
-		void *new_value = fn(old, ctx);
+		void *now = e ? (void *)v : NULL;
 
+		/* fn runs again only when the key's value changed under us: a
+		 * CAS that failed for structural reasons (a helper or a shrink
+		 * unlinked the predecessor) retries with the same new value. */
+		if (!computed || now != old) {
+			if (computed && new_value && new_value != old &&
+			    new_value != now)
+				reclaim_value_now(m, new_value); /* lost a race */
+			old = now;
+			new_value = fn(old, ctx);
+			computed = true;
+		}
 		if (new_value == old)
 			break; /* nothing to change */
 		if (!e) {
@@ -676,7 +688,6 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 				entry_remove(m, &s, e, old);
 				break;
 			}
-			continue;
 		} else {
 			/* Present: replace old by new_value. */
 			if (!rec && !(rec = reclaim_value_record(m))) {
@@ -690,8 +701,6 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 				break;
 			}
 		}
-		/* Lost a race: new_value was never visible; drop it. */
-		reclaim_value_now(m, new_value);
 	}
 	reclaim_read_unlock();
 	if (fresh)
