@@ -178,6 +178,39 @@ static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 }
 
 /*
+ * Link a new entry for s's key holding value, reusing *fresh if an earlier
+ * attempt allocated it.  0 (linked; *fresh consumed), EAGAIN (the position
+ * changed: search again), ENOMEM (nothing changed).
+ */
+static int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
+			void *value)
+{
+	if (!*fresh) {
+		if (!(*fresh = entry_new(m, &s->target, value)))
+			return ENOMEM;
+	} else {
+		/* relaxed: the entry is private until entry_link publishes it. */
+		atomic_store_explicit(&(*fresh)->value, (uintptr_t)value,
+				      memory_order_relaxed);
+	}
+	if (!entry_link(m, s, *fresh))
+		return EAGAIN;
+	*fresh = NULL;
+	return 0;
+}
+
+/* End an update: leave its read-side section and free the allocations it
+ * made ahead of a CAS that never used them. */
+static void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
+{
+	reclaim_read_unlock();
+	if (fresh)
+		entry_discard(m, fresh);
+	if (rec)
+		reclaim_value_record_free(m, rec);
+}
+
+/*
  * entry_replace - CAS the value word from *old to value (TLA+: Replace).
  * On failure *old is the current value (maybe the tombstone).
  * Ordering: release on success (value's contents published); acquire on
@@ -488,20 +521,12 @@ static int map_store(lfmap *m, const void *key, size_t key_len, void *value,
 			err = ENOENT;
 			break;
 		}
-		if (!fresh && !(fresh = entry_new(m, &s.target, value))) {
-			err = ENOMEM;
+		err = entry_insert(m, &s, &fresh, value);
+		if (err != EAGAIN)
 			break;
-		}
-		if (entry_link(m, &s, fresh)) {
-			fresh = NULL;
-			break;
-		}
+		err = 0;
 	}
-	reclaim_read_unlock();
-	if (fresh)
-		entry_discard(m, fresh);
-	if (rec)
-		reclaim_value_record_free(m, rec);
+	update_end(m, fresh, rec);
 	return err;
 }
 
@@ -551,9 +576,7 @@ int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	} else {
 		err = v == VALUE_TOMBSTONE ? ENOENT : EAGAIN;
 	}
-	reclaim_read_unlock();
-	if (rec)
-		reclaim_value_record_free(m, rec);
+	update_end(m, NULL, rec);
 	return err;
 }
 
@@ -669,19 +692,12 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 			break; /* nothing to change */
 		if (!e) {
 			/* Absent: insert new_value. */
-			if (!fresh && !(fresh = entry_new(m, &s.target,
-							   new_value))) {
+			err = entry_insert(m, &s, &fresh, new_value);
+			if (err == ENOMEM)
 				reclaim_value_now(m, new_value);
-				err = ENOMEM;
+			if (err != EAGAIN)
 				break;
-			}
-			atomic_store_explicit(&fresh->value,
-					      (uintptr_t)new_value,
-					      memory_order_relaxed);
-			if (entry_link(m, &s, fresh)) {
-				fresh = NULL;
-				break;
-			}
+			err = 0;
 		} else if (!new_value) {
 			/* Present, fn says remove. */
 			if (entry_tombstone(e, &v)) {
@@ -702,11 +718,7 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 			}
 		}
 	}
-	reclaim_read_unlock();
-	if (fresh)
-		entry_discard(m, fresh);
-	if (rec)
-		reclaim_value_record_free(m, rec);
+	update_end(m, fresh, rec);
 	return err;
 }
 
