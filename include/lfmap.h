@@ -56,6 +56,16 @@
 extern "C" {
 #endif
 
+/*
+ * LFMAP_API marks the public functions: they are the only symbols the
+ * shared library exports (it is built with -fvisibility=hidden).
+ */
+#if defined(LFMAP_BUILD_SHARED) && defined(__GNUC__)
+#define LFMAP_API __attribute__((visibility("default")))
+#else
+#define LFMAP_API
+#endif
+
 #define LFMAP_VERSION_MAJOR 0
 #define LFMAP_VERSION_MINOR 1
 #define LFMAP_VERSION_PATCH 0
@@ -156,7 +166,7 @@ typedef struct lfmap_iter {
  * or the error of getrandom(2) when seed is 0 and no random seed can be had.
  * Threads: any.  Read side: may.  Blocking: never blocks.
  */
-int lfmap_create(const lfmap_options *opts, lfmap **out);
+LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
 
 /*
  * lfmap_destroy - free the map and everything in it.
@@ -169,7 +179,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out);
  * Threads: one, exclusively.  Read side: must not.  Blocking: may block.
  * Must not be called from a value destructor.
  */
-int lfmap_destroy(lfmap *m);
+LFMAP_API int lfmap_destroy(lfmap *m);
 
 /* ------------------------------------------------------------------ */
 /* Read-side sections and grace periods                                */
@@ -181,18 +191,18 @@ int lfmap_destroy(lfmap *m);
  * iteration stay valid until the outermost unlock.  Registers the thread
  * with liburcu on first use.  Never blocks; wait-free.
  */
-void lfmap_read_lock(void);
-void lfmap_read_unlock(void);
+LFMAP_API void lfmap_read_lock(void);
+LFMAP_API void lfmap_read_unlock(void);
 
 /* True when the calling thread is inside a read-side section. */
-bool lfmap_in_read_section(void);
+LFMAP_API bool lfmap_in_read_section(void);
 
 /*
  * lfmap_synchronize - wait for a grace period: every read-side section that
  * was in progress when the call started has ended when it returns.
  * Read side: must not (debug builds abort).  Blocking: blocks.
  */
-void lfmap_synchronize(void);
+LFMAP_API void lfmap_synchronize(void);
 
 /*
  * lfmap_barrier - wait until every destructor call and free requested
@@ -201,7 +211,7 @@ void lfmap_synchronize(void);
  * Read side: must not (debug builds abort).  Blocking: blocks.
  * Must not be called from a value destructor.
  */
-void lfmap_barrier(void);
+LFMAP_API void lfmap_barrier(void);
 
 /*
  * lfmap_quiesce - settle m: apply the grow or shrink its current count
@@ -214,7 +224,7 @@ void lfmap_barrier(void);
  * 0, EINVAL (m NULL), EDEADLK (inside a read-side section).
  * Threads: any.  Read side: must not.  Blocking: blocks.
  */
-int lfmap_quiesce(lfmap *m);
+LFMAP_API int lfmap_quiesce(lfmap *m);
 
 /* ------------------------------------------------------------------ */
 /* Lookups and updates                                                 */
@@ -234,14 +244,14 @@ int lfmap_quiesce(lfmap *m);
  * until the caller's read-side section ends (take one around the call and
  * the use; outside one, the pointer may be freed at any moment).
  */
-int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value);
+LFMAP_API int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value);
 
 /*
  * lfmap_put - insert, or replace the current value.
  * 0 or ENOMEM.  Ordering: release.  Ownership: the map takes value; a value
  * it replaces goes to the destructor after a grace period.
  */
-int lfmap_put(lfmap *m, const void *key, size_t key_len, void *value);
+LFMAP_API int lfmap_put(lfmap *m, const void *key, size_t key_len, void *value);
 
 /*
  * lfmap_insert - insert only if the key is absent (load-or-store).
@@ -249,7 +259,7 @@ int lfmap_put(lfmap *m, const void *key, size_t key_len, void *value);
  * existing is non-NULL, is the current value, valid as for lfmap_get), or
  * ENOMEM.  Ordering: release on success, acquire on EEXIST.
  */
-int lfmap_insert(lfmap *m, const void *key, size_t key_len, void *value,
+LFMAP_API int lfmap_insert(lfmap *m, const void *key, size_t key_len, void *value,
 		 void **existing);
 
 /*
@@ -257,7 +267,7 @@ int lfmap_insert(lfmap *m, const void *key, size_t key_len, void *value,
  * 0 (the old value goes to the destructor), ENOENT (the caller keeps
  * value), ENOMEM.  Ordering: release on success.
  */
-int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value);
+LFMAP_API int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value);
 
 /*
  * lfmap_cas - replace expected by desired.
@@ -265,20 +275,20 @@ int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value);
  * such key), EAGAIN (the current value is not expected), ENOMEM.  On
  * failure the caller keeps desired.  Ordering: release on success.
  */
-int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
+LFMAP_API int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	      void *desired);
 
 /*
  * lfmap_delete - remove the key; its value goes to the destructor.
  * 0 or ENOENT.  Never fails with ENOMEM.
  */
-int lfmap_delete(lfmap *m, const void *key, size_t key_len);
+LFMAP_API int lfmap_delete(lfmap *m, const void *key, size_t key_len);
 
 /*
  * lfmap_delete_if - remove the key only if its value is expected
  * (compare-and-delete).  0, ENOENT, or EAGAIN (value differs).
  */
-int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
+LFMAP_API int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
 		    void *expected);
 
 /*
@@ -288,14 +298,14 @@ int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
  * before the removal may still use it until a grace period passes: free it
  * with lfmap_defer_free, or after lfmap_synchronize.
  */
-int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value);
+LFMAP_API int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value);
 
 /*
  * lfmap_defer_free - hand value to m's destructor after a grace period.
  * 0, EINVAL (NULL value, or m has no destructor), ENOMEM (the caller
  * keeps value).
  */
-int lfmap_defer_free(lfmap *m, void *value);
+LFMAP_API int lfmap_defer_free(lfmap *m, void *value);
 
 /*
  * lfmap_compute - atomic read-modify-write of one key.
@@ -315,7 +325,7 @@ int lfmap_defer_free(lfmap *m, void *value);
  * the destructor as above).  A value fn replaces or removes goes to the
  * destructor after a grace period.  Ordering: release on success.
  */
-int lfmap_compute(lfmap *m, const void *key, size_t key_len,
+LFMAP_API int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 		  void *(*fn)(void *old, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------------ */
@@ -327,7 +337,7 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
  * during concurrent updates, within the number of in-flight updates.
  * Returns 0 for a NULL map.  Threads: any.  Never blocks.
  */
-size_t lfmap_count(const lfmap *m);
+LFMAP_API size_t lfmap_count(const lfmap *m);
 
 /*
  * lfmap_clear - remove every entry present when the call started; their
@@ -335,7 +345,7 @@ size_t lfmap_count(const lfmap *m);
  * concurrently may survive.  0 or EINVAL.  Threads: any.  Read side: may.
  * Never blocks.
  */
-int lfmap_clear(lfmap *m);
+LFMAP_API int lfmap_clear(lfmap *m);
 
 /*
  * lfmap_clone - deep copy.
@@ -348,14 +358,14 @@ int lfmap_clear(lfmap *m);
  * (copies go to the destructor) and *out is untouched.
  * 0, EINVAL, ENOMEM.  Threads: any.  Read side: may.  Never blocks.
  */
-int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
+LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		void *ctx, lfmap **out);
 
 /*
  * lfmap_get_stats - memory and resize accounting (see lfmap_stats).
  * Figures are approximate during concurrent updates.  0 or EINVAL.
  */
-int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
+LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */
@@ -372,8 +382,8 @@ int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
  * section; the pointers reported are valid until it ends.
  * lfmap_iter_next returns false at the end (and for a NULL iterator).
  */
-void lfmap_iter_init(lfmap *m, lfmap_iter *it);
-bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
+LFMAP_API void lfmap_iter_init(lfmap *m, lfmap_iter *it);
+LFMAP_API bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 		     void **value);
 
 /*
@@ -381,7 +391,7 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
  * inside a read-side section it takes itself.  fn may update the map.  A
  * nonzero return from fn stops the walk and is returned.  0 or EINVAL.
  */
-int lfmap_foreach(lfmap *m,
+LFMAP_API int lfmap_foreach(lfmap *m,
 		  int (*fn)(const void *key, size_t key_len, void *value,
 			    void *ctx),
 		  void *ctx);
