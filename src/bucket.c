@@ -206,7 +206,7 @@ static void bucket_grow(lfmap *m)
 	/* relaxed: size only changes under the try-lock we hold. */
 	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	unsigned order = size_order(size);
-	int64_t entries = COUNTER_SUM(m, entries);
+	int64_t entries = COUNTER_SUM(m->stripes, entries);
 
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
@@ -240,7 +240,7 @@ static void bucket_shrink_begin(lfmap *m)
 		return;
 	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	unsigned from = size_order(size), to = from;
-	int64_t entries = COUNTER_SUM(m, entries);
+	int64_t entries = COUNTER_SUM(m->stripes, entries);
 
 	while (to > MIN_ORDER &&
 	       entries * SHRINK_DIVISOR < ((int64_t)1 << to) * LOAD_FACTOR)
@@ -320,7 +320,7 @@ void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 	if (size > RESIZE_CHECK_INTERVAL &&
 	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
 		return;
-	if (COUNTER_SUM(m, entries) > (int64_t)size * LOAD_FACTOR)
+	if (COUNTER_SUM(m->stripes, entries) > (int64_t)size * LOAD_FACTOR)
 		bucket_grow(m);
 }
 
@@ -333,7 +333,7 @@ void bucket_after_delete(lfmap *m, int64_t stripe_entries)
 	if (size > RESIZE_CHECK_INTERVAL &&
 	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
 		return;
-	if (COUNTER_SUM(m, entries) * SHRINK_DIVISOR <
+	if (COUNTER_SUM(m->stripes, entries) * SHRINK_DIVISOR <
 	    (int64_t)size * LOAD_FACTOR)
 		bucket_shrink_begin(m);
 }

@@ -1,13 +1,14 @@
 /*
- * hash.h - keyed 64-bit hashing and split-order keys.
+ * hash.h - keyed 64-bit hashing and every split-order key helper.
  */
 #ifndef LFMAP_HASH_H
 #define LFMAP_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "debug.h"
 
 /* Fill seed[2] from the kernel's random pool.  0 or an errno value. */
 LFMAP_HIDDEN int hash_random_seed(uint64_t seed[2]);
@@ -108,6 +109,12 @@ static inline uint64_t so_key_entry(uint64_t hash)
 static inline uint64_t so_key_bucket(uint64_t index)
 {
 	return bit_reverse64(index);
+}
+
+/* Entries have odd split-order keys, bucket nodes even ones. */
+static inline int so_key_is_entry(uint64_t so_key)
+{
+	return (int)(so_key & 1);
 }
 
 #endif /* LFMAP_HASH_H */

@@ -1,14 +1,20 @@
 /*
- * internal.h - types shared by lfmap's modules.
+ * internal.h - the types shared by lfmap's modules.
  *
+ * Floors, bottom up; a file includes and calls only files on lower floors:
+ *
+ *   debug.c    lfmap_die, lfmap_assert, branch hints, visibility, mutants
+ *   counter.c  striped counters and the thread's stripe
  *   hash.c     keyed hash, bit reversal, split-order keys
+ *   internal.h these types (no functions of its own beyond accessors)
  *   reclaim.c  liburcu: thread registration, read-side sections,
  *              call_rcu retirement, barriers, ThreadSanitizer edges
  *   list.c     the split-ordered Harris-Michael list (search, link, mark,
  *              unlink with helping)
  *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,
  *              shrink with two grace periods
- *   lfmap.c    the public API built from the above; entry life cycle
+ *   entry.c    the value-word protocol: the life cycle of an entry
+ *   lfmap.c    the public API built from the above
  *
  * The concurrency argument of each protocol is written once, at the top of
  * the file that implements it.
@@ -19,36 +25,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "lfmap.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-
-/* Shared library: only the lfmap_* API is exported. */
-#if defined(LFMAP_BUILD_SHARED)
-#define LFMAP_HIDDEN __attribute__((visibility("hidden")))
-#else
-#define LFMAP_HIDDEN
-#endif
-
-/* Internal invariants: checked in debug builds, free in release builds. */
-#ifdef LFMAP_DEBUG
-#define lfmap_assert(cond)                                                  \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			lfmap_die("assertion failed: %s (%s:%d)", #cond,     \
-				  __FILE__, __LINE__);                       \
-	} while (0)
-#else
-#define lfmap_assert(cond) ((void)0)
-#endif
-
-/* Report misuse or a broken invariant and abort (debug builds only). */
-LFMAP_HIDDEN __attribute__((noreturn, format(printf, 1, 2))) void
-lfmap_die(const char *fmt, ...);
+#include "counter.h"
+#include "debug.h"
 
 /* ------------------------------------------------------------------ */
 /* Tuning constants                                                    */
@@ -82,13 +63,6 @@ lfmap_die(const char *fmt, ...);
  */
 #define MAX_ORDER 40
 
-/*
- * Striped counters.  Each thread adds to one stripe chosen from its thread
- * id; 16 cache lines keep up to 16 concurrently updating threads off each
- * other's lines while lfmap_count reads stay cheap (16 loads).
- */
-#define COUNTER_STRIPES 16
-
 /* A thread checks the resize triggers when its stripe's count crosses a
  * multiple of this, or on every update while the table is this small:
  * summing the stripes on every update would cost 16 loads of shared lines. */
@@ -115,11 +89,6 @@ struct list_node {
 	_Atomic(uintptr_t) next; /* successor | NEXT_MARK */
 	uint64_t so_key;
 };
-
-static inline int so_key_is_entry(uint64_t so_key)
-{
-	return (int)(so_key & 1);
-}
 
 /* Opaque storage for liburcu's struct rcu_head (reclaim.c checks size). */
 struct reclaim_head {
@@ -183,16 +152,6 @@ static inline struct entry *entry_of(struct list_node *n)
 /* ------------------------------------------------------------------ */
 /* The map                                                             */
 /* ------------------------------------------------------------------ */
-
-/* One stripe of the counters, padded to a cache line. */
-struct counter_stripe {
-	_Atomic(int64_t) entries;
-	_Atomic(int64_t) node_bytes;
-	_Atomic(int64_t) bucket_bytes;
-	_Atomic(int64_t) pending_bytes;
-	_Atomic(int64_t) pending_values;
-	char pad_[64 - 5 * sizeof(int64_t)];
-};
 
 /*
  * A bucket: its list node lives in the segment array itself (one pointer
@@ -259,24 +218,10 @@ static inline void map_free(const lfmap *m, void *ptr, size_t size)
 	m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
-/* Counters: add to the calling thread's stripe (reclaim_thread_stripe). */
-LFMAP_HIDDEN unsigned reclaim_thread_stripe(void);
-
-static inline int64_t counter_add(_Atomic(int64_t) *field, int64_t delta)
-{
-	/* relaxed: counters order nothing; readers sum approximately. */
-	return atomic_fetch_add_explicit(field, delta, memory_order_relaxed) +
-	       delta;
-}
-
+/* The calling thread's stripe of m's counters (counter.h). */
 static inline struct counter_stripe *my_stripe(lfmap *m)
 {
-	return &m->stripes[reclaim_thread_stripe()];
+	return &m->stripes[counter_stripe_index()];
 }
-
-/* Sum of one field over the stripes (offset of the field in a stripe). */
-LFMAP_HIDDEN int64_t counter_sum(const lfmap *m, size_t field_offset);
-#define COUNTER_SUM(m, field) \
-	counter_sum((m), offsetof(struct counter_stripe, field))
 
 #endif /* LFMAP_INTERNAL_H */

@@ -1,71 +1,18 @@
 /*
- * lfmap.c - the public API and the life cycle of an entry.
- *
- * An entry's value word goes through: live value -> (replace/cas: another
- * live value)* -> tombstone.  Every operation on a key is a CAS on that
- * word, so the value word is where each operation takes effect:
- *
- *   get       acquire load of a live value (TLA+: Lookup)
- *   insert    CAS of the predecessor's next word linking a new entry
- *             (list_link; TLA+: Link), only if no entry for the key is
- *             linked; a tombstoned entry for the key is first helped out
- *             of the list (marked, then unlinked by the next search)
- *   replace   CAS value -> new value (entry_replace; TLA+: Replace); the
- *             old value is retired (destructor after a grace period)
- *   delete    CAS value -> tombstone (entry_tombstone; TLA+: Tombstone),
- *             then mark (TLA+: Mark), then a search unlinks it (TLA+:
- *             Unlink) and whoever unlinks it retires it
- *
- * Put is replace, falling over to insert when it meets the tombstone;
- * insert-if-absent, replace-if-present, cas, compare-and-delete, take and
- * compute are the same CASes with different conditions.  Because a
- * tombstoned entry never becomes live again, and an entry for a key is
- * linked only when no entry for that key is linked (the list is strictly
- * sorted), at most one live entry per key exists at any time.
- *
- * Why the tombstone comes first: the value word is the only word both a
- * replace and a delete CAS, so exactly one of two racing deletes wins, and
- * a replace can never land on an entry that is already deleted (its CAS
- * from the old value fails on the tombstone).
- *
- * Every operation runs inside a read-side section (taken here, nested if
- * the caller holds one), so every node it reaches stays allocated until it
- * returns (reclaim.c).  Allocations happen before the CAS that would make
- * them visible, so an allocation failure returns ENOMEM with the map
- * untouched.
+ * lfmap.c - the public API, built from the layers below it (internal.h
+ * lists them).  Each function checks its arguments, opens a read-side
+ * section where it touches the list, and runs the value-word protocol of
+ * entry.c; the concurrency arguments are in the files implementing each
+ * protocol (entry.c for the life cycle of an entry).
  */
-#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bucket.h"
+#include "entry.h"
 #include "hash.h"
 #include "list.h"
 #include "reclaim.h"
-
-void lfmap_die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("lfmap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	abort();
-}
-
-int64_t counter_sum(const lfmap *m, size_t field_offset)
-{
-	int64_t sum = 0;
-	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
-		const _Atomic(int64_t) *field =
-			(const _Atomic(int64_t) *)((const char *)&m->stripes[i] +
-						   field_offset);
-		/* relaxed: an approximate sum; exact at quiescence. */
-		sum += atomic_load_explicit((_Atomic(int64_t) *)field,
-					    memory_order_relaxed);
-	}
-	return sum;
-}
 
 /* ------------------------------------------------------------------ */
 /* Argument checks                                                     */
@@ -92,177 +39,6 @@ static inline int key_check(const lfmap *m, const void *key, size_t key_len)
 		return EINVAL;
 	return 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* Entries                                                             */
-/* ------------------------------------------------------------------ */
-
-/* A search for one key: its target and the bucket node to start from. */
-struct key_search {
-	struct list_target target;
-	struct list_node *start;
-	struct list_pos pos;
-};
-
-/* Caller is in a read-side section. */
-static inline __attribute__((always_inline)) void search_init(lfmap *m, struct key_search *s,
-			       const void *key, size_t key_len)
-{
-	uint64_t hash = hash_key(m->seed, key, key_len);
-	s->target.so_key = so_key_entry(hash);
-	s->target.key = key;
-	s->target.key_len = key_len;
-	s->start = bucket_start(m, hash);
-}
-
-/*
- * Find the live entry for the key, helping a tombstoned one out of the
- * list; on return s->pos is where a new entry would be linked.  Returns the
- * entry with *value set to its (live) value, or NULL when the key is
- * absent.
- */
-static struct entry *search_live(lfmap *m, struct key_search *s,
-				 uintptr_t *value)
-{
-	for (;;) {
-		if (!list_find(m, s->start, &s->target, &s->pos))
-			return NULL;
-		struct entry *e = entry_of(s->pos.curr);
-		/* acquire: see the value's contents as its writer left them. */
-		uintptr_t v = atomic_load_explicit(&e->value,
-						   memory_order_acquire);
-		if (v != VALUE_TOMBSTONE) {
-			*value = v;
-			return e;
-		}
-		/* Deleted but not yet marked: help, then search again (the
-		 * search unlinks it). */
-		list_mark(&e->node);
-	}
-}
-
-static struct entry *entry_new(lfmap *m, const struct list_target *t,
-			       void *value)
-{
-	size_t size = entry_size(t->key_len);
-	struct retired *r = map_alloc(m, size);
-	if (!r)
-		return NULL;
-	r->next = 0;
-	r->value = NULL;
-	struct entry *e = entry_of_retired(r);
-	atomic_init(&e->node.next, 0);
-	e->node.so_key = t->so_key;
-	atomic_init(&e->value, (uintptr_t)value);
-	e->key_len = (uint32_t)t->key_len;
-	if (t->key_len)
-		memcpy(e->key, t->key, t->key_len);
-	return e;
-}
-
-/* Free an entry that was never linked. */
-static void entry_discard(lfmap *m, struct entry *e)
-{
-	map_free(m, entry_retired(e), entry_size(e->key_len));
-}
-
-/* Link e at s->pos (TLA+: Link); on success count it. */
-static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
-{
-	if (!list_link(&s->pos, &e->node))
-		return false;
-	struct counter_stripe *st = my_stripe(m);
-	counter_add(&st->node_bytes, (int64_t)entry_size(e->key_len));
-	bucket_after_insert(m, counter_add(&st->entries, 1));
-	return true;
-}
-
-/*
- * Link a new entry for s's key holding value, reusing *fresh if an earlier
- * attempt allocated it.  0 (linked; *fresh consumed), EAGAIN (the position
- * changed: search again), ENOMEM (nothing changed).
- */
-static int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
-			void *value)
-{
-	if (!*fresh) {
-		if (!(*fresh = entry_new(m, &s->target, value)))
-			return ENOMEM;
-	} else {
-		/* relaxed: the entry is private until entry_link publishes it. */
-		atomic_store_explicit(&(*fresh)->value, (uintptr_t)value,
-				      memory_order_relaxed);
-	}
-	if (!entry_link(m, s, *fresh))
-		return EAGAIN;
-	*fresh = NULL;
-	return 0;
-}
-
-/* End an update: leave its read-side section and free the allocations it
- * made ahead of a CAS that never used them. */
-static void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
-{
-	reclaim_read_unlock();
-	if (fresh)
-		entry_discard(m, fresh);
-	if (rec)
-		reclaim_value_record_free(m, rec);
-}
-
-/*
- * entry_replace - CAS the value word from *old to value (TLA+: Replace).
- * On failure *old is the current value (maybe the tombstone).
- * Ordering: release on success (value's contents published); acquire on
- * failure (the fresh *old may be dereferenced by the caller).
- */
-static inline bool entry_replace(struct entry *e, uintptr_t *old, void *value)
-{
-	return atomic_compare_exchange_strong_explicit(
-		&e->value, old, (uintptr_t)value, memory_order_acq_rel,
-		memory_order_acquire);
-}
-
-/*
- * entry_tombstone - CAS the value word from *old to the tombstone (TLA+:
- * Tombstone): the linearisation point of every removal.  On failure *old
- * is the current value.
- */
-static inline bool entry_tombstone(struct entry *e, uintptr_t *old)
-{
-#ifdef LFMAP_MUTANT_DELETE_NO_TOMBSTONE
-	/* Seeded bug for the stress harness: "delete" by marking only, so
-	 * racing deletes both succeed and replaces land on deleted entries. */
-	(void)e;
-	return *old != VALUE_TOMBSTONE;
-#else
-	return atomic_compare_exchange_strong_explicit(
-		&e->value, old, VALUE_TOMBSTONE, memory_order_acq_rel,
-		memory_order_acquire);
-#endif
-}
-
-/*
- * After a successful entry_tombstone: record the value for the destructor
- * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink (TLA+:
- * Unlink) through a search.  Caller is in a read-side section.
- */
-static void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
-			 void *dead)
-{
-	struct counter_stripe *st = my_stripe(m);
-	if (dead) {
-		/* Plain store: read only by the retirement callback, which runs
-		 * after a grace period that waits for this section. */
-		entry_retired(e)->value = dead;
-		counter_add(&st->pending_values, 1);
-	}
-	int64_t stripe_entries = counter_add(&st->entries, -1);
-	list_mark(&e->node);
-	list_find(m, s->start, &s->target, &s->pos);
-	bucket_after_delete(m, stripe_entries);
-}
-
 /* ------------------------------------------------------------------ */
 /* Lifetime                                                            */
 /* ------------------------------------------------------------------ */
@@ -730,7 +506,7 @@ size_t lfmap_count(const lfmap *m)
 {
 	if (!m)
 		return 0;
-	int64_t n = COUNTER_SUM(m, entries);
+	int64_t n = COUNTER_SUM(m->stripes, entries);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -754,10 +530,10 @@ int lfmap_get_stats(const lfmap *m, lfmap_stats *out)
 					  memory_order_relaxed);
 	out->shrinks = atomic_load_explicit(&((lfmap *)m)->shrinks,
 					    memory_order_relaxed);
-	out->node_bytes = nonneg(COUNTER_SUM(m, node_bytes));
-	out->bucket_bytes = nonneg(COUNTER_SUM(m, bucket_bytes));
-	out->pending_bytes = nonneg(COUNTER_SUM(m, pending_bytes));
-	out->pending_values = nonneg(COUNTER_SUM(m, pending_values));
+	out->node_bytes = nonneg(COUNTER_SUM(m->stripes, node_bytes));
+	out->bucket_bytes = nonneg(COUNTER_SUM(m->stripes, bucket_bytes));
+	out->pending_bytes = nonneg(COUNTER_SUM(m->stripes, pending_bytes));
+	out->pending_values = nonneg(COUNTER_SUM(m->stripes, pending_values));
 	return 0;
 }
 

@@ -10,11 +10,11 @@
  *
  * Words.  A node's next word is its successor's address with bit 0
  * (NEXT_MARK) meaning "this node is logically deleted; its next word is
- * frozen".  An entry's value word (lfmap.c) is the user's value or the
+ * frozen".  An entry's value word (entry.c) is the user's value or the
  * tombstone.  so_key and the key bytes never change after publication.
  *
  * Deletion (TLA+: Tombstone, Mark, Unlink).  An entry leaves in three
- * steps: (1) its value word is swung to the tombstone (lfmap.c; the
+ * steps: (1) its value word is swung to the tombstone (entry.c; the
  * linearisation point); (2) its next word is marked (list_mark), by the
  * deleter or by any thread that meets the tombstoned entry - marking is
  * idempotent; (3) it is unlinked by a CAS on its predecessor's next word,

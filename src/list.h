@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "hash.h"
 #include "internal.h"
 
 /* What a search looks for: a split-order key, and for entries the key. */

@@ -109,7 +109,6 @@ struct reclaim_thread {
 	unsigned nesting;  /* lfmap read-side nesting depth */
 	bool registered;   /* registered with urcu-memb (by us or liburcu) */
 	bool external;     /* registered by liburcu: do not unregister */
-	unsigned stripe;   /* counter stripe + 1; 0 = not chosen yet */
 	uint64_t section;  /* serial of the outermost section */
 };
 
@@ -151,17 +150,6 @@ static inline void ensure_registered(void)
 {
 	if (unlikely(!self.registered))
 		register_slow();
-}
-
-unsigned reclaim_thread_stripe(void)
-{
-	if (unlikely(self.stripe == 0)) {
-		/* Fibonacci hashing of the thread id spreads consecutive
-		 * pthread_t values (often adjacent stacks) over the stripes. */
-		uint64_t id = (uint64_t)pthread_self();
-		self.stripe = (unsigned)((id * 0x9e3779b97f4a7c15ULL) >> 60) + 1;
-	}
-	return self.stripe - 1;
 }
 
 void reclaim_read_lock(void)
@@ -321,12 +309,12 @@ static void reclaim_batch_free(struct rcu_head *head)
  * batch is on its way (TLA+: Retire).  Caller is in a read-side section. */
 static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 {
-#ifdef LFMAP_MUTANT_FREE_NO_GRACE
-	/* Seeded bug for the stress harness: no grace period. */
-	r->next = 0;
-	batch_free(m, (uintptr_t)r | is_value);
-	return;
-#endif
+	if (LFMAP_MUTANT(FREE_NO_GRACE)) {
+		/* Seeded bug for the stress harness: no grace period. */
+		r->next = 0;
+		batch_free(m, (uintptr_t)r | is_value);
+		return;
+	}
 	uintptr_t head = atomic_load_explicit(&m->retire_head,
 					      memory_order_relaxed);
 	do {

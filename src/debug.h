@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * debug.h - the bottom layer: what every other module may use.
+ *
+ * Branch hints, the visibility of internal symbols, abort on a broken
+ * invariant (lfmap_die, lfmap_assert) and the switches of the seeded-bug
+ * builds.  It includes nothing of lfmap's and calls nothing above it
+ * (liburcu keeps urcu-die.h at the bottom for the same reason).
+ */
+#ifndef LFMAP_DEBUG_H
+#define LFMAP_DEBUG_H
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Shared library: only the lfmap_* API is exported. */
+#if defined(LFMAP_BUILD_SHARED)
+#define LFMAP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define LFMAP_HIDDEN
+#endif
+
+/* Report misuse or a broken invariant and abort (debug builds only). */
+LFMAP_HIDDEN __attribute__((noreturn, format(printf, 1, 2))) void
+lfmap_die(const char *fmt, ...);
+
+/* Internal invariants: checked in debug builds, free in release builds. */
+#ifdef LFMAP_DEBUG
+#define lfmap_assert(cond)                                                  \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			lfmap_die("assertion failed: %s (%s:%d)", #cond,     \
+				  __FILE__, __LINE__);                       \
+	} while (0)
+#else
+#define lfmap_assert(cond) ((void)0)
+#endif
+
+/*
+ * Seeded bugs (stress/README.md, `make stress-mutants`).  A mutant build
+ * passes -DLFMAP_MUTANT_<NAME>; the code tests it as an ordinary C
+ * condition, `if (LFMAP_MUTANT(NAME)) { ... }`, so the mutant's code is
+ * compiled (and type-checked) in every build and folded away in normal
+ * ones, and a misspelt name is a compile error, not a silent no-op.  Every
+ * mutant is listed here.
+ */
+#define LFMAP_MUTANT(NAME) (LFMAP_MUTANT_##NAME + 0)
+
+/* entry.h, entry_tombstone: delete by marking only (no tombstone CAS). */
+#ifndef LFMAP_MUTANT_DELETE_NO_TOMBSTONE
+#define LFMAP_MUTANT_DELETE_NO_TOMBSTONE 0
+#endif
+/* reclaim.c, retire: free retired objects with no grace period. */
+#ifndef LFMAP_MUTANT_FREE_NO_GRACE
+#define LFMAP_MUTANT_FREE_NO_GRACE 0
+#endif
+
+#endif /* LFMAP_DEBUG_H */

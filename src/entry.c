@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * entry.c - the value-word protocol: the life cycle of an entry.
+ *
+ * An entry's value word goes through: live value -> (replace/cas: another
+ * live value)* -> tombstone.  Every operation on a key is a CAS on that
+ * word, so the value word is where each operation takes effect:
+ *
+ *   get       acquire load of a live value (TLA+: Lookup)
+ *   insert    CAS of the predecessor's next word linking a new entry
+ *             (list_link; TLA+: Link), only if no entry for the key is
+ *             linked; a tombstoned entry for the key is first helped out
+ *             of the list (marked, then unlinked by the next search)
+ *   replace   CAS value -> new value (entry_replace; TLA+: Replace); the
+ *             old value is retired (destructor after a grace period)
+ *   delete    CAS value -> tombstone (entry_tombstone; TLA+: Tombstone),
+ *             then mark (TLA+: Mark), then a search unlinks it (TLA+:
+ *             Unlink) and whoever unlinks it retires it
+ *
+ * Put is replace, falling over to insert when it meets the tombstone;
+ * insert-if-absent, replace-if-present, cas, compare-and-delete, take and
+ * compute are the same CASes with different conditions.  Because a
+ * tombstoned entry never becomes live again, and an entry for a key is
+ * linked only when no entry for that key is linked (the list is strictly
+ * sorted), at most one live entry per key exists at any time.
+ *
+ * Why the tombstone comes first: the value word is the only word both a
+ * replace and a delete CAS, so exactly one of two racing deletes wins, and
+ * a replace can never land on an entry that is already deleted (its CAS
+ * from the old value fails on the tombstone).
+ *
+ * Every operation runs inside a read-side section (taken by its public
+ * function in lfmap.c, nested if the caller holds one), so every node it
+ * reaches stays allocated until it returns (reclaim.c).  Allocations happen before the CAS that would make
+ * them visible, so an allocation failure returns ENOMEM with the map
+ * untouched.
+ */
+#include <string.h>
+
+#include "bucket.h"
+#include "entry.h"
+#include "list.h"
+#include "reclaim.h"
+
+/*
+ * Find the live entry for the key, helping a tombstoned one out of the
+ * list; on return s->pos is where a new entry would be linked.  Returns the
+ * entry with *value set to its (live) value, or NULL when the key is
+ * absent.
+ */
+struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
+{
+	for (;;) {
+		if (!list_find(m, s->start, &s->target, &s->pos))
+			return NULL;
+		struct entry *e = entry_of(s->pos.curr);
+		/* acquire: see the value's contents as its writer left them. */
+		uintptr_t v = atomic_load_explicit(&e->value,
+						   memory_order_acquire);
+		if (v != VALUE_TOMBSTONE) {
+			*value = v;
+			return e;
+		}
+		/* Deleted but not yet marked: help, then search again (the
+		 * search unlinks it). */
+		list_mark(&e->node);
+	}
+}
+
+static struct entry *entry_new(lfmap *m, const struct list_target *t,
+			       void *value)
+{
+	size_t size = entry_size(t->key_len);
+	struct retired *r = map_alloc(m, size);
+	if (!r)
+		return NULL;
+	r->next = 0;
+	r->value = NULL;
+	struct entry *e = entry_of_retired(r);
+	atomic_init(&e->node.next, 0);
+	e->node.so_key = t->so_key;
+	atomic_init(&e->value, (uintptr_t)value);
+	e->key_len = (uint32_t)t->key_len;
+	if (t->key_len)
+		memcpy(e->key, t->key, t->key_len);
+	return e;
+}
+
+/* Free an entry that was never linked. */
+void entry_discard(lfmap *m, struct entry *e)
+{
+	map_free(m, entry_retired(e), entry_size(e->key_len));
+}
+
+/* Link e at s->pos (TLA+: Link); on success count it. */
+static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
+{
+	if (!list_link(&s->pos, &e->node))
+		return false;
+	struct counter_stripe *st = my_stripe(m);
+	counter_add(&st->node_bytes, (int64_t)entry_size(e->key_len));
+	bucket_after_insert(m, counter_add(&st->entries, 1));
+	return true;
+}
+
+/*
+ * Link a new entry for s's key holding value, reusing *fresh if an earlier
+ * attempt allocated it.  0 (linked; *fresh consumed), EAGAIN (the position
+ * changed: search again), ENOMEM (nothing changed).
+ */
+int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
+		 void *value)
+{
+	if (!*fresh) {
+		if (!(*fresh = entry_new(m, &s->target, value)))
+			return ENOMEM;
+	} else {
+		/* relaxed: the entry is private until entry_link publishes it. */
+		atomic_store_explicit(&(*fresh)->value, (uintptr_t)value,
+				      memory_order_relaxed);
+	}
+	if (!entry_link(m, s, *fresh))
+		return EAGAIN;
+	*fresh = NULL;
+	return 0;
+}
+
+/* End an update: leave its read-side section and free the allocations it
+ * made ahead of a CAS that never used them. */
+void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
+{
+	reclaim_read_unlock();
+	if (fresh)
+		entry_discard(m, fresh);
+	if (rec)
+		reclaim_value_record_free(m, rec);
+}
+
+/*
+ * After a successful entry_tombstone: record the value for the destructor
+ * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink (TLA+:
+ * Unlink) through a search.  Caller is in a read-side section.
+ */
+void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
+		  void *dead)
+{
+	struct counter_stripe *st = my_stripe(m);
+	if (dead) {
+		/* Plain store: read only by the retirement callback, which runs
+		 * after a grace period that waits for this section. */
+		entry_retired(e)->value = dead;
+		counter_add(&st->pending_values, 1);
+	}
+	int64_t stripe_entries = counter_add(&st->entries, -1);
+	list_mark(&e->node);
+	list_find(m, s->start, &s->target, &s->pos);
+	bucket_after_delete(m, stripe_entries);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * entry.h - the value-word protocol.  See the design comment at the top of
+ * entry.c.  The single CASes on a value word are inline here; the steps
+ * that search, link or remove are in entry.c.
+ */
+#ifndef LFMAP_ENTRY_H
+#define LFMAP_ENTRY_H
+
+#include <stdbool.h>
+
+#include "bucket.h"
+#include "hash.h"
+#include "internal.h"
+#include "list.h"
+
+/* A search for one key: its target and the bucket node to start from. */
+struct key_search {
+	struct list_target target;
+	struct list_node *start;
+	struct list_pos pos;
+};
+
+/* Start a search for the key: its split-order key and the bucket node to
+ * start from.  Caller is in a read-side section.  Inline: on every
+ * operation's path (lfmap_get's too). */
+static inline __attribute__((always_inline)) void
+search_init(lfmap *m, struct key_search *s, const void *key, size_t key_len)
+{
+	uint64_t hash = hash_key(m->seed, key, key_len);
+	s->target.so_key = so_key_entry(hash);
+	s->target.key = key;
+	s->target.key_len = key_len;
+	s->start = bucket_start(m, hash);
+}
+
+/*
+ * entry_replace - CAS the value word from *old to value (TLA+: Replace).
+ * On failure *old is the current value (maybe the tombstone).
+ * Ordering: release on success (value's contents published); acquire on
+ * failure (the fresh *old may be dereferenced by the caller).
+ */
+static inline bool entry_replace(struct entry *e, uintptr_t *old, void *value)
+{
+	return atomic_compare_exchange_strong_explicit(
+		&e->value, old, (uintptr_t)value, memory_order_acq_rel,
+		memory_order_acquire);
+}
+
+/*
+ * entry_tombstone - CAS the value word from *old to the tombstone (TLA+:
+ * Tombstone): the linearisation point of every removal.  On failure *old
+ * is the current value.
+ */
+static inline bool entry_tombstone(struct entry *e, uintptr_t *old)
+{
+	if (LFMAP_MUTANT(DELETE_NO_TOMBSTONE)) {
+		/* Seeded bug for the stress harness: "delete" by marking only,
+		 * so racing deletes both succeed and replaces land on deleted
+		 * entries. */
+		return *old != VALUE_TOMBSTONE;
+	}
+	return atomic_compare_exchange_strong_explicit(
+		&e->value, old, VALUE_TOMBSTONE, memory_order_acq_rel,
+		memory_order_acquire);
+}
+
+/*
+ * Find the live entry for s's key, helping a tombstoned one out of the
+ * list (TLA+: Found, HelpMark).  Caller is in a read-side section.
+ */
+LFMAP_HIDDEN struct entry *search_live(lfmap *m, struct key_search *s,
+				       uintptr_t *value);
+
+/* Link a new entry for s's key holding value (TLA+: Link): 0, EAGAIN or
+ * ENOMEM.  Caller is in a read-side section. */
+LFMAP_HIDDEN int entry_insert(lfmap *m, struct key_search *s,
+			      struct entry **fresh, void *value);
+
+/* After a successful entry_tombstone: record, count, mark, unlink (TLA+:
+ * StoreDeadValue, Mark).  Caller is in a read-side section. */
+LFMAP_HIDDEN void entry_remove(lfmap *m, struct key_search *s,
+			       struct entry *e, void *dead);
+
+/* Free an entry that was never linked (or, at destroy, one no thread can
+ * reach). */
+LFMAP_HIDDEN void entry_discard(lfmap *m, struct entry *e);
+
+/* Leave an update's read-side section; free its unused allocations. */
+LFMAP_HIDDEN void update_end(lfmap *m, struct entry *fresh,
+			     struct retired *rec);
+
+#endif /* LFMAP_ENTRY_H */
