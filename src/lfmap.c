@@ -39,6 +39,17 @@ static inline int key_check(const lfmap *m, const void *key, size_t key_len)
 		return EINVAL;
 	return 0;
 }
+/* key_check, then EINVAL unless the call's required arguments were all
+ * given (given: the caller's test of them). */
+static inline int key_check_args(const lfmap *m, const void *key,
+				 size_t key_len, bool given)
+{
+	int err = key_check(m, key, key_len);
+	if (err)
+		return err;
+	return given ? 0 : EINVAL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Lifetime                                                            */
 /* ------------------------------------------------------------------ */
@@ -255,11 +266,9 @@ enum store_mode {
 static int map_store(lfmap *m, const void *key, size_t key_len, void *value,
 		     enum store_mode mode, void **existing)
 {
-	int err = key_check(m, key, key_len);
+	int err = key_check_args(m, key, key_len, value != NULL);
 	if (err)
 		return err;
-	if (!value)
-		return EINVAL;
 
 	struct key_search s;
 	struct entry *fresh = NULL;        /* allocated, not yet linked */
@@ -325,11 +334,9 @@ int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *value)
 int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	      void *desired)
 {
-	int err = key_check(m, key, key_len);
+	int err = key_check_args(m, key, key_len, expected && desired);
 	if (err)
 		return err;
-	if (!expected || !desired)
-		return EINVAL;
 
 	struct key_search s;
 	struct retired *rec = NULL;
@@ -434,11 +441,9 @@ int lfmap_defer_free(lfmap *m, void *value)
 int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 		  void *(*fn)(void *old, void *ctx), void *ctx)
 {
-	int err = key_check(m, key, key_len);
+	int err = key_check_args(m, key, key_len, fn != NULL);
 	if (err)
 		return err;
-	if (!fn)
-		return EINVAL;
 
 	struct key_search s;
 	struct entry *fresh = NULL;

@@ -62,6 +62,29 @@ static inline bool list_unlink(lfmap *m, struct list_node *pred,
 }
 
 /*
+ * The step both traversals take at each node: load *curr's next word into
+ * *succ and, while *curr is marked (logically deleted), unlink it from pred
+ * and move on to its successor.  Returns false when an unlink CAS failed
+ * (pred changed or was marked: restart); true with *curr NULL, or unmarked
+ * with *succ its next word.
+ */
+static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
+				    struct list_node **curr, uintptr_t *succ)
+{
+	while (*curr) {
+		/* acquire: see the published contents of the next node. */
+		*succ = atomic_load_explicit(&(*curr)->next,
+					     memory_order_acquire);
+		if (!(*succ & NEXT_MARK))
+			return true;
+		if (!list_unlink(m, pred, *curr, *succ))
+			return false;
+		*curr = node_ptr(*succ);
+	}
+	return true;
+}
+
+/*
  * list_find - the search of inserts and deletes (TLA+: Find, Unlink).
  * Walks from start to the first node >= target, unlinking every marked node
  * on the way.  Fills pos; returns true when pos->curr equals the target.
@@ -80,19 +103,13 @@ retry:;
 	struct list_node *curr = node_ptr(curr_word);
 
 	for (;;) {
+		uintptr_t succ;
+		if (!list_skip_marked(m, pred, &curr, &succ))
+			goto retry;
 		if (!curr) {
 			pos->pred = pred;
 			pos->curr = NULL;
 			return false;
-		}
-		uintptr_t succ = atomic_load_explicit(&curr->next,
-						      memory_order_acquire);
-		if (succ & NEXT_MARK) {
-			/* curr is logically deleted: unlink it. */
-			if (!list_unlink(m, pred, curr, succ))
-				goto retry;
-			curr = node_ptr(succ);
-			continue;
 		}
 		int c = list_compare(curr, t);
 		if (c >= 0) {
@@ -155,15 +172,12 @@ retry:
 	struct list_node *curr = node_ptr(
 		atomic_load_explicit(&pred->next, memory_order_acquire));
 
-	while (curr) {
-		uintptr_t succ = atomic_load_explicit(&curr->next,
-						      memory_order_acquire);
-		if (succ & NEXT_MARK) {
-			if (!list_unlink(m, pred, curr, succ))
-				goto retry;
-			curr = node_ptr(succ);
-			continue;
-		}
+	for (;;) {
+		uintptr_t succ;
+		if (!list_skip_marked(m, pred, &curr, &succ))
+			goto retry;
+		if (!curr)
+			return;
 		if (!so_key_is_entry(curr->so_key))
 			anchor = curr;
 		pred = curr;
