@@ -15,9 +15,13 @@
 
 BENCH_DIR    := $(B)/bench
 LFBENCH      := $(BENCH_DIR)/lfbench
-BENCH_C_SRCS := bench/bench.c bench/map_lfmap.c bench/map_urcu.c \
+BENCH_C_SRCS := bench/bench.c bench/cell.c bench/matrix.c bench/report.c \
+                bench/plot.c bench/map_lfmap.c bench/map_urcu.c \
                 bench/map_ck.c bench/map_lock.c bench/map_oa.c
-BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) $(BENCH_DIR)/map_tbb.o
+BENCH_CXX_SRCS := bench/map_tbb.cpp bench/map_cuckoo.cpp
+BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) \
+                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o)
+BENCH_HDRS   := bench/map_ops.h bench/driver.h bench/targets.h
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
 BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
@@ -53,11 +57,11 @@ CHECK_TARGETS += bench-build
 bench-deps:
 	@bash scripts/deps.sh core bench
 
-$(BENCH_DIR)/%.o: bench/%.c bench/bench.h include/lfmap.h | bench-deps
+$(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) include/lfmap.h | bench-deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BENCH_DIR)/map_tbb.o: bench/map_tbb.cpp bench/bench.h | bench-deps
+$(BENCH_DIR)/%.o: bench/%.cpp bench/map_ops.h | bench-deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
 

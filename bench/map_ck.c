@@ -18,7 +18,7 @@
 #include <ck_epoch.h>
 #include <ck_ht.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 #define CK_MAX_RECORDS 256
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 #ifdef BENCH_NO_LFMAP
 /* Peers-only build (make bench-build BENCH_NO_LFMAP=1) for working on the

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct cnode {
 	struct cnode *next;

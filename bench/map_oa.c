@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct slot {
 	uint64_t key;

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "bench.h"
+#include "map_ops.h"
 
 namespace {
 

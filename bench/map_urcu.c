@@ -16,7 +16,7 @@
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct lnode {
 	struct cds_lfht_node node;
