@@ -120,6 +120,8 @@ void matrix_free(void);
 void matrix_run(void);
 void memory_run(size_t n);
 void latency_run(size_t n);
+bool memory_measured(void);
+bool latency_measured(void);
 
 bool map_selected(int m);
 bool cell_applies(int m, int threads, int mix);

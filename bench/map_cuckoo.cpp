@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "map_ops.h"
+#include "map_cxx.hh"
 
 namespace {
 
@@ -21,54 +21,33 @@ struct hasher {
 	std::size_t operator()(std::uint64_t k) const { return bench_hash64(k); }
 };
 
-typedef libcuckoo::cuckoohash_map<std::uint64_t, std::uint64_t, hasher>
-	table;
-
-void *c_create(std::size_t n)
-{
-	return new table(n);
-}
-
-void c_destroy(void *m)
-{
-	delete static_cast<table *>(m);
-}
+typedef cxx_map<
+	libcuckoo::cuckoohash_map<std::uint64_t, std::uint64_t, hasher> >
+	map;
 
 bool c_get(void *m, std::uint64_t key, std::uint64_t *value)
 {
-	return static_cast<table *>(m)->find(key, *value);
+	return map::of(m)->find(key, *value);
 }
 
 bool c_insert(void *m, std::uint64_t key, std::uint64_t value)
 {
-	return static_cast<table *>(m)->insert(key, value);
+	return map::of(m)->insert(key, value);
 }
 
 bool c_del(void *m, std::uint64_t key)
 {
-	return static_cast<table *>(m)->erase(key);
+	return map::of(m)->erase(key);
 }
 
 void c_describe(void *m, char *buf, std::size_t len)
 {
-	table *t = static_cast<table *>(m);
 	std::snprintf(buf, len, "size=%zu buckets=%zu load_factor=%.2f",
-		      t->size(), t->bucket_count(), t->load_factor());
-}
-
-map_ops make_ops()
-{
-	map_ops o = {};
-	o.name = "libcuckoo";
-	o.create = c_create;
-	o.destroy = c_destroy;
-	o.get = c_get;
-	o.insert = c_insert;
-	o.del = c_del;
-	o.describe = c_describe;
-	return o;
+		      map::of(m)->size(), map::of(m)->bucket_count(),
+		      map::of(m)->load_factor());
 }
 
 } // namespace
 
-extern "C" const map_ops map_cuckoo = make_ops();
+extern "C" const map_ops map_cuckoo =
+	map::ops("libcuckoo", false, c_get, c_insert, c_del, c_describe);

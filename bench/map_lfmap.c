@@ -96,11 +96,7 @@ static void lf_describe(void *m, char *buf, size_t len)
 
 const map_ops map_lfmap = {
 	.name = "lfmap",
-	.create = lf_create,
-	.destroy = lf_destroy,
-	.get = lf_get,
-	.insert = lf_insert,
-	.del = lf_del,
+	MAP_OPS_CORE(lf),
 	.reclaim = lf_reclaim,
 	.describe = lf_describe,
 };

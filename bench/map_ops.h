@@ -54,6 +54,15 @@ typedef struct map_ops {
 			   uint64_t *values);
 } map_ops;
 
+/* The five ops every map has, named PREFIX_create ... PREFIX_del. */
+#define MAP_OPS_CORE(prefix)                                              \
+	.create = prefix##_create, .destroy = prefix##_destroy,           \
+	.get = prefix##_get, .insert = prefix##_insert, .del = prefix##_del
+
+/* thread_begin and thread_end named PREFIX_thread_begin/_end. */
+#define MAP_OPS_THREAD(prefix)                                            \
+	.thread_begin = prefix##_thread_begin, .thread_end = prefix##_thread_end
+
 extern const map_ops map_lfmap, map_cds_lfht, map_ck_ht, map_tbb,
 	map_cuckoo, map_rwlock, map_striped, map_oa;
 

@@ -241,9 +241,26 @@ void matrix_run(void)
 
 /* ---- child-process cells -------------------------------------------------- */
 
-/* Run `exe CMD MAP N` and hand every output line to fn. */
-static bool run_child(const char *cmd, int m, size_t n,
-		      void (*fn)(int m, char *line))
+bool memory_measured(void)
+{
+	for (int i = 0; i < N_MAPS; i++)
+		if (memrows[i].ok)
+			return true;
+	return false;
+}
+
+bool latency_measured(void)
+{
+	for (int i = 0; i < N_MAPS; i++)
+		if (latrows[i].ok)
+			return true;
+	return false;
+}
+
+/* Run `exe CMD MAP N` and hand every output line to fn, which sets *ok
+ * when it saw the result line. */
+static void run_child(const char *cmd, int m, size_t n,
+		      void (*fn)(int m, char *line), bool *ok)
 {
 	char sh[4300], line[4096];
 	snprintf(sh, sizeof sh, "'%s' %s %s %zu", cfg.exe, cmd,
@@ -253,9 +270,14 @@ static bool run_child(const char *cmd, int m, size_t n,
 		die("popen");
 	while (fgets(line, sizeof line, p))
 		fn(m, line);
-	return pclose(p) == 0;
+	if (pclose(p) != 0 || !*ok) {
+		*ok = false;
+		fprintf(stderr, "lfbench: %s cell for %s failed\n", cmd,
+			all_maps[m]->name);
+	}
 }
 
+/* The result lines of one memory cell; printed when verbose. */
 static void mem_line(int m, char *line)
 {
 	struct memrow *r = &memrows[m];
@@ -264,6 +286,14 @@ static void mem_line(int m, char *line)
 		   &r->n, &r->rss[0], &r->rss[1], &r->rss[2], &r->rss[3],
 		   &r->heap[0], &r->heap[1], &r->heap[2], &r->heap[3]) == 10) {
 		r->ok = true;
+		if (cfg.verbose)
+			fprintf(stderr,
+				"  mem %-10s full %.1f B/entry (heap) %.1f (RSS); after delete-all %+.2f (heap) %+.2f (RSS) vs empty\n",
+				all_maps[m]->name,
+				(r->heap[2] - r->heap[0]) / r->n,
+				(r->rss[2] - r->rss[0]) / r->n,
+				(r->heap[3] - r->heap[1]) / r->n,
+				(r->rss[3] - r->rss[1]) / r->n);
 	} else if (!strncmp(line, "DESC ", 5)) {
 		size_t l = strlen(r->desc);
 		line[strcspn(line, "\n")] = 0;
@@ -274,25 +304,12 @@ static void mem_line(int m, char *line)
 
 void memory_run(size_t n)
 {
-	for (int i = 0; i < cfg.n_maps; i++) {
-		int m = cfg.maps[i];
-		struct memrow *r = &memrows[m];
-		if (!run_child("mem", m, n, mem_line) || !r->ok) {
-			r->ok = false;
-			fprintf(stderr, "lfbench: memory cell for %s failed\n",
-				all_maps[m]->name);
-		} else if (cfg.verbose) {
-			fprintf(stderr,
-				"  mem %-10s full %.1f B/entry (heap) %.1f (RSS); after delete-all %+.2f (heap) %+.2f (RSS) vs empty\n",
-				all_maps[m]->name,
-				(r->heap[2] - r->heap[0]) / r->n,
-				(r->rss[2] - r->rss[0]) / r->n,
-				(r->heap[3] - r->heap[1]) / r->n,
-				(r->rss[3] - r->rss[1]) / r->n);
-		}
-	}
+	for (int i = 0; i < cfg.n_maps; i++)
+		run_child("mem", cfg.maps[i], n, mem_line,
+			  &memrows[cfg.maps[i]].ok);
 }
 
+/* The result lines of one latency cell; printed when verbose. */
 static void lat_line(int m, char *line)
 {
 	struct latrow *r = &latrows[m];
@@ -301,6 +318,11 @@ static void lat_line(int m, char *line)
 		   &r->p50, &r->p99, &r->p999, &r->max, &r->mean,
 		   &r->timer) == 8) {
 		r->ok = true;
+		if (cfg.verbose)
+			fprintf(stderr,
+				"  insert latency %-10s growing to %zu: p50 %.0f p99 %.0f p99.9 %.0f max %.0f ns (timer %.0f ns)\n",
+				all_maps[m]->name, r->n, r->p50, r->p99, r->p999,
+				r->max, r->timer);
 	} else if (!strncmp(line, "LATTRACE ", 9)) {
 		p = line + 9 + strcspn(line + 9, " ");
 		for (int i = 0; i < LAT_TRACE; i++, p = end)
@@ -310,18 +332,7 @@ static void lat_line(int m, char *line)
 
 void latency_run(size_t n)
 {
-	for (int i = 0; i < cfg.n_maps; i++) {
-		int m = cfg.maps[i];
-		struct latrow *r = &latrows[m];
-		if (!run_child("latency", m, n, lat_line) || !r->ok) {
-			r->ok = false;
-			fprintf(stderr, "lfbench: latency cell for %s failed\n",
-				all_maps[m]->name);
-		} else if (cfg.verbose) {
-			fprintf(stderr,
-				"  insert latency %-10s growing to %zu: p50 %.0f p99 %.0f p99.9 %.0f max %.0f ns (timer %.0f ns)\n",
-				all_maps[m]->name, n, r->p50, r->p99, r->p999,
-				r->max, r->timer);
-		}
-	}
+	for (int i = 0; i < cfg.n_maps; i++)
+		run_child("latency", cfg.maps[i], n, lat_line,
+			  &latrows[cfg.maps[i]].ok);
 }

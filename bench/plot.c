@@ -40,6 +40,21 @@ static FILE *gp_open(const char *base, const char *title, const char *ylabel,
 	return f;
 }
 
+/* <base>.dat with a header line, for one row per (non-batched) mix */
+static FILE *open_dat(const char *base, const char *header, int *mixes,
+		      int *n_mixes)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s.dat", base);
+	FILE *f = open_out(name);
+	fputs(header, f);
+	*n_mixes = 0;
+	for (int x = 0; x < cfg.n_mixes; x++)
+		if (!all_mixes[cfg.mixes[x]].batched)
+			mixes[(*n_mixes)++] = cfg.mixes[x];
+	return f;
+}
+
 static const char histogram_errorbars[] =
 	"set style data histogram\n"
 	"set style histogram errorbars gap 2 lw 1\n"
@@ -50,7 +65,7 @@ static const char histogram_errorbars[] =
 
 static void plot_throughput(int ni, int ti)
 {
-	int t = cfg.threads[ti], cols[N_MAPS], nc = 0;
+	int t = cfg.threads[ti], cols[N_MAPS], nc = 0, mixes[N_MIXES], nm;
 	char base[128], title[256];
 	FILE *f;
 
@@ -58,16 +73,11 @@ static void plot_throughput(int ni, int ti)
 		if (cell_applies(cfg.maps[i], t, 0))
 			cols[nc++] = cfg.maps[i];
 	snprintf(base, sizeof base, "throughput_N%zu_T%d", cfg.ns[ni], t);
-	snprintf(title, sizeof title, "%s.dat", base);
-	f = open_out(title);
-	fprintf(f, "# mix, per map: median min max\n");
-	for (int x = 0; x < cfg.n_mixes; x++) {
-		int mix = cfg.mixes[x];
-		if (all_mixes[mix].batched)
-			continue;
-		fprintf(f, "\"%s\"", all_mixes[mix].label);
+	f = open_dat(base, "# mix, per map: median min max\n", mixes, &nm);
+	for (int x = 0; x < nm; x++) {
+		fprintf(f, "\"%s\"", all_mixes[mixes[x]].label);
 		for (int c = 0; c < nc; c++) {
-			struct stat3 s = cell_stats(cols[c], ni, mix, ti, false);
+			struct stat3 s = cell_stats(cols[c], ni, mixes[x], ti, false);
 			fprintf(f, " %.4f %.4f %.4f", s.med, s.min, s.max);
 		}
 		fprintf(f, "\n");
@@ -88,24 +98,20 @@ static void plot_throughput(int ni, int ti)
 
 static void plot_ratio(int ti, int lf, int cds)
 {
-	int t = cfg.threads[ti];
+	int t = cfg.threads[ti], mixes[N_MIXES], nm;
 	char base[64], title[256];
 	double ymax = 2.3;
 	FILE *f;
 
 	snprintf(base, sizeof base, "ratio_T%d", t);
-	snprintf(title, sizeof title, "%s.dat", base);
-	f = open_out(title);
-	fprintf(f, "# mix, per N: wall mean lo hi, per-CPU mean lo hi (95%% CI)\n");
-	for (int x = 0; x < cfg.n_mixes; x++) {
-		int mix = cfg.mixes[x];
-		if (all_mixes[mix].batched)
-			continue;
-		fprintf(f, "\"%s\"", all_mixes[mix].label);
+	f = open_dat(base, "# mix, per N: wall mean lo hi, per-CPU mean lo hi (95% CI)\n",
+		     mixes, &nm);
+	for (int x = 0; x < nm; x++) {
+		fprintf(f, "\"%s\"", all_mixes[mixes[x]].label);
 		for (int ni = 0; ni < cfg.n_ns; ni++)
 			for (int cpu = 0; cpu < 2; cpu++) {
-				struct ratio_ci c = ratio_of(lf, mix, cds, mix, ni, ti,
-							     ti, cpu, 1);
+				struct ratio_ci c = ratio_of(lf, mixes[x], cds, mixes[x],
+							     ni, ti, ti, cpu, 1);
 				fprintf(f, " %.4f %.4f %.4f", c.mean,
 					isnan(c.lo) ? c.mean : c.lo,
 					isnan(c.hi) ? c.mean : c.hi);
@@ -228,7 +234,6 @@ static void plot_latency(void)
 void write_plots(void)
 {
 	char cmd[1600];
-	bool mem = false, lat = false;
 	int lf = map_index("lfmap"), cds = map_index("cds_lfht");
 
 	/* drop plots of cells this run did not measure */
@@ -244,11 +249,9 @@ void write_plots(void)
 	for (int ti = 0; ti < cfg.n_threads && map_selected(lf) && map_selected(cds);
 	     ti++)
 		plot_ratio(ti, lf, cds);
-	for (int i = 0; i < N_MAPS; i++)
-		mem |= memrows[i].ok, lat |= latrows[i].ok;
-	if (mem)
+	if (memory_measured())
 		plot_memory();
-	if (lat)
+	if (latency_measured())
 		plot_latency();
 
 	snprintf(cmd, sizeof cmd,

@@ -36,27 +36,30 @@ static const char *mname(int m)
 	return all_maps[m]->name;
 }
 
+/* "mid", "mid [lo-hi]" or "-" (no sample); unit after mid, mark at the end */
+static void fmt_est(char *buf, size_t len, int n, double mid, double lo,
+		    double hi, const char *unit, const char *mark)
+{
+	if (!n)
+		snprintf(buf, len, "-");
+	else if (n == 1)
+		snprintf(buf, len, "%.2f%s", mid, unit);
+	else
+		snprintf(buf, len, "%.2f%s [%.2f-%.2f]%s", mid, unit, lo, hi, mark);
+}
+
+/* median [min-max] over repetitions */
 static void fmt_cell(char *buf, size_t len, struct stat3 s)
 {
-	if (!s.n)
-		snprintf(buf, len, "-");
-	else if (s.n == 1)
-		snprintf(buf, len, "%.2f", s.med);
-	else
-		snprintf(buf, len, "%.2f [%.2f-%.2f]", s.med, s.min, s.max);
+	fmt_est(buf, len, s.n, s.med, s.min, s.max, "", "");
 }
 
 /* "1.13x [1.02-1.19] >1": geometric mean, 95 % CI, and whether the CI
  * lies above (>1) or below (<1) parity or contains it (~1). */
 static void fmt_ci(char *buf, size_t len, struct ratio_ci c)
 {
-	if (!c.n)
-		snprintf(buf, len, "-");
-	else if (c.n == 1)
-		snprintf(buf, len, "%.2fx", c.mean);
-	else
-		snprintf(buf, len, "%.2fx [%.2f-%.2f] %s", c.mean, c.lo, c.hi,
-			 c.lo > 1 ? ">1" : c.hi < 1 ? "<1" : "~1");
+	fmt_est(buf, len, c.n, c.mean, c.lo, c.hi, "x",
+		c.lo > 1 ? " >1" : c.hi < 1 ? " <1" : " ~1");
 }
 
 static const char *ci_verdict(struct ratio_ci c, double want)
@@ -234,21 +237,25 @@ static void report_batched(void)
 			}
 }
 
+/* (v[a] - v[b]) per entry of the memory cell r */
 static double per_entry(const struct memrow *r, const double *v, int a, int b)
 {
-	(void)r;
 	return (v[a] - v[b]) / r->n;
+}
+
+/* A section with a title and an explanation, if it was measured. */
+static bool section(bool measured, const char *title, const char *text)
+{
+	if (measured)
+		out("\n## %s\n\n%s\n\n", title, text);
+	return measured;
 }
 
 static void report_memory(void)
 {
-	bool any = false;
-	for (int i = 0; i < N_MAPS; i++)
-		any |= memrows[i].ok;
-	if (!any)
-		return;
-	out("\n## Memory (bytes per entry, one process per map)\n\n");
-	out("\"heap\" = glibc mallinfo2() uordblks + hblkhd (bytes in use, incl. "
+	if (!section(memory_measured(),
+		     "Memory (bytes per entry, one process per map)",
+		     "\"heap\" = glibc mallinfo2() uordblks + hblkhd (bytes in use, incl. "
 	    "mmapped blocks); \"RSS\" = /proc/self/statm resident pages. "
 	    "Full = (after prefill - before create) / N, buckets included. After "
 	    "delete-all = (after deleting every key, the map's own reclamation "
@@ -258,7 +265,8 @@ static void report_memory(void)
 	    "capacity_hint/initial size N, so it already holds its bucket array.  "
 	    "tbb_chm allocates through libtbbmalloc (not glibc), so its heap "
 	    "columns are n/a. RSS of the empty map excludes bucket arrays that "
-	    "were allocated zeroed but not touched yet.\n\n");
+	    "were allocated zeroed but not touched yet."))
+		return;
 	out("| map | N | heap full | RSS full | heap after delete-all | RSS after delete-all | heap left vs before create | RSS left vs before create | map's own stats (full; after) |\n");
 	out("|---|---|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < cfg.n_maps; i++) {
@@ -280,17 +288,14 @@ static void report_memory(void)
 
 static void report_latency(void)
 {
-	bool any = false;
-	for (int i = 0; i < N_MAPS; i++)
-		any |= latrows[i].ok;
-	if (!any)
-		return;
-	out("\n## Insert latency while growing from empty (ns, one inserting thread)\n\n");
-	out("One process per map; the map is created for 1 entry and one thread "
+	if (!section(latency_measured(),
+		     "Insert latency while growing from empty (ns, one inserting thread)",
+		     "One process per map; the map is created for 1 entry and one thread "
 	    "inserts keys 1..N, each insert timed with CLOCK_MONOTONIC.  The timer "
 	    "column is the median cost of an empty timing (included in every "
 	    "figure, not subtracted).  One run per map: p99.9 and max move with "
-	    "the machine's other load.\n\n");
+	    "the machine's other load."))
+		return;
 	out("| map | N | p50 | p99 | p99.9 | max | mean | timer |\n|---|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < cfg.n_maps; i++) {
 		const struct latrow *r = &latrows[cfg.maps[i]];
@@ -473,9 +478,6 @@ static void report_callgrind(void)
 
 static void report_plots(int lf, int cds)
 {
-	bool mem = false, lat = false;
-	for (int i = 0; i < N_MAPS; i++)
-		mem |= memrows[i].ok, lat |= latrows[i].ok;
 	out("\n## Plots\n\n");
 	for (int ni = 0; ni < cfg.n_ns; ni++)
 		for (int ti = 0; ti < cfg.n_threads; ti++)
@@ -487,9 +489,9 @@ static void report_plots(int lf, int cds)
 			out("- [lfmap / cds_lfht, %d thread%s](ratio_T%d.png)\n",
 			    cfg.threads[ti], cfg.threads[ti] == 1 ? "" : "s",
 			    cfg.threads[ti]);
-	if (mem)
+	if (memory_measured())
 		out("- [memory per entry](memory.png)\n");
-	if (lat) {
+	if (latency_measured()) {
 		out("- [insert latency percentiles](latency.png)\n");
 		out("- [insert latency while growing](latency_trace.png)\n");
 	}
