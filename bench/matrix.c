@@ -19,19 +19,6 @@
 
 #include "driver.h"
 
-const map_ops *const all_maps[N_MAPS] = {
-	&map_lfmap, &map_cds_lfht, &map_ck_ht, &map_tbb,
-	&map_cuckoo, &map_rwlock, &map_striped, &map_oa,
-};
-
-const struct mix all_mixes[N_MIXES] = {
-	{"100/0/0", 1000, 0, false},
-	{"95/2.5/2.5", 950, 25, false},
-	{"70/15/15", 700, 150, false},
-	{"50/25/25", 500, 250, false},
-	{"100/0/0 batched", 1000, 0, true},
-};
-
 struct config cfg;
 struct memrow memrows[N_MAPS];
 struct latrow latrows[N_MAPS];
