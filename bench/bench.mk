@@ -5,14 +5,14 @@
 #                               1M, all mixes, 0.3 s cells, 5 interleaved reps),
 #                               memory and insert-latency cells; prints the
 #                               report, writes bench/results/latest.md and the
-#                               PNG plots.  About 10 minutes.
+#                               PNG plots.  About 8 minutes.
 #   make bench BENCH_FULL=1     full matrix: 1, 2, 4 threads, 1 s cells, 5 reps
 #   make bench BENCH_ARGS='...' any lfbench run options (see bench/README.md)
 #   make bench BENCH_CALLGRIND=0  skip the callgrind table (keeps the last one)
 #   make bench-callgrind        per-op instructions and simulated cache misses,
 #                               lfmap and every peer, N = 1e5 and 1e6, into
 #                               bench/results/callgrind.md (the report
-#                               includes it).  About 4 minutes.
+#                               includes it).  About 1 minute.
 #   make bench-build            compile only (part of make check)
 #   BENCH_NO_LFMAP=1            build the peers only (no liblfmap needed)
 
