@@ -1,23 +1,30 @@
 # bench/bench.mk - benchmark fragment, included by the top-level Makefile.
 #
-#   make bench                  build (release) and run the default matrix
-#                               (1 and 2 threads, N = 100k and 1M, all mixes,
-#                               0.3 s cells, 5 interleaved reps, memory cells);
-#                               prints the table, writes bench/results/latest.md
-#                               and the PNG plots.  A few minutes.
+#   make bench                  build (release), the callgrind table, then the
+#                               default matrix (1 and 2 threads, N = 100k and
+#                               1M, all mixes, 0.3 s cells, 5 interleaved reps),
+#                               memory and insert-latency cells; prints the
+#                               report, writes bench/results/latest.md and the
+#                               PNG plots.  About 8 minutes.
 #   make bench BENCH_FULL=1     full matrix: 1, 2, 4 threads, 1 s cells, 5 reps
 #   make bench BENCH_ARGS='...' any lfbench run options (see bench/README.md)
-#   make bench-callgrind        instructions per op (lfmap vs cds_lfht) into
-#                               bench/results/callgrind.md (included by the
-#                               next `make bench` report)
+#   make bench BENCH_CALLGRIND=0  skip the callgrind table (keeps the last one)
+#   make bench-callgrind        per-op instructions and simulated cache misses,
+#                               lfmap and every peer, N = 1e5 and 1e6, into
+#                               bench/results/callgrind.md (the report
+#                               includes it).  About 1 minute.
 #   make bench-build            compile only (part of make check)
 #   BENCH_NO_LFMAP=1            build the peers only (no liblfmap needed)
 
 BENCH_DIR    := $(B)/bench
 LFBENCH      := $(BENCH_DIR)/lfbench
-BENCH_C_SRCS := bench/bench.c bench/map_lfmap.c bench/map_urcu.c \
+BENCH_C_SRCS := bench/bench.c bench/cell.c bench/matrix.c bench/report.c \
+                bench/plot.c bench/map_lfmap.c bench/map_urcu.c \
                 bench/map_ck.c bench/map_lock.c bench/map_oa.c
-BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) $(BENCH_DIR)/map_tbb.o
+BENCH_CXX_SRCS := bench/map_tbb.cpp bench/map_cuckoo.cpp
+BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) \
+                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o)
+BENCH_HDRS   := bench/map_ops.h bench/driver.h bench/targets.h
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
 BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
@@ -43,9 +50,13 @@ else
 BENCH_ARGS ?= --threads 1,2 --secs 0.3 --warmup 0.1 --reps 5 --label "default matrix, lfmap $(BENCH_REV)"
 endif
 
-# Instruction counts: prefill BENCH_CG_N keys, then BENCH_CG_K operations.
-BENCH_CG_N ?= 100000
-BENCH_CG_K ?= 100000
+# Callgrind table: key counts, operations per phase, maps.
+BENCH_CG_NS   ?= 100000 1000000
+BENCH_CG_K    ?= 20000
+BENCH_CG_MAPS ?= lfmap cds_lfht ck_ht tbb_chm libcuckoo rwlock striped64 oa_1thread
+BENCH_CALLGRIND ?= 1
+BENCH_CG_RUN   = bash bench/callgrind.sh $(LFBENCH) bench/results/callgrind.md \
+                 "$(BENCH_CG_NS)" $(BENCH_CG_K) "$(BENCH_CG_MAPS)"
 
 .PHONY: bench bench-build bench-deps bench-callgrind
 CHECK_TARGETS += bench-build
@@ -53,11 +64,11 @@ CHECK_TARGETS += bench-build
 bench-deps:
 	@bash scripts/deps.sh core bench
 
-$(BENCH_DIR)/%.o: bench/%.c bench/bench.h include/lfmap.h | bench-deps
+$(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) include/lfmap.h | bench-deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BENCH_DIR)/map_tbb.o: bench/map_tbb.cpp bench/bench.h | bench-deps
+$(BENCH_DIR)/%.o: bench/%.cpp bench/map_ops.h bench/map_cxx.hh | bench-deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
 
@@ -75,11 +86,14 @@ ifneq ($(VARIANT),release)
 	@echo "bench: warning: VARIANT=$(VARIANT); numbers are only meaningful for release" >&2
 endif
 	@mkdir -p bench/results
+ifeq ($(BENCH_CALLGRIND),1)
+	$(BENCH_CG_RUN)
+endif
 	$(LFBENCH) run $(BENCH_ARGS) --out bench/results
 
 bench-callgrind: bench-build
 	@mkdir -p bench/results
-	bash bench/callgrind.sh $(LFBENCH) $(BENCH_CG_N) $(BENCH_CG_K) bench/results/callgrind.md
+	$(BENCH_CG_RUN)
 
 # Copy bench/results/latest.md into bench/README.md (between the LATEST
 # markers, plot links rewritten to results/ and shown inline).

@@ -18,7 +18,7 @@
 #include <ck_epoch.h>
 #include <ck_ht.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 #define CK_MAX_RECORDS 256
 
@@ -184,12 +184,7 @@ static void c_describe(void *m, char *buf, size_t len)
 
 const map_ops map_ck_ht = {
 	.name = "ck_ht",
-	.create = c_create,
-	.destroy = c_destroy,
-	.get = c_get,
-	.insert = c_insert,
-	.del = c_del,
-	.thread_begin = c_thread_begin,
-	.thread_end = c_thread_end,
+	MAP_OPS_CORE(c),
+	MAP_OPS_THREAD(c),
 	.describe = c_describe,
 };

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 #ifdef BENCH_NO_LFMAP
 /* Peers-only build (make bench-build BENCH_NO_LFMAP=1) for working on the
@@ -96,11 +96,7 @@ static void lf_describe(void *m, char *buf, size_t len)
 
 const map_ops map_lfmap = {
 	.name = "lfmap",
-	.create = lf_create,
-	.destroy = lf_destroy,
-	.get = lf_get,
-	.insert = lf_insert,
-	.del = lf_del,
+	MAP_OPS_CORE(lf),
 	.reclaim = lf_reclaim,
 	.describe = lf_describe,
 };

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct cnode {
 	struct cnode *next;
@@ -107,6 +107,46 @@ static bool chain_delete(struct chain *c, uint64_t h, uint64_t key)
 	return false;
 }
 
+enum chain_op { CHAIN_GET, CHAIN_INSERT, CHAIN_DELETE };
+
+/* One operation on a chained table; the caller holds its lock.  Inlined
+ * into each map op with a constant op, so the switch costs nothing. */
+static inline bool chain_op(struct chain *c, enum chain_op op, uint64_t h,
+			    uint64_t key, uint64_t *value)
+{
+	struct cnode *n;
+
+	switch (op) {
+	case CHAIN_GET:
+		n = chain_find(c, h, key);
+		if (n)
+			*value = n->value;
+		return n != NULL;
+	case CHAIN_INSERT:
+		return chain_insert(c, h, key, *value);
+	case CHAIN_DELETE:
+		return chain_delete(c, h, key);
+	}
+	return false;
+}
+
+/* get, insert and del of a locked table in terms of its PREFIX_do, and
+ * its map_ops */
+#define LOCKED_MAP(prefix, var, label)                                     \
+	static bool prefix##_get(void *p, uint64_t key, uint64_t *value)  \
+	{                                                                  \
+		return prefix##_do(p, CHAIN_GET, key, value);              \
+	}                                                                  \
+	static bool prefix##_insert(void *p, uint64_t key, uint64_t value) \
+	{                                                                  \
+		return prefix##_do(p, CHAIN_INSERT, key, &value);          \
+	}                                                                  \
+	static bool prefix##_del(void *p, uint64_t key)                    \
+	{                                                                  \
+		return prefix##_do(p, CHAIN_DELETE, key, NULL);            \
+	}                                                                  \
+	const map_ops var = {.name = label, MAP_OPS_CORE(prefix)};
+
 /* ---- rwlock ------------------------------------------------------------- */
 
 struct rwmap {
@@ -132,55 +172,22 @@ static void rw_destroy(void *p)
 	free(m);
 }
 
-static bool rw_get(void *p, uint64_t key, uint64_t *value)
+/* rw_do: one operation under the table's lock (shared for lookups). */
+static inline bool rw_do(void *p, enum chain_op op, uint64_t key,
+			 uint64_t *value)
 {
 	struct rwmap *m = p;
-	uint64_t h = bench_hash64(key);
-	struct cnode *n;
-	bool ok = false;
-
-	pthread_rwlock_rdlock(&m->lock);
-	n = chain_find(&m->c, h, key);
-	if (n) {
-		*value = n->value;
-		ok = true;
-	}
-	pthread_rwlock_unlock(&m->lock);
-	return ok;
-}
-
-static bool rw_insert(void *p, uint64_t key, uint64_t value)
-{
-	struct rwmap *m = p;
-	uint64_t h = bench_hash64(key);
 	bool ok;
 
-	pthread_rwlock_wrlock(&m->lock);
-	ok = chain_insert(&m->c, h, key, value);
+	if (op == CHAIN_GET)
+		pthread_rwlock_rdlock(&m->lock);
+	else
+		pthread_rwlock_wrlock(&m->lock);
+	ok = chain_op(&m->c, op, bench_hash64(key), key, value);
 	pthread_rwlock_unlock(&m->lock);
 	return ok;
 }
-
-static bool rw_del(void *p, uint64_t key)
-{
-	struct rwmap *m = p;
-	uint64_t h = bench_hash64(key);
-	bool ok;
-
-	pthread_rwlock_wrlock(&m->lock);
-	ok = chain_delete(&m->c, h, key);
-	pthread_rwlock_unlock(&m->lock);
-	return ok;
-}
-
-const map_ops map_rwlock = {
-	.name = "rwlock",
-	.create = rw_create,
-	.destroy = rw_destroy,
-	.get = rw_get,
-	.insert = rw_insert,
-	.del = rw_del,
-};
+LOCKED_MAP(rw, map_rwlock, "rwlock")
 
 /* ---- 64 stripes ---------------------------------------------------------- */
 
@@ -219,25 +226,9 @@ static void st_destroy(void *p)
 	free(m);
 }
 
-static bool st_get(void *p, uint64_t key, uint64_t *value)
-{
-	struct stmap *m = p;
-	uint64_t h = bench_hash64(key);
-	struct stripe *s = &m->s[h >> STRIPE_SHIFT];
-	struct cnode *n;
-	bool ok = false;
-
-	pthread_mutex_lock(&s->lock);
-	n = chain_find(&s->c, h, key);
-	if (n) {
-		*value = n->value;
-		ok = true;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static bool st_insert(void *p, uint64_t key, uint64_t value)
+/* st_do: one operation under its stripe's mutex. */
+static inline bool st_do(void *p, enum chain_op op, uint64_t key,
+			 uint64_t *value)
 {
 	struct stmap *m = p;
 	uint64_t h = bench_hash64(key);
@@ -245,29 +236,8 @@ static bool st_insert(void *p, uint64_t key, uint64_t value)
 	bool ok;
 
 	pthread_mutex_lock(&s->lock);
-	ok = chain_insert(&s->c, h, key, value);
+	ok = chain_op(&s->c, op, h, key, value);
 	pthread_mutex_unlock(&s->lock);
 	return ok;
 }
-
-static bool st_del(void *p, uint64_t key)
-{
-	struct stmap *m = p;
-	uint64_t h = bench_hash64(key);
-	struct stripe *s = &m->s[h >> STRIPE_SHIFT];
-	bool ok;
-
-	pthread_mutex_lock(&s->lock);
-	ok = chain_delete(&s->c, h, key);
-	pthread_mutex_unlock(&s->lock);
-	return ok;
-}
-
-const map_ops map_striped = {
-	.name = "striped64",
-	.create = st_create,
-	.destroy = st_destroy,
-	.get = st_get,
-	.insert = st_insert,
-	.del = st_del,
-};
+LOCKED_MAP(st, map_striped, "striped64")

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct slot {
 	uint64_t key;
@@ -114,9 +114,5 @@ static bool oa_del(void *p, uint64_t key)
 const map_ops map_oa = {
 	.name = "oa_1thread",
 	.max_threads = 1,
-	.create = oa_create,
-	.destroy = oa_destroy,
-	.get = oa_get,
-	.insert = oa_insert,
-	.del = oa_del,
+	MAP_OPS_CORE(oa),
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * map_tbb.cpp - oneTBB concurrent_hash_map adaptor, exported to the C
  * driver with extern "C".  Default allocator (tbb_allocator: uses
@@ -12,7 +13,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "bench.h"
+#include "map_cxx.hh"
 
 namespace {
 
@@ -23,21 +24,12 @@ struct hash_compare {
 
 typedef tbb::concurrent_hash_map<std::uint64_t, std::uint64_t, hash_compare>
 	table;
-
-void *t_create(std::size_t n)
-{
-	return new table(n);
-}
-
-void t_destroy(void *m)
-{
-	delete static_cast<table *>(m);
-}
+typedef cxx_map<table> map;
 
 bool t_get(void *m, std::uint64_t key, std::uint64_t *value)
 {
 	table::const_accessor a;
-	if (!static_cast<table *>(m)->find(a, key))
+	if (!map::of(m)->find(a, key))
 		return false;
 	*value = a->second;
 	return true;
@@ -45,35 +37,22 @@ bool t_get(void *m, std::uint64_t key, std::uint64_t *value)
 
 bool t_insert(void *m, std::uint64_t key, std::uint64_t value)
 {
-	return static_cast<table *>(m)->insert(std::make_pair(key, value));
+	return map::of(m)->insert(std::make_pair(key, value));
 }
 
 bool t_del(void *m, std::uint64_t key)
 {
-	return static_cast<table *>(m)->erase(key);
+	return map::of(m)->erase(key);
 }
 
 void t_describe(void *m, char *buf, std::size_t len)
 {
-	table *t = static_cast<table *>(m);
-	std::snprintf(buf, len, "size=%zu bucket_count=%zu", t->size(),
-		      t->bucket_count());
-}
-
-map_ops make_ops()
-{
-	map_ops o = {};
-	o.name = "tbb_chm";
-	o.own_allocator = true; /* tbb_allocator -> libtbbmalloc */
-	o.create = t_create;
-	o.destroy = t_destroy;
-	o.get = t_get;
-	o.insert = t_insert;
-	o.del = t_del;
-	o.describe = t_describe;
-	return o;
+	std::snprintf(buf, len, "size=%zu bucket_count=%zu", map::of(m)->size(),
+		      map::of(m)->bucket_count());
 }
 
 } // namespace
 
-extern "C" const map_ops map_tbb = make_ops();
+/* tbb_allocator -> libtbbmalloc: mallinfo2 does not see it */
+extern "C" const map_ops map_tbb =
+	map::ops("tbb_chm", true, t_get, t_insert, t_del, t_describe);

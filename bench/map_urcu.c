@@ -16,7 +16,7 @@
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
 
-#include "bench.h"
+#include "map_ops.h"
 
 struct lnode {
 	struct cds_lfht_node node;
@@ -46,6 +46,14 @@ static void *u_create(size_t n)
 	return ht;
 }
 
+/* Caller is in a read-side section. */
+static inline struct cds_lfht_node *u_lookup(struct cds_lfht *ht, uint64_t key)
+{
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(ht, bench_hash64(key), match, &key, &it);
+	return cds_lfht_iter_get_node(&it);
+}
+
 static void free_node(struct rcu_head *h)
 {
 	free(caa_container_of(h, struct lnode, rcu));
@@ -54,13 +62,11 @@ static void free_node(struct rcu_head *h)
 static bool u_del(void *m, uint64_t key)
 {
 	struct cds_lfht *ht = m;
-	struct cds_lfht_iter it;
 	struct cds_lfht_node *node;
 	bool ok = false;
 
 	urcu_memb_read_lock();
-	cds_lfht_lookup(ht, bench_hash64(key), match, &key, &it);
-	node = cds_lfht_iter_get_node(&it);
+	node = u_lookup(ht, key);
 	if (node && cds_lfht_del(ht, node) == 0) {
 		urcu_memb_call_rcu(
 			&caa_container_of(node, struct lnode, node)->rcu,
@@ -92,20 +98,15 @@ static void u_destroy(void *m)
 
 static bool u_get(void *m, uint64_t key, uint64_t *value)
 {
-	struct cds_lfht_iter it;
 	struct cds_lfht_node *node;
-	bool ok = false;
 
 	urcu_memb_read_lock();
-	cds_lfht_lookup(m, bench_hash64(key), match, &key, &it);
-	node = cds_lfht_iter_get_node(&it);
-	if (node) {
+	node = u_lookup(m, key);
+	if (node)
 		*value = CMM_LOAD_SHARED(
 			caa_container_of(node, struct lnode, node)->value);
-		ok = true;
-	}
 	urcu_memb_read_unlock();
-	return ok;
+	return node != NULL;
 }
 
 static bool u_insert(void *m, uint64_t key, uint64_t value)
@@ -163,13 +164,8 @@ static void u_describe(void *m, char *buf, size_t len)
 
 const map_ops map_cds_lfht = {
 	.name = "cds_lfht",
-	.create = u_create,
-	.destroy = u_destroy,
-	.get = u_get,
-	.insert = u_insert,
-	.del = u_del,
-	.thread_begin = u_thread_begin,
-	.thread_end = u_thread_end,
+	MAP_OPS_CORE(u),
+	MAP_OPS_THREAD(u),
 	.reclaim = u_reclaim,
 	.describe = u_describe,
 };

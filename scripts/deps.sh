@@ -11,7 +11,7 @@
 set -euo pipefail
 
 pkgs_core="gcc make pkg-config liburcu-dev libcriterion-dev"
-pkgs_bench="g++ libck-dev libtbb-dev gnuplot-nox valgrind"
+pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind"
 pkgs_tla="default-jre-headless maven"
 pkgs_check="valgrind"
 

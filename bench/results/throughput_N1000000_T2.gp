@@ -2,17 +2,18 @@ set terminal pngcairo noenhanced size 1100,560 font 'sans,11'
 set output 'throughput_N1000000_T2.png'
 set title 'Throughput, N = 1000000 keys, 2 threads (median of 5 reps, bars: min-max)'
 set ylabel 'Mops/s (all threads)'
-set xlabel 'operation mix: lookup / insert / delete %'
+set grid ytics
 set style data histogram
 set style histogram errorbars gap 2 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set grid ytics
-set yrange [0:*]
+set xlabel 'operation mix: lookup / insert / delete %'
 set key outside right top vertical
+set yrange [0:*]
 plot 'throughput_N1000000_T2.dat' using 2:3:4:xtic(1) title 'lfmap', \
      'throughput_N1000000_T2.dat' using 5:6:7 title 'cds_lfht', \
      'throughput_N1000000_T2.dat' using 8:9:10 title 'ck_ht', \
      'throughput_N1000000_T2.dat' using 11:12:13 title 'tbb_chm', \
-     'throughput_N1000000_T2.dat' using 14:15:16 title 'rwlock', \
-     'throughput_N1000000_T2.dat' using 17:18:19 title 'striped64'
+     'throughput_N1000000_T2.dat' using 14:15:16 title 'libcuckoo', \
+     'throughput_N1000000_T2.dat' using 17:18:19 title 'rwlock', \
+     'throughput_N1000000_T2.dat' using 20:21:22 title 'striped64'

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bench.h - the interface every benchmarked map implements.
+ * map_ops.h - the interface every benchmarked map implements.
  *
  * Keys and values are 64-bit words.  Keys are in [1, 2N] (never 0, never
  * ~0: ck_ht and the open-addressing table use those as empty/tombstone).
@@ -12,8 +13,8 @@
  * lfmap relies on its own automatic registration.  A thread never touches
  * two different maps, so the two urcu-memb users never share a thread.
  */
-#ifndef BENCH_H
-#define BENCH_H
+#ifndef MAP_OPS_H
+#define MAP_OPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,10 +42,29 @@ typedef struct map_ops {
 	void (*reclaim)(void *m);
 	/* Optional: one line of map-specific statistics (lfmap_get_stats). */
 	void (*describe)(void *m, char *buf, size_t len);
+	/*
+	 * Optional batched lookup (NULL when the map has none): looks up
+	 * keys[0..n) and stores each key's value in values[i], or 0 when the
+	 * key is absent (the driver's values are odd, never 0).  Each key
+	 * must have get's guarantees.  Returns the number of keys found.
+	 * A map with this op gets an extra "100/0/0 batched" cell in the
+	 * throughput matrix (lookups in batches of BENCH_BATCH keys).
+	 */
+	size_t (*get_many)(void *m, const uint64_t *keys, size_t n,
+			   uint64_t *values);
 } map_ops;
 
+/* The five ops every map has, named PREFIX_create ... PREFIX_del. */
+#define MAP_OPS_CORE(prefix)                                              \
+	.create = prefix##_create, .destroy = prefix##_destroy,           \
+	.get = prefix##_get, .insert = prefix##_insert, .del = prefix##_del
+
+/* thread_begin and thread_end named PREFIX_thread_begin/_end. */
+#define MAP_OPS_THREAD(prefix)                                            \
+	.thread_begin = prefix##_thread_begin, .thread_end = prefix##_thread_end
+
 extern const map_ops map_lfmap, map_cds_lfht, map_ck_ht, map_tbb,
-	map_rwlock, map_striped, map_oa;
+	map_cuckoo, map_rwlock, map_striped, map_oa;
 
 /*
  * Hash for the peers: the MurmurHash3 64-bit finalizer (full avalanche).
