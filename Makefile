@@ -164,6 +164,7 @@ CHECK_TARGETS := test examples
 -include stress/stress.mk
 -include tla/tla.mk
 -include bench/bench.mk
+-include fuzz/fuzz.mk
 
 # The README's test command.
 check:

@@ -8,12 +8,14 @@
 #   bench  Concurrency Kit, oneTBB, g++, gnuplot         (make bench)
 #   tla    Java and Maven (TLC is fetched by tla/fetch-tlc.sh)
 #   check  valgrind                                     (make valgrind)
+#   fuzz   clang and its libFuzzer/sanitizer runtimes   (make fuzz)
 set -euo pipefail
 
 pkgs_core="gcc make pkg-config liburcu-dev libcriterion-dev"
 pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind"
 pkgs_tla="default-jre-headless maven"
 pkgs_check="valgrind"
+pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=()
 for group in "${@:-core}"; do
