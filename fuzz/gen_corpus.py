@@ -154,7 +154,8 @@ SEEDS = {
                   simple("quiesce"), simple("memcheck"),
                   [OP["bulk"], 0, 0, 0, 63], simple("clear"),
                   simple("quiesce"), simple("count_stats")),
-    # map options: flags, no destructor, hints, invalid ones.
+    # map options: flags, no destructor, hints, invalid ones, malloc
+    # (allocator NULL), all defaults (opts NULL).
     "options": seq([KS8], opts(flags=1, hint=4),
                    [OP["create"], 1, 0] + opts(flags=2, hint=3, dtor=False),
                    [OP["create"], 2, 0] + opts(flags=3, hint=7, seed=3,
@@ -167,6 +168,10 @@ SEEDS = {
                    [OP["create"], 2, 0] + opts(hint=6, c=1),
                    [OP["create"], 2, 0] + opts(hint=6),
                    [OP["create"], 2, 0xf0] + opts(),
+                   [OP["create"], 2, 0] + opts(c=0x0d),
+                   put(1, slot=2), simple("memcheck"), simple("destroy", 2),
+                   [OP["create"], 2, 0xe0] + opts(),
+                   put(1, slot=2), delete(1, slot=2),
                    [OP["defer_free"], 1, 0, 0]),
     # read-side sections: EDEADLK from quiesce and destroy, calls inside,
     # and every EINVAL case.
