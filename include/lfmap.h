@@ -14,10 +14,19 @@
  * -----------------------------------------------
  * Threads:     "any thread" means the call may be made from any number of
  *              threads at once, on the same map, with no external lock.
- *              Threads are registered with liburcu automatically on their
- *              first lfmap call and unregistered automatically when they
- *              exit.  A program that also uses liburcu's urcu-memb flavour
- *              directly must not register/unregister threads itself.
+ *              Registration with liburcu (urcu-memb flavour) is automatic:
+ *              an lfmap call from a thread that urcu-memb does not count as
+ *              registered registers it, and lfmap then unregisters it when
+ *              it exits.  A thread that is registered already (by the
+ *              application with urcu_memb_register_thread, or a liburcu
+ *              call_rcu worker running the application's callbacks) is
+ *              used as it is: lfmap never registers it again nor
+ *              unregisters it; it must stay registered while it is inside
+ *              an lfmap call or section.  This is checked on every call, so
+ *              both orders work: register first, then call lfmap; or call
+ *              lfmap first, then call lfmap_thread_unregister() before
+ *              urcu_memb_register_thread() (which would otherwise abort in
+ *              liburcu on a second registration).
  * Read side:   whether the call must / may / must not be made inside an
  *              lfmap_read_lock() section.  Calls that "may" be made inside
  *              one take their own (nested) section otherwise.
@@ -196,6 +205,21 @@ LFMAP_API void lfmap_read_unlock(void);
 
 /* True when the calling thread is inside a read-side section. */
 LFMAP_API bool lfmap_in_read_section(void);
+
+/*
+ * lfmap_thread_unregister - give up lfmap's registration of the calling
+ * thread with urcu-memb.  If lfmap registered the thread (see Threads),
+ * unregisters it now, so that the application may register it itself
+ * with urcu_memb_register_thread; if the registration is the
+ * application's or liburcu's, or there is none, does nothing.  The thread
+ * may call lfmap again afterwards: registered or not by then, the rule
+ * of Threads applies anew.
+ * 0, or EBUSY inside a read-side section (lfmap's or the application's own
+ * urcu-memb one; nothing is done).
+ * Threads: any (acts on the calling thread only).  Read side: must not.
+ * Blocking: may block on liburcu's registry mutex.
+ */
+LFMAP_API int lfmap_thread_unregister(void);
 
 /*
  * lfmap_synchronize - wait for a grace period: every read-side section that

@@ -217,6 +217,11 @@ bool lfmap_in_read_section(void)
 	return reclaim_in_read_section();
 }
 
+int lfmap_thread_unregister(void)
+{
+	return reclaim_thread_unregister();
+}
+
 void lfmap_synchronize(void)
 {
 	reclaim_synchronize();

@@ -4,13 +4,21 @@
  * This is the only file that includes liburcu.  It owns:
  *
  * 1. Thread registration.  urcu-memb requires every thread that enters a
- *    read-side section to be registered.  A thread is registered on its
- *    first lfmap_read_lock (every lfmap call takes one) and a pthread key
- *    destructor unregisters it when it exits, so a thread that exits
- *    without ceremony never stalls a grace period.  liburcu's call_rcu
- *    worker threads are registered by liburcu; callbacks mark their thread
- *    "external" so that a destructor calling into lfmap does not register
- *    it a second time.
+ *    read-side section to be registered, and aborts when a thread is
+ *    registered twice.  Each lfmap_read_lock (every lfmap call takes one)
+ *    asks liburcu whether the thread is registered: its reader record's
+ *    `registered` bit, which liburcu keeps in the same thread-local struct
+ *    as the reader counter the inline read-side fast path already uses, so
+ *    it is part of the same ABI.  Only when it is not does lfmap register
+ *    the thread, and then it "owns" that registration: a pthread key
+ *    destructor unregisters it when the thread exits, so a thread that
+ *    exits without ceremony never stalls a grace period, and
+ *    lfmap_thread_unregister hands it back early.  A registration lfmap
+ *    does not own (the application's, or liburcu's own for its call_rcu
+ *    worker threads) is used as it is and never undone by lfmap, whatever
+ *    the order: a foreign call_rcu callback calling lfmap before any lfmap
+ *    callback ran on that worker, or a thread the application registers
+ *    after unregistering it (re-checked on every call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
  *    outermost one gets a serial number so debug builds can tell an
@@ -76,9 +84,14 @@
  * internal protocol is not reported and needs no suppression. */
 #define _LGPL_SOURCE
 #endif
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <urcu/urcu-memb.h>
+#ifndef _LGPL_SOURCE
+/* struct urcu_reader and the urcu_memb_reader TLS record (see 1.). */
+#include <urcu/static/urcu-memb.h>
+#endif
 
 #include "reclaim.h"
 
@@ -106,15 +119,21 @@ static char tsan_grace; /* the sync object standing for "a grace period" */
 #endif
 
 struct reclaim_thread {
-	unsigned nesting;  /* lfmap read-side nesting depth */
-	bool registered;   /* registered with urcu-memb (by us or liburcu) */
-	bool external;     /* registered by liburcu: do not unregister */
-	uint64_t section;  /* serial of the outermost section */
+	unsigned nesting;   /* lfmap read-side nesting depth */
+	unsigned callbacks; /* lfmap callbacks running on this thread */
+	bool owned;         /* lfmap registered this thread (see 1.) */
+	uint64_t section;   /* serial of the outermost section */
 };
 
 static __thread struct reclaim_thread self;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+/* Whether liburcu counts the calling thread as registered, by whomever. */
+static inline bool urcu_registered(void)
+{
+	return URCU_TLS(urcu_memb_reader).registered;
+}
 
 static void thread_exit(void *arg)
 {
@@ -125,10 +144,9 @@ static void thread_exit(void *arg)
 		self.nesting--;
 		urcu_memb_read_unlock();
 	}
-	if (self.registered && !self.external) {
+	if (self.owned && urcu_registered())
 		urcu_memb_unregister_thread();
-		self.registered = false;
-	}
+	self.owned = false;
 }
 
 static void make_exit_key(void)
@@ -141,15 +159,25 @@ static void register_slow(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
 	urcu_memb_register_thread();
-	self.registered = true;
+	self.owned = true;
 	/* Any non-NULL value makes the key's destructor run at exit. */
 	pthread_setspecific(exit_key, &self);
 }
 
 static inline void ensure_registered(void)
 {
-	if (unlikely(!self.registered))
+	if (unlikely(!urcu_registered()))
 		register_slow();
+}
+
+int reclaim_thread_unregister(void)
+{
+	if (self.nesting > 0 || urcu_memb_read_ongoing())
+		return EBUSY;
+	if (self.owned && urcu_registered())
+		urcu_memb_unregister_thread();
+	self.owned = false;
+	return 0;
 }
 
 void reclaim_read_lock(void)
@@ -183,16 +211,14 @@ uint64_t reclaim_section_id(void)
 
 void reclaim_callback_enter(void)
 {
-	if (!self.registered) {
-		self.registered = true; /* by liburcu: a call_rcu worker */
-		self.external = true;
-	}
+	self.callbacks++;
 	tsan_grace_acquire();
 }
 
 void reclaim_callback_exit(void)
 {
 	tsan_grace_release();
+	self.callbacks--;
 }
 
 struct reclaim_head *reclaim_head_of(struct rcu_head *head)
@@ -202,7 +228,7 @@ struct reclaim_head *reclaim_head_of(struct rcu_head *head)
 
 void reclaim_call(struct reclaim_head *head, void (*fn)(struct rcu_head *))
 {
-	lfmap_assert(self.nesting > 0 || self.external);
+	lfmap_assert(self.nesting > 0 || self.callbacks > 0);
 	urcu_memb_call_rcu((struct rcu_head *)(void *)head, fn);
 }
 
@@ -371,7 +397,7 @@ void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 static void check_not_reading(const char *what)
 {
 #ifdef LFMAP_DEBUG
-	if (self.nesting > 0 && !self.external)
+	if (self.nesting > 0)
 		lfmap_die("%s called inside a read-side section "
 			  "(the grace period would never end)", what);
 #else

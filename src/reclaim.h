@@ -15,6 +15,9 @@ struct rcu_head; /* liburcu's; callbacks receive it */
 LFMAP_HIDDEN void reclaim_read_lock(void);
 LFMAP_HIDDEN void reclaim_read_unlock(void);
 LFMAP_HIDDEN bool reclaim_in_read_section(void);
+/* Undo lfmap's own urcu-memb registration of the calling thread, if it has
+ * one: 0, or EBUSY inside a read-side section (lfmap's or urcu's). */
+LFMAP_HIDDEN int reclaim_thread_unregister(void);
 /* Serial number of the calling thread's current outermost section. */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test_urcu.c - lfmap in a program that uses liburcu (urcu-memb) itself,
+ * and the process-level events liburcu has opinions about.
+ *
+ *   coexist   the application's own call_rcu callbacks and threads it
+ *             registers itself call lfmap, in both orders (issue 9, 2).
+ */
+#include <urcu/urcu-memb.h>
+
+#include "helpers.h"
+
+/* ------------------------------------------------------------------ */
+/* coexist: lfmap inside a program that registers urcu-memb threads     */
+/* ------------------------------------------------------------------ */
+
+struct foreign_cb {
+	struct rcu_head head;
+	lfmap *m;
+	uint64_t key;
+	void *expect;       /* key's value */
+	atomic_int get_rc;  /* lfmap_get's return in the callback */
+	void *_Atomic got;  /* the value it found */
+	atomic_int ran;
+};
+
+static void foreign_get(struct rcu_head *head)
+{
+	struct foreign_cb *f = (struct foreign_cb *)head;
+	void *v = NULL;
+	atomic_store(&f->get_rc, lfmap_get_u64(f->m, f->key, &v));
+	atomic_store(&f->got, v);
+	atomic_store(&f->ran, 1);
+}
+
+/* An application thread that queues f with urcu_memb_call_rcu, as
+ * liburcu documents it: registered, then unregistered before exit. */
+static void *queue_foreign(void *arg)
+{
+	urcu_memb_register_thread();
+	urcu_memb_call_rcu(&((struct foreign_cb *)arg)->head, foreign_get);
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+static void queue_foreign_and_wait(struct foreign_cb *f)
+{
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, queue_foreign, f), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	/* The barrier runs every callback queued before it, f included. */
+	lfmap_barrier();
+	cr_assert_eq(atomic_load(&f->ran), 1);
+	cr_assert_eq(atomic_load(&f->get_rc), 0);
+	cr_assert_eq(atomic_load(&f->got), f->expect);
+}
+
+/*
+ * The application's callback calls lfmap on liburcu's worker before any
+ * lfmap callback ran there, then after one did: lfmap must use liburcu's
+ * registration of the worker, never register it a second time.
+ */
+Test(coexist, foreign_callback_calls_lfmap_before_and_after_lfmap_callbacks)
+{
+	dtor d = { 0 };
+	tval *v = tval_pool(4);
+	lfmap_options o = tval_opts(&d, NULL);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_eq(lfmap_put_u64(m, 7, &v[3]), 0);
+
+	struct foreign_cb f1 = { .m = m, .key = 7, .expect = &v[3] };
+	queue_foreign_and_wait(&f1); /* no lfmap callback has run yet */
+
+	/* Now an lfmap callback runs on the worker (a destructor)... */
+	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
+	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&d.calls), 1);
+
+	/* ...and the application's callback runs there again. */
+	struct foreign_cb f2 = { .m = m, .key = 7, .expect = &v[3] };
+	queue_foreign_and_wait(&f2);
+
+	cr_assert_eq(lfmap_delete_u64(m, 7), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	cr_assert_eq(atomic_load(&d.calls), 2);
+	dtor_assert_ok(&d);
+	free(v);
+}
+
+struct app_thread {
+	lfmap *m;
+	int ok;  /* steps that returned what they should */
+};
+
+/* Steps an application-registered thread runs; counts successes. */
+static void app_thread_uses_map(struct app_thread *a, uint64_t key)
+{
+	void *v = NULL;
+	a->ok += lfmap_put_u64(a->m, key, (void *)(uintptr_t)(key + 100)) == 0;
+	a->ok += lfmap_get_u64(a->m, key, &v) == 0 &&
+		 v == (void *)(uintptr_t)(key + 100);
+	/* Inside the application's own read-side section too. */
+	urcu_memb_read_lock();
+	a->ok += lfmap_get_u64(a->m, key, &v) == 0;
+	urcu_memb_read_unlock();
+	a->ok += lfmap_delete_u64(a->m, key) == 0;
+}
+
+/* Order 1: the thread registers itself, then calls lfmap. */
+static void *register_then_lfmap(void *arg)
+{
+	struct app_thread *a = arg;
+	urcu_memb_register_thread();
+	app_thread_uses_map(a, 1);
+	app_thread_uses_map(a, 2);
+	urcu_memb_unregister_thread();
+	/* Unregistered again: lfmap registers it for itself now, and
+	 * unregisters it when it exits. */
+	app_thread_uses_map(a, 3);
+	return NULL;
+}
+
+/* Order 2: lfmap registered the thread first; the thread hands the
+ * registration back with lfmap_thread_unregister, then registers. */
+static void *lfmap_then_register(void *arg)
+{
+	struct app_thread *a = arg;
+	app_thread_uses_map(a, 11);
+	a->ok += lfmap_thread_unregister() == 0;
+	a->ok += lfmap_thread_unregister() == 0; /* nothing left: no-op */
+	urcu_memb_register_thread();
+	app_thread_uses_map(a, 12);
+	/* lfmap does not hold this registration: a no-op again. */
+	a->ok += lfmap_thread_unregister() == 0;
+	app_thread_uses_map(a, 13);
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+static void run_app_thread(void *(*fn)(void *), int expect_ok)
+{
+	dtor d = { 0 };
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	struct app_thread a = { .m = m };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, fn, &a), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(a.ok, expect_ok);
+	/* The thread left no registration behind that could hold a grace
+	 * period: both calls return. */
+	lfmap_barrier();
+	cr_assert_eq(lfmap_count(m), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	(void)d;
+}
+
+Test(coexist, application_registers_thread_before_lfmap)
+{
+	run_app_thread(register_then_lfmap, 3 * 4);
+}
+
+Test(coexist, lfmap_registers_thread_before_application)
+{
+	run_app_thread(lfmap_then_register, 3 * 4 + 3);
+}
+
+/* lfmap_thread_unregister inside a read-side section refuses. */
+Test(coexist, thread_unregister_inside_section_is_ebusy)
+{
+	lfmap_read_lock();
+	cr_assert_eq(lfmap_thread_unregister(), EBUSY);
+	lfmap_read_unlock();
+	cr_assert_eq(lfmap_thread_unregister(), 0);
+}
