@@ -127,8 +127,9 @@ typedef struct lfmap_options {
 	 * leaves the map (delete, delete_if, put/replace/cas/compute replacing
 	 * it, clear, destroy, lfmap_defer_free), after a grace period, usually
 	 * from liburcu's call_rcu worker thread (from the destroying thread for
-	 * values still in the map at lfmap_destroy).  It must not call
-	 * lfmap_synchronize, lfmap_barrier or lfmap_destroy.
+	 * values still in the map at lfmap_destroy).  lfmap_barrier,
+	 * lfmap_quiesce and lfmap_destroy called from it on the worker
+	 * return EDEADLK (they would wait for the destructor itself).
 	 */
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
@@ -183,10 +184,11 @@ LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
  * map, then runs the destructor on every value still in the map (in the
  * calling thread) and frees all memory.  No other thread may use the map
  * during or after the call.
- * Returns 0, EINVAL (m NULL), or EDEADLK when called inside a read-side
- * section (nothing is done: a grace period would never end).
+ * Returns 0, EINVAL (m NULL), or EDEADLK (nothing is done) when called
+ * inside a read-side section (lfmap's or the application's own: a grace
+ * period would never end) or on a call_rcu worker thread (from a value
+ * destructor or any call_rcu callback: it would wait for itself).
  * Threads: one, exclusively.  Read side: must not.  Blocking: may block.
- * Must not be called from a value destructor.
  */
 LFMAP_API int lfmap_destroy(lfmap *m);
 
@@ -224,18 +226,25 @@ LFMAP_API int lfmap_thread_unregister(void);
 /*
  * lfmap_synchronize - wait for a grace period: every read-side section that
  * was in progress when the call started has ended when it returns.
- * Read side: must not (debug builds abort).  Blocking: blocks.
+ * 0, or EDEADLK inside a read-side section, lfmap's or the application's
+ * own urcu-memb one (nothing is done: the grace period would wait for the
+ * caller).  May be called from a value destructor or any call_rcu callback
+ * (it then delays every later callback by a grace period).
+ * Threads: any.  Read side: must not.  Blocking: blocks.
  */
-LFMAP_API void lfmap_synchronize(void);
+LFMAP_API int lfmap_synchronize(void);
 
 /*
  * lfmap_barrier - wait until every destructor call and free requested
  * before it (by any map) has run, including the steps of shrinks started
  * before it.  Built on liburcu's rcu_barrier.
- * Read side: must not (debug builds abort).  Blocking: blocks.
- * Must not be called from a value destructor.
+ * 0, or EDEADLK (nothing is done) inside a read-side section (lfmap's or
+ * the application's own) or on a call_rcu worker thread: from a value
+ * destructor or any call_rcu callback, where it would wait for the
+ * callback that is running.
+ * Threads: any.  Read side: must not.  Blocking: blocks.
  */
-LFMAP_API void lfmap_barrier(void);
+LFMAP_API int lfmap_barrier(void);
 
 /*
  * lfmap_quiesce - settle m: apply the grow or shrink its current count
@@ -245,7 +254,10 @@ LFMAP_API void lfmap_barrier(void);
  * call has run.  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
- * 0, EINVAL (m NULL), EDEADLK (inside a read-side section).
+ * 0, EINVAL (m NULL), EDEADLK (nothing is done) inside a read-side
+ * section (lfmap's or the application's own) or on a call_rcu worker
+ * thread (from a value destructor or any call_rcu callback), as for
+ * lfmap_barrier.
  * Threads: any.  Read side: must not.  Blocking: blocks.
  */
 LFMAP_API int lfmap_quiesce(lfmap *m);

@@ -129,7 +129,7 @@ static int check_may_block(const lfmap *m)
 	int err = map_check(m);
 	if (err)
 		return err;
-	return reclaim_in_read_section() ? EDEADLK : 0;
+	return reclaim_may_wait_callbacks();
 }
 
 /*
@@ -222,14 +222,14 @@ int lfmap_thread_unregister(void)
 	return reclaim_thread_unregister();
 }
 
-void lfmap_synchronize(void)
+int lfmap_synchronize(void)
 {
-	reclaim_synchronize();
+	return reclaim_synchronize();
 }
 
-void lfmap_barrier(void)
+int lfmap_barrier(void)
 {
-	reclaim_barrier();
+	return reclaim_barrier();
 }
 
 /* ------------------------------------------------------------------ */

@@ -71,6 +71,13 @@
  *    chain ends only when the map's retire list was found empty after the
  *    busy flag was dropped, so with no update of that map in flight, no
  *    chain means nothing pending.  Other maps' traffic cannot delay it.
+ *    Every wait refuses (EDEADLK) where it could never return: inside a
+ *    read-side section, lfmap's or the application's own (liburcu's
+ *    rcu_barrier returns at once there, and the wait for a map would spin
+ *    forever; synchronize would wait for the caller itself), and, for the
+ *    callback waits (barrier, quiesce, destroy), on any call_rcu worker
+ *    thread, where rcu_barrier would wait for the callback that is
+ *    running: a value destructor, or the application's own callback.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -394,36 +401,67 @@ void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 	retire(m, rec, RETIRED_VALUE_RECORD);
 }
 
-static void check_not_reading(const char *what)
+/*
+ * Whether the calling thread is one of liburcu's call_rcu workers (the
+ * default one or any other): it is then running a callback, lfmap's or
+ * the application's.  liburcu sets a worker's thread call_rcu_data to its
+ * own before it runs any callback; an application thread may point its
+ * own at some worker's too, hence the thread identity check.
+ */
+static bool on_call_rcu_worker(void)
 {
-#ifdef LFMAP_DEBUG
-	if (self.nesting > 0)
-		lfmap_die("%s called inside a read-side section "
-			  "(the grace period would never end)", what);
-#else
-	(void)what;
-#endif
+	if (self.callbacks > 0)
+		return true;
+	struct call_rcu_data *crdp = urcu_memb_get_thread_call_rcu_data();
+	return crdp &&
+	       pthread_equal(urcu_memb_get_call_rcu_thread(crdp), pthread_self());
 }
 
-void reclaim_synchronize(void)
+/* A grace period cannot end while the caller is inside a read-side
+ * section, lfmap's or the application's own urcu-memb one. */
+static bool in_any_read_section(void)
 {
-	check_not_reading("lfmap_synchronize");
+	return self.nesting > 0 || urcu_memb_read_ongoing();
+}
+
+int reclaim_may_synchronize(void)
+{
+	return in_any_read_section() ? EDEADLK : 0;
+}
+
+int reclaim_may_wait_callbacks(void)
+{
+	/* rcu_barrier inside a section returns at once (liburcu prints an
+	 * error) and on a worker waits for the callback that is running. */
+	return in_any_read_section() || on_call_rcu_worker() ? EDEADLK : 0;
+}
+
+int reclaim_synchronize(void)
+{
+	int err = reclaim_may_synchronize();
+	if (err)
+		return err;
 	ensure_registered();
 	urcu_memb_synchronize_rcu();
 	tsan_grace_acquire();
+	return 0;
 }
 
-void reclaim_barrier(void)
+int reclaim_barrier(void)
 {
-	check_not_reading("lfmap_barrier");
+	int err = reclaim_may_wait_callbacks();
+	if (err)
+		return err;
 	ensure_registered();
 	urcu_memb_barrier(); /* steps queued before the call */
 	urcu_memb_barrier(); /* the steps those queued (see 5.) */
 	tsan_grace_acquire();
+	return 0;
 }
 
 void reclaim_wait_map(lfmap *m)
 {
+	lfmap_assert(reclaim_may_wait_callbacks() == 0);
 	ensure_registered();
 	do {
 		urcu_memb_barrier();

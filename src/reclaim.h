@@ -50,9 +50,16 @@ LFMAP_HIDDEN void reclaim_callback_exit(void);
 LFMAP_HIDDEN void reclaim_chain_begin(lfmap *m);
 LFMAP_HIDDEN void reclaim_chain_end(lfmap *m);
 
-/* Blocking waits; must not be called inside a read-side section. */
-LFMAP_HIDDEN void reclaim_synchronize(void);
-LFMAP_HIDDEN void reclaim_barrier(void);
+/*
+ * Blocking waits.  EDEADLK where they could never return: synchronize
+ * inside any read-side section (lfmap's or urcu's); the callback waits
+ * (barrier, and wait_map, whose caller checks reclaim_may_wait_callbacks
+ * first) also on a call_rcu worker thread.
+ */
+LFMAP_HIDDEN int reclaim_may_synchronize(void);
+LFMAP_HIDDEN int reclaim_may_wait_callbacks(void);
+LFMAP_HIDDEN int reclaim_synchronize(void);
+LFMAP_HIDDEN int reclaim_barrier(void);
 LFMAP_HIDDEN void reclaim_wait_map(lfmap *m);
 
 /* Call the map's destructor on a value no reader can hold (never

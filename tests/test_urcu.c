@@ -5,7 +5,12 @@
  *
  *   coexist   the application's own call_rcu callbacks and threads it
  *             registers itself call lfmap, in both orders (issue 9, 2).
+ *   edeadlk   blocking calls on a call_rcu worker (value destructor,
+ *             foreign callback) or inside any read-side section return
+ *             EDEADLK instead of hanging (issue 9, 3).
  */
+#include <signal.h>
+#include <unistd.h>
 #include <urcu/urcu-memb.h>
 
 #include "helpers.h"
@@ -49,7 +54,7 @@ static void queue_foreign_and_wait(struct foreign_cb *f)
 	cr_assert_eq(pthread_create(&t, NULL, queue_foreign, f), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	/* The barrier runs every callback queued before it, f included. */
-	lfmap_barrier();
+	cr_assert_eq(lfmap_barrier(), 0);
 	cr_assert_eq(atomic_load(&f->ran), 1);
 	cr_assert_eq(atomic_load(&f->get_rc), 0);
 	cr_assert_eq(atomic_load(&f->got), f->expect);
@@ -151,7 +156,7 @@ static void run_app_thread(void *(*fn)(void *), int expect_ok)
 	cr_assert_eq(a.ok, expect_ok);
 	/* The thread left no registration behind that could hold a grace
 	 * period: both calls return. */
-	lfmap_barrier();
+	cr_assert_eq(lfmap_barrier(), 0);
 	cr_assert_eq(lfmap_count(m), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	(void)d;
@@ -174,4 +179,159 @@ Test(coexist, thread_unregister_inside_section_is_ebusy)
 	cr_assert_eq(lfmap_thread_unregister(), EBUSY);
 	lfmap_read_unlock();
 	cr_assert_eq(lfmap_thread_unregister(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* edeadlk: blocking calls where they could never return (finding 3)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A hang here would hold the test forever; SIGALRM kills the test process
+ * instead, so a regression fails as a crash.
+ */
+#define HANG_LIMIT_S 20
+
+struct blocking_rcs {
+	lfmap *m;         /* map to quiesce */
+	lfmap *victim;    /* map to destroy */
+	atomic_int quiesce, barrier, destroy, synchronize;
+	atomic_int ran;
+};
+
+static void record_blocking_calls(struct blocking_rcs *b)
+{
+	atomic_store(&b->quiesce, lfmap_quiesce(b->m));
+	atomic_store(&b->barrier, lfmap_barrier());
+	atomic_store(&b->destroy, lfmap_destroy(b->victim));
+	atomic_store(&b->synchronize, lfmap_synchronize());
+	atomic_fetch_add(&b->ran, 1);
+}
+
+static struct blocking_rcs g_blocking;
+
+/* A value destructor making every blocking call. */
+static void dtor_blocks(void *v, void *ctx)
+{
+	(void)v;
+	record_blocking_calls(ctx);
+}
+
+static void expect_refused_on_worker(struct blocking_rcs *b)
+{
+	cr_assert_eq(atomic_load(&b->ran), 1);
+	cr_assert_eq(atomic_load(&b->quiesce), EDEADLK);
+	cr_assert_eq(atomic_load(&b->barrier), EDEADLK);
+	cr_assert_eq(atomic_load(&b->destroy), EDEADLK);
+	/* A grace period does not wait for the worker: synchronize works
+	 * there (it only delays later callbacks). */
+	cr_assert_eq(atomic_load(&b->synchronize), 0);
+}
+
+Test(edeadlk, blocking_calls_from_a_value_destructor)
+{
+	alarm(HANG_LIMIT_S);
+	struct blocking_rcs *b = &g_blocking;
+	lfmap_options o = { .value_free = dtor_blocks, .value_free_ctx = b };
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	b->m = m;
+	cr_assert_eq(lfmap_put_u64(m, 1, (void *)1), 0);
+	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0); /* the destructor ran */
+	expect_refused_on_worker(b);
+	/* Nothing was done by the refused calls: both maps still work. */
+	cr_assert_eq(lfmap_put_u64(b->victim, 2, (void *)2), 0);
+	cr_assert_eq(lfmap_destroy(b->victim), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+struct blocking_cb {
+	struct rcu_head head;
+	struct blocking_rcs *b;
+};
+
+static void foreign_blocks(struct rcu_head *head)
+{
+	record_blocking_calls(((struct blocking_cb *)head)->b);
+}
+
+static void *queue_foreign_blocking(void *arg)
+{
+	urcu_memb_register_thread();
+	urcu_memb_call_rcu(&((struct blocking_cb *)arg)->head, foreign_blocks);
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+/* The application's own call_rcu callback, before lfmap's ran there. */
+Test(edeadlk, blocking_calls_from_a_foreign_callback)
+{
+	alarm(HANG_LIMIT_S);
+	struct blocking_rcs *b = &g_blocking;
+	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
+	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	struct blocking_cb cb = { .b = b };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, queue_foreign_blocking, &cb), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(lfmap_barrier(), 0);
+	expect_refused_on_worker(b);
+	cr_assert_eq(lfmap_destroy(b->victim), 0);
+	cr_assert_eq(lfmap_destroy(b->m), 0);
+}
+
+/* Inside the application's own urcu-memb read-side section (not lfmap's):
+ * every blocking call, synchronize included, is refused. */
+static void *blocking_in_app_section(void *arg)
+{
+	struct blocking_rcs *b = arg;
+	urcu_memb_register_thread();
+	urcu_memb_read_lock();
+	record_blocking_calls(b);
+	urcu_memb_read_unlock();
+	/* Outside it they work. */
+	atomic_store(&b->barrier, lfmap_barrier() == 0 ? 0 : -1);
+	atomic_store(&b->quiesce, lfmap_quiesce(b->m) == 0 ? 0 : -1);
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+Test(edeadlk, blocking_calls_inside_the_application_read_section)
+{
+	alarm(HANG_LIMIT_S);
+	struct blocking_rcs *b = &g_blocking;
+	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
+	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, blocking_in_app_section, b), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(atomic_load(&b->ran), 1);
+	cr_assert_eq(atomic_load(&b->destroy), EDEADLK);
+	cr_assert_eq(atomic_load(&b->synchronize), EDEADLK);
+	cr_assert_eq(atomic_load(&b->barrier), 0);
+	cr_assert_eq(atomic_load(&b->quiesce), 0);
+	cr_assert_eq(lfmap_destroy(b->victim), 0);
+	cr_assert_eq(lfmap_destroy(b->m), 0);
+}
+
+/* Inside lfmap's own section: every blocking call returns EDEADLK in every
+ * build (debug builds used to abort for synchronize and barrier). */
+Test(edeadlk, blocking_calls_inside_an_lfmap_section)
+{
+	alarm(HANG_LIMIT_S);
+	struct blocking_rcs *b = &g_blocking;
+	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
+	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	lfmap_read_lock();
+	record_blocking_calls(b);
+	lfmap_read_unlock();
+	cr_assert_eq(atomic_load(&b->quiesce), EDEADLK);
+	cr_assert_eq(atomic_load(&b->barrier), EDEADLK);
+	cr_assert_eq(atomic_load(&b->destroy), EDEADLK);
+	cr_assert_eq(atomic_load(&b->synchronize), EDEADLK);
+	cr_assert_eq(lfmap_synchronize(), 0);
+	cr_assert_eq(lfmap_barrier(), 0);
+	cr_assert_eq(lfmap_destroy(b->victim), 0);
+	cr_assert_eq(lfmap_destroy(b->m), 0);
 }
