@@ -34,7 +34,37 @@
  *              finite number of its own steps unless other threads keep
  *              succeeding (readers are wait-free with respect to writers in
  *              practice: they never retry).  "May block" means it waits for
- *              an RCU grace period or for pending callbacks.
+ *              an RCU grace period or for pending callbacks.  Exceptions,
+ *              once per process or thread, to every "never blocks":
+ *              - lfmap_create with seed 0 calls getrandom(2), which blocks
+ *                until the kernel's entropy pool is ready (early boot);
+ *              - the first successful lfmap_create of a process starts two
+ *                threads (a probe, then liburcu's call_rcu worker, see
+ *                lfmap_create);
+ *              - a thread's first lfmap call (and its first after
+ *                lfmap_thread_unregister) registers it with liburcu, which
+ *                takes liburcu's registry mutex; so does its exit;
+ *              - those registrations wait for a fork() in progress in
+ *                another thread (see Fork).
+ *              Every blocking call returns EDEADLK (doing nothing) where it
+ *              could never return: inside a read-side section, lfmap's or
+ *              the application's own urcu-memb one; and lfmap_barrier,
+ *              lfmap_quiesce and lfmap_destroy also on a call_rcu worker
+ *              thread (from a value destructor or any call_rcu callback).
+ * Fork:        a process may fork() and its child keep using every map it
+ *              inherited (lfmap installs liburcu's call_rcu fork handlers
+ *              with pthread_atfork on its first lfmap_create; the child
+ *              gets a new worker that runs every callback pending at the
+ *              fork), provided that at the fork no thread other than the
+ *              forking one is inside a read-side section (lfmap's or the
+ *              application's) or in a urcu-memb call of its own: the child
+ *              has no such thread to end it, and its grace periods would
+ *              never end.  fork() must not be called from a value
+ *              destructor or other call_rcu callback.  A program that uses
+ *              lfmap must not also install liburcu's call_rcu fork handlers
+ *              (call_rcu_before_fork and the others) itself: lfmap's do
+ *              that work, and running them twice deadlocks fork().  If the
+ *              child cannot start its worker thread, liburcu aborts it.
  * Ordering:    "release on success" means every store the caller made
  *              before the call happens-before any thread that observes the
  *              value through lfmap_get/iteration ("acquire") reading it.
@@ -49,8 +79,11 @@
  *              lfmap_take, which hands it back to the caller.
  *
  * Errors are returned as positive errno values (0 = success); no call
- * aborts on bad input or allocation failure.  A call that fails with ENOMEM
- * leaves the map exactly as it was.
+ * aborts on bad input or allocation failure of the map's allocator, nor
+ * when no thread can be started (lfmap_create reports it).  A call that
+ * fails with ENOMEM leaves the map exactly as it was.  Narrower: inside
+ * lfmap_barrier, lfmap_quiesce and lfmap_destroy liburcu's rcu_barrier
+ * allocates with calloc and aborts the process if that fails.
  */
 #ifndef LFMAP_H
 #define LFMAP_H
@@ -171,10 +204,20 @@ typedef struct lfmap_iter {
 /*
  * lfmap_create - make an empty map.
  * opts may be NULL (all defaults).  On success *out owns the map.
+ * The first successful call in a process also starts liburcu's call_rcu
+ * worker thread (which runs destructors) and installs the fork handlers
+ * (see Fork), so that no later call of any kind starts a thread: liburcu
+ * aborts when it cannot start one.  It first starts and joins a probe
+ * thread, whose cached stack the worker then reuses; only a thread that
+ * another thread starts at that very moment under the same shortage can
+ * still make liburcu fail.
  * Returns 0, EINVAL (out NULL, unknown flags, capacity_hint above
  * LFMAP_CAPACITY_MAX, allocator with a NULL member), ENOMEM (*out unchanged),
+ * EAGAIN (no thread could be started for the worker: RLIMIT_NPROC, or no
+ * address space for its stack; *out unchanged, a later call tries again),
  * or the error of getrandom(2) when seed is 0 and no random seed can be had.
- * Threads: any.  Read side: may.  Blocking: never blocks.
+ * Threads: any.  Read side: may.  Blocking: never blocks (but see the
+ * exceptions under Blocking).
  */
 LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
 

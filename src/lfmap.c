@@ -89,6 +89,12 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	if (!a->alloc || !a->free)
 		return EINVAL;
 
+	/* No later call starts a thread: the first retirement used to, where
+	 * liburcu aborts when it cannot. */
+	int start_err = reclaim_start();
+	if (start_err)
+		return start_err;
+
 	uint64_t seed[2];
 	if (opts->seed) {
 		hash_seed_from(opts->seed, seed);

@@ -78,6 +78,23 @@
  *    callback waits (barrier, quiesce, destroy), on any call_rcu worker
  *    thread, where rcu_barrier would wait for the callback that is
  *    running: a value destructor, or the application's own callback.
+ *
+ * 6. The worker thread and fork.  liburcu starts its default call_rcu
+ *    worker on the first call_rcu and aborts when pthread_create fails, so
+ *    reclaim_start (from lfmap_create) starts it where an error can be
+ *    returned: a probe thread first (its pthread_create error is
+ *    returned), then, once the probe has exited, liburcu's worker, whose
+ *    pthread_create reuses the probe's stack from glibc's stack cache.
+ *    After the first success no lfmap call starts a thread.  The same
+ *    first success registers fork handlers: before the fork, wait for
+ *    lfmap's calls that hold liburcu's grace-period or registry mutex
+ *    (fork_lock, read-held around synchronize and (un)registration) and
+ *    pause the call_rcu workers (call_rcu_before_fork); after it, resume
+ *    them in the parent, and in the child let liburcu start a new worker
+ *    that inherits every queued callback (call_rcu_after_fork_child).
+ *    Sections other threads had open at the fork stay open in the child
+ *    forever (they are liburcu registry records of threads that do not
+ *    exist there); the header makes that the caller's rule.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -136,6 +153,27 @@ static __thread struct reclaim_thread self;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
+/*
+ * Read-held by lfmap's calls that take liburcu's grace-period or registry
+ * mutex, write-held across fork() (see 6.), so that the child never
+ * inherits those mutexes locked by a thread it does not have.  Glibc's
+ * default rwlock prefers readers: a destructor calling lfmap_synchronize
+ * on the worker while a barrier waits for that worker never blocks behind
+ * a waiting fork.
+ */
+static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static void fork_lock_shared(void)
+{
+	if (pthread_rwlock_rdlock(&fork_lock) != 0)
+		lfmap_die("pthread_rwlock_rdlock failed");
+}
+
+static void fork_unlock_shared(void)
+{
+	pthread_rwlock_unlock(&fork_lock);
+}
+
 /* Whether liburcu counts the calling thread as registered, by whomever. */
 static inline bool urcu_registered(void)
 {
@@ -151,8 +189,11 @@ static void thread_exit(void *arg)
 		self.nesting--;
 		urcu_memb_read_unlock();
 	}
-	if (self.owned && urcu_registered())
+	if (self.owned && urcu_registered()) {
+		fork_lock_shared();
 		urcu_memb_unregister_thread();
+		fork_unlock_shared();
+	}
 	self.owned = false;
 }
 
@@ -165,7 +206,9 @@ static void make_exit_key(void)
 static void register_slow(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
+	fork_lock_shared();
 	urcu_memb_register_thread();
+	fork_unlock_shared();
 	self.owned = true;
 	/* Any non-NULL value makes the key's destructor run at exit. */
 	pthread_setspecific(exit_key, &self);
@@ -181,10 +224,73 @@ int reclaim_thread_unregister(void)
 {
 	if (self.nesting > 0 || urcu_memb_read_ongoing())
 		return EBUSY;
-	if (self.owned && urcu_registered())
+	if (self.owned && urcu_registered()) {
+		fork_lock_shared();
 		urcu_memb_unregister_thread();
+		fork_unlock_shared();
+	}
 	self.owned = false;
 	return 0;
+}
+
+static void fork_prepare(void)
+{
+	/* First lfmap's holders of liburcu's mutexes, then the workers
+	 * (a worker may be in lfmap_synchronize from a destructor). */
+	pthread_rwlock_wrlock(&fork_lock);
+	urcu_memb_call_rcu_before_fork();
+}
+
+static void fork_parent(void)
+{
+	urcu_memb_call_rcu_after_fork_parent();
+	pthread_rwlock_unlock(&fork_lock);
+}
+
+static void fork_child(void)
+{
+	/* Starts the child's worker: it may abort in liburcu if no thread
+	 * can be started there (see the header). */
+	urcu_memb_call_rcu_after_fork_child();
+	/* The child's copy is write-held by a thread id the child does not
+	 * have (glibc records the writer's tid): make it anew, no thread of
+	 * the child can hold it. */
+	pthread_rwlock_init(&fork_lock, NULL);
+}
+
+static void *probe_thread(void *arg)
+{
+	return arg;
+}
+
+/* Set once liburcu's default worker exists and the fork handlers are in. */
+static atomic_bool worker_started;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int reclaim_start(void)
+{
+	/* acquire: pairs with the release store below; nothing else is
+	 * published by it, but it keeps the pairing obvious. */
+	if (likely(atomic_load_explicit(&worker_started, memory_order_acquire)))
+		return 0;
+	pthread_mutex_lock(&start_lock);
+	int err = 0;
+	if (!atomic_load_explicit(&worker_started, memory_order_relaxed)) {
+		pthread_t probe;
+		err = pthread_create(&probe, NULL, probe_thread, NULL);
+		if (err == 0)
+			err = pthread_atfork(fork_prepare, fork_parent,
+					     fork_child);
+		if (err == 0) {
+			pthread_join(probe, NULL);
+			/* Starts the worker, or finds the one running. */
+			(void)urcu_memb_get_default_call_rcu_data();
+			atomic_store_explicit(&worker_started, true,
+					      memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&start_lock);
+	return err;
 }
 
 void reclaim_read_lock(void)
@@ -442,7 +548,9 @@ int reclaim_synchronize(void)
 	if (err)
 		return err;
 	ensure_registered();
+	fork_lock_shared();
 	urcu_memb_synchronize_rcu();
+	fork_unlock_shared();
 	tsan_grace_acquire();
 	return 0;
 }

@@ -11,6 +11,14 @@
 
 struct rcu_head; /* liburcu's; callbacks receive it */
 
+/*
+ * Start liburcu's call_rcu worker (once per process) and install the fork
+ * handlers: 0, or the error of pthread_create (EAGAIN) when no thread can
+ * be started.  lfmap_create calls it before making a map, so that no later
+ * call has to start a thread.
+ */
+LFMAP_HIDDEN int reclaim_start(void);
+
 /* Read-side sections (nestable; register the thread on first use). */
 LFMAP_HIDDEN void reclaim_read_lock(void);
 LFMAP_HIDDEN void reclaim_read_unlock(void);

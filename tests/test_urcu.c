@@ -8,8 +8,13 @@
  *   edeadlk   blocking calls on a call_rcu worker (value destructor,
  *             foreign callback) or inside any read-side section return
  *             EDEADLK instead of hanging (issue 9, 3).
+ *   process   fork() children keep using inherited maps (issue 9, 7);
+ *             a worker thread that cannot start is an error of
+ *             lfmap_create, not an abort in a later delete (issue 9, 8).
  */
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
@@ -334,4 +339,181 @@ Test(edeadlk, blocking_calls_inside_an_lfmap_section)
 	cr_assert_eq(lfmap_barrier(), 0);
 	cr_assert_eq(lfmap_destroy(b->victim), 0);
 	cr_assert_eq(lfmap_destroy(b->m), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* process: fork, and a worker thread that cannot start                */
+/* ------------------------------------------------------------------ */
+
+/* Wait for pid at most limit_s seconds; a child still running then is
+ * killed (a hang fails the test instead of holding it).  Returns the wait
+ * status. */
+static int wait_child(pid_t pid, int limit_s)
+{
+	int status = 0;
+	for (int i = 0; i < limit_s * 100; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		cr_assert_neq(r, -1);
+		if (r == pid)
+			return status;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	cr_assert_fail("child %d still running after %d s: it hangs",
+		       (int)pid, limit_s);
+	return status;
+}
+
+static void expect_child_exit_0(pid_t pid, int limit_s)
+{
+	int status = wait_child(pid, limit_s);
+	cr_assert(WIFEXITED(status), "child died of signal %d",
+		  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
+		     WEXITSTATUS(status));
+}
+
+#define CHILD_CHECK(step, cond) \
+	do { if (!(cond)) _exit(step); } while (0)
+
+/* The child of a fork keeps using a map it inherited (updates whose old
+ * values reach the destructor, the blocking calls), then destroys it; the
+ * parent goes on with its own copy. */
+Test(process, fork_child_keeps_using_inherited_map)
+{
+	alarm(2 * HANG_LIMIT_S);
+	dtor d = { 0 };
+	tval *v = tval_pool(300);
+	lfmap_options o = tval_opts(&d, NULL);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	for (uint64_t k = 0; k < 100; k++)
+		cr_assert_eq(lfmap_put_u64(m, k, &v[k]), 0);
+	/* Retirements in flight at the fork. */
+	for (uint64_t k = 0; k < 50; k++)
+		cr_assert_eq(lfmap_delete_u64(m, k), 0);
+
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		alarm(HANG_LIMIT_S);
+		for (uint64_t k = 100; k < 200; k++)
+			CHILD_CHECK(1, lfmap_put_u64(m, k, &v[k]) == 0);
+		for (uint64_t k = 100; k < 150; k++)
+			CHILD_CHECK(2, lfmap_delete_u64(m, k) == 0);
+		uint64_t k50 = 50;
+		CHILD_CHECK(3, lfmap_replace(m, &k50, sizeof k50, &v[250]) == 0);
+		CHILD_CHECK(4, lfmap_quiesce(m) == 0);
+		/* 50 deletes of the parent, 50 of the child, 1 replace. */
+		CHILD_CHECK(5, atomic_load(&d.calls) == 101);
+		CHILD_CHECK(6, lfmap_barrier() == 0);
+		CHILD_CHECK(7, lfmap_synchronize() == 0);
+		CHILD_CHECK(8, lfmap_count(m) == 100);
+		CHILD_CHECK(9, lfmap_destroy(m) == 0);
+		CHILD_CHECK(10, atomic_load(&d.calls) == 201);
+		CHILD_CHECK(11, atomic_load(&d.bad) == 0);
+		_exit(0);
+	}
+	/* The parent's worker resumed after the fork. */
+	for (uint64_t k = 50; k < 100; k++)
+		cr_assert_eq(lfmap_delete_u64(m, k), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(dtor_calls(&d), 100);
+	expect_child_exit_0(pid, HANG_LIMIT_S + 5);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	cr_assert_eq(dtor_calls(&d), 100);
+	dtor_assert_ok(&d);
+	free(v);
+}
+
+/* Virtual memory of the calling process, in bytes. */
+static rlim_t vm_size(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+	if (f) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * glibc keeps the stacks of exited threads for reuse, and a cached stack
+ * needs no new mapping, so no address-space limit could stop a thread
+ * from starting on one.  Threads that hold every cached stack until
+ * released empty the cache.  (glibc's cache holds 40 MiB: five default
+ * stacks.)
+ */
+#define STACK_HOLDERS 16
+
+static int holders_release[2]; /* pipe: closing the write end releases */
+
+static void *hold_stack(void *arg)
+{
+	char c;
+	(void)arg;
+	while (read(holders_release[0], &c, 1) < 0 && errno == EINTR)
+		continue;
+	return NULL;
+}
+
+/*
+ * Under an address-space limit that leaves room for small allocations but
+ * not for a thread stack, liburcu cannot start its call_rcu worker.  That
+ * must surface as an error of lfmap_create (which starts it), not as an
+ * abort inside a later lfmap_delete; once the limit is lifted, lfmap
+ * works.  The limit is set in a fork of a process that never called
+ * lfmap, so no worker exists yet.
+ */
+Test(process, worker_thread_cannot_start)
+{
+	alarm(HANG_LIMIT_S);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		pthread_t holder[STACK_HOLDERS];
+		CHILD_CHECK(20, pipe(holders_release) == 0);
+		for (int i = 0; i < STACK_HOLDERS; i++)
+			CHILD_CHECK(21, pthread_create(&holder[i], NULL, hold_stack,
+						       NULL) == 0);
+		struct rlimit saved, tight;
+		CHILD_CHECK(1, getrlimit(RLIMIT_AS, &saved) == 0);
+		tight = saved;
+		/* 2 MiB beyond what is mapped: small mallocs fit, an 8 MiB
+		 * default thread stack does not. */
+		tight.rlim_cur = vm_size() + ((rlim_t)2 << 20);
+		CHILD_CHECK(2, tight.rlim_cur > ((rlim_t)2 << 20));
+		CHILD_CHECK(3, setrlimit(RLIMIT_AS, &tight) == 0);
+		void *small = malloc(256);
+		CHILD_CHECK(4, small != NULL);
+		free(small);
+
+		lfmap *m = NULL;
+		int err = lfmap_create(NULL, &m);
+		if (err == 0) {
+			/* Old behaviour: the first retirement starts the
+			 * thread, and liburcu aborts. */
+			(void)lfmap_put_u64(m, 1, (void *)1);
+			(void)lfmap_delete_u64(m, 1);
+			CHILD_CHECK(5, lfmap_quiesce(m) == 0);
+			_exit(6); /* the thread started after all */
+		}
+		CHILD_CHECK(7, err == EAGAIN);
+		CHILD_CHECK(8, m == NULL);
+
+		CHILD_CHECK(9, setrlimit(RLIMIT_AS, &saved) == 0);
+		CHILD_CHECK(10, lfmap_create(NULL, &m) == 0);
+		CHILD_CHECK(11, lfmap_put_u64(m, 1, (void *)1) == 0);
+		CHILD_CHECK(12, lfmap_delete_u64(m, 1) == 0);
+		CHILD_CHECK(13, lfmap_quiesce(m) == 0);
+		CHILD_CHECK(14, lfmap_destroy(m) == 0);
+		close(holders_release[1]);
+		for (int i = 0; i < STACK_HOLDERS; i++)
+			CHILD_CHECK(22, pthread_join(holder[i], NULL) == 0);
+		_exit(0);
+	}
+	expect_child_exit_0(pid, HANG_LIMIT_S - 5);
 }
