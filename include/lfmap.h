@@ -43,9 +43,7 @@
  *                lfmap_create);
  *              - a thread's first lfmap call (and its first after
  *                lfmap_thread_unregister) registers it with liburcu, which
- *                takes liburcu's registry mutex; so does its exit;
- *              - those registrations wait for a fork() in progress in
- *                another thread (see Fork).
+ *                takes liburcu's registry mutex; so does its exit.
  *              Every blocking call returns EDEADLK (doing nothing) where it
  *              could never return: inside a read-side section, lfmap's or
  *              the application's own urcu-memb one; and lfmap_barrier,
@@ -56,27 +54,22 @@
  *              with pthread_atfork on its first lfmap_create; the child
  *              gets a new worker that runs every callback pending at the
  *              fork), provided that at the fork no thread other than the
- *              forking one is inside a read-side section (lfmap's or the
- *              application's) or in a urcu-memb call of its own: the child
- *              has no such thread to end it, and its grace periods would
- *              never end.  fork() must not be called from a value
- *              destructor or other call_rcu callback.  A program that uses
- *              lfmap must not also install liburcu's call_rcu fork handlers
+ *              forking one is registered with urcu-memb: threads that
+ *              called lfmap must have exited or called
+ *              lfmap_thread_unregister, and the application's own
+ *              registrations count too (liburcu's call_rcu workers are
+ *              handled).  This is liburcu's rule for urcu-memb: the child
+ *              inherits such a thread's registry record, which corrupts
+ *              its registry, and a section it had open would never end.
+ *              Debug builds die at the child's first lfmap call when
+ *              another thread that lfmap registered was alive at the fork.
+ *              A fork followed at once by exec is always fine.  fork()
+ *              must not be called from a value destructor or other
+ *              call_rcu callback.  A program that uses lfmap must not also
+ *              install liburcu's call_rcu fork handlers
  *              (call_rcu_before_fork and the others) itself: lfmap's do
  *              that work, and running them twice deadlocks fork().  If the
  *              child cannot start its worker thread, liburcu aborts it.
- * Ordering:    "release on success" means every store the caller made
- *              before the call happens-before any thread that observes the
- *              value through lfmap_get/iteration ("acquire") reading it.
- *              Failed calls give no ordering beyond "acquire" of the value
- *              they report (e.g. EEXIST's *existing).
- * Ownership:   who owns each pointer after the call.  Keys are always
- *              copied: the caller keeps its key buffer.  Values are opaque
- *              non-NULL pointers the map stores; once stored, the map owns
- *              them and hands each one to the value destructor exactly once,
- *              after a grace period, when it leaves the map (delete,
- *              replace, cas, compute, clear, destroy), except for
- *              lfmap_take, which hands it back to the caller.
  *
  * Errors are returned as positive errno values (0 = success); no call
  * aborts on bad input or allocation failure of the map's allocator, nor
@@ -258,7 +251,8 @@ LFMAP_API bool lfmap_in_read_section(void);
  * with urcu_memb_register_thread; if the registration is the
  * application's or liburcu's, or there is none, does nothing.  The thread
  * may call lfmap again afterwards: registered or not by then, the rule
- * of Threads applies anew.
+ * of Threads applies anew.  Also the way for a thread that stays alive
+ * across another thread's fork() to keep the Fork rule.
  * 0, or EBUSY inside a read-side section (lfmap's or the application's own
  * urcu-memb one; nothing is done).
  * Threads: any (acts on the calling thread only).  Read side: must not.

@@ -86,15 +86,17 @@
  *    returned), then, once the probe has exited, liburcu's worker, whose
  *    pthread_create reuses the probe's stack from glibc's stack cache.
  *    After the first success no lfmap call starts a thread.  The same
- *    first success registers fork handlers: before the fork, wait for
- *    lfmap's calls that hold liburcu's grace-period or registry mutex
- *    (fork_lock, read-held around synchronize and (un)registration) and
- *    pause the call_rcu workers (call_rcu_before_fork); after it, resume
- *    them in the parent, and in the child let liburcu start a new worker
- *    that inherits every queued callback (call_rcu_after_fork_child).
- *    Sections other threads had open at the fork stay open in the child
- *    forever (they are liburcu registry records of threads that do not
- *    exist there); the header makes that the caller's rule.
+ *    first success installs fork handlers: pause the call_rcu workers
+ *    before the fork (call_rcu_before_fork), resume them in the parent,
+ *    and in the child let liburcu start a new worker that inherits every
+ *    queued callback (call_rcu_after_fork_child).  That is all urcu-memb
+ *    can do: another thread registered at the fork leaves its reader
+ *    record in the child's registry, inside TLS memory that glibc hands
+ *    to the child's next thread (the new worker, which registers the
+ *    same address again), and a section it had open would never end.  So
+ *    the header's rule is that no other thread is registered at the fork;
+ *    debug builds count lfmap's registrations and die in a child that
+ *    inherited one.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -154,25 +156,13 @@ static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 /*
- * Read-held by lfmap's calls that take liburcu's grace-period or registry
- * mutex, write-held across fork() (see 6.), so that the child never
- * inherits those mutexes locked by a thread it does not have.  Glibc's
- * default rwlock prefers readers: a destructor calling lfmap_synchronize
- * on the worker while a barrier waits for that worker never blocks behind
- * a waiting fork.
+ * Threads lfmap registered and that have not unregistered (see 6.): a
+ * child forked while another one existed inherits its registry record.
+ * relaxed: a statistic for the fork check, ordered by fork itself.
  */
-static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
-
-static void fork_lock_shared(void)
-{
-	if (pthread_rwlock_rdlock(&fork_lock) != 0)
-		lfmap_die("pthread_rwlock_rdlock failed");
-}
-
-static void fork_unlock_shared(void)
-{
-	pthread_rwlock_unlock(&fork_lock);
-}
+static atomic_long owned_threads;
+/* In a child: other lfmap-registered threads the parent had at the fork. */
+static long fork_stale_threads;
 
 /* Whether liburcu counts the calling thread as registered, by whomever. */
 static inline bool urcu_registered(void)
@@ -189,10 +179,11 @@ static void thread_exit(void *arg)
 		self.nesting--;
 		urcu_memb_read_unlock();
 	}
-	if (self.owned && urcu_registered()) {
-		fork_lock_shared();
-		urcu_memb_unregister_thread();
-		fork_unlock_shared();
+	if (self.owned) {
+		if (urcu_registered())
+			urcu_memb_unregister_thread();
+		atomic_fetch_sub_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
 	}
 	self.owned = false;
 }
@@ -206,9 +197,10 @@ static void make_exit_key(void)
 static void register_slow(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
-	fork_lock_shared();
 	urcu_memb_register_thread();
-	fork_unlock_shared();
+	if (!self.owned)
+		atomic_fetch_add_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
 	self.owned = true;
 	/* Any non-NULL value makes the key's destructor run at exit. */
 	pthread_setspecific(exit_key, &self);
@@ -224,10 +216,11 @@ int reclaim_thread_unregister(void)
 {
 	if (self.nesting > 0 || urcu_memb_read_ongoing())
 		return EBUSY;
-	if (self.owned && urcu_registered()) {
-		fork_lock_shared();
-		urcu_memb_unregister_thread();
-		fork_unlock_shared();
+	if (self.owned) {
+		if (urcu_registered())
+			urcu_memb_unregister_thread();
+		atomic_fetch_sub_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
 	}
 	self.owned = false;
 	return 0;
@@ -235,27 +228,37 @@ int reclaim_thread_unregister(void)
 
 static void fork_prepare(void)
 {
-	/* First lfmap's holders of liburcu's mutexes, then the workers
-	 * (a worker may be in lfmap_synchronize from a destructor). */
-	pthread_rwlock_wrlock(&fork_lock);
 	urcu_memb_call_rcu_before_fork();
 }
 
 static void fork_parent(void)
 {
 	urcu_memb_call_rcu_after_fork_parent();
-	pthread_rwlock_unlock(&fork_lock);
 }
 
 static void fork_child(void)
 {
+	/* The parent's lfmap-registered threads other than this one. */
+	fork_stale_threads =
+		atomic_load_explicit(&owned_threads, memory_order_relaxed) -
+		(self.owned ? 1 : 0);
+	atomic_store_explicit(&owned_threads, self.owned ? 1 : 0,
+			      memory_order_relaxed);
 	/* Starts the child's worker: it may abort in liburcu if no thread
 	 * can be started there (see the header). */
 	urcu_memb_call_rcu_after_fork_child();
-	/* The child's copy is write-held by a thread id the child does not
-	 * have (glibc records the writer's tid): make it anew, no thread of
-	 * the child can hold it. */
-	pthread_rwlock_init(&fork_lock, NULL);
+}
+
+/* Debug builds: the child of a fork that broke the header's Fork rule. */
+static void check_fork_rule(void)
+{
+#ifdef LFMAP_DEBUG
+	if (unlikely(fork_stale_threads > 0))
+		lfmap_die("lfmap used in the child of a fork made while %ld "
+			  "other lfmap-registered thread(s) existed (their "
+			  "urcu-memb records corrupt the child's registry)",
+			  fork_stale_threads);
+#endif
 }
 
 static void *probe_thread(void *arg)
@@ -295,6 +298,7 @@ int reclaim_start(void)
 
 void reclaim_read_lock(void)
 {
+	check_fork_rule();
 	ensure_registered();
 	if (self.nesting++ == 0)
 		self.section++;
@@ -548,9 +552,7 @@ int reclaim_synchronize(void)
 	if (err)
 		return err;
 	ensure_registered();
-	fork_lock_shared();
 	urcu_memb_synchronize_rcu();
-	fork_unlock_shared();
 	tsan_grace_acquire();
 	return 0;
 }

@@ -427,6 +427,95 @@ Test(process, fork_child_keeps_using_inherited_map)
 	free(v);
 }
 
+static int g_hold[2]; /* pipe: closing the write end releases a thread */
+
+/* Uses lfmap, optionally hands its registration back, then stays alive
+ * across the fork until released. */
+static void *use_then_wait(void *arg)
+{
+	int unregister = arg != NULL;
+	lfmap_read_lock();
+	lfmap_read_unlock();
+	if (unregister && lfmap_thread_unregister() != 0)
+		return (void *)1;
+	char c;
+	while (read(g_hold[0], &c, 1) < 0 && errno == EINTR)
+		continue;
+	return NULL;
+}
+
+static void *use_and_exit(void *arg)
+{
+	lfmap_read_lock();
+	lfmap_read_unlock();
+	return arg;
+}
+
+/* The header's Fork rule, kept: other threads used lfmap, but at the fork
+ * one has exited and one handed its registration back; the child works. */
+Test(process, fork_after_other_threads_unregistered)
+{
+	alarm(HANG_LIMIT_S);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	cr_assert_eq(pipe(g_hold), 0);
+	pthread_t gone, alive;
+	cr_assert_eq(pthread_create(&gone, NULL, use_and_exit, NULL), 0);
+	cr_assert_eq(pthread_join(gone, NULL), 0);
+	cr_assert_eq(pthread_create(&alive, NULL, use_then_wait, (void *)1), 0);
+	sleep_ms(50); /* let it unregister (the child checks the result) */
+	cr_assert_eq(lfmap_put_u64(m, 1, (void *)1), 0);
+	for (int i = 0; i < 3; i++) {
+		pid_t pid = fork();
+		cr_assert_neq(pid, -1);
+		if (pid == 0) {
+			alarm(HANG_LIMIT_S / 2);
+			CHILD_CHECK(1, lfmap_put_u64(m, 2, (void *)2) == 0);
+			CHILD_CHECK(2, lfmap_delete_u64(m, 1) == 0);
+			CHILD_CHECK(3, lfmap_synchronize() == 0);
+			CHILD_CHECK(4, lfmap_quiesce(m) == 0);
+			CHILD_CHECK(5, lfmap_destroy(m) == 0);
+			_exit(0);
+		}
+		expect_child_exit_0(pid, HANG_LIMIT_S / 2 + 2);
+	}
+	close(g_hold[1]);
+	void *rc;
+	cr_assert_eq(pthread_join(alive, &rc), 0);
+	cr_assert_null(rc);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+#ifdef LFMAP_DEBUG
+/* Broken rule: another lfmap-registered thread is alive at the fork.  The
+ * child's first lfmap call dies with a message in debug builds (release
+ * builds may hang or crash later: see the header's Fork). */
+Test(process, fork_with_another_registered_thread_aborts_child_in_debug)
+{
+	alarm(HANG_LIMIT_S);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	cr_assert_eq(pipe(g_hold), 0);
+	pthread_t alive;
+	cr_assert_eq(pthread_create(&alive, NULL, use_then_wait, NULL), 0);
+	sleep_ms(50);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		alarm(HANG_LIMIT_S / 2);
+		(void)lfmap_count(m);   /* takes no section: allowed */
+		(void)lfmap_get_u64(m, 1, NULL);
+		_exit(0);
+	}
+	int status = wait_child(pid, HANG_LIMIT_S / 2 + 2);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		  "child status %#x, expected SIGABRT", status);
+	close(g_hold[1]);
+	cr_assert_eq(pthread_join(alive, NULL), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+#endif
+
 /* Virtual memory of the calling process, in bytes. */
 static rlim_t vm_size(void)
 {
