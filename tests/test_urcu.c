@@ -571,10 +571,18 @@ Test(process, worker_thread_cannot_start)
 		struct rlimit saved, tight;
 		CHILD_CHECK(1, getrlimit(RLIMIT_AS, &saved) == 0);
 		tight = saved;
-		/* 2 MiB beyond what is mapped: small mallocs fit, an 8 MiB
-		 * default thread stack does not. */
-		tight.rlim_cur = vm_size() + ((rlim_t)2 << 20);
-		CHILD_CHECK(2, tight.rlim_cur > ((rlim_t)2 << 20));
+		/* Room beyond what is mapped for small mallocs but not for
+		 * a default thread stack (8 MiB unless ulimit -s says). */
+		pthread_attr_t attr;
+		size_t stack = 0;
+		CHILD_CHECK(15, pthread_getattr_default_np(&attr) == 0);
+		CHILD_CHECK(16, pthread_attr_getstacksize(&attr, &stack) == 0);
+		pthread_attr_destroy(&attr);
+		rlim_t room = (rlim_t)stack / 2;
+		if (room > ((rlim_t)2 << 20))
+			room = (rlim_t)2 << 20;
+		tight.rlim_cur = vm_size() + room;
+		CHILD_CHECK(2, tight.rlim_cur > room);
 		CHILD_CHECK(3, setrlimit(RLIMIT_AS, &tight) == 0);
 		void *small = malloc(256);
 		CHILD_CHECK(4, small != NULL);
