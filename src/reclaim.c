@@ -281,11 +281,12 @@ int reclaim_start(void)
 	if (!atomic_load_explicit(&worker_started, memory_order_relaxed)) {
 		pthread_t probe;
 		err = pthread_create(&probe, NULL, probe_thread, NULL);
-		if (err == 0)
-			err = pthread_atfork(fork_prepare, fork_parent,
-					     fork_child);
 		if (err == 0) {
 			pthread_join(probe, NULL);
+			err = pthread_atfork(fork_prepare, fork_parent,
+					     fork_child);
+		}
+		if (err == 0) {
 			/* Starts the worker, or finds the one running. */
 			(void)urcu_memb_get_default_call_rcu_data();
 			atomic_store_explicit(&worker_started, true,
