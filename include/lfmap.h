@@ -14,10 +14,19 @@
  * -----------------------------------------------
  * Threads:     "any thread" means the call may be made from any number of
  *              threads at once, on the same map, with no external lock.
- *              Threads are registered with liburcu automatically on their
- *              first lfmap call and unregistered automatically when they
- *              exit.  A program that also uses liburcu's urcu-memb flavour
- *              directly must not register/unregister threads itself.
+ *              Registration with liburcu (urcu-memb flavour) is automatic:
+ *              an lfmap call from a thread that urcu-memb does not count as
+ *              registered registers it, and lfmap then unregisters it when
+ *              it exits.  A thread that is registered already (by the
+ *              application with urcu_memb_register_thread, or a liburcu
+ *              call_rcu worker running the application's callbacks) is
+ *              used as it is: lfmap never registers it again nor
+ *              unregisters it; it must stay registered while it is inside
+ *              an lfmap call or section.  This is checked on every call, so
+ *              both orders work: register first, then call lfmap; or call
+ *              lfmap first, then call lfmap_thread_unregister() before
+ *              urcu_memb_register_thread() (which would otherwise abort in
+ *              liburcu on a second registration).
  * Read side:   whether the call must / may / must not be made inside an
  *              lfmap_read_lock() section.  Calls that "may" be made inside
  *              one take their own (nested) section otherwise.
@@ -25,23 +34,49 @@
  *              finite number of its own steps unless other threads keep
  *              succeeding (readers are wait-free with respect to writers in
  *              practice: they never retry).  "May block" means it waits for
- *              an RCU grace period or for pending callbacks.
- * Ordering:    "release on success" means every store the caller made
- *              before the call happens-before any thread that observes the
- *              value through lfmap_get/iteration ("acquire") reading it.
- *              Failed calls give no ordering beyond "acquire" of the value
- *              they report (e.g. EEXIST's *existing).
- * Ownership:   who owns each pointer after the call.  Keys are always
- *              copied: the caller keeps its key buffer.  Values are opaque
- *              non-NULL pointers the map stores; once stored, the map owns
- *              them and hands each one to the value destructor exactly once,
- *              after a grace period, when it leaves the map (delete,
- *              replace, cas, compute, clear, destroy), except for
- *              lfmap_take, which hands it back to the caller.
+ *              an RCU grace period or for pending callbacks.  Exceptions,
+ *              once per process or thread, to every "never blocks":
+ *              - lfmap_create with seed 0 calls getrandom(2), which blocks
+ *                until the kernel's entropy pool is ready (early boot);
+ *              - the first successful lfmap_create of a process starts two
+ *                threads (a probe, then liburcu's call_rcu worker, see
+ *                lfmap_create);
+ *              - a thread's first lfmap call (and its first after
+ *                lfmap_thread_unregister) registers it with liburcu, which
+ *                takes liburcu's registry mutex; so does its exit.
+ *              Every blocking call returns EDEADLK (doing nothing) where it
+ *              could never return: inside a read-side section, lfmap's or
+ *              the application's own urcu-memb one; and lfmap_barrier,
+ *              lfmap_quiesce and lfmap_destroy also on a call_rcu worker
+ *              thread (from a value destructor or any call_rcu callback).
+ * Fork:        a process may fork() and its child keep using every map it
+ *              inherited (lfmap installs liburcu's call_rcu fork handlers
+ *              with pthread_atfork on its first lfmap_create; the child
+ *              gets a new worker that runs every callback pending at the
+ *              fork), provided that at the fork no thread other than the
+ *              forking one is registered with urcu-memb: threads that
+ *              called lfmap must have exited or called
+ *              lfmap_thread_unregister, and the application's own
+ *              registrations count too (liburcu's call_rcu workers are
+ *              handled).  This is liburcu's rule for urcu-memb: the child
+ *              inherits such a thread's registry record, which corrupts
+ *              its registry, and a section it had open would never end.
+ *              Debug builds die at the child's first lfmap call when
+ *              another thread that lfmap registered was alive at the fork.
+ *              A fork followed at once by exec is always fine.  fork()
+ *              must not be called from a value destructor or other
+ *              call_rcu callback.  A program that uses lfmap must not also
+ *              install liburcu's call_rcu fork handlers
+ *              (call_rcu_before_fork and the others) itself: lfmap's do
+ *              that work, and running them twice deadlocks fork().  If the
+ *              child cannot start its worker thread, liburcu aborts it.
  *
  * Errors are returned as positive errno values (0 = success); no call
- * aborts on bad input or allocation failure.  A call that fails with ENOMEM
- * leaves the map exactly as it was.
+ * aborts on bad input or allocation failure of the map's allocator, nor
+ * when no thread can be started (lfmap_create reports it).  A call that
+ * fails with ENOMEM leaves the map exactly as it was.  Narrower: inside
+ * lfmap_barrier, lfmap_quiesce and lfmap_destroy liburcu's rcu_barrier
+ * allocates with calloc and aborts the process if that fails.
  */
 #ifndef LFMAP_H
 #define LFMAP_H
@@ -118,8 +153,9 @@ typedef struct lfmap_options {
 	 * leaves the map (delete, delete_if, put/replace/cas/compute replacing
 	 * it, clear, destroy, lfmap_defer_free), after a grace period, usually
 	 * from liburcu's call_rcu worker thread (from the destroying thread for
-	 * values still in the map at lfmap_destroy).  It must not call
-	 * lfmap_synchronize, lfmap_barrier or lfmap_destroy.
+	 * values still in the map at lfmap_destroy).  lfmap_barrier,
+	 * lfmap_quiesce and lfmap_destroy called from it on the worker
+	 * return EDEADLK (they would wait for the destructor itself).
 	 */
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
@@ -161,10 +197,20 @@ typedef struct lfmap_iter {
 /*
  * lfmap_create - make an empty map.
  * opts may be NULL (all defaults).  On success *out owns the map.
+ * The first successful call in a process also starts liburcu's call_rcu
+ * worker thread (which runs destructors) and installs the fork handlers
+ * (see Fork), so that no later call of any kind starts a thread: liburcu
+ * aborts when it cannot start one.  It first starts and joins a probe
+ * thread, whose cached stack the worker then reuses; only a thread that
+ * another thread starts at that very moment under the same shortage can
+ * still make liburcu fail.
  * Returns 0, EINVAL (out NULL, unknown flags, capacity_hint above
  * LFMAP_CAPACITY_MAX, allocator with a NULL member), ENOMEM (*out unchanged),
+ * EAGAIN (no thread could be started for the worker: RLIMIT_NPROC, or no
+ * address space for its stack; *out unchanged, a later call tries again),
  * or the error of getrandom(2) when seed is 0 and no random seed can be had.
- * Threads: any.  Read side: may.  Blocking: never blocks.
+ * Threads: any.  Read side: may.  Blocking: never blocks (but see the
+ * exceptions under Blocking).
  */
 LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
 
@@ -174,10 +220,11 @@ LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
  * map, then runs the destructor on every value still in the map (in the
  * calling thread) and frees all memory.  No other thread may use the map
  * during or after the call.
- * Returns 0, EINVAL (m NULL), or EDEADLK when called inside a read-side
- * section (nothing is done: a grace period would never end).
+ * Returns 0, EINVAL (m NULL), or EDEADLK (nothing is done) when called
+ * inside a read-side section (lfmap's or the application's own: a grace
+ * period would never end) or on a call_rcu worker thread (from a value
+ * destructor or any call_rcu callback: it would wait for itself).
  * Threads: one, exclusively.  Read side: must not.  Blocking: may block.
- * Must not be called from a value destructor.
  */
 LFMAP_API int lfmap_destroy(lfmap *m);
 
@@ -198,20 +245,43 @@ LFMAP_API void lfmap_read_unlock(void);
 LFMAP_API bool lfmap_in_read_section(void);
 
 /*
+ * lfmap_thread_unregister - give up lfmap's registration of the calling
+ * thread with urcu-memb.  If lfmap registered the thread (see Threads),
+ * unregisters it now, so that the application may register it itself
+ * with urcu_memb_register_thread; if the registration is the
+ * application's or liburcu's, or there is none, does nothing.  The thread
+ * may call lfmap again afterwards: registered or not by then, the rule
+ * of Threads applies anew.  Also the way for a thread that stays alive
+ * across another thread's fork() to keep the Fork rule.
+ * 0, or EBUSY inside a read-side section (lfmap's or the application's own
+ * urcu-memb one; nothing is done).
+ * Threads: any (acts on the calling thread only).  Read side: must not.
+ * Blocking: may block on liburcu's registry mutex.
+ */
+LFMAP_API int lfmap_thread_unregister(void);
+
+/*
  * lfmap_synchronize - wait for a grace period: every read-side section that
  * was in progress when the call started has ended when it returns.
- * Read side: must not (debug builds abort).  Blocking: blocks.
+ * 0, or EDEADLK inside a read-side section, lfmap's or the application's
+ * own urcu-memb one (nothing is done: the grace period would wait for the
+ * caller).  May be called from a value destructor or any call_rcu callback
+ * (it then delays every later callback by a grace period).
+ * Threads: any.  Read side: must not.  Blocking: blocks.
  */
-LFMAP_API void lfmap_synchronize(void);
+LFMAP_API int lfmap_synchronize(void);
 
 /*
  * lfmap_barrier - wait until every destructor call and free requested
  * before it (by any map) has run, including the steps of shrinks started
  * before it.  Built on liburcu's rcu_barrier.
- * Read side: must not (debug builds abort).  Blocking: blocks.
- * Must not be called from a value destructor.
+ * 0, or EDEADLK (nothing is done) inside a read-side section (lfmap's or
+ * the application's own) or on a call_rcu worker thread: from a value
+ * destructor or any call_rcu callback, where it would wait for the
+ * callback that is running.
+ * Threads: any.  Read side: must not.  Blocking: blocks.
  */
-LFMAP_API void lfmap_barrier(void);
+LFMAP_API int lfmap_barrier(void);
 
 /*
  * lfmap_quiesce - settle m: apply the grow or shrink its current count
@@ -221,7 +291,10 @@ LFMAP_API void lfmap_barrier(void);
  * call has run.  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
- * 0, EINVAL (m NULL), EDEADLK (inside a read-side section).
+ * 0, EINVAL (m NULL), EDEADLK (nothing is done) inside a read-side
+ * section (lfmap's or the application's own) or on a call_rcu worker
+ * thread (from a value destructor or any call_rcu callback), as for
+ * lfmap_barrier.
  * Threads: any.  Read side: must not.  Blocking: blocks.
  */
 LFMAP_API int lfmap_quiesce(lfmap *m);

@@ -89,6 +89,12 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	if (!a->alloc || !a->free)
 		return EINVAL;
 
+	/* No later call starts a thread: the first retirement used to, where
+	 * liburcu aborts when it cannot. */
+	int start_err = reclaim_start();
+	if (start_err)
+		return start_err;
+
 	uint64_t seed[2];
 	if (opts->seed) {
 		hash_seed_from(opts->seed, seed);
@@ -129,7 +135,7 @@ static int check_may_block(const lfmap *m)
 	int err = map_check(m);
 	if (err)
 		return err;
-	return reclaim_in_read_section() ? EDEADLK : 0;
+	return reclaim_may_wait_callbacks();
 }
 
 /*
@@ -217,14 +223,19 @@ bool lfmap_in_read_section(void)
 	return reclaim_in_read_section();
 }
 
-void lfmap_synchronize(void)
+int lfmap_thread_unregister(void)
 {
-	reclaim_synchronize();
+	return reclaim_thread_unregister();
 }
 
-void lfmap_barrier(void)
+int lfmap_synchronize(void)
 {
-	reclaim_barrier();
+	return reclaim_synchronize();
+}
+
+int lfmap_barrier(void)
+{
+	return reclaim_barrier();
 }
 
 /* ------------------------------------------------------------------ */

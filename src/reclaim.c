@@ -4,13 +4,21 @@
  * This is the only file that includes liburcu.  It owns:
  *
  * 1. Thread registration.  urcu-memb requires every thread that enters a
- *    read-side section to be registered.  A thread is registered on its
- *    first lfmap_read_lock (every lfmap call takes one) and a pthread key
- *    destructor unregisters it when it exits, so a thread that exits
- *    without ceremony never stalls a grace period.  liburcu's call_rcu
- *    worker threads are registered by liburcu; callbacks mark their thread
- *    "external" so that a destructor calling into lfmap does not register
- *    it a second time.
+ *    read-side section to be registered, and aborts when a thread is
+ *    registered twice.  Each lfmap_read_lock (every lfmap call takes one)
+ *    asks liburcu whether the thread is registered: its reader record's
+ *    `registered` bit, which liburcu keeps in the same thread-local struct
+ *    as the reader counter the inline read-side fast path already uses, so
+ *    it is part of the same ABI.  Only when it is not does lfmap register
+ *    the thread, and then it "owns" that registration: a pthread key
+ *    destructor unregisters it when the thread exits, so a thread that
+ *    exits without ceremony never stalls a grace period, and
+ *    lfmap_thread_unregister hands it back early.  A registration lfmap
+ *    does not own (the application's, or liburcu's own for its call_rcu
+ *    worker threads) is used as it is and never undone by lfmap, whatever
+ *    the order: a foreign call_rcu callback calling lfmap before any lfmap
+ *    callback ran on that worker, or a thread the application registers
+ *    after unregistering it (re-checked on every call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
  *    outermost one gets a serial number so debug builds can tell an
@@ -63,6 +71,32 @@
  *    chain ends only when the map's retire list was found empty after the
  *    busy flag was dropped, so with no update of that map in flight, no
  *    chain means nothing pending.  Other maps' traffic cannot delay it.
+ *    Every wait refuses (EDEADLK) where it could never return: inside a
+ *    read-side section, lfmap's or the application's own (liburcu's
+ *    rcu_barrier returns at once there, and the wait for a map would spin
+ *    forever; synchronize would wait for the caller itself), and, for the
+ *    callback waits (barrier, quiesce, destroy), on any call_rcu worker
+ *    thread, where rcu_barrier would wait for the callback that is
+ *    running: a value destructor, or the application's own callback.
+ *
+ * 6. The worker thread and fork.  liburcu starts its default call_rcu
+ *    worker on the first call_rcu and aborts when pthread_create fails, so
+ *    reclaim_start (from lfmap_create) starts it where an error can be
+ *    returned: a probe thread first (its pthread_create error is
+ *    returned), then, once the probe has exited, liburcu's worker, whose
+ *    pthread_create reuses the probe's stack from glibc's stack cache.
+ *    After the first success no lfmap call starts a thread.  The same
+ *    first success installs fork handlers: pause the call_rcu workers
+ *    before the fork (call_rcu_before_fork), resume them in the parent,
+ *    and in the child let liburcu start a new worker that inherits every
+ *    queued callback (call_rcu_after_fork_child).  That is all urcu-memb
+ *    can do: another thread registered at the fork leaves its reader
+ *    record in the child's registry, inside TLS memory that glibc hands
+ *    to the child's next thread (the new worker, which registers the
+ *    same address again), and a section it had open would never end.  So
+ *    the header's rule is that no other thread is registered at the fork;
+ *    debug builds count lfmap's registrations and die in a child that
+ *    inherited one.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -76,9 +110,14 @@
  * internal protocol is not reported and needs no suppression. */
 #define _LGPL_SOURCE
 #endif
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <urcu/urcu-memb.h>
+#ifndef _LGPL_SOURCE
+/* struct urcu_reader and the urcu_memb_reader TLS record (see 1.). */
+#include <urcu/static/urcu-memb.h>
+#endif
 
 #include "reclaim.h"
 
@@ -106,15 +145,30 @@ static char tsan_grace; /* the sync object standing for "a grace period" */
 #endif
 
 struct reclaim_thread {
-	unsigned nesting;  /* lfmap read-side nesting depth */
-	bool registered;   /* registered with urcu-memb (by us or liburcu) */
-	bool external;     /* registered by liburcu: do not unregister */
-	uint64_t section;  /* serial of the outermost section */
+	unsigned nesting;   /* lfmap read-side nesting depth */
+	unsigned callbacks; /* lfmap callbacks running on this thread */
+	bool owned;         /* lfmap registered this thread (see 1.) */
+	uint64_t section;   /* serial of the outermost section */
 };
 
 static __thread struct reclaim_thread self;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Threads lfmap registered and that have not unregistered (see 6.): a
+ * child forked while another one existed inherits its registry record.
+ * relaxed: a statistic for the fork check, ordered by fork itself.
+ */
+static atomic_long owned_threads;
+/* In a child: other lfmap-registered threads the parent had at the fork. */
+static long fork_stale_threads;
+
+/* Whether liburcu counts the calling thread as registered, by whomever. */
+static inline bool urcu_registered(void)
+{
+	return URCU_TLS(urcu_memb_reader).registered;
+}
 
 static void thread_exit(void *arg)
 {
@@ -125,10 +179,13 @@ static void thread_exit(void *arg)
 		self.nesting--;
 		urcu_memb_read_unlock();
 	}
-	if (self.registered && !self.external) {
-		urcu_memb_unregister_thread();
-		self.registered = false;
+	if (self.owned) {
+		if (urcu_registered())
+			urcu_memb_unregister_thread();
+		atomic_fetch_sub_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
 	}
+	self.owned = false;
 }
 
 static void make_exit_key(void)
@@ -141,19 +198,108 @@ static void register_slow(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
 	urcu_memb_register_thread();
-	self.registered = true;
+	if (!self.owned)
+		atomic_fetch_add_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
+	self.owned = true;
 	/* Any non-NULL value makes the key's destructor run at exit. */
 	pthread_setspecific(exit_key, &self);
 }
 
 static inline void ensure_registered(void)
 {
-	if (unlikely(!self.registered))
+	if (unlikely(!urcu_registered()))
 		register_slow();
+}
+
+int reclaim_thread_unregister(void)
+{
+	if (self.nesting > 0 || urcu_memb_read_ongoing())
+		return EBUSY;
+	if (self.owned) {
+		if (urcu_registered())
+			urcu_memb_unregister_thread();
+		atomic_fetch_sub_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
+	}
+	self.owned = false;
+	return 0;
+}
+
+static void fork_prepare(void)
+{
+	urcu_memb_call_rcu_before_fork();
+}
+
+static void fork_parent(void)
+{
+	urcu_memb_call_rcu_after_fork_parent();
+}
+
+static void fork_child(void)
+{
+	/* The parent's lfmap-registered threads other than this one. */
+	fork_stale_threads =
+		atomic_load_explicit(&owned_threads, memory_order_relaxed) -
+		(self.owned ? 1 : 0);
+	atomic_store_explicit(&owned_threads, self.owned ? 1 : 0,
+			      memory_order_relaxed);
+	/* Starts the child's worker: it may abort in liburcu if no thread
+	 * can be started there (see the header). */
+	urcu_memb_call_rcu_after_fork_child();
+}
+
+/* Debug builds: the child of a fork that broke the header's Fork rule. */
+static void check_fork_rule(void)
+{
+#ifdef LFMAP_DEBUG
+	if (unlikely(fork_stale_threads > 0))
+		lfmap_die("lfmap used in the child of a fork made while %ld "
+			  "other lfmap-registered thread(s) existed (their "
+			  "urcu-memb records corrupt the child's registry)",
+			  fork_stale_threads);
+#endif
+}
+
+static void *probe_thread(void *arg)
+{
+	return arg;
+}
+
+/* Set once liburcu's default worker exists and the fork handlers are in. */
+static atomic_bool worker_started;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int reclaim_start(void)
+{
+	/* acquire: pairs with the release store below; nothing else is
+	 * published by it, but it keeps the pairing obvious. */
+	if (likely(atomic_load_explicit(&worker_started, memory_order_acquire)))
+		return 0;
+	pthread_mutex_lock(&start_lock);
+	int err = 0;
+	if (!atomic_load_explicit(&worker_started, memory_order_relaxed)) {
+		pthread_t probe;
+		err = pthread_create(&probe, NULL, probe_thread, NULL);
+		if (err == 0) {
+			pthread_join(probe, NULL);
+			err = pthread_atfork(fork_prepare, fork_parent,
+					     fork_child);
+		}
+		if (err == 0) {
+			/* Starts the worker, or finds the one running. */
+			(void)urcu_memb_get_default_call_rcu_data();
+			atomic_store_explicit(&worker_started, true,
+					      memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&start_lock);
+	return err;
 }
 
 void reclaim_read_lock(void)
 {
+	check_fork_rule();
 	ensure_registered();
 	if (self.nesting++ == 0)
 		self.section++;
@@ -183,16 +329,14 @@ uint64_t reclaim_section_id(void)
 
 void reclaim_callback_enter(void)
 {
-	if (!self.registered) {
-		self.registered = true; /* by liburcu: a call_rcu worker */
-		self.external = true;
-	}
+	self.callbacks++;
 	tsan_grace_acquire();
 }
 
 void reclaim_callback_exit(void)
 {
 	tsan_grace_release();
+	self.callbacks--;
 }
 
 struct reclaim_head *reclaim_head_of(struct rcu_head *head)
@@ -202,7 +346,7 @@ struct reclaim_head *reclaim_head_of(struct rcu_head *head)
 
 void reclaim_call(struct reclaim_head *head, void (*fn)(struct rcu_head *))
 {
-	lfmap_assert(self.nesting > 0 || self.external);
+	lfmap_assert(self.nesting > 0 || self.callbacks > 0);
 	urcu_memb_call_rcu((struct rcu_head *)(void *)head, fn);
 }
 
@@ -368,36 +512,67 @@ void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 	retire(m, rec, RETIRED_VALUE_RECORD);
 }
 
-static void check_not_reading(const char *what)
+/*
+ * Whether the calling thread is one of liburcu's call_rcu workers (the
+ * default one or any other): it is then running a callback, lfmap's or
+ * the application's.  liburcu sets a worker's thread call_rcu_data to its
+ * own before it runs any callback; an application thread may point its
+ * own at some worker's too, hence the thread identity check.
+ */
+static bool on_call_rcu_worker(void)
 {
-#ifdef LFMAP_DEBUG
-	if (self.nesting > 0 && !self.external)
-		lfmap_die("%s called inside a read-side section "
-			  "(the grace period would never end)", what);
-#else
-	(void)what;
-#endif
+	if (self.callbacks > 0)
+		return true;
+	struct call_rcu_data *crdp = urcu_memb_get_thread_call_rcu_data();
+	return crdp &&
+	       pthread_equal(urcu_memb_get_call_rcu_thread(crdp), pthread_self());
 }
 
-void reclaim_synchronize(void)
+/* A grace period cannot end while the caller is inside a read-side
+ * section, lfmap's or the application's own urcu-memb one. */
+static bool in_any_read_section(void)
 {
-	check_not_reading("lfmap_synchronize");
+	return self.nesting > 0 || urcu_memb_read_ongoing();
+}
+
+int reclaim_may_synchronize(void)
+{
+	return in_any_read_section() ? EDEADLK : 0;
+}
+
+int reclaim_may_wait_callbacks(void)
+{
+	/* rcu_barrier inside a section returns at once (liburcu prints an
+	 * error) and on a worker waits for the callback that is running. */
+	return in_any_read_section() || on_call_rcu_worker() ? EDEADLK : 0;
+}
+
+int reclaim_synchronize(void)
+{
+	int err = reclaim_may_synchronize();
+	if (err)
+		return err;
 	ensure_registered();
 	urcu_memb_synchronize_rcu();
 	tsan_grace_acquire();
+	return 0;
 }
 
-void reclaim_barrier(void)
+int reclaim_barrier(void)
 {
-	check_not_reading("lfmap_barrier");
+	int err = reclaim_may_wait_callbacks();
+	if (err)
+		return err;
 	ensure_registered();
 	urcu_memb_barrier(); /* steps queued before the call */
 	urcu_memb_barrier(); /* the steps those queued (see 5.) */
 	tsan_grace_acquire();
+	return 0;
 }
 
 void reclaim_wait_map(lfmap *m)
 {
+	lfmap_assert(reclaim_may_wait_callbacks() == 0);
 	ensure_registered();
 	do {
 		urcu_memb_barrier();

@@ -11,10 +11,21 @@
 
 struct rcu_head; /* liburcu's; callbacks receive it */
 
+/*
+ * Start liburcu's call_rcu worker (once per process) and install the fork
+ * handlers: 0, or the error of pthread_create (EAGAIN) when no thread can
+ * be started.  lfmap_create calls it before making a map, so that no later
+ * call has to start a thread.
+ */
+LFMAP_HIDDEN int reclaim_start(void);
+
 /* Read-side sections (nestable; register the thread on first use). */
 LFMAP_HIDDEN void reclaim_read_lock(void);
 LFMAP_HIDDEN void reclaim_read_unlock(void);
 LFMAP_HIDDEN bool reclaim_in_read_section(void);
+/* Undo lfmap's own urcu-memb registration of the calling thread, if it has
+ * one: 0, or EBUSY inside a read-side section (lfmap's or urcu's). */
+LFMAP_HIDDEN int reclaim_thread_unregister(void);
 /* Serial number of the calling thread's current outermost section. */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 
@@ -47,9 +58,16 @@ LFMAP_HIDDEN void reclaim_callback_exit(void);
 LFMAP_HIDDEN void reclaim_chain_begin(lfmap *m);
 LFMAP_HIDDEN void reclaim_chain_end(lfmap *m);
 
-/* Blocking waits; must not be called inside a read-side section. */
-LFMAP_HIDDEN void reclaim_synchronize(void);
-LFMAP_HIDDEN void reclaim_barrier(void);
+/*
+ * Blocking waits.  EDEADLK where they could never return: synchronize
+ * inside any read-side section (lfmap's or urcu's); the callback waits
+ * (barrier, and wait_map, whose caller checks reclaim_may_wait_callbacks
+ * first) also on a call_rcu worker thread.
+ */
+LFMAP_HIDDEN int reclaim_may_synchronize(void);
+LFMAP_HIDDEN int reclaim_may_wait_callbacks(void);
+LFMAP_HIDDEN int reclaim_synchronize(void);
+LFMAP_HIDDEN int reclaim_barrier(void);
 LFMAP_HIDDEN void reclaim_wait_map(lfmap *m);
 
 /* Call the map's destructor on a value no reader can hold (never
