@@ -19,6 +19,8 @@ VARIANT ?= release
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
 CC      ?= cc
 CXX     ?= c++
 
@@ -61,32 +63,43 @@ LINK_LFMAP = $(STATIC) $(LIBS) $(SANFLAGS)
 .DEFAULT_GOAL := all
 
 all: lib
-lib: deps $(STATIC) $(SHARED) $(B)/lfmap.pc
+# Building the library needs a C compiler and liburcu-dev only, and never
+# installs anything: `make check` and `make bench` run scripts/deps.sh.
+lib: $(STATIC) $(SHARED)
 
+# Installs what `make check` needs (the README's test command).
 deps:
 	@bash scripts/deps.sh core
 
-$(B)/obj/%.o: src/%.c $(LIB_HDRS) | deps
+# Every object is compiled with hidden visibility; LFMAP_API (the header)
+# makes the public functions default.  The shared library therefore exports
+# the API only, and the static archive hides the rest (below).
+$(B)/obj/%.o: src/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-$(B)/pic/%.o: src/%.c $(LIB_HDRS) | deps
+$(B)/pic/%.o: src/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLFMAP_BUILD_SHARED -c $< -o $@
 
+# The static archive holds one relocatable object: the modules linked
+# together (ld -r), then every hidden symbol made local, so internal names
+# (list_find, bucket_get, ...) cannot clash with a user program's.
 $(STATIC): $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	@rm -f $@ $(B)/lfmap-static.o
+	$(LD) -r -o $(B)/lfmap-static.o $^
+	objcopy --localize-hidden $(B)/lfmap-static.o
+	ar rcs $@ $(B)/lfmap-static.o
 
-$(SHARED): $(LIB_PIC)
-	$(CC) -shared -Wl,-soname,liblfmap.so.$(SOVER) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+# Symbol versions: pkg/lfmap.map.  -z defs: every reference resolved at
+# link time (not under sanitizers: their runtime is resolved at load time).
+VERSION_SCRIPT := pkg/lfmap.map
+SO_LDFLAGS := -Wl,-soname,liblfmap.so.$(SOVER) -Wl,--version-script=$(VERSION_SCRIPT) \
+	      $(if $(SANFLAGS),,-Wl,-z,defs)
+$(SHARED): $(LIB_PIC) $(VERSION_SCRIPT)
+	$(CC) -shared $(SO_LDFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LIB_PIC) $(LIBS)
 	ln -sf liblfmap.so.$(VERSION) $(B)/liblfmap.so.$(SOVER)
 	ln -sf liblfmap.so.$(SOVER) $(B)/liblfmap.so
-
-$(B)/lfmap.pc: lfmap.pc.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # ---- unit tests (Criterion) -------------------------------------------------
 TEST_SRCS := $(wildcard tests/*.c)
@@ -97,7 +110,7 @@ $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion
 
-test: lib $(TEST_BIN)
+test: deps lib $(TEST_BIN)
 	$(SAN_ENV) $(TEST_BIN) $(CRITERION_ARGS)
 
 # ---- examples ---------------------------------------------------------------
@@ -141,18 +154,7 @@ valgrind: lib $(TEST_BIN)
 	    $(TEST_BIN) --jobs 1
 
 # ---- install ----------------------------------------------------------------
-install: lib
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
-	install -m 644 include/lfmap.h $(DESTDIR)$(INCDIR)/
-	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
-	ln -sf liblfmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblfmap.so.$(SOVER)
-	ln -sf liblfmap.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfmap.so
-	install -m 644 $(B)/lfmap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
-
-uninstall:
-	rm -f $(DESTDIR)$(INCDIR)/lfmap.h $(DESTDIR)$(LIBDIR)/liblfmap.* \
-	      $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc
+# Installs and uninstall live in pkg/pkg.mk, with the packaging checks.
 
 clean:
 	rm -rf build
