@@ -24,7 +24,7 @@ MANDIR  ?= $(DATADIR)/man
 CC      ?= cc
 CXX     ?= c++
 
-VERSION := 0.1.0
+VERSION := $(shell sed -n 's/^[#]define LFMAP_VERSION_STRING "\(.*\)"/\1/p' include/lfmap.h)
 SOVER   := 0
 
 B := build/$(VARIANT)
@@ -48,7 +48,7 @@ URCU_LIBS := -lurcu-memb -lurcu-common
 LIBS      := $(URCU_LIBS) -pthread
 
 LIB_SRCS := src/debug.c src/counter.c src/hash.c src/reclaim.c src/list.c \
-            src/bucket.c src/entry.c src/lfmap.c
+            src/bucket.c src/entry.c src/lfmap.c src/abi.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
@@ -167,6 +167,7 @@ CHECK_TARGETS := test examples
 -include tla/tla.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
+-include pkg/pkg.mk
 
 # The README's test command.
 check:

@@ -93,17 +93,31 @@ extern "C" {
 
 /*
  * LFMAP_API marks the public functions: they are the only symbols the
- * shared library exports (it is built with -fvisibility=hidden).
+ * library exports (every build compiles lfmap with -fvisibility=hidden;
+ * scripts/check-exports.sh checks the export list against this header).
+ * It is also correct in a program compiled with -fvisibility=hidden: the
+ * calls then still bind to the shared library.
  */
-#if defined(LFMAP_BUILD_SHARED) && defined(__GNUC__)
+#if defined(__GNUC__)
 #define LFMAP_API __attribute__((visibility("default")))
 #else
 #define LFMAP_API
 #endif
 
+/*
+ * Version of this header.  lfmap_version() returns the library's, in the
+ * same encoding, LFMAP_VERSION_NUMBER(major, minor, patch); a program can
+ * compare the two at run time.  The Makefile reads VERSION from here.
+ */
 #define LFMAP_VERSION_MAJOR 0
 #define LFMAP_VERSION_MINOR 1
 #define LFMAP_VERSION_PATCH 0
+#define LFMAP_VERSION_STRING "0.1.0"
+#define LFMAP_VERSION_NUMBER(major, minor, patch)                          \
+	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))
+#define LFMAP_VERSION                                                       \
+	LFMAP_VERSION_NUMBER(LFMAP_VERSION_MAJOR, LFMAP_VERSION_MINOR,       \
+			     LFMAP_VERSION_PATCH)
 
 /*
  * Longest key accepted, in bytes.  Keys are copied inline into each entry
@@ -166,6 +180,13 @@ typedef struct lfmap_options {
 	uint64_t seed;
 	/* LFMAP_NO_AUTO_SHRINK | LFMAP_NO_AUTO_GROW; other bits: EINVAL. */
 	unsigned flags;
+	/*
+	 * Room to grow (README, "ABI"): must be zero, as an initialiser such
+	 * as { .value_free = f } or a memset leaves it; nonzero: EINVAL.  A
+	 * later release gives these words meanings whose zero value is the
+	 * behaviour of this one, so the struct's size and layout never change.
+	 */
+	uint64_t reserved[4];
 } lfmap_options;
 
 typedef struct lfmap_stats {
@@ -177,6 +198,9 @@ typedef struct lfmap_stats {
 	size_t bucket_bytes;   /* bytes held by segments and bucket nodes */
 	size_t pending_bytes;  /* bytes retired, waiting for a grace period */
 	size_t pending_values; /* values waiting for their destructor */
+	/* Room to grow: lfmap_get_stats writes zeros here; a later release
+	 * reports new figures in these words, keeping the struct's size. */
+	uint64_t reserved[8];
 } lfmap_stats;
 
 /*
@@ -188,11 +212,22 @@ typedef struct lfmap_iter {
 	lfmap *map_;
 	const void *pos_;
 	uint64_t section_;
+	/* Room to grow: a later release may keep more state here; the
+	 * struct's size (64 bytes on LP64) never changes. */
+	uint64_t reserved_[5];
 } lfmap_iter;
 
 /* ------------------------------------------------------------------ */
 /* Lifetime                                                            */
 /* ------------------------------------------------------------------ */
+
+/*
+ * lfmap_version - the version of the library linked at run time, as
+ * LFMAP_VERSION_NUMBER(major, minor, patch); compare it with LFMAP_VERSION,
+ * the version of the header compiled against.
+ * Threads: any.  Read side: may.  Blocking: never blocks.
+ */
+LFMAP_API uint32_t lfmap_version(void);
 
 /*
  * lfmap_create - make an empty map.
@@ -495,6 +530,26 @@ static inline int lfmap_take_str(lfmap *m, const char *key, void **value)
 {
 	return key ? lfmap_take(m, key, strlen(key), value) : EINVAL;
 }
+static inline int lfmap_replace_str(lfmap *m, const char *key, void *value)
+{
+	return key ? lfmap_replace(m, key, strlen(key), value) : EINVAL;
+}
+static inline int lfmap_cas_str(lfmap *m, const char *key, void *expected,
+				void *desired)
+{
+	return key ? lfmap_cas(m, key, strlen(key), expected, desired) : EINVAL;
+}
+static inline int lfmap_delete_if_str(lfmap *m, const char *key,
+				      void *expected)
+{
+	return key ? lfmap_delete_if(m, key, strlen(key), expected) : EINVAL;
+}
+static inline int lfmap_compute_str(lfmap *m, const char *key,
+				    void *(*fn)(void *old, void *ctx),
+				    void *ctx)
+{
+	return key ? lfmap_compute(m, key, strlen(key), fn, ctx) : EINVAL;
+}
 static inline int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
 {
 	return lfmap_get(m, &key, sizeof key, value);
@@ -515,6 +570,25 @@ static inline int lfmap_delete_u64(lfmap *m, uint64_t key)
 static inline int lfmap_take_u64(lfmap *m, uint64_t key, void **value)
 {
 	return lfmap_take(m, &key, sizeof key, value);
+}
+static inline int lfmap_replace_u64(lfmap *m, uint64_t key, void *value)
+{
+	return lfmap_replace(m, &key, sizeof key, value);
+}
+static inline int lfmap_cas_u64(lfmap *m, uint64_t key, void *expected,
+				void *desired)
+{
+	return lfmap_cas(m, &key, sizeof key, expected, desired);
+}
+static inline int lfmap_delete_if_u64(lfmap *m, uint64_t key, void *expected)
+{
+	return lfmap_delete_if(m, &key, sizeof key, expected);
+}
+static inline int lfmap_compute_u64(lfmap *m, uint64_t key,
+				    void *(*fn)(void *old, void *ctx),
+				    void *ctx)
+{
+	return lfmap_compute(m, &key, sizeof key, fn, ctx);
 }
 
 #ifdef __cplusplus

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "bucket.h"
 #include "entry.h"
 #include "hash.h"
@@ -83,6 +84,8 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	if (opts->flags & ~(unsigned)LFMAP_FLAGS_ALL)
 		return EINVAL;
 	if (opts->capacity_hint > LFMAP_CAPACITY_MAX)
+		return EINVAL;
+	if (!abi_options_reserved_zero(opts))
 		return EINVAL;
 	const lfmap_allocator *a = opts->allocator ? opts->allocator
 						   : &default_allocator;
