@@ -111,7 +111,7 @@ $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
 	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion
 
 test: deps lib $(TEST_BIN)
-	$(SAN_ENV) $(TEST_BIN) $(CRITERION_ARGS)
+	@$(SAN_ENV) bash scripts/run-criterion.sh unit-$(VARIANT) $(TEST_BIN) $(CRITERION_ARGS)
 
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
@@ -119,7 +119,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 
 $(B)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_LFMAP)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Werror -o $@ $< $(LINK_LFMAP)
 
 # Sanitizer runtime options for programs run by this Makefile.  The TSan
 # suppression file names liburcu only; nothing of lfmap is suppressed.
@@ -128,9 +128,11 @@ SAN_ENV := TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/stre
 	   UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1"
 
 examples: lib $(EXAMPLE_BINS)
-	@set -e; for e in $(EXAMPLE_BINS); do \
-		echo "== $$e"; $(SAN_ENV) $$e > $$e.out 2>&1 || { cat $$e.out; exit 1; }; \
-		tail -n 3 $$e.out; done
+	@pass=0; fail=0; for e in $(EXAMPLE_BINS); do \
+		echo "== $$e"; \
+		if $(SAN_ENV) $$e > $$e.out 2>&1; then pass=$$((pass + 1)); tail -n 3 $$e.out; \
+		else fail=$$((fail + 1)); cat $$e.out; echo "== FAILED: $$e"; fi; done; \
+	bash scripts/check-record.sh examples-$(VARIANT) $$pass $$fail; [ $$fail -eq 0 ]
 
 demo: lib $(B)/examples/demo
 	$(B)/examples/demo
@@ -169,8 +171,8 @@ CHECK_TARGETS := test examples
 -include fuzz/fuzz.mk
 -include pkg/pkg.mk
 
-# The README's test command.
-check:
-	@set -e; for t in $(CHECK_TARGETS); do \
-		echo "==== make $$t"; $(MAKE) --no-print-directory $$t; done
-	@echo "==== make check: all of [$(CHECK_TARGETS)] passed"
+# The README's test command.  Every tier runs even after a failure; the
+# last line is "N passed, N failed" over all tiers (scripts/check-run.sh
+# says how a fragment's target is counted).
+check: deps
+	@bash scripts/check-run.sh --summary "$(MAKE)" $(CHECK_TARGETS)

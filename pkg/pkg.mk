@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pkg/pkg.mk - install and the packaging checks (included by the Makefile).
+#
+#   make install PREFIX=X [DESTDIR=D]   library, header, lfmap.pc, CMake
+#                          package, man pages, TSan suppressions
+#   make uninstall         the same files removed
+#   make man               build/man/man3/*.3 from include/lfmap.h
+#   make check-pkg         every check below (in make check; ~40 s)
+#     check-exports        nm -D of the .so == the header's LFMAP_API list,
+#                          and the .a defines no other global symbol
+#     check-abi            abidiff of the .so against abi/liblfmap.abi
+#     test-shared          the unit tests linked against liblfmap.so
+#     examples-shared      the examples linked against liblfmap.so
+#     check-consumers      install into a temporary PREFIX; a program outside
+#                          the tree built with pkg-config (shared and
+#                          --static) and with CMake find_package(lfmap)
+#     check-man            a page for every LFMAP_API call, synopsis = header
+#     check-readme         the README's usage example compiles warning-free
+#     check-spdx           an SPDX line atop every source file
+#   make abi-update        regenerate abi/liblfmap.abi after a deliberate ABI
+#                          change (commit the result)
+
+.PHONY: install uninstall man check-pkg check-exports check-abi abi-update \
+	test-shared examples-shared check-consumers check-man check-readme \
+	check-spdx
+
+CMAKEDIR  ?= $(LIBDIR)/cmake/lfmap
+PKGDATADIR ?= $(DATADIR)/lfmap
+MAN_DIR   := $(B)/man/man3
+ABI_BASELINE := abi/liblfmap.abi
+
+# pkg-config and CMake files are written at install time, so they carry the
+# PREFIX of that command.  lfmap.pc uses ${prefix}-relative paths where the
+# directories lie under the prefix.
+pc_rel = $(patsubst $(PREFIX)%,$${prefix}%,$(1))
+PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
+	 -e 's|@INCDIR@|$(call pc_rel,$(INCDIR))|' -e 's|@VERSION@|$(VERSION)|'
+CMAKE_SED = -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g'
+
+man: lib
+	@rm -rf $(MAN_DIR)
+	python3 scripts/gen-man.py include/lfmap.h $(MAN_DIR) $(VERSION)
+
+install: lib man
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGDATADIR)
+	install -m 644 include/lfmap.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf liblfmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblfmap.so.$(SOVER)
+	ln -sf liblfmap.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfmap.so
+	sed $(PC_SED) lfmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc
+	sed $(CMAKE_SED) pkg/lfmapConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/lfmapConfig.cmake
+	sed $(CMAKE_SED) pkg/lfmapConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/lfmapConfigVersion.cmake
+	install -m 644 $(MAN_DIR)/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 stress/tsan.supp $(DESTDIR)$(PKGDATADIR)/tsan.supp
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/lfmap.h $(DESTDIR)$(LIBDIR)/liblfmap.* \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc \
+	      $(DESTDIR)$(CMAKEDIR)/lfmapConfig.cmake \
+	      $(DESTDIR)$(CMAKEDIR)/lfmapConfigVersion.cmake \
+	      $(DESTDIR)$(MANDIR)/man3/lfmap.3 $(DESTDIR)$(MANDIR)/man3/lfmap_*.3 \
+	      $(DESTDIR)$(PKGDATADIR)/tsan.supp
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGDATADIR) 2>/dev/null
+
+# ---- checks -----------------------------------------------------------------
+check-exports: lib
+	@bash scripts/check-exports.sh include/lfmap.h $(SHARED) $(STATIC)
+
+# abidiff exit status: 0 identical; bit 4 a change; bit 8 an incompatible one.
+# Any difference fails: an added function is an ABI change too, made on
+# purpose with `make abi-update`.
+ABIDIFF_OPTS := --no-added-syms-detail --headers-dir2 include
+check-abi: lib
+	@if abidiff $(ABIDIFF_OPTS) $(ABI_BASELINE) $(SHARED) > $(B)/abidiff.out 2>&1; then \
+	  echo "check-abi: $(SHARED) has the ABI of $(ABI_BASELINE)"; \
+	else rc=$$?; cat $(B)/abidiff.out; \
+	  echo "check-abi: the ABI differs from $(ABI_BASELINE) (abidiff exit $$rc;" \
+	       "$$(( rc & 8 ? 1 : 0 )) = incompatible)."; \
+	  echo "  If the change is intended (a new call, a new struct field taken from" \
+	       "reserved words), run 'make abi-update', commit $(ABI_BASELINE) and say" \
+	       "why in CHANGELOG.md.  An incompatible change also needs a new SOVER (README, ABI)."; \
+	  exit 1; fi
+
+abi-update: lib
+	abidw --no-corpus-path --no-show-locs --headers-dir include $(SHARED) > $(ABI_BASELINE)
+	@echo "abi-update: wrote $(ABI_BASELINE); commit it with the change that needed it"
+
+SHARED_RPATH := -L$(B) -Wl,-rpath,$(CURDIR)/$(B) -llfmap
+test-shared: deps lib $(TEST_SRCS)
+	@mkdir -p $(B)/tests
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $(B)/tests/unit-shared $(TEST_SRCS) \
+		$(SHARED_RPATH) $(LIBS) $(SANFLAGS) -lcriterion
+	@ldd $(B)/tests/unit-shared | grep -q 'liblfmap.so.$(SOVER) => $(CURDIR)/$(B)/' || \
+		{ echo "test-shared: not linked against $(B)/liblfmap.so.$(SOVER)"; exit 1; }
+	@bash scripts/run-criterion.sh unit-shared $(B)/tests/unit-shared $(CRITERION_ARGS)
+
+examples-shared: lib
+	@mkdir -p $(B)/examples-shared
+	@pass=0; fail=0; for e in $(EXAMPLE_SRCS); do \
+	  n=$$(basename $$e .c); bin=$(B)/examples-shared/$$n; \
+	  if $(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Werror -o $$bin $$e $(SHARED_RPATH) $(LIBS) $(SANFLAGS) \
+	     && $(SAN_ENV) $$bin > $$bin.out 2>&1; then pass=$$((pass+1)); \
+	     echo "examples-shared: $$n ok"; \
+	  else fail=$$((fail+1)); tail -n 20 $$bin.out 2>/dev/null; echo "examples-shared: $$n FAILED"; fi; \
+	done; bash scripts/check-record.sh examples-shared $$pass $$fail; [ $$fail -eq 0 ]
+
+check-consumers: lib
+	@bash scripts/check-consumers.sh "$(MAKE)"
+
+check-man: man
+	@bash scripts/check-man.sh include/lfmap.h $(MAN_DIR)
+
+check-readme: lib
+	@bash scripts/check-readme.sh README.md $(B)
+
+check-spdx:
+	@bash scripts/check-spdx.sh
+
+# One target for CHECK_TARGETS; each sub-check records its own line.
+PKG_CHECKS := check-spdx check-exports check-abi check-man check-readme \
+	examples-shared test-shared check-consumers
+check-pkg:
+	@bash scripts/check-run.sh "$(MAKE)" $(PKG_CHECKS)
+
+CHECK_TARGETS += check-pkg
