@@ -4,8 +4,9 @@
 # SCALE: smoke (seconds), ci (~2-4 min), long (million-entry storm, ~15 min),
 #        mutant (short configs that a seeded bug must fail), noannot (TSan
 #        without annotations), valgrind (short, under $STRESS_WRAP).
-# Stops at the first failing config and exits with its status.  Every
-# config prints one "STRESS ..." summary line; they are repeated at the end.
+# Stops at the first failing config and exits with its status.  Each
+# config prints one short line; its full output and "STRESS ..." record go
+# to $STRESS_LOG (default: stress-SCALE.log beside BIN).
 # STRESS_SECONDS=N overrides each config's duration.
 set -uo pipefail
 
@@ -84,24 +85,42 @@ valgrind)
 	;;
 esac
 
-lines=()
-t0=$SECONDS
+# The full output of every configuration (the harness's progress and its
+# STRESS record) goes to $log; the terminal gets one short line per
+# configuration, and make check's summary one count per slice.
+# Slices that are meant to fail (mutant, noannot) are not counted.
+case "$scale" in mutant | noannot) export CHECK_SUMMARY= ;; esac
+log=${STRESS_LOG:-$(dirname "$bin")/stress-$scale.log}
+: > "$log"
+pass=0 t0=$SECONDS
+short() { # the key fields of a STRESS record
+	sed -n 's/^STRESS //p' | tr ' ' '\n' |
+		grep -E '^(seconds|ops|grows|shrinks|lin_rounds|result|reason)=' |
+		tr '\n' ' '
+}
 for c in "${configs[@]}"; do
 	args="$c --seed=$seed"
 	if [ -n "${STRESS_SECONDS:-}" ]; then
 		args="$args --seconds=$STRESS_SECONDS"
 	fi
-	echo "== $wrap $bin $args"
+	echo "== $wrap $bin $args" >> "$log"
 	out=$(mktemp)
 	# shellcheck disable=SC2086
-	$wrap "$bin" $args 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	lines+=("$(grep '^STRESS ' "$out" | tail -n 1)")
-	rm -f "$out"
+	$wrap "$bin" $args > "$out" 2>&1
+	rc=$?
+	cat "$out" >> "$log"
+	rec=$(grep '^STRESS ' "$out" | tail -n 1)
 	if [ "$rc" -ne 0 ]; then
-		echo "== FAILED (exit $rc): $bin $args"
+		tail -n 30 "$out"
+		rm -f "$out"
+		printf 'stress %-7s %-60s FAIL (exit %d) %s\n' "$variant" "$c" "$rc" "$(echo "$rec" | short)"
+		echo "== stress slice '$scale' ($variant, seed $seed): FAILED; full log: $log"
+		bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant" "$pass" 1
 		exit "$rc"
 	fi
+	rm -f "$out"
+	pass=$((pass + 1))
+	printf 'stress %-7s %-60s ok   %s\n' "$variant" "$c" "$(echo "$rec" | short | cut -c1-110)"
 done
-echo "== stress slice '$scale' ($variant, seed $seed) passed in $((SECONDS - t0)) s:"
-printf '%s\n' "${lines[@]}"
+echo "== stress slice '$scale' ($variant, seed $seed) passed in $((SECONDS - t0)) s; full records: $log"
+bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant" "$pass" 0

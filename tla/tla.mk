@@ -8,8 +8,12 @@
 
 .PHONY: tla tla-large
 
+# make check counts one item per TLC configuration (PASS/FAIL lines).
 tla:
-	@bash tla/run.sh
+	@mkdir -p build
+	@bash -o pipefail -c 'bash tla/run.sh | tee build/tla-run.log'; rc=$$?; \
+	bash scripts/check-record.sh tla $$(grep -c '^tla: .* PASS ' build/tla-run.log) \
+		$$(grep -c '^tla: .* FAIL ' build/tla-run.log); exit $$rc
 
 tla-large:
 	@bash tla/run.sh large
