@@ -67,6 +67,17 @@ else
 	bad "CMake find_package(lfmap)"
 fi
 
+# examples/Makefile, copied out of the tree, against the installed library.
+cp -r "$root/examples" "$tmp/examples"
+if make -s -C examples CFLAGS="-O2 -Werror" LDFLAGS="-Wl,-rpath,$prefix/lib" run > examples.log 2>&1 &&
+	make -s -C examples clean && make -s -C examples CFLAGS="-O2 -Werror" STATIC=1 all >> examples.log 2>&1 &&
+	./examples/reaper >> examples.log 2>&1; then
+	ok "examples/Makefile (pkg-config, shared and STATIC=1), every example runs"
+else
+	cat examples.log >&2
+	bad "examples/Makefile"
+fi
+
 # find_package(lfmap 9.9) must be refused by the version file.
 mkdir -p vcheck
 cat > vcheck/CMakeLists.txt <<'CM'
