@@ -13,8 +13,9 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Shared library: only the lfmap_* API is exported. */
-#if defined(LFMAP_BUILD_SHARED)
+/* Every build: only the lfmap_* API is exported (the Makefile also compiles
+ * with -fvisibility=hidden; the static archive localises hidden symbols). */
+#if defined(__GNUC__)
 #define LFMAP_HIDDEN __attribute__((visibility("hidden")))
 #else
 #define LFMAP_HIDDEN
