@@ -5,6 +5,8 @@
 #   pkg-config          cc app.c $(pkg-config --cflags --libs lfmap)
 #   pkg-config static   cc -static app.c $(pkg-config --static --cflags --libs lfmap)
 #   CMake               find_package(lfmap) + lfmap::lfmap / lfmap::lfmap_static
+# (Pipes into grep -q are avoided: under pipefail the writer's SIGPIPE
+# would fail the check at random.)
 # then run each, check what it is linked against, and check the installed
 # lfmap.pc names the PREFIX and `man 3 lfmap_put` finds the page.
 set -uo pipefail
@@ -41,7 +43,7 @@ fi
 # shellcheck disable=SC2046
 if cc $CFLAGS_USER -o app_pc app.c $(pkg-config --cflags --libs lfmap) \
 	-Wl,-rpath,"$prefix/lib" && ./app_pc &&
-	ldd ./app_pc | grep -q "liblfmap.so.0 => $prefix/lib/liblfmap.so.0"; then
+	grep -q "liblfmap.so.0 => $prefix/lib/liblfmap.so.0" <<< "$(ldd ./app_pc)"; then
 	ok "pkg-config, shared"
 else
 	bad "pkg-config, shared"
@@ -59,8 +61,8 @@ fi
 if cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" > cmake.log 2>&1 &&
 	cmake --build build >> cmake.log 2>&1 &&
 	./build/app_shared && ./build/app_static &&
-	ldd ./build/app_shared | grep -q "liblfmap.so.0 => $prefix/lib/" &&
-	! ldd ./build/app_static | grep -q liblfmap; then
+	grep -q "liblfmap.so.0 => $prefix/lib/" <<< "$(ldd ./build/app_shared)" &&
+	! grep -q liblfmap <<< "$(ldd ./build/app_static)"; then
 	ok "CMake find_package(lfmap), lfmap::lfmap and lfmap::lfmap_static"
 else
 	cat cmake.log >&2
@@ -95,8 +97,8 @@ else
 	bad "lfmapConfigVersion.cmake"
 fi
 
-if MANPATH="$prefix/share/man" man -w 3 lfmap_put 2>/dev/null | grep -q "$prefix/share/man/man3/lfmap_put.3" &&
-	MANPATH="$prefix/share/man" MANWIDTH=80 man 3 lfmap_put 2>/dev/null | grep -q 'RETURN VALUE' &&
+if grep -q "$prefix/share/man/man3/lfmap_put.3" <<< "$(MANPATH="$prefix/share/man" man -w 3 lfmap_put 2>/dev/null)" &&
+	grep -q 'RETURN VALUE' <<< "$(MANPATH="$prefix/share/man" MANWIDTH=80 man 3 lfmap_put 2>/dev/null)" &&
 	[ -f "$prefix/share/lfmap/tsan.supp" ]; then
 	ok "MANPATH=$prefix/share/man man 3 lfmap_put; share/lfmap/tsan.supp"
 else

@@ -20,7 +20,7 @@ while IFS= read -r f; do
 	*) continue ;;
 	esac
 	n=$((n + 1))
-	head -n 3 "$f" | grep -qF "$want" || missing+=("$f")
+	grep -qF "$want" <<< "$(head -n 3 "$f")" || missing+=("$f")
 done < <(git ls-files --cached --others --exclude-standard | sort -u)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "check-spdx: ${#missing[@]} of $n source files lack '$want' in their first 3 lines:" >&2
