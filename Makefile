@@ -1,15 +1,19 @@
 # lfmap - top-level Makefile.
 #
-#   make                 library (static + shared) in build/release
+#   make                 library (static + shared) in build/release; needs
+#                        only a C11 compiler and liburcu-dev, installs nothing
 #   make check           everything CI runs: unit tests, examples, TLA+,
-#                        TSan and ASan stress slices (the README's test command)
+#                        TSan and ASan stress slices, packaging checks (the
+#                        README's test command; installs its dependencies
+#                        first; ends with "N passed, N failed")
 #   make test            Criterion unit tests only
 #   make examples        build and run examples/
 #   make demo            multi-threaded demo
 #   make bench           benchmark against peers (README's main job)
 #   make asan|ubsan|debug  unit tests and examples under that build variant
 #   make tsan            examples and the stress slice under ThreadSanitizer
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (and uninstall; see pkg/pkg.mk)
+#   make check-pkg       the packaging checks alone; make abi-update
 #
 # Build variants live side by side in build/$(VARIANT):
 #   release (-O2), debug (-O0, LFMAP_DEBUG misuse checks), tsan, asan

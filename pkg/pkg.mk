@@ -9,6 +9,7 @@
 #     check-exports        nm -D of the .so == the header's LFMAP_API list,
 #                          and the .a defines no other global symbol
 #     check-abi            abidiff of the .so against abi/liblfmap.abi
+#     check-ldflags        LDFLAGS reaches the .so link
 #     test-shared          the unit tests linked against liblfmap.so
 #     examples-shared      the examples linked against liblfmap.so
 #     check-consumers      install into a temporary PREFIX; a program outside
@@ -22,7 +23,7 @@
 
 .PHONY: install uninstall man check-pkg check-exports check-abi abi-update \
 	test-shared examples-shared check-consumers check-man check-readme \
-	check-spdx
+	check-spdx check-ldflags
 
 CMAKEDIR  ?= $(LIBDIR)/cmake/lfmap
 PKGDATADIR ?= $(DATADIR)/lfmap
@@ -120,8 +121,16 @@ check-readme: lib
 check-spdx:
 	@bash scripts/check-spdx.sh
 
+# The .so link honours LDFLAGS (Debian's hardening: -Wl,-z,now).
+check-ldflags:
+	@$(MAKE) --no-print-directory -s B=build/ldflags-check LDFLAGS="-Wl,-z,now" \
+		build/ldflags-check/liblfmap.so.$(VERSION)
+	@readelf -d build/ldflags-check/liblfmap.so.$(VERSION) | grep -q 'BIND_NOW' && \
+		echo "check-ldflags: LDFLAGS=-Wl,-z,now reaches the .so link (BIND_NOW)" || \
+		{ echo "check-ldflags: LDFLAGS did not reach the .so link (no BIND_NOW)"; exit 1; }
+
 # One target for CHECK_TARGETS; each sub-check records its own line.
-PKG_CHECKS := check-spdx check-exports check-abi check-man check-readme \
+PKG_CHECKS := check-spdx check-exports check-abi check-ldflags check-man check-readme \
 	examples-shared test-shared check-consumers
 check-pkg:
 	@bash scripts/check-run.sh "$(MAKE)" $(PKG_CHECKS)
