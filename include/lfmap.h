@@ -487,7 +487,9 @@ LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
  * iterating one) during the walk.
  *
  * lfmap_iter_init / lfmap_iter_next must be called inside one read-side
- * section; the pointers reported are valid until it ends.
+ * section; the pointers reported are valid until it ends.  A key is
+ * reported as bytes and a length, with no terminating NUL, even when it was
+ * stored with a _str call: print it with "%.*s", never "%s".
  * lfmap_iter_next returns false at the end (and for a NULL iterator).
  */
 LFMAP_API void lfmap_iter_init(lfmap *m, lfmap_iter *it);

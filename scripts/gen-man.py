@@ -218,6 +218,8 @@ def main():
             summary = desc.rstrip(".")
         else:
             summary = text_of(doc).split(". ")[0].rstrip(".")
+            if len(summary) > 70 and g["section"]:
+                summary = g["section"].lower()
         names = g["names"] + [n for n, _ in wrappers.get(g["page"], [])]
         out = [th(g["page"], summary).replace(
             "\n%s \\-" % esc(g["page"]),
