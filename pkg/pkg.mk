@@ -10,6 +10,7 @@
 #                          and the .a defines no other global symbol
 #     check-abi            abidiff of the .so against abi/liblfmap.abi
 #     check-ldflags        LDFLAGS reaches the .so link
+#     check-build-deps     make / make install run no deps.sh or apt-get
 #     test-shared          the unit tests linked against liblfmap.so
 #     examples-shared      the examples linked against liblfmap.so
 #     check-consumers      install into a temporary PREFIX; a program outside
@@ -23,7 +24,7 @@
 
 .PHONY: install uninstall man check-pkg check-exports check-abi abi-update \
 	test-shared examples-shared check-consumers check-man check-readme \
-	check-spdx check-ldflags
+	check-spdx check-ldflags check-build-deps
 
 CMAKEDIR  ?= $(LIBDIR)/cmake/lfmap
 PKGDATADIR ?= $(DATADIR)/lfmap
@@ -121,6 +122,15 @@ check-readme: lib
 check-spdx:
 	@bash scripts/check-spdx.sh
 
+# make and make install run neither scripts/deps.sh nor apt-get, and do not
+# touch Criterion (they must work on a machine with only liburcu-dev).
+check-build-deps:
+	@out=$$($(MAKE) --no-print-directory -n -B lib install PREFIX=/tmp/lfmap-n 2>&1); \
+	if echo "$$out" | grep -E 'deps\.sh|apt-get|criterion' >/dev/null; then \
+	  echo "$$out" | grep -E 'deps\.sh|apt-get|criterion'; \
+	  echo "check-build-deps: make / make install would run the lines above"; exit 1; \
+	else echo "check-build-deps: make and make install run no deps.sh, apt-get or Criterion"; fi
+
 # The .so link honours LDFLAGS (Debian's hardening: -Wl,-z,now).
 check-ldflags:
 	@$(MAKE) --no-print-directory -s B=build/ldflags-check LDFLAGS="-Wl,-z,now" \
@@ -130,7 +140,7 @@ check-ldflags:
 		{ echo "check-ldflags: LDFLAGS did not reach the .so link (no BIND_NOW)"; exit 1; }
 
 # One target for CHECK_TARGETS; each sub-check records its own line.
-PKG_CHECKS := check-spdx check-exports check-abi check-ldflags check-man check-readme \
+PKG_CHECKS := check-spdx check-build-deps check-exports check-abi check-ldflags check-man check-readme \
 	examples-shared test-shared check-consumers
 check-pkg:
 	@bash scripts/check-run.sh "$(MAKE)" $(PKG_CHECKS)
