@@ -263,7 +263,15 @@ def main():
             out.append("None: this call cannot fail.\n" if rtypes != {"int"}
                        else "See DESCRIPTION.\n")
         for e, why in errs:
-            reason = ERRNO_MEANING[e] + (": " + why if why else "")
+            # the comment's reason when it gives one (an errno means
+            # different things for different calls); ENOMEM keeps its
+            # generic meaning in front of a reason such as "*out unchanged"
+            if not why:
+                reason = ERRNO_MEANING[e]
+            elif e == "ENOMEM":
+                reason = ERRNO_MEANING[e] + ": " + why
+            else:
+                reason = why
             out.append(".TP\n.B %s\n%s.\n" % (e, esc(reason[0].upper() + reason[1:])))
         out.append(".SH THREADS\n")
         fl = fields_of(text_of(doc)) or []
