@@ -240,7 +240,8 @@ LFMAP_API uint32_t lfmap_version(void);
  * another thread starts at that very moment under the same shortage can
  * still make liburcu fail.
  * Returns 0, EINVAL (out NULL, unknown flags, capacity_hint above
- * LFMAP_CAPACITY_MAX, allocator with a NULL member), ENOMEM (*out unchanged),
+ * LFMAP_CAPACITY_MAX, allocator with a NULL member, a nonzero
+ * reserved word), ENOMEM (*out unchanged),
  * EAGAIN (no thread could be started for the worker: RLIMIT_NPROC, or no
  * address space for its stack; *out unchanged, a later call tries again),
  * or the error of getrandom(2) when seed is 0 and no random seed can be had.
