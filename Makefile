@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lfmap - top-level Makefile.
 #
 #   make                 library (static + shared) in build/release; needs

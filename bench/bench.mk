@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/bench.mk - benchmark fragment, included by the top-level Makefile.
 #
 #   make bench                  build (release), the callgrind table, then the

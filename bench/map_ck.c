@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * map_ck.c - Concurrency Kit ck_ht adaptor (CK_HT_MODE_DIRECT: keys and
  * values stored in the table slots, no per-entry allocation), ck_epoch for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * map_lfmap.c - lfmap adaptor.  Values are encoded as non-NULL pointers
  * (the driver's values are odd), no destructor.  Threads register with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * map_lock.c - the hand-rolled baselines people write first:
  *   rwlock:  one pthread_rwlock_t around a chained table (readers share the

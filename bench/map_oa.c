@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * map_oa.c - single-threaded open-addressing table, no synchronization at
  * all: the no-concurrency reference (run with one thread only).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * map_urcu.c - liburcu cds_lfht adaptor, urcu-memb flavour, configured as
  * its documentation suggests for a growing/shrinking table:

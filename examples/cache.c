@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cache.c - a cache of large values (64 KiB buffers) that writers replace
  * and evict while readers are using them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * callback_registry.c - a registry of named callbacks: name -> {function,
  * heap-allocated context}.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clone.c - a deep copy of a map through a copy function.
  *

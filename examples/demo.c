@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * demo.c - several threads run a mixed workload on one map for about two
  * seconds, then the program reports what happened.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lfmap.h - lock-free, resizable concurrent hash map with RCU reclamation.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # scripts/deps.sh GROUP... - install what a make target needs on Debian
 # bookworm, as root.  A no-op when everything is already present, so make
 # can call it before every target that needs it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bucket.c - the segmented bucket directory: lazy bucket nodes, grow, and
  * shrink with two grace periods.

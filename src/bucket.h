@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bucket.h - the segmented bucket directory.  See bucket.c.
  */

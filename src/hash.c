@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hash.c - seeds for the keyed hash (the hash itself is inline in hash.h).
  */

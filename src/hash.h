@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hash.h - keyed 64-bit hashing and every split-order key helper.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lfmap.c - the public API, built from the layers below it (internal.h
  * lists them).  Each function checks its arguments, opens a read-side

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * list.h - the split-ordered Harris-Michael list.  See list.c.
  */

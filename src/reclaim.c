@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * reclaim.c - liburcu (urcu-memb flavour) behind lfmap's reclamation.
  *

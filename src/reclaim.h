@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * reclaim.h - the reclamation layer: the only module that knows liburcu.
  * See the design comment at the top of reclaim.c.

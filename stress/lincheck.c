@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lincheck.c - Wing & Gong search with memoisation over one key's history.
  * See lincheck.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lincheck.h - linearizability checker for single-key histories of lfmap
  * operations against a sequential register model.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # stress/run.sh BIN SCALE SEED VARIANT - run one slice of stress configs.
 #
 # SCALE: smoke (seconds), ci (~2-4 min), long (million-entry storm, ~15 min),

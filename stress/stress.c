@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * stress.c - lfmap stress harness: invariants under contention.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # stress/stress.mk - stress harnesses (included by the top-level Makefile).
 #
 #   make stress                release build, CI-sized fixed-seed slice

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # stress/summarize.sh LOG... - turn the "STRESS ..." summary lines of stress
 # logs into a Markdown table (one row per run).
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tests/helpers.h - shared fixtures for the lfmap unit tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_alloc_fail.c - injected allocation failure at every allocation point.
  *

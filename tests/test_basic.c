@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_basic.c - single-threaded behaviour and return codes of every call.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_clone.c - lfmap_clone makes an independent deep copy.
  */

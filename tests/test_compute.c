@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_compute.c - lfmap_compute as an atomic read-modify-write under
  * contention; values made in lost attempts go to the destructor.

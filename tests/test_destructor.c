@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_destructor.c - every value that leaves the map reaches the value
  * destructor exactly once, after a grace period; lfmap_take never does.

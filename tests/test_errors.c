@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_errors.c - bad input: every call returns EINVAL (or EDEADLK) and
  * changes nothing.  Debug-build misuse aborts are tested at the end, only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_iter.c - iteration and lfmap_foreach: every key exactly once at
  * quiescence, every stable key exactly once during concurrent resizes,

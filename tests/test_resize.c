@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_resize.c - the bucket directory grows and shrinks through many sizes
  * with the contents intact; flags; memory accounting in lfmap_stats.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_threads.c - concurrent updates with exact final counts, racing
  * inserts, thread registration across thread exit, read-side sections.

@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 -------------------------------- MODULE LfMap --------------------------------
 (***************************************************************************)
 (* lfmap's resize protocol: a split-ordered list (Shalev & Shavit) over a  *)

@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 ---------------------------------- MODULE MC ----------------------------------
 (* The default configuration (make tla): two application threads, two keys *)
 (* that share bucket 1 at 2 buckets and split into buckets 1 and 3 at 4,  *)

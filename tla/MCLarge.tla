@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 -------------------------------- MODULE MCLarge --------------------------------
 (* The larger configuration (make tla-large; not in CI): three application  *)
 (* threads, a grow after a shrink (segment reuse), more racing updates.    *)

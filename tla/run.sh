@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tla/run.sh - check the lfmap resize model with TLC.
 #
 #   tla/run.sh            the default configurations (cfg/default.cfg: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tla/tla.mk - included by the top-level Makefile (paths are relative to the
 # repository root).  See tla/README.md.
 #
