@@ -428,8 +428,12 @@ LFMAP_API int lfmap_clear(lfmap *m);
  * clone with ENOMEM).  copy may be NULL only when src has no destructor
  * (then values are shared, and EINVAL otherwise).  The snapshot is weakly
  * consistent, as for iteration.  On failure everything made so far is freed
- * (copies go to the destructor) and *out is untouched.
- * 0, EINVAL, ENOMEM.  Threads: any.  Read side: may.  Never blocks.
+ * at once, without waiting for a grace period (the copy was never
+ * published): each copy made goes to the destructor exactly once, in the
+ * calling thread, and *out is untouched.  This holds inside a read-side
+ * section and inside a value destructor too.
+ * 0, EINVAL, ENOMEM (never any other code).  Threads: any.  Read side:
+ * may.  Never blocks.
  */
 LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		void *ctx, lfmap **out);

@@ -159,6 +159,57 @@ int lfmap_quiesce(lfmap *m)
 	return 0;
 }
 
+/*
+ * Free m and everything in it, with no grace period: no chain of m is in
+ * flight and no other thread can reach m (it was never published, or
+ * lfmap_destroy waited for its chains and has it exclusively).
+ *
+ * The values still in the map go to the destructor last, after the map
+ * was marked dying: a destructor that calls into its own map (a lookup or
+ * a delete of a related key) gets EBADF and touches nothing, instead of
+ * walking entries that are being freed or retiring onto a map about to
+ * go.  The entries stay allocated until every destructor has returned.
+ */
+static void map_teardown(lfmap *m)
+{
+	lfmap_assert(atomic_load(&m->chains) == 0);
+	lfmap_assert(atomic_load(&m->retire_head) == 0);
+	lfmap_assert(atomic_load(&m->resizing) == 0);
+	/* Plain store: only this thread (and the destructors it calls) can
+	 * reach m now. */
+	m->magic = LFMAP_DYING;
+
+	/* An entry still linked was never retired; if it was tombstoned (a
+	 * deleter that never finished) its dead value is still ours. */
+	struct list_node *n = node_ptr(
+		atomic_load_explicit(&m->head.next, memory_order_acquire));
+	for (; n; n = node_ptr(atomic_load_explicit(&n->next,
+						    memory_order_relaxed))) {
+		if (!so_key_is_entry(n->so_key))
+			continue;
+		struct entry *e = entry_of(n);
+		uintptr_t v = atomic_load_explicit(&e->value,
+						   memory_order_relaxed);
+		void *dead = v != VALUE_TOMBSTONE ? (void *)v
+						  : entry_retired(e)->value;
+		if (dead)
+			reclaim_value_now(m, dead);
+	}
+	/* Bucket nodes live in the segments, freed with the directory. */
+	n = node_ptr(atomic_load_explicit(&m->head.next, memory_order_relaxed));
+	while (n) {
+		struct list_node *next = node_ptr(
+			atomic_load_explicit(&n->next, memory_order_relaxed));
+		if (so_key_is_entry(n->so_key))
+			entry_discard(m, entry_of(n));
+		n = next;
+	}
+	bucket_directory_free(m);
+	m->magic = LFMAP_DEAD;
+	lfmap_allocator a = m->alloc;
+	a.free(m, sizeof *m, a.ctx);
+}
+
 int lfmap_destroy(lfmap *m)
 {
 	int err = check_may_block(m);
@@ -166,35 +217,7 @@ int lfmap_destroy(lfmap *m)
 		return err;
 	reclaim_wait_map(m); /* see lfmap_quiesce */
 	/* No chain in flight and no update in flight: nothing is pending. */
-	lfmap_assert(atomic_load(&m->retire_head) == 0);
-	lfmap_assert(atomic_load(&m->resizing) == 0);
-
-	/* No other thread uses m: free every linked entry.  An entry still
-	 * linked was never retired; if it was tombstoned (a deleter that
-	 * never finished) its dead value is still ours to destroy. */
-	struct list_node *n = node_ptr(
-		atomic_load_explicit(&m->head.next, memory_order_acquire));
-	while (n) {
-		struct list_node *next = node_ptr(
-			atomic_load_explicit(&n->next, memory_order_relaxed));
-		if (so_key_is_entry(n->so_key)) {
-			struct entry *e = entry_of(n);
-			uintptr_t v = atomic_load_explicit(&e->value,
-							   memory_order_relaxed);
-			void *dead = v != VALUE_TOMBSTONE
-					     ? (void *)v
-					     : entry_retired(e)->value;
-			if (dead)
-				reclaim_value_now(m, dead);
-			entry_discard(m, e);
-		}
-		/* Bucket nodes live in the segments, freed below. */
-		n = next;
-	}
-	bucket_directory_free(m);
-	m->magic = LFMAP_DEAD;
-	lfmap_allocator a = m->alloc;
-	a.free(m, sizeof *m, a.ctx);
+	map_teardown(m);
 	return 0;
 }
 
@@ -715,12 +738,18 @@ int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		}
 		err = lfmap_insert(dst, key, key_len, v, NULL);
 		if (err && copy)
-			reclaim_value_now(dst, v);
+			reclaim_value_now(dst, v); /* never published */
+		if (err == EEXIST)
+			err = 0; /* cannot happen (iteration reports a key once);
+				  * keep the first copy */
 	}
 	reclaim_read_unlock();
 	if (err) {
-		lfmap_destroy(dst);
-		return err == EEXIST ? EIO : err;
+		/* dst was never published and has no chain in flight (inserts
+		 * retire nothing; a grow runs in the caller): free it now, with
+		 * no grace period, even inside a section or a destructor. */
+		map_teardown(dst);
+		return err;
 	}
 	*out = dst;
 	return 0;
