@@ -149,12 +149,9 @@ int lfmap_quiesce(lfmap *m)
 	int err = check_may_block(m);
 	if (err)
 		return err;
-	/* Resize triggers are sampled (bucket.c); settle the size the
-	 * current count calls for before waiting for it. */
-	reclaim_read_lock();
-	bucket_after_insert(m, 0);
-	bucket_after_delete(m, 0);
-	reclaim_read_unlock();
+	/* Resize triggers are sampled and a resize may be in flight
+	 * (bucket.c): wait for it, then size the table for the count. */
+	bucket_quiesce(m);
 	reclaim_wait_map(m);
 	return 0;
 }
