@@ -142,7 +142,9 @@ static int check_may_block(const lfmap *m)
  * Waiting for m: reclaim_wait_map waits until no chain (retire batches,
  * shrinks) of m is in flight, and a chain's last step touches m only
  * before it ends the chain, so afterwards nothing of m is pending unless
- * another thread is still updating m.  Other maps do not delay it.
+ * another thread is still updating m.  Other maps' traffic cannot keep it
+ * waiting forever, but it shares liburcu's callback queue with them and so
+ * may wait behind their callbacks (reclaim.c, 5.).
  */
 int lfmap_quiesce(lfmap *m)
 {
