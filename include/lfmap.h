@@ -155,14 +155,19 @@ typedef struct lfmap_options {
 	 * from liburcu's call_rcu worker thread (from the destroying thread for
 	 * values still in the map at lfmap_destroy).  lfmap_barrier,
 	 * lfmap_quiesce and lfmap_destroy called from it on the worker
-	 * return EDEADLK (they would wait for the destructor itself).
+	 * return EDEADLK (they would wait for the destructor itself).  It may
+	 * call into its own map; while lfmap_destroy of that map runs it,
+	 * those calls return EBADF (see lfmap_destroy).
 	 */
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
 	/* NULL = malloc/free. */
 	const lfmap_allocator *allocator;
 	/* Hash seed; 0 = a random seed per map (hash-flooding resistance).
-	 * A fixed seed makes iteration order reproducible. */
+	 * A fixed seed makes iteration order reproducible, but forfeits
+	 * flooding resistance: whoever knows the seed can build many keys
+	 * with one hash cheaply (multicollisions), and lookups of those keys
+	 * walk them all.  Use a fixed or known seed only for trusted keys. */
 	uint64_t seed;
 	/* LFMAP_NO_AUTO_SHRINK | LFMAP_NO_AUTO_GROW; other bits: EINVAL. */
 	unsigned flags;
@@ -181,8 +186,8 @@ typedef struct lfmap_stats {
 
 /*
  * Iterator: a plain struct on the caller's stack.  Fields are private.
- * Valid only inside the read-side section in which lfmap_iter_init was
- * called (debug builds abort on misuse).
+ * Valid only inside the read-side section, and in the thread, in which
+ * lfmap_iter_init was called (debug builds abort on misuse).
  */
 typedef struct lfmap_iter {
 	lfmap *map_;
@@ -217,10 +222,15 @@ LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
 /*
  * lfmap_destroy - free the map and everything in it.
  * Waits for in-flight resizes and for every pending destructor call of this
- * map, then runs the destructor on every value still in the map (in the
- * calling thread) and frees all memory.  No other thread may use the map
- * during or after the call.
- * Returns 0, EINVAL (m NULL), or EDEADLK (nothing is done) when called
+ * map (those run with the map intact: a destructor may still use it), then
+ * marks the map dying, runs the destructor on every value still in the map
+ * (in the calling thread) and frees all memory.  While it runs those
+ * destructors, every call on the map returns EBADF and changes nothing
+ * (lfmap_count returns 0, iteration reports nothing), so a destructor that
+ * looks up or deletes a related key of its own map is safe.  No other
+ * thread may use the map during or after the call.
+ * Returns 0, EINVAL (m NULL), EBADF (m is being destroyed: called from one
+ * of its destructors), or EDEADLK (nothing is done) when called
  * inside a read-side section (lfmap's or the application's own: a grace
  * period would never end) or on a call_rcu worker thread (from a value
  * destructor or any call_rcu callback: it would wait for itself).
@@ -291,10 +301,10 @@ LFMAP_API int lfmap_barrier(void);
  * call has run.  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
- * 0, EINVAL (m NULL), EDEADLK (nothing is done) inside a read-side
- * section (lfmap's or the application's own) or on a call_rcu worker
- * thread (from a value destructor or any call_rcu callback), as for
- * lfmap_barrier.
+ * 0, EINVAL (m NULL), EBADF (m is being destroyed), EDEADLK (nothing is
+ * done) inside a read-side section (lfmap's or the application's own) or
+ * on a call_rcu worker thread (from a value destructor or any call_rcu
+ * callback), as for lfmap_barrier.
  * Threads: any.  Read side: must not.  Blocking: blocks.
  */
 LFMAP_API int lfmap_quiesce(lfmap *m);
@@ -303,7 +313,8 @@ LFMAP_API int lfmap_quiesce(lfmap *m);
 /* Lookups and updates                                                 */
 /* ------------------------------------------------------------------ */
 /*
- * Common to all calls below: m must be a live map (EINVAL if NULL); key may
+ * Common to all calls below: m must be a live map (EINVAL if NULL; EBADF
+ * from a value destructor run by lfmap_destroy of m, see there); key may
  * be NULL only when key_len is 0 (EINVAL otherwise); key_len must not exceed
  * LFMAP_KEY_MAX (EINVAL); values passed in must be non-NULL (EINVAL).
  * Threads: any.  Read side: may.  Blocking: never blocks (lock-free).
@@ -344,9 +355,11 @@ LFMAP_API int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *val
 
 /*
  * lfmap_cas - replace expected by desired.
- * 0 (expected goes to the destructor; the map took desired), ENOENT (no
- * such key), EAGAIN (the current value is not expected), ENOMEM.  On
- * failure the caller keeps desired.  Ordering: release on success.
+ * 0 (expected goes to the destructor and the map took desired; when
+ * desired == expected nothing leaves the map and nothing is destroyed),
+ * ENOENT (no such key), EAGAIN (the current value is not expected),
+ * ENOMEM.  On failure the caller keeps desired.  Ordering: release on
+ * success.
  */
 LFMAP_API int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	      void *desired);
@@ -456,7 +469,7 @@ LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
  * iterating one) during the walk.
  *
  * lfmap_iter_init / lfmap_iter_next must be called inside one read-side
- * section; the pointers reported are valid until it ends.
+ * section of one thread; the pointers reported are valid until it ends.
  * lfmap_iter_next returns false at the end (and for a NULL iterator).
  */
 LFMAP_API void lfmap_iter_init(lfmap *m, lfmap_iter *it);

@@ -18,15 +18,27 @@
 /* Argument checks                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Not a live map: EBADF while lfmap_destroy runs the destructors of the
+ * values left in it (a destructor calling into its own map); anything
+ * else is misuse (freed or never created), caught in debug builds. */
+static __attribute__((noinline)) int map_check_dead(const lfmap *m)
+{
+	if (m->magic == LFMAP_DYING)
+		return EBADF;
+#ifdef LFMAP_DEBUG
+	lfmap_die("map %p used after lfmap_destroy or never created",
+		  (const void *)m);
+#endif
+	return EINVAL;
+}
+
 static inline int map_check(const lfmap *m)
 {
 	if (unlikely(!m))
 		return EINVAL;
-#ifdef LFMAP_DEBUG
-	if (m->magic != LFMAP_MAGIC)
-		lfmap_die("map %p used after lfmap_destroy or never created",
-			  (const void *)m);
-#endif
+	/* The magic shares its cache line with the size every call reads. */
+	if (unlikely(m->magic != LFMAP_MAGIC))
+		return map_check_dead(m);
 	return 0;
 }
 
@@ -542,7 +554,7 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 
 size_t lfmap_count(const lfmap *m)
 {
-	if (!m)
+	if (map_check(m))
 		return 0;
 	int64_t n = COUNTER_SUM(m->stripes, entries);
 	return n > 0 ? (size_t)n : 0;
@@ -623,12 +635,11 @@ void lfmap_iter_init(lfmap *m, lfmap_iter *it)
 	if (!it)
 		return;
 	it->map_ = m;
-	it->pos_ = m ? &m->head : NULL;
 	it->section_ = reclaim_section_id();
+	/* A NULL or dying map (destroy running destructors): an empty walk. */
+	it->pos_ = m && !map_check(m) ? &m->head : NULL;
 #ifdef LFMAP_DEBUG
-	if (m && m->magic != LFMAP_MAGIC)
-		lfmap_die("lfmap_iter_init on a destroyed map");
-	if (m && it->section_ == 0)
+	if (it->pos_ && it->section_ == 0)
 		lfmap_die("lfmap_iter_init outside a read-side section");
 #endif
 }
@@ -639,9 +650,11 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 	if (!it || !it->pos_)
 		return false;
 #ifdef LFMAP_DEBUG
+	/* Serials are unique across threads (reclaim.c), so this also
+	 * catches an iterator handed to another thread. */
 	if (it->section_ == 0 || it->section_ != reclaim_section_id())
 		lfmap_die("lfmap iterator used outside the read-side section "
-			  "that created it");
+			  "(and thread) that created it");
 	if (it->map_->magic != LFMAP_MAGIC)
 		lfmap_die("lfmap iterator used on a destroyed map");
 #endif

@@ -21,8 +21,9 @@
  *    after unregistering it (re-checked on every call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
- *    outermost one gets a serial number so debug builds can tell an
- *    iterator used outside the section that created it.
+ *    outermost one gets a serial number, unique across threads, so debug
+ *    builds can tell an iterator used outside the section (and thread)
+ *    that created it.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
@@ -307,12 +308,28 @@ int reclaim_start(void)
 	return err;
 }
 
+/*
+ * Section serials are unique across threads, so that a debug build can
+ * tell an iterator made in another thread's section (issue 9, finding 9):
+ * a thread's first section takes a thread number from a global counter and
+ * its serials count up from number << 40 (2^40 sections per thread before
+ * two threads' serials could meet).  Out of line: once per thread.
+ */
+static __attribute__((noinline)) uint64_t section_base(void)
+{
+	static _Atomic(uint64_t) threads;
+	/* relaxed: only uniqueness matters. */
+	uint64_t n = atomic_fetch_add_explicit(&threads, 1,
+					       memory_order_relaxed) + 1;
+	return n << 40;
+}
+
 void reclaim_read_lock(void)
 {
 	check_fork_rule();
 	ensure_registered();
-	if (self.nesting++ == 0)
-		self.section++;
+	if (self.nesting++ == 0 && unlikely(++self.section == 1))
+		self.section = section_base();
 	urcu_memb_read_lock();
 }
 
