@@ -294,11 +294,13 @@ LFMAP_API int lfmap_synchronize(void);
 LFMAP_API int lfmap_barrier(void);
 
 /*
- * lfmap_quiesce - settle m: apply the grow or shrink its current count
- * calls for (the automatic triggers only sample the count), then wait until
- * m has no resize in flight (a shrink runs as chained call_rcu callbacks,
- * see README) and every destructor call and free requested for m before the
- * call has run.  For tests and memory
+ * lfmap_quiesce - settle m: wait until m has no resize in flight (a shrink
+ * runs as chained call_rcu callbacks, see README; a grow runs in the thread
+ * that triggered it), then apply the grow or shrink its current count calls
+ * for (the automatic triggers only sample the count), and wait until every
+ * destructor call and free requested for m before the call has run.
+ * Afterwards the bucket count is in the band its count calls for (unless
+ * LFMAP_NO_AUTO_GROW / LFMAP_NO_AUTO_SHRINK, or a grow ran out of memory).  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
  * 0, EINVAL (m NULL), EBADF (m is being destroyed), EDEADLK (nothing is
