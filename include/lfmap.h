@@ -228,7 +228,11 @@ LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
  * destructors, every call on the map returns EBADF and changes nothing
  * (lfmap_count returns 0, iteration reports nothing), so a destructor that
  * looks up or deletes a related key of its own map is safe.  No other
- * thread may use the map during or after the call.
+ * thread may use the map during or after the call.  Using m after the call
+ * returned is undefined behaviour; debug builds catch it only on a
+ * best-effort basis: they check the map's magic word, which reads the
+ * freed block (AddressSanitizer reports that read as a use after free),
+ * and cannot tell m from a new map that got the same block.
  * Returns 0, EINVAL (m NULL), EBADF (m is being destroyed: called from one
  * of its destructors), or EDEADLK (nothing is done) when called
  * inside a read-side section (lfmap's or the application's own: a grace
