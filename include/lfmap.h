@@ -170,14 +170,19 @@ typedef struct lfmap_options {
 	 * from liburcu's call_rcu worker thread (from the destroying thread for
 	 * values still in the map at lfmap_destroy).  lfmap_barrier,
 	 * lfmap_quiesce and lfmap_destroy called from it on the worker
-	 * return EDEADLK (they would wait for the destructor itself).
+	 * return EDEADLK (they would wait for the destructor itself).  It may
+	 * call into its own map; while lfmap_destroy of that map runs it,
+	 * those calls return EBADF (see lfmap_destroy).
 	 */
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
 	/* NULL = malloc/free. */
 	const lfmap_allocator *allocator;
 	/* Hash seed; 0 = a random seed per map (hash-flooding resistance).
-	 * A fixed seed makes iteration order reproducible. */
+	 * A fixed seed makes iteration order reproducible, but forfeits
+	 * flooding resistance: whoever knows the seed can build many keys
+	 * with one hash cheaply (multicollisions), and lookups of those keys
+	 * walk them all.  Use a fixed or known seed only for trusted keys. */
 	uint64_t seed;
 	/* LFMAP_NO_AUTO_SHRINK | LFMAP_NO_AUTO_GROW; other bits: EINVAL. */
 	unsigned flags;
@@ -206,8 +211,8 @@ typedef struct lfmap_stats {
 
 /*
  * Iterator: a plain struct on the caller's stack.  Fields are private.
- * Valid only inside the read-side section in which lfmap_iter_init was
- * called (debug builds abort on misuse).
+ * Valid only inside the read-side section, and in the thread, in which
+ * lfmap_iter_init was called (debug builds abort on misuse).
  */
 typedef struct lfmap_iter {
 	lfmap *map_;
@@ -254,10 +259,19 @@ LFMAP_API int lfmap_create(const lfmap_options *opts, lfmap **out);
 /*
  * lfmap_destroy - free the map and everything in it.
  * Waits for in-flight resizes and for every pending destructor call of this
- * map, then runs the destructor on every value still in the map (in the
- * calling thread) and frees all memory.  No other thread may use the map
- * during or after the call.
- * Returns 0, EINVAL (m NULL), or EDEADLK (nothing is done) when called
+ * map (those run with the map intact: a destructor may still use it), then
+ * marks the map dying, runs the destructor on every value still in the map
+ * (in the calling thread) and frees all memory.  While it runs those
+ * destructors, every call on the map returns EBADF and changes nothing
+ * (lfmap_count returns 0, iteration reports nothing), so a destructor that
+ * looks up or deletes a related key of its own map is safe.  No other
+ * thread may use the map during or after the call.  Using m after the call
+ * returned is undefined behaviour; debug builds catch it only on a
+ * best-effort basis: they check the map's magic word, which reads the
+ * freed block (AddressSanitizer reports that read as a use after free),
+ * and cannot tell m from a new map that got the same block.
+ * Returns 0, EINVAL (m NULL), EBADF (m is being destroyed: called from one
+ * of its destructors), or EDEADLK (nothing is done) when called
  * inside a read-side section (lfmap's or the application's own: a grace
  * period would never end) or on a call_rcu worker thread (from a value
  * destructor or any call_rcu callback: it would wait for itself).
@@ -321,17 +335,19 @@ LFMAP_API int lfmap_synchronize(void);
 LFMAP_API int lfmap_barrier(void);
 
 /*
- * lfmap_quiesce - settle m: apply the grow or shrink its current count
- * calls for (the automatic triggers only sample the count), then wait until
- * m has no resize in flight (a shrink runs as chained call_rcu callbacks,
- * see README) and every destructor call and free requested for m before the
- * call has run.  For tests and memory
+ * lfmap_quiesce - settle m: wait until m has no resize in flight (a shrink
+ * runs as chained call_rcu callbacks, see README; a grow runs in the thread
+ * that triggered it), then apply the grow or shrink its current count calls
+ * for (the automatic triggers only sample the count), and wait until every
+ * destructor call and free requested for m before the call has run.
+ * Afterwards the bucket count is in the band its count calls for (unless
+ * LFMAP_NO_AUTO_GROW / LFMAP_NO_AUTO_SHRINK, or a grow ran out of memory).  For tests and memory
  * accounting: afterwards lfmap_get_stats reports no pending bytes unless
  * other threads keep updating m.
- * 0, EINVAL (m NULL), EDEADLK (nothing is done) inside a read-side
- * section (lfmap's or the application's own) or on a call_rcu worker
- * thread (from a value destructor or any call_rcu callback), as for
- * lfmap_barrier.
+ * 0, EINVAL (m NULL), EBADF (m is being destroyed), EDEADLK (nothing is
+ * done) inside a read-side section (lfmap's or the application's own) or
+ * on a call_rcu worker thread (from a value destructor or any call_rcu
+ * callback), as for lfmap_barrier.
  * Threads: any.  Read side: must not.  Blocking: blocks.
  */
 LFMAP_API int lfmap_quiesce(lfmap *m);
@@ -340,7 +356,8 @@ LFMAP_API int lfmap_quiesce(lfmap *m);
 /* Lookups and updates                                                 */
 /* ------------------------------------------------------------------ */
 /*
- * Common to all calls below: m must be a live map (EINVAL if NULL); key may
+ * Common to all calls below: m must be a live map (EINVAL if NULL; EBADF
+ * from a value destructor run by lfmap_destroy of m, see there); key may
  * be NULL only when key_len is 0 (EINVAL otherwise); key_len must not exceed
  * LFMAP_KEY_MAX (EINVAL); values passed in must be non-NULL (EINVAL).
  * Threads: any.  Read side: may.  Blocking: never blocks (lock-free).
@@ -381,9 +398,11 @@ LFMAP_API int lfmap_replace(lfmap *m, const void *key, size_t key_len, void *val
 
 /*
  * lfmap_cas - replace expected by desired.
- * 0 (expected goes to the destructor; the map took desired), ENOENT (no
- * such key), EAGAIN (the current value is not expected), ENOMEM.  On
- * failure the caller keeps desired.  Ordering: release on success.
+ * 0 (expected goes to the destructor and the map took desired; when
+ * desired == expected nothing leaves the map and nothing is destroyed),
+ * ENOENT (no such key), EAGAIN (the current value is not expected),
+ * ENOMEM.  On failure the caller keeps desired.  Ordering: release on
+ * success.
  */
 LFMAP_API int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expected,
 	      void *desired);
@@ -465,8 +484,12 @@ LFMAP_API int lfmap_clear(lfmap *m);
  * clone with ENOMEM).  copy may be NULL only when src has no destructor
  * (then values are shared, and EINVAL otherwise).  The snapshot is weakly
  * consistent, as for iteration.  On failure everything made so far is freed
- * (copies go to the destructor) and *out is untouched.
- * 0, EINVAL, ENOMEM.  Threads: any.  Read side: may.  Never blocks.
+ * at once, without waiting for a grace period (the copy was never
+ * published): each copy made goes to the destructor exactly once, in the
+ * calling thread, and *out is untouched.  This holds inside a read-side
+ * section and inside a value destructor too.
+ * 0, EINVAL, ENOMEM (never any other code).  Threads: any.  Read side:
+ * may.  Never blocks.
  */
 LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		void *ctx, lfmap **out);
@@ -489,9 +512,9 @@ LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
  * iterating one) during the walk.
  *
  * lfmap_iter_init / lfmap_iter_next must be called inside one read-side
- * section; the pointers reported are valid until it ends.  A key is
- * reported as bytes and a length, with no terminating NUL, even when it was
- * stored with a _str call: print it with "%.*s", never "%s".
+ * section of one thread; the pointers reported are valid until it ends.
+ * A key is reported as bytes and a length, with no terminating NUL, even
+ * when it was stored with a _str call: print it with "%.*s", never "%s".
  * lfmap_iter_next returns false at the end (and for a NULL iterator).
  */
 LFMAP_API void lfmap_iter_init(lfmap *m, lfmap_iter *it);

@@ -28,9 +28,23 @@
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
  * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY, keys
  * written), publishes it with release, then publishes size 2^(k+1) with
- * release.  A reader that acquires the new size therefore sees the segment
- * and its keys.  If the segment cannot be allocated the grow is skipped: the
- * list stays correct, chains get longer.
+ * release, and repeats while the count it read is above the trigger.  A
+ * reader that acquires the new size therefore sees the segment and its
+ * keys.  If the segment cannot be allocated the grow stops: the list stays
+ * correct, chains get longer, and the next trigger tries again.
+ *
+ * Re-check after every resize (resize()).  A trigger that loses the
+ * try-lock skips, so the holder takes over its job: whoever releases the
+ * try-lock (a grow when it is done, a shrink in its last step) then
+ * re-reads the count and starts the resize it calls for, grow or shrink,
+ * and goes on until the count calls for none (or a grow ran out of
+ * memory).  Without it a grow triggered while a shrink waits for its grace
+ * periods was lost for good (issue 9, finding 6).  The triggers are:
+ *   grow    entries > size * LOAD_FACTOR (unless NO_AUTO_GROW)
+ *   shrink  entries * SHRINK_DIVISOR < size * LOAD_FACTOR, size above the
+ *           minimum (unless NO_AUTO_SHRINK)
+ * lfmap_quiesce (bucket_quiesce) waits for the resizes in flight first,
+ * then applies the same rule, so it leaves the table in the band.
  *
  * Shrink (TLA+: PublishShrink, ShrinkUnlink, ShrinkFree).  Never inside a
  * caller's read-side section and never blocking a caller: it runs as a chain
@@ -45,8 +59,8 @@
  *      (list_sweep); clear the removed segment pointers; queue step 3.
  *      Readers may still be traversing through those nodes.
  *   3. After grace period 2 - no reader still holds a removed bucket node
- *      or segment - free the segments (the nodes are inside them) and
- *      release the try-lock.
+ *      or segment - free the segments (the nodes are inside them),
+ *      release the try-lock and re-check both triggers (above).
  * Without grace period 1, a reader holding the old size could link a
  * bucket node into a removed bucket after the sweep (then freed while
  * linked), or start a search at a node being unlinked.  Without grace
@@ -54,6 +68,7 @@
  * never overlap (the try-lock is held from step 1 to step 3), so a grow
  * never reuses a segment that is still being retired.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "bucket.h"
@@ -199,21 +214,36 @@ static void resize_unlock(lfmap *m)
 	atomic_store_explicit(&m->resizing, 0, memory_order_release);
 }
 
-/* TLA+: AllocSegment, PublishSegment, PublishCount. */
-static void bucket_grow(lfmap *m)
-{
-	if (!resize_trylock(m))
-		return;
-	/* relaxed: size only changes under the try-lock we hold. */
-	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
-	unsigned order = size_order(size);
-	int64_t entries = COUNTER_SUM(m->stripes, entries);
+/* What the count calls for (TLA+: the grow and shrink triggers). */
+enum resize_want { WANT_NONE, WANT_GROW, WANT_SHRINK };
 
+static enum resize_want resize_wanted(const lfmap *m, size_t size,
+				      int64_t entries)
+{
+	if (!(m->flags & LFMAP_NO_AUTO_GROW) &&
+	    size < ((size_t)1 << MAX_ORDER) &&
+	    entries > (int64_t)size * LOAD_FACTOR)
+		return WANT_GROW;
+	if (!(m->flags & LFMAP_NO_AUTO_SHRINK) &&
+	    size > ((size_t)1 << MIN_ORDER) &&
+	    entries * SHRINK_DIVISOR < (int64_t)size * LOAD_FACTOR)
+		return WANT_SHRINK;
+	return WANT_NONE;
+}
+
+/*
+ * TLA+: AllocSegment, PublishSegment, PublishCount.  Caller holds the
+ * try-lock.  Returns false when a segment could not be allocated (the grow
+ * stops there: the list stays correct, chains get longer).
+ */
+static bool grow_locked(lfmap *m, size_t size, int64_t entries)
+{
+	unsigned order = size_order(size);
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
 		struct bucket *seg = segment_alloc(m, order + 1);
 		if (!seg)
-			break; /* skip: the list stays correct */
+			return false;
 		/* release: publish the zeroed segment before the size. */
 		atomic_store_explicit(&m->segs[order + 1], seg,
 				      memory_order_release);
@@ -222,7 +252,55 @@ static void bucket_grow(lfmap *m)
 				      memory_order_release);
 		atomic_fetch_add_explicit(&m->grows, 1, memory_order_relaxed);
 	}
-	resize_unlock(m);
+	return true;
+}
+
+static void shrink_publish(lfmap *m, size_t size, int64_t entries);
+
+/*
+ * resize - bring m's size to what its count calls for.  Called by the
+ * triggers (after an insert or a delete), at the end of every resize
+ * (after its try-lock is released) and by bucket_quiesce.  Caller is in a
+ * read-side section or is a callback.
+ *
+ * The rule that makes a trigger that loses the try-lock harmless: whoever
+ * releases the try-lock then re-reads the count and starts the resize it
+ * calls for, in either direction.  A loser's count update and its failed
+ * try-lock against the holder's release and its re-read of the count is
+ * a store-buffering pair, hence the seq_cst fence at the top of each round
+ * here on both sides (a trigger reaches it before its try-lock, a holder
+ * after its release).  A grow that could not allocate is not retried in
+ * the same call (the next trigger retries it), so this terminates unless
+ * other threads keep moving the count.
+ */
+static void resize(lfmap *m)
+{
+	bool grow_failed = false;
+	for (;;) {
+		atomic_thread_fence(memory_order_seq_cst);
+		/* relaxed: a sample; re-read under the try-lock. */
+		size_t size = atomic_load_explicit(&m->size,
+						   memory_order_relaxed);
+		enum resize_want want =
+			resize_wanted(m, size, COUNTER_SUM(m->stripes, entries));
+		if (want == WANT_NONE || (want == WANT_GROW && grow_failed))
+			return;
+		if (!resize_trylock(m))
+			return; /* the holder re-checks after its release */
+		/* relaxed: size only changes under the try-lock we hold. */
+		size = atomic_load_explicit(&m->size, memory_order_relaxed);
+		int64_t entries = COUNTER_SUM(m->stripes, entries);
+		want = resize_wanted(m, size, entries);
+		if (want == WANT_SHRINK) {
+			/* The chain holds the try-lock; its last step
+			 * releases it and calls resize again. */
+			shrink_publish(m, size, entries);
+			return;
+		}
+		if (want == WANT_GROW && !grow_locked(m, size, entries))
+			grow_failed = true;
+		resize_unlock(m);
+	}
 }
 
 static void bucket_shrink_unlink(struct rcu_head *head);
@@ -234,27 +312,23 @@ static lfmap *map_of_resize_head(struct rcu_head *head)
 			 offsetof(lfmap, resize_rcu));
 }
 
-/* TLA+: PublishShrink.  Caller is in a read-side section or is a callback. */
-static void bucket_shrink_begin(lfmap *m)
+/* TLA+: PublishShrink.  Caller holds the try-lock and is in a read-side
+ * section or is a callback; resize() saw the shrink trigger. */
+static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 {
-	if (!resize_trylock(m))
-		return;
-	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	unsigned from = size_order(size), to = from;
-	int64_t entries = COUNTER_SUM(m->stripes, entries);
 
 	while (to > MIN_ORDER &&
 	       entries * SHRINK_DIVISOR < ((int64_t)1 << to) * LOAD_FACTOR)
 		to--;
-	if (to == from) {
-		resize_unlock(m);
-		return;
-	}
+	lfmap_assert(to < from);
 	m->shrink_from = from;
 	m->shrink_to = to;
+	/* Counted before the size is published: a quiesce that sees the
+	 * chain count 0 and the try-lock free has no shrink to wait for. */
+	reclaim_chain_begin(m);
 	/* release: with the acquire in bucket_start. */
 	atomic_store_explicit(&m->size, (size_t)1 << to, memory_order_release);
-	reclaim_chain_begin(m);
 	reclaim_call(&m->resize_rcu, bucket_shrink_unlink);
 }
 
@@ -304,9 +378,11 @@ static void bucket_shrink_free(struct rcu_head *head)
 	}
 	atomic_fetch_add_explicit(&m->shrinks, 1, memory_order_relaxed);
 	resize_unlock(m);
-	/* Entries may have kept falling while this chain ran. */
-	if (!(m->flags & LFMAP_NO_AUTO_SHRINK))
-		bucket_shrink_begin(m);
+	/* The count may have moved either way while this chain ran, and a
+	 * grow triggered meanwhile lost the try-lock to us: re-check both
+	 * (a new shrink chain begins before this one ends, so the map's
+	 * chain count never reads 0 in between). */
+	resize(m);
 	reclaim_chain_end(m);
 	reclaim_callback_exit();
 }
@@ -322,7 +398,7 @@ void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
 		return;
 	if (COUNTER_SUM(m->stripes, entries) > (int64_t)size * LOAD_FACTOR)
-		bucket_grow(m);
+		resize(m);
 }
 
 void bucket_after_delete(lfmap *m, int64_t stripe_entries)
@@ -336,5 +412,33 @@ void bucket_after_delete(lfmap *m, int64_t stripe_entries)
 		return;
 	if (COUNTER_SUM(m->stripes, entries) * SHRINK_DIVISOR <
 	    (int64_t)size * LOAD_FACTOR)
-		bucket_shrink_begin(m);
+		resize(m);
+}
+
+/*
+ * bucket_quiesce - wait for the resizes in flight, then leave m sized for
+ * its count.  A resize in flight is a shrink chain (counted in m->chains)
+ * or a grow, or a shrink's first step, running in another thread under
+ * the try-lock; either re-checks the count when it ends, but a quiesce
+ * that only waited for chains could return while that re-check is still
+ * to come.  So: wait for the chains and for the try-lock, resize for the
+ * count, and repeat until a round starts nothing.  Caller is not in a
+ * read-side section.
+ */
+void bucket_quiesce(lfmap *m)
+{
+	for (;;) {
+		reclaim_wait_map(m);
+		/* acquire: see the size the holder published. */
+		while (atomic_load_explicit(&m->resizing,
+					    memory_order_acquire))
+			sched_yield(); /* a grow runs in another thread */
+		reclaim_read_lock();
+		resize(m);
+		reclaim_read_unlock();
+		/* acquire: pairs with reclaim_chain_end. */
+		if (atomic_load_explicit(&m->chains, memory_order_acquire) == 0 &&
+		    !atomic_load_explicit(&m->resizing, memory_order_acquire))
+			return;
+	}
 }

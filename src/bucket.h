@@ -51,6 +51,7 @@ static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
 }
 LFMAP_HIDDEN void bucket_after_insert(lfmap *m, int64_t stripe_entries);
 LFMAP_HIDDEN void bucket_after_delete(lfmap *m, int64_t stripe_entries);
+LFMAP_HIDDEN void bucket_quiesce(lfmap *m);
 LFMAP_HIDDEN unsigned bucket_order_for(size_t capacity_hint);
 
 #endif /* LFMAP_BUCKET_H */

@@ -71,6 +71,8 @@
 
 #define LFMAP_MAGIC 0x6c666d61704c4956ULL /* "lfmapLIV" */
 #define LFMAP_DEAD 0x6c666d6170444544ULL  /* "lfmapDED" */
+/* lfmap_destroy is running the destructors: calls on the map get EBADF. */
+#define LFMAP_DYING 0x6c666d6170445947ULL /* "lfmapDYG" */
 
 /* ------------------------------------------------------------------ */
 /* List nodes                                                          */

@@ -20,15 +20,27 @@
 /* Argument checks                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Not a live map: EBADF while lfmap_destroy runs the destructors of the
+ * values left in it (a destructor calling into its own map); anything
+ * else is misuse (freed or never created), caught in debug builds. */
+static __attribute__((noinline)) int map_check_dead(const lfmap *m)
+{
+	if (m->magic == LFMAP_DYING)
+		return EBADF;
+#ifdef LFMAP_DEBUG
+	lfmap_die("map %p used after lfmap_destroy or never created",
+		  (const void *)m);
+#endif
+	return EINVAL;
+}
+
 static inline int map_check(const lfmap *m)
 {
 	if (unlikely(!m))
 		return EINVAL;
-#ifdef LFMAP_DEBUG
-	if (m->magic != LFMAP_MAGIC)
-		lfmap_die("map %p used after lfmap_destroy or never created",
-			  (const void *)m);
-#endif
+	/* The magic shares its cache line with the size every call reads. */
+	if (unlikely(m->magic != LFMAP_MAGIC))
+		return map_check_dead(m);
 	return 0;
 }
 
@@ -146,21 +158,71 @@ static int check_may_block(const lfmap *m)
  * Waiting for m: reclaim_wait_map waits until no chain (retire batches,
  * shrinks) of m is in flight, and a chain's last step touches m only
  * before it ends the chain, so afterwards nothing of m is pending unless
- * another thread is still updating m.  Other maps do not delay it.
+ * another thread is still updating m.  Other maps' traffic cannot keep it
+ * waiting forever, but it shares liburcu's callback queue with them and so
+ * may wait behind their callbacks (reclaim.c, 5.).
  */
 int lfmap_quiesce(lfmap *m)
 {
 	int err = check_may_block(m);
 	if (err)
 		return err;
-	/* Resize triggers are sampled (bucket.c); settle the size the
-	 * current count calls for before waiting for it. */
-	reclaim_read_lock();
-	bucket_after_insert(m, 0);
-	bucket_after_delete(m, 0);
-	reclaim_read_unlock();
+	/* Resize triggers are sampled and a resize may be in flight
+	 * (bucket.c): wait for it, then size the table for the count. */
+	bucket_quiesce(m);
 	reclaim_wait_map(m);
 	return 0;
+}
+
+/*
+ * Free m and everything in it, with no grace period: no chain of m is in
+ * flight and no other thread can reach m (it was never published, or
+ * lfmap_destroy waited for its chains and has it exclusively).
+ *
+ * The values still in the map go to the destructor last, after the map
+ * was marked dying: a destructor that calls into its own map (a lookup or
+ * a delete of a related key) gets EBADF and touches nothing, instead of
+ * walking entries that are being freed or retiring onto a map about to
+ * go.  The entries stay allocated until every destructor has returned.
+ */
+static void map_teardown(lfmap *m)
+{
+	lfmap_assert(atomic_load(&m->chains) == 0);
+	lfmap_assert(atomic_load(&m->retire_head) == 0);
+	lfmap_assert(atomic_load(&m->resizing) == 0);
+	/* Plain store: only this thread (and the destructors it calls) can
+	 * reach m now. */
+	m->magic = LFMAP_DYING;
+
+	/* An entry still linked was never retired; if it was tombstoned (a
+	 * deleter that never finished) its dead value is still ours. */
+	struct list_node *n = node_ptr(
+		atomic_load_explicit(&m->head.next, memory_order_acquire));
+	for (; n; n = node_ptr(atomic_load_explicit(&n->next,
+						    memory_order_relaxed))) {
+		if (!so_key_is_entry(n->so_key))
+			continue;
+		struct entry *e = entry_of(n);
+		uintptr_t v = atomic_load_explicit(&e->value,
+						   memory_order_relaxed);
+		void *dead = v != VALUE_TOMBSTONE ? (void *)v
+						  : entry_retired(e)->value;
+		if (dead)
+			reclaim_value_now(m, dead);
+	}
+	/* Bucket nodes live in the segments, freed with the directory. */
+	n = node_ptr(atomic_load_explicit(&m->head.next, memory_order_relaxed));
+	while (n) {
+		struct list_node *next = node_ptr(
+			atomic_load_explicit(&n->next, memory_order_relaxed));
+		if (so_key_is_entry(n->so_key))
+			entry_discard(m, entry_of(n));
+		n = next;
+	}
+	bucket_directory_free(m);
+	m->magic = LFMAP_DEAD;
+	lfmap_allocator a = m->alloc;
+	a.free(m, sizeof *m, a.ctx);
 }
 
 int lfmap_destroy(lfmap *m)
@@ -170,35 +232,7 @@ int lfmap_destroy(lfmap *m)
 		return err;
 	reclaim_wait_map(m); /* see lfmap_quiesce */
 	/* No chain in flight and no update in flight: nothing is pending. */
-	lfmap_assert(atomic_load(&m->retire_head) == 0);
-	lfmap_assert(atomic_load(&m->resizing) == 0);
-
-	/* No other thread uses m: free every linked entry.  An entry still
-	 * linked was never retired; if it was tombstoned (a deleter that
-	 * never finished) its dead value is still ours to destroy. */
-	struct list_node *n = node_ptr(
-		atomic_load_explicit(&m->head.next, memory_order_acquire));
-	while (n) {
-		struct list_node *next = node_ptr(
-			atomic_load_explicit(&n->next, memory_order_relaxed));
-		if (so_key_is_entry(n->so_key)) {
-			struct entry *e = entry_of(n);
-			uintptr_t v = atomic_load_explicit(&e->value,
-							   memory_order_relaxed);
-			void *dead = v != VALUE_TOMBSTONE
-					     ? (void *)v
-					     : entry_retired(e)->value;
-			if (dead)
-				reclaim_value_now(m, dead);
-			entry_discard(m, e);
-		}
-		/* Bucket nodes live in the segments, freed below. */
-		n = next;
-	}
-	bucket_directory_free(m);
-	m->magic = LFMAP_DEAD;
-	lfmap_allocator a = m->alloc;
-	a.free(m, sizeof *m, a.ctx);
+	map_teardown(m);
 	return 0;
 }
 
@@ -524,7 +558,7 @@ int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 
 size_t lfmap_count(const lfmap *m)
 {
-	if (!m)
+	if (map_check(m))
 		return 0;
 	int64_t n = COUNTER_SUM(m->stripes, entries);
 	return n > 0 ? (size_t)n : 0;
@@ -605,12 +639,11 @@ void lfmap_iter_init(lfmap *m, lfmap_iter *it)
 	if (!it)
 		return;
 	it->map_ = m;
-	it->pos_ = m ? &m->head : NULL;
 	it->section_ = reclaim_section_id();
+	/* A NULL or dying map (destroy running destructors): an empty walk. */
+	it->pos_ = m && !map_check(m) ? &m->head : NULL;
 #ifdef LFMAP_DEBUG
-	if (m && m->magic != LFMAP_MAGIC)
-		lfmap_die("lfmap_iter_init on a destroyed map");
-	if (m && it->section_ == 0)
+	if (it->pos_ && it->section_ == 0)
 		lfmap_die("lfmap_iter_init outside a read-side section");
 #endif
 }
@@ -621,9 +654,11 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 	if (!it || !it->pos_)
 		return false;
 #ifdef LFMAP_DEBUG
+	/* Serials are unique across threads (reclaim.c), so this also
+	 * catches an iterator handed to another thread. */
 	if (it->section_ == 0 || it->section_ != reclaim_section_id())
 		lfmap_die("lfmap iterator used outside the read-side section "
-			  "that created it");
+			  "(and thread) that created it");
 	if (it->map_->magic != LFMAP_MAGIC)
 		lfmap_die("lfmap iterator used on a destroyed map");
 #endif
@@ -719,12 +754,18 @@ int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		}
 		err = lfmap_insert(dst, key, key_len, v, NULL);
 		if (err && copy)
-			reclaim_value_now(dst, v);
+			reclaim_value_now(dst, v); /* never published */
+		if (err == EEXIST)
+			err = 0; /* cannot happen (iteration reports a key once);
+				  * keep the first copy */
 	}
 	reclaim_read_unlock();
 	if (err) {
-		lfmap_destroy(dst);
-		return err == EEXIST ? EIO : err;
+		/* dst was never published and has no chain in flight (inserts
+		 * retire nothing; a grow runs in the caller): free it now, with
+		 * no grace period, even inside a section or a destructor. */
+		map_teardown(dst);
+		return err;
 	}
 	*out = dst;
 	return 0;

@@ -22,8 +22,9 @@
  *    after unregistering it (re-checked on every call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
- *    outermost one gets a serial number so debug builds can tell an
- *    iterator used outside the section that created it.
+ *    outermost one gets a serial number, unique across threads, so debug
+ *    builds can tell an iterator used outside the section (and thread)
+ *    that created it.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
@@ -67,11 +68,21 @@
  *    one step for anything requested before the call (a batch's callback
  *    takes everything pushed so far; a shrink has two steps), which the
  *    second runs.  It never waits for work that other threads keep
- *    adding.  Waiting for one map (quiesce, destroy) instead repeats
- *    rcu_barrier until the map's count of chains in flight is 0: a retire
- *    chain ends only when the map's retire list was found empty after the
- *    busy flag was dropped, so with no update of that map in flight, no
- *    chain means nothing pending.  Other maps' traffic cannot delay it.
+ *    adding.  Before them it waits for a grace period: a retire that
+ *    took a map's busy flag (and maybe the objects other retires left to
+ *    it) queues its batch inside its read-side section.  Waiting for one
+ *    map (quiesce, destroy) instead repeats rcu_barrier until the map's
+ *    count of chains in flight is 0: a retire counts its chain before it
+ *    takes the busy flag, and a chain ends only when the map's retire list
+ *    was found empty after the flag was dropped, so no chain means nothing
+ *    pending (tla/RetireList.tla: NoUncountedPending), whatever retires
+ *    are still running.  Other maps' traffic cannot livelock that wait
+ *    (each rcu_barrier waits only for callbacks queued before it, and once
+ *    m's own updates stop m's chains end in a bounded number of steps),
+ *    but it does delay it: every map shares liburcu's call_rcu worker,
+ *    whose queue runs in order, so m's steps run behind the callbacks (and
+ *    destructor calls) other maps queued before them, and each round
+ *    waits for a grace period.
  *    Every wait refuses (EDEADLK) where it could never return: inside a
  *    read-side section, lfmap's or the application's own (liburcu's
  *    rcu_barrier returns at once there, and the wait for a map would spin
@@ -298,12 +309,28 @@ int reclaim_start(void)
 	return err;
 }
 
+/*
+ * Section serials are unique across threads, so that a debug build can
+ * tell an iterator made in another thread's section (issue 9, finding 9):
+ * a thread's first section takes a thread number from a global counter and
+ * its serials count up from number << 40 (2^40 sections per thread before
+ * two threads' serials could meet).  Out of line: once per thread.
+ */
+static __attribute__((noinline)) uint64_t section_base(void)
+{
+	static _Atomic(uint64_t) threads;
+	/* relaxed: only uniqueness matters. */
+	uint64_t n = atomic_fetch_add_explicit(&threads, 1,
+					       memory_order_relaxed) + 1;
+	return n << 40;
+}
+
 void reclaim_read_lock(void)
 {
 	check_fork_rule();
 	ensure_registered();
-	if (self.nesting++ == 0)
-		self.section++;
+	if (self.nesting++ == 0 && unlikely(++self.section == 1))
+		self.section = section_base();
 	urcu_memb_read_lock();
 }
 
@@ -472,15 +499,26 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 	/* See batch_queue_or_release: either we see busy dropped, or the
 	 * chain's re-check sees our push. */
 	atomic_thread_fence(memory_order_seq_cst);
+	/* acquire: a busy flag we see held was taken after its holder
+	 * counted its chain (below), so once we return, a waiter that
+	 * happens after us sees that chain counted until it has run our
+	 * object (TLA+: NoUncountedPending). */
+	if (atomic_load_explicit(&m->retire_busy, memory_order_acquire) != 0)
+		return;
+	/* Count the chain before taking the flag: whenever the flag is held,
+	 * a chain is counted, so "no chain means nothing pending" holds by
+	 * construction (issue 9, finding 10: counted after the CAS, a second
+	 * pusher could see the flag held and return while no chain was
+	 * counted, and a quiesce or destroy then found nothing to wait for). */
+	reclaim_chain_begin(m);
 	int idle = 0;
-	if (atomic_load_explicit(&m->retire_busy, memory_order_relaxed) == 0 &&
-	    atomic_compare_exchange_strong_explicit(&m->retire_busy, &idle, 1,
-						    memory_order_acquire,
-						    memory_order_relaxed)) {
-		reclaim_chain_begin(m);
-		if (!batch_queue_or_release(m))
-			reclaim_chain_end(m); /* a callback took our object */
-	}
+	/* release: publishes the count to pushers that see the flag held. */
+	if (!atomic_compare_exchange_strong_explicit(&m->retire_busy, &idle, 1,
+						     memory_order_acq_rel,
+						     memory_order_relaxed) ||
+	    !batch_queue_or_release(m))
+		reclaim_chain_end(m); /* lost the flag, or a callback took
+				       * our object */
 }
 
 void reclaim_retire_entry(lfmap *m, struct entry *e)
@@ -565,6 +603,11 @@ int reclaim_barrier(void)
 	if (err)
 		return err;
 	ensure_registered();
+	/* A retire that took a map's busy flag has not necessarily queued its
+	 * batch yet, and another retire may have left its object to it; both
+	 * run inside read-side sections, so after a grace period every such
+	 * hand-off has reached call_rcu. */
+	urcu_memb_synchronize_rcu();
 	urcu_memb_barrier(); /* steps queued before the call */
 	urcu_memb_barrier(); /* the steps those queued (see 5.) */
 	tsan_grace_acquire();

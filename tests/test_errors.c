@@ -269,3 +269,41 @@ Test(errors_debug, iterator_in_a_later_section_aborts, .signal = SIGABRT)
 	lfmap_read_unlock();
 }
 #endif
+
+#ifdef LFMAP_DEBUG
+/*
+ * issue 9 finding 9: an iterator made in one thread's section, used in
+ * another thread's section that has the same per-thread serial (each
+ * thread's sections 1, 2 ...).  The check must tell the threads apart.
+ */
+static lfmap_iter foreign_it;
+
+static void *make_foreign_iterator(void *arg)
+{
+	lfmap **mp = arg;
+	if (lfmap_create(NULL, mp) != 0 || lfmap_put_u64(*mp, 1, (void *)1) != 0)
+		abort();                /* section 1 (the put) */
+	lfmap_read_lock();              /* section 2 */
+	lfmap_iter_init(*mp, &foreign_it);
+	lfmap_read_unlock();
+	return NULL;
+}
+
+Test(errors_debug, iterator_from_another_thread_aborts, .signal = SIGABRT)
+{
+	lfmap *m = NULL;
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, make_foreign_iterator, &m), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	/* This thread's sections 1 and 2: the same serials as the maker's. */
+	lfmap_read_lock();
+	lfmap_read_unlock();
+	lfmap_read_lock();
+	const void *k;
+	size_t kl;
+	void *v;
+	lfmap_iter_next(&foreign_it, &k, &kl, &v); /* another thread: abort */
+	lfmap_read_unlock();
+	lfmap_destroy(m);
+}
+#endif

@@ -4,6 +4,7 @@
  * with the contents intact; flags; memory accounting in lfmap_stats.
  */
 #include "helpers.h"
+#include "internal.h" /* LOAD_FACTOR, SHRINK_DIVISOR, MIN_ORDER */
 
 static void *tok(uint64_t i)
 {
@@ -248,5 +249,111 @@ Test(resize, oscillate_many_cycles)
 			cr_assert_eq(v, tok(i));
 		}
 	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/* ---- issue 9 finding 6: a grow lost during a shrink ---------------------- */
+
+/* The band the resize triggers keep a settled table in (src/internal.h):
+ * no more than LOAD_FACTOR entries per bucket, and no fewer than
+ * LOAD_FACTOR / SHRINK_DIVISOR unless the table is at its smallest. */
+static bool sized_for(size_t entries, size_t buckets)
+{
+	return entries <= buckets * LOAD_FACTOR &&
+	       (buckets == ((size_t)1 << MIN_ORDER) ||
+		entries * SHRINK_DIVISOR >= buckets * LOAD_FACTOR);
+}
+
+struct section_holder {
+	atomic_bool in;
+	atomic_bool stop;
+};
+
+static void *hold_section(void *p)
+{
+	struct section_holder *h = p;
+	lfmap_read_lock();
+	atomic_store(&h->in, true);
+	while (!atomic_load(&h->stop))
+		sleep_ms(1);
+	lfmap_read_unlock();
+	return NULL;
+}
+
+/*
+ * Fill, then clear while another thread holds a read-side section: the
+ * shrink to the smallest size publishes it and waits for the section.
+ * Refill meanwhile: every grow the refill triggers finds the shrink holding
+ * the resize try-lock and skips.  Once the section ends, the shrink's last
+ * step must see the count and grow; lfmap_quiesce must leave the table
+ * sized for its count.
+ */
+Test(resize, grow_lost_during_shrink_is_retried, .timeout = 60)
+{
+	size_t n = test_size(10000, 4000);
+	lfmap *m = make_plain(0, NULL);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	lfmap_stats full = quiet_stats(m);
+	cr_assert(sized_for(full.entries, full.buckets));
+
+	struct section_holder h = { 0 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, hold_section, &h), 0);
+	while (!atomic_load(&h.in))
+		sleep_ms(1);
+	cr_assert_eq(lfmap_clear(m), 0);
+	lfmap_stats mid;
+	cr_assert_eq(lfmap_get_stats(m, &mid), 0);
+	cr_assert_eq(mid.buckets, (size_t)1 << MIN_ORDER,
+		     "the shrink published its size (%zu)", mid.buckets);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	sleep_ms(50);
+	atomic_store(&h.stop, true);
+	pthread_join(th, NULL);
+
+	lfmap_stats s = quiet_stats(m);
+	cr_assert_eq(s.entries, n);
+	cr_assert(sized_for(s.entries, s.buckets),
+		  "%zu entries in %zu buckets after quiesce", s.entries,
+		  s.buckets);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/* The shrink's own re-check, without lfmap_quiesce's help. */
+Test(resize, shrink_end_starts_the_lost_grow, .timeout = 60)
+{
+	size_t n = test_size(10000, 4000);
+	lfmap *m = make_plain(0, NULL);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+
+	struct section_holder h = { 0 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, hold_section, &h), 0);
+	while (!atomic_load(&h.in))
+		sleep_ms(1);
+	cr_assert_eq(lfmap_clear(m), 0);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	atomic_store(&h.stop, true);
+	pthread_join(th, NULL);
+
+	/* Wait for the shrink's steps (and what they start) without asking
+	 * for a resize: lfmap_barrier runs queued steps only. */
+	lfmap_stats s;
+	for (int i = 0; i < 100; i++) {
+		lfmap_barrier();
+		cr_assert_eq(lfmap_get_stats(m, &s), 0);
+		if (s.shrinks > 0 && sized_for(s.entries, s.buckets))
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_eq(s.entries, n);
+	cr_assert(sized_for(s.entries, s.buckets),
+		  "%zu entries in %zu buckets once the shrink ended",
+		  s.entries, s.buckets);
 	cr_assert_eq(lfmap_destroy(m), 0);
 }

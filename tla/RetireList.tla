@@ -7,9 +7,10 @@
 (* module models only it, one action per C atomic operation:               *)
 (*                                                                         *)
 (*   retire(m, r)            push by CAS on retire_head (Treiber stack,    *)
-(*                           push only), then load retire_busy, CAS it     *)
-(*                           0 -> 1, reclaim_chain_begin,                  *)
-(*                           batch_queue_or_release, maybe chain_end;      *)
+(*                           push only), then load retire_busy,            *)
+(*                           reclaim_chain_begin, CAS busy 0 -> 1 (lost:   *)
+(*                           chain_end), batch_queue_or_release, maybe     *)
+(*                           chain_end;                                    *)
 (*   batch_queue(m)          exchange retire_head with 0; if non-empty,    *)
 (*                           store retire_batch, call_rcu;                 *)
 (*   batch_queue_or_release  loop: batch_queue, or store busy = 0, load    *)
@@ -47,7 +48,8 @@ MutantNames == {"none",
                 "RETIRE_NO_RECHECK",      \* no second look after busy = 0
                 "RETIRE_DOUBLE_RELEASE",  \* busy = 0 again after the re-check
                 "RETIRE_NO_GRACE",        \* free at push (C: FREE_NO_GRACE)
-                "RETIRE_NO_DETACH"}       \* batch_queue loads, no exchange
+                "RETIRE_NO_DETACH",       \* batch_queue loads, no exchange
+                "RETIRE_COUNT_LATE"}      \* busy taken before the count
 
 ASSUME Mutant \in MutantNames
 ASSUME Memory \in {"SC", "TSO", "TSO_FENCE"}
@@ -201,10 +203,17 @@ PushCas(p) ==               \* CAS retire_head: head -> r (r->next = head)
     /\ UNCHANGED <<busy, batch, chains, cbq, got, done, inSec, rpc, rounds,
                    holds, linked, retired, openAt, sb, clobber>>
 
+\* The chain is counted before the busy flag is taken (reclaim_chain_begin,
+\* then the CAS; a lost CAS ends the count again), so whenever a pusher
+\* holds the flag its chain is counted.  Mutant RETIRE_COUNT_LATE: the old
+\* order (CAS, then count).
+CountFirst == Mutant # "RETIRE_COUNT_LATE"
+
 BusyLoad(p) ==              \* load(retire_busy) == 0 ?
     /\ pc[p] = "busyload"
     /\ LET v == IF sb[p] # NoStore THEN sb[p] ELSE busy IN
-       Goto(p, IF v = 0 THEN "busycas" ELSE "in")
+       Goto(p, IF v # 0 THEN "in"
+               ELSE IF CountFirst THEN "chainbegin" ELSE "busycas")
     /\ UNCHANGED <<head, busy, batch, chains, cbq, seen, got, done, inSec, rpc,
                    rounds, holds, linked, retired, openAt, freed, sb, clobber,
                    dfree>>
@@ -212,8 +221,8 @@ BusyLoad(p) ==              \* load(retire_busy) == 0 ?
 BusyCas(p) ==               \* CAS retire_busy 0 -> 1
     /\ pc[p] = "busycas" /\ Drained(p)
     /\ IF busy = 0
-       THEN busy' = 1 /\ Goto(p, "chainbegin")
-       ELSE UNCHANGED busy /\ Goto(p, "in")
+       THEN busy' = 1 /\ Goto(p, IF CountFirst THEN "xchg" ELSE "chainbegin")
+       ELSE UNCHANGED busy /\ Goto(p, IF CountFirst THEN "chainend" ELSE "in")
     /\ UNCHANGED <<head, batch, chains, cbq, seen, got, done, inSec, rpc,
                    rounds, holds, linked, retired, openAt, freed, sb, clobber,
                    dfree>>
@@ -221,7 +230,7 @@ BusyCas(p) ==               \* CAS retire_busy 0 -> 1
 ChainBegin(p) ==            \* reclaim_chain_begin: fetch_add
     /\ pc[p] = "chainbegin" /\ Drained(p)
     /\ chains' = chains + 1
-    /\ Goto(p, "xchg")
+    /\ Goto(p, IF CountFirst THEN "busycas" ELSE "xchg")
     /\ UNCHANGED <<head, busy, batch, cbq, seen, got, done, inSec, rpc,
                    rounds, holds, linked, retired, openAt, freed, sb, clobber,
                    dfree>>
@@ -414,6 +423,19 @@ NoDoubleFree == ~dfree
 NoStranded ==
     ((\A p \in Pushers : pc[p] \in {"out", "in"}) /\ chains = 0)
         => (retired \subseteq freed /\ head = {})
+
+\* (4') What quiesce and barrier rely on while other threads retire: an
+\* object whose retire() has returned is freed, or a chain of the map is
+\* counted (chains > 0) that will free it.  Stronger than (4): it holds in
+\* every state, also while another pusher is inside retire().  It fails
+\* when the busy flag is taken before the chain is counted: a pusher that
+\* sees the flag held leaves its object to a holder that has not counted
+\* its chain yet (issue 9, finding 10; mutant RETIRE_COUNT_LATE).
+RetireReturned(o) ==
+    done[o[1]] > o[2] \/ pc[o[1]] \in {"out", "in"}
+
+NoUncountedPending ==
+    chains = 0 => \A o \in retired : RetireReturned(o) => o \in freed
 
 \* (5) Liveness: every retired object is eventually freed.
 EventuallyFreed == \A o \in Objs : (o \in retired) ~> (o \in freed)
