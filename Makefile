@@ -53,7 +53,7 @@ URCU_LIBS := -lurcu-memb -lurcu-common
 LIBS      := $(URCU_LIBS) -pthread
 
 LIB_SRCS := src/debug.c src/counter.c src/hash.c src/reclaim.c src/list.c \
-            src/bucket.c src/entry.c src/lfmap.c src/abi.c
+            src/bucket.c src/entry.c src/lfmap.c src/abi.c src/lookup.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)

@@ -15,7 +15,9 @@
  *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,
  *              shrink with two grace periods
  *   entry.c    the value-word protocol: the life cycle of an entry
- *   lfmap.c    the public API built from the above
+ *   check.h    argument checks of the API files
+ *   lookup.c   the read path: lfmap_get, lfmap_get_u64, batched lookups
+ *   lfmap.c    the rest of the public API built from the above
  *
  * The concurrency argument of each protocol is written once, at the top of
  * the file that implements it.

@@ -11,46 +11,11 @@
 
 #include "abi.h"
 #include "bucket.h"
+#include "check.h"
 #include "entry.h"
 #include "hash.h"
 #include "list.h"
 #include "reclaim.h"
-
-/* ------------------------------------------------------------------ */
-/* Argument checks                                                     */
-/* ------------------------------------------------------------------ */
-
-static inline int map_check(const lfmap *m)
-{
-	if (unlikely(!m))
-		return EINVAL;
-#ifdef LFMAP_DEBUG
-	if (m->magic != LFMAP_MAGIC)
-		lfmap_die("map %p used after lfmap_destroy or never created",
-			  (const void *)m);
-#endif
-	return 0;
-}
-
-static inline int key_check(const lfmap *m, const void *key, size_t key_len)
-{
-	int err = map_check(m);
-	if (err)
-		return err;
-	if (unlikely((!key && key_len) || key_len > LFMAP_KEY_MAX))
-		return EINVAL;
-	return 0;
-}
-/* key_check, then EINVAL unless the call's required arguments were all
- * given (given: the caller's test of them). */
-static inline int key_check_args(const lfmap *m, const void *key,
-				 size_t key_len, bool given)
-{
-	int err = key_check(m, key, key_len);
-	if (err)
-		return err;
-	return given ? 0 : EINVAL;
-}
 
 /* ------------------------------------------------------------------ */
 /* Lifetime                                                            */
@@ -245,31 +210,6 @@ int lfmap_barrier(void)
 /* ------------------------------------------------------------------ */
 /* Lookups and updates                                                 */
 /* ------------------------------------------------------------------ */
-
-int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
-{
-	int err = key_check(m, key, key_len);
-	if (err)
-		return err;
-	struct key_search s;
-	int ret = ENOENT;
-
-	reclaim_read_lock();
-	search_init(m, &s, key, key_len);
-	struct list_node *n = list_lookup(s.start, &s.target);
-	if (n) {
-		/* acquire: pairs with the release that stored the value. */
-		uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
-						   memory_order_acquire);
-		if (v != VALUE_TOMBSTONE) {
-			if (value)
-				*value = (void *)v;
-			ret = 0;
-		}
-	}
-	reclaim_read_unlock();
-	return ret;
-}
 
 /* Modes of map_store. */
 enum store_mode {
