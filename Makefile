@@ -113,7 +113,7 @@ CRITERION_ARGS ?= --jobs 2
 
 $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion -lm
 
 test: deps lib $(TEST_BIN)
 	@$(SAN_ENV) bash scripts/run-criterion.sh unit-$(VARIANT) $(TEST_BIN) $(CRITERION_ARGS)

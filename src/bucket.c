@@ -9,8 +9,8 @@
  * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
  * segment k+1, leaving every existing bucket where it is (as liburcu's
  * rculfhash order tables do).  Each bucket holds its own list node (so_key
- * bit-reverse(b), written when the segment is made, before it is published)
- * and a state word: EMPTY, CLAIMED, LINKED.  An entry with hash h lives in
+ * so_key_bucket(b), written when the segment is made, before it is
+ * published) and a state word: EMPTY, CLAIMED, LINKED.  An entry with hash h lives in
  * bucket h & (size-1): its search starts at that bucket's node, which
  * precedes it in split order.
  *

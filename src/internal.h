@@ -6,7 +6,7 @@
  *
  *   debug.c    lfmap_die, lfmap_assert, branch hints, visibility, mutants
  *   counter.c  striped counters and the thread's stripe
- *   hash.c     keyed hash, bit reversal, split-order keys
+ *   hash.c     keyed hash, split-order keys (unreversed)
  *   internal.h these types (no functions of its own beyond accessors)
  *   reclaim.c  liburcu: thread registration, read-side sections,
  *              call_rcu retirement, barriers, ThreadSanitizer edges
@@ -83,9 +83,9 @@
 
 /*
  * Common head of every list node.  Bucket nodes ("dummies") are exactly
- * this; entries extend it.  so_key is the split-order key: bit-reversed
- * hash with bit 0 set for entries, bit-reversed bucket index (bit 0 clear)
- * for bucket nodes.  so_key is written before the node is published and
+ * this; entries extend it.  so_key is the split-order key, stored
+ * unreversed and compared with so_key_less (hash.h): the hash with bit 63
+ * set for entries, the bucket index (bit 63 clear) for bucket nodes.  so_key is written before the node is published and
  * never changes, so it is a plain field.
  */
 struct list_node {

@@ -46,7 +46,7 @@ static inline int list_compare(const struct list_node *n,
 			       const struct list_target *t)
 {
 	if (n->so_key != t->so_key)
-		return n->so_key < t->so_key ? -1 : 1;
+		return so_key_less(n->so_key, t->so_key) ? -1 : 1;
 	if (!so_key_is_entry(t->so_key))
 		return 0;
 	const struct entry *e = (const struct entry *)n;
