@@ -5,7 +5,12 @@
  * read off the dumps (bench/readpath-callgrind.sh runs it and makes the
  * table).
  *
- *   readpath N [batch]
+ *   readpath N [batch]          callgrind phases (below)
+ *   readpath wall N [reps]      wall clock, one thread: single lfmap_get_u64
+ *                               vs lfmap_get_many_u64 in groups of 16 over
+ *                               the same keys (uniform over [1, 2N], half
+ *                               present), interleaved; prints each rep's
+ *                               ratio and the median
  *
  * Prefills keys 1..N (capacity_hint N, fixed seed), looks every key of
  * [1, 2N] up once (so every lazily initialised bucket is linked), then runs
@@ -117,12 +122,81 @@ phase_get_many(lfmap *m, const uint64_t *keys, size_t k, size_t batch)
 }
 #endif
 
+#ifdef LFMAP_HAS_GET_MANY
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int wall(size_t n, int reps)
+{
+	lfmap_options o = {0};
+	o.capacity_hint = n;
+	o.seed = 0x9e3779b97f4a7c15ULL;
+	lfmap *m;
+	int rc = lfmap_create(&o, &m);
+	if (rc)
+		die("lfmap_create", rc);
+	for (uint64_t key = 1; key <= n; key++)
+		if ((rc = lfmap_put_u64(m, key, val(key))) != 0)
+			die("lfmap_put_u64", rc);
+	size_t k = 2000000;
+	uint64_t *keys = malloc(k * sizeof *keys);
+	if (!keys)
+		die("malloc", 0);
+	uint64_t s = 777;
+	for (size_t i = 0; i < k; i++)
+		keys[i] = 1 + splitmix64(&s) % (2 * n);
+	double ratio[64];
+	if (reps > 64)
+		reps = 64;
+	for (int r = 0; r < reps; r++) {
+		double t[2];
+		size_t found[2];
+		for (int j = 0; j < 2; j++) {
+			int which = (j + r) % 2; /* alternate the order */
+			double t0 = now();
+			found[which] = which ? phase_get_many(m, keys, k, 16)
+					     : phase_get(m, keys, k);
+			t[which] = now() - t0;
+		}
+		if (found[0] != found[1])
+			die("single and batched found different counts", 0);
+		ratio[r] = t[0] / t[1];
+		printf("rep %d: single %.2f Mops/s, batched %.2f Mops/s, ratio %.2f\n",
+		       r, (double)k / t[0] / 1e6, (double)k / t[1] / 1e6, ratio[r]);
+	}
+	qsort(ratio, (size_t)reps, sizeof ratio[0], cmp_double);
+	printf("N=%zu: batched / single, median of %d interleaved reps: %.2f "
+	       "[%.2f-%.2f]\n", n, reps, ratio[reps / 2], ratio[0],
+	       ratio[reps - 1]);
+	free(keys);
+	lfmap_destroy(m);
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: readpath N [batch]\n");
 		return 2;
 	}
+#ifdef LFMAP_HAS_GET_MANY
+	if (!strcmp(argv[1], "wall") && argc > 2)
+		return wall(strtoull(argv[2], NULL, 10),
+			    argc > 3 ? atoi(argv[3]) : 5);
+#endif
 	size_t n = strtoull(argv[1], NULL, 10);
 	size_t batch = argc > 2 ? strtoull(argv[2], NULL, 10) : 16;
 	size_t k = n / 10;

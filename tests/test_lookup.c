@@ -185,3 +185,185 @@ Test(lookup, exit_inside_nested_sections, .timeout = 30)
 	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
+
+/* ---- batched lookups -------------------------------------------------- */
+
+/* Hits, misses and duplicates, n not a multiple of the group size, with
+ * and without the caller's section; both forms agree with lfmap_get. */
+Test(lookup, get_many_u64_hits_misses_duplicates)
+{
+	const uint64_t n = 500;
+	lfmap *m = filled(n);
+	enum { K = 1237 };
+	static uint64_t keys[K];
+	static void *vals[K];
+	static int res[K];
+	uint64_t s = 99;
+	for (size_t i = 0; i < K; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		keys[i] = (s >> 33) % (2 * n + 2); /* 0..2n+1: half absent */
+	}
+	keys[5] = keys[6] = keys[7] = 3; /* duplicates, present */
+	keys[8] = keys[9] = 2 * n + 1;   /* duplicates, absent */
+	for (int section = 0; section < 2; section++) {
+		if (section)
+			lfmap_read_lock();
+		for (size_t cnt = 0; cnt <= K; cnt += cnt < 40 ? 1 : 397) {
+			memset(vals, 0xa5, sizeof vals);
+			memset(res, 0x5a, sizeof res);
+			cr_assert_eq(lfmap_get_many_u64(m, keys, cnt, vals, res), 0);
+			for (size_t i = 0; i < cnt; i++) {
+				bool present = keys[i] >= 1 && keys[i] <= n;
+				cr_assert_eq(res[i], present ? 0 : ENOENT,
+					     "n %zu key %zu (%llu)", cnt, i,
+					     (unsigned long long)keys[i]);
+				cr_assert_eq(vals[i], present ? v_of(keys[i]) : NULL);
+			}
+			for (size_t i = cnt; i < K; i++)
+				cr_assert_eq(res[i], 0x5a5a5a5a, "wrote past n");
+		}
+		cr_assert_eq(lfmap_in_read_section(), section == 1);
+		if (section)
+			lfmap_read_unlock();
+	}
+	/* values only, results only. */
+	cr_assert_eq(lfmap_get_many_u64(m, keys, K, vals, NULL), 0);
+	for (size_t i = 0; i < K; i++)
+		cr_assert_eq(vals[i], keys[i] >= 1 && keys[i] <= n ? v_of(keys[i])
+								   : NULL);
+	cr_assert_eq(lfmap_get_many_u64(m, keys, K, NULL, res), 0);
+	for (size_t i = 0; i < K; i++)
+		cr_assert_eq(res[i], keys[i] >= 1 && keys[i] <= n ? 0 : ENOENT);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+Test(lookup, get_many_variable_length_keys)
+{
+	lfmap *m = filled(0);
+	static char buf[300][40];
+	const void *keys[300];
+	size_t lens[300];
+	for (size_t i = 0; i < 300; i++) {
+		lens[i] = i % 37; /* 0..36 bytes: every hash path */
+		memset(buf[i], 0, sizeof buf[i]);
+		snprintf(buf[i] + 2, sizeof buf[i] - 2, "-key-%zu", i * 7919);
+		buf[i][0] = (char)i; /* distinct in the first two bytes */
+		buf[i][1] = (char)(i >> 8);
+		keys[i] = buf[i];
+		if (i % 3 != 2)
+			cr_assert_eq(lfmap_put(m, keys[i], lens[i], v_of(i)), 0);
+	}
+	/* Keys of length 0 all equal "": the last put of one wins. */
+	size_t last_empty = 0;
+	for (size_t i = 0; i < 300; i++)
+		if (lens[i] == 0 && i % 3 != 2)
+			last_empty = i;
+	void *vals[300];
+	int res[300];
+	cr_assert_eq(lfmap_get_many(m, keys, lens, 300, vals, res), 0);
+	for (size_t i = 0; i < 300; i++) {
+		void *want;
+		int wr = lfmap_get(m, keys[i], lens[i], &want);
+		cr_assert_eq(res[i], wr, "key %zu", i);
+		cr_assert_eq(vals[i], wr == 0 ? want : NULL);
+		if (lens[i] == 0)
+			cr_assert_eq(vals[i], v_of(last_empty));
+		else
+			cr_assert_eq(res[i], i % 3 != 2 ? 0 : ENOENT, "key %zu", i);
+	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+Test(lookup, get_many_bad_arguments)
+{
+	lfmap *m = filled(10);
+	uint64_t k[3] = { 1, 2, 99 };
+	void *v[3] = { (void *)7, (void *)7, (void *)7 };
+	int r[3] = { 7, 7, 7 };
+	cr_assert_eq(lfmap_get_many_u64(NULL, k, 3, v, r), EINVAL);
+	cr_assert_eq(lfmap_get_many_u64(m, NULL, 3, v, r), EINVAL);
+	cr_assert_eq(lfmap_get_many_u64(m, k, 3, NULL, NULL), EINVAL);
+	cr_assert_eq(lfmap_get_many_u64(m, NULL, 0, NULL, NULL), 0);
+	cr_assert_eq(lfmap_get_many_u64(NULL, k, 0, v, r), EINVAL);
+	const void *keys[3] = { "a", NULL, "c" };
+	size_t lens[3] = { 1, 1, 1 };
+	cr_assert_eq(lfmap_get_many(m, keys, lens, 3, v, r), EINVAL,
+		     "NULL key with a length");
+	keys[1] = "b";
+	lens[2] = LFMAP_KEY_MAX + 1;
+	cr_assert_eq(lfmap_get_many(m, keys, lens, 3, v, r), EINVAL,
+		     "key too long");
+	cr_assert_eq(lfmap_get_many(m, NULL, lens, 3, v, r), EINVAL);
+	cr_assert_eq(lfmap_get_many(m, keys, NULL, 3, v, r), EINVAL);
+	cr_assert_eq(lfmap_get_many(NULL, keys, lens, 3, v, r), EINVAL);
+	cr_assert_eq(lfmap_get_many(m, NULL, NULL, 0, NULL, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(v[i], (void *)7, "written on EINVAL");
+		cr_assert_eq(r[i], 7, "written on EINVAL");
+	}
+	keys[1] = NULL;
+	lens[1] = 0;
+	lens[2] = 1;
+	cr_assert_eq(lfmap_get_many(m, keys, lens, 3, v, r), 0,
+		     "NULL key of length 0 is the empty key");
+	cr_assert_eq(r[1], ENOENT);
+	cr_assert_not(lfmap_in_read_section());
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/* Batched lookups racing deletes and re-inserts: a key is either found
+ * with its one correct value or absent; keys never touched are always
+ * found (each key keeps lfmap_get's guarantees). */
+struct churn {
+	lfmap *m;
+	uint64_t lo, hi;
+	atomic_int stop;
+	int rc;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	while (!atomic_load(&c->stop))
+		for (uint64_t k = c->lo; k < c->hi; k++) {
+			int r = lfmap_delete_u64(c->m, k);
+			if (r == 0)
+				r = lfmap_put_u64(c->m, k, v_of(k));
+			if (r != 0)
+				c->rc = r;
+		}
+	return NULL;
+}
+
+Test(lookup, get_many_concurrent_deletes, .timeout = 60)
+{
+	const uint64_t n = 4096;
+	lfmap *m = filled(n);
+	struct churn c = { .m = m, .lo = 1, .hi = n / 2 + 1 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, churn_main, &c), 0);
+	enum { K = 256 };
+	uint64_t keys[K];
+	void *vals[K];
+	int res[K];
+	for (int round = 0; round < 400; round++) {
+		for (size_t i = 0; i < K; i++)
+			keys[i] = 1 + (round * 131 + i * 17) % n;
+		lfmap_read_lock();
+		cr_assert_eq(lfmap_get_many_u64(m, keys, K, vals, res), 0);
+		for (size_t i = 0; i < K; i++) {
+			if (keys[i] > n / 2)
+				cr_assert_eq(res[i], 0, "stable key %llu not found",
+					     (unsigned long long)keys[i]);
+			if (res[i] == 0)
+				cr_assert_eq(vals[i], v_of(keys[i]));
+			else
+				cr_assert_eq(res[i], ENOENT);
+		}
+		lfmap_read_unlock();
+	}
+	atomic_store(&c.stop, 1);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(c.rc, 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
