@@ -184,6 +184,9 @@ struct lfmap {
 	lfmap_allocator alloc;
 	unsigned flags;
 	int seed_random;
+	/* No user allocator: large bucket segments are mmapped with huge
+	 * pages (bucket.c). */
+	int system_alloc;
 
 	/* Bucket 0's node: so_key 0, the head of the list; never removed. */
 	struct list_node head;

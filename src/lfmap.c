@@ -79,6 +79,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	memset(m, 0, sizeof *m);
 	m->magic = LFMAP_MAGIC;
 	m->alloc = *a;
+	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	m->seed_random = opts->seed == 0;
