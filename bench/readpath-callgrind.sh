@@ -41,8 +41,8 @@ for n in $ns; do
 	awk -v n="$n" -v k="$k" '
 		{ ir[$1] = $2; d1[$1] = $3 + $4; ll[$1] = $5 + $6; names[NR] = $1 }
 		END {
-			split("hit miss hit-locked miss-locked hit-many miss-many", order, " ")
-			for (i = 1; i <= 6; i++) {
+			split("hit miss hit-nested miss-nested hit-locked miss-locked hit-many miss-many", order, " ")
+			for (i = 1; i <= 8; i++) {
 				p = order[i]
 				if (!(p in ir)) continue
 				printf "| %d | %s | %.0f | %.2f | %.2f |\n", n, p,

@@ -23,6 +23,8 @@
  *   hit-locked   lfmap_read_lock + lfmap_get_u64 + lfmap_read_unlock per
  *   miss-locked  key: the caller holds a section, as in ANALYSIS.md's
  *                harness (its "243 per lookup hit" is this phase)
+ *   hit-nested   lfmap_get_u64 with one caller section held around the
+ *   miss-nested  whole phase: the lookup's own cost inside a section
  *   hit-many     lfmap_get_many_u64 in groups of `batch` (default 16), if
  *   miss-many    the library has it (LFMAP_HAS_GET_MANY)
  *
@@ -238,6 +240,10 @@ int main(int argc, char **argv)
 	PHASE("null", (phase_null(hit, k), 0), 0);
 	PHASE("hit", phase_get(m, hit, k), k);
 	PHASE("miss", phase_get(m, miss, k), 0);
+	lfmap_read_lock();
+	PHASE("hit-nested", phase_get(m, hit, k), k);
+	PHASE("miss-nested", phase_get(m, miss, k), 0);
+	lfmap_read_unlock();
 	PHASE("hit-locked", phase_get_locked(m, hit, k), k);
 	PHASE("miss-locked", phase_get_locked(m, miss, k), 0);
 #ifdef LFMAP_HAS_GET_MANY
