@@ -34,7 +34,7 @@ static void fill_check_shrink(lfmap *m, size_t n)
 	cr_assert_lt(s.buckets, HINT, "no shrink after deleting everything");
 }
 
-Test(huge, default_allocator_maps_large_segments, .timeout = 120)
+Test(huge, default_allocator_maps_large_segments)
 {
 	lfmap_options o = { .capacity_hint = HINT };
 	lfmap *m = NULL;
@@ -53,7 +53,7 @@ Test(huge, default_allocator_maps_large_segments, .timeout = 120)
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 
-Test(huge, user_allocator_gets_every_byte, .timeout = 120)
+Test(huge, user_allocator_gets_every_byte)
 {
 	talloc a;
 	talloc_init(&a);

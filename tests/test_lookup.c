@@ -134,7 +134,7 @@ static void count_free(void *v, void *ctx)
 	atomic_fetch_add((atomic_int *)ctx, 1);
 }
 
-Test(lookup, caller_section_holds_the_value, .timeout = 30)
+Test(lookup, caller_section_holds_the_value)
 {
 	atomic_int freed = 0;
 	lfmap_options o = { .value_free = count_free, .value_free_ctx = &freed };
@@ -171,7 +171,7 @@ static void *exit_nested(void *arg)
 	return (void *)(intptr_t)rc; /* asserted by the test thread */
 }
 
-Test(lookup, exit_inside_nested_sections, .timeout = 30)
+Test(lookup, exit_inside_nested_sections)
 {
 	lfmap *m = filled(1);
 	pthread_t t;
@@ -335,7 +335,7 @@ static void *churn_main(void *arg)
 	return NULL;
 }
 
-Test(lookup, get_many_concurrent_deletes, .timeout = 60)
+Test(lookup, get_many_concurrent_deletes)
 {
 	const uint64_t n = 4096;
 	lfmap *m = filled(n);
