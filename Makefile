@@ -53,7 +53,7 @@ URCU_LIBS := -lurcu-memb -lurcu-common
 LIBS      := $(URCU_LIBS) -pthread
 
 LIB_SRCS := src/debug.c src/counter.c src/hash.c src/reclaim.c src/list.c \
-            src/bucket.c src/entry.c src/lfmap.c src/abi.c
+            src/bucket.c src/entry.c src/lfmap.c src/abi.c src/lookup.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
@@ -113,7 +113,7 @@ CRITERION_ARGS ?= --jobs 2
 
 $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion -lm
 
 test: deps lib $(TEST_BIN)
 	@$(SAN_ENV) bash scripts/run-criterion.sh unit-$(VARIANT) $(TEST_BIN) $(CRITERION_ARGS)

@@ -113,3 +113,17 @@ bench-readme:
 	  /<!-- \/LATEST -->/ { skip = 0 } \
 	  !skip { print }' bench/README.md > bench/README.md.tmp && \
 	mv bench/README.md.tmp bench/README.md && echo "bench/README.md updated"
+
+# Read path (bench/readpath.c): callgrind instructions and simulated misses
+# per lookup hit/miss (single, in a caller section, batched) at N = 1e5 and
+# 1e6, and the wall-clock batched/single ratio (interleaved reps, 1 thread).
+# About 2 minutes.  Not part of make check.
+.PHONY: bench-readpath
+bench-readpath: lib
+	@bash scripts/deps.sh check
+	bash bench/readpath-callgrind.sh $(B)
+	@mkdir -p $(B)/bench
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $(B)/bench/readpath bench/readpath.c \
+	    $(LINK_LFMAP)
+	$(B)/bench/readpath wall 100000 5
+	$(B)/bench/readpath wall 1000000 5

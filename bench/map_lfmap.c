@@ -80,6 +80,27 @@ static void lf_reclaim(void *m)
 	lfmap_barrier();
 }
 
+/* lfmap_get_many_u64 in chunks of 64 (its pipeline works in groups of 16). */
+static size_t lf_get_many(void *m, const uint64_t *keys, size_t n,
+			  uint64_t *values)
+{
+	void *v[64];
+	size_t found = 0;
+	for (size_t i = 0; i < n; i += 64) {
+		size_t c = n - i < 64 ? n - i : 64;
+		int rc = lfmap_get_many_u64(m, keys + i, c, v, NULL);
+		if (rc) {
+			fprintf(stderr, "lfmap_get_many_u64: %d\n", rc);
+			abort();
+		}
+		for (size_t j = 0; j < c; j++) {
+			values[i + j] = (uint64_t)(uintptr_t)v[j];
+			found += v[j] != NULL;
+		}
+	}
+	return found;
+}
+
 static void lf_describe(void *m, char *buf, size_t len)
 {
 	lfmap_stats s;
@@ -100,5 +121,6 @@ const map_ops map_lfmap = {
 	MAP_OPS_CORE(lf),
 	.reclaim = lf_reclaim,
 	.describe = lf_describe,
+	.get_many = lf_get_many,
 };
 #endif /* BENCH_NO_LFMAP */

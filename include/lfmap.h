@@ -374,6 +374,51 @@ LFMAP_API int lfmap_quiesce(lfmap *m);
 LFMAP_API int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value);
 
 /*
+ * lfmap_get_u64 - lfmap_get of the 8-byte key (uint64_t in host byte order,
+ * the same key as lfmap_get(m, &key, 8, value) and the other _u64 calls).
+ * A separate entry point because the constant length makes it cheaper;
+ * same results, errors (EINVAL only for m NULL), ordering, ownership.
+ * Threads: any.  Read side: may.  Blocking: never blocks.
+ */
+LFMAP_API int lfmap_get_u64(lfmap *m, uint64_t key, void **value);
+
+/*
+ * lfmap_get_many - look n keys up in one call: key i is keys[i], of
+ * key_lens[i] bytes.  Faster than n lfmap_get calls because the cache
+ * misses of up to 16 lookups are in flight together (a software-prefetch
+ * pipeline); each key's result is exactly what lfmap_get would return for
+ * it at some moment during the call.  Keys are looked up at different
+ * moments, so the results are not a snapshot of the map; duplicates are
+ * allowed (each is looked up).
+ * Results: for each i, results[i] is 0 (found; values[i] is the value) or
+ * ENOENT (values[i] is NULL).  values or results may be NULL (not both):
+ * with results NULL, values[i] == NULL means absent (values are non-NULL).
+ * Returns 0, or EINVAL with nothing written when m is NULL, n > 0 and keys,
+ * key_lens or both of values/results are NULL, or any key is invalid (NULL
+ * with a non-zero length, longer than LFMAP_KEY_MAX).  n == 0 returns 0.
+ * Threads: any.  Read side: may (the whole call runs in one section: the
+ * caller's, or one of its own).  Blocking: never blocks.
+ * Ordering: acquire, per found value, as lfmap_get.
+ * Ownership: as lfmap_get: each values[i] belongs to the map and stays
+ * valid until the caller's read-side section ends.
+ */
+LFMAP_API int lfmap_get_many(lfmap *m, const void *const *keys,
+			     const size_t *key_lens, size_t n, void **values,
+			     int *results);
+
+/*
+ * lfmap_get_many_u64 - lfmap_get_many of n 8-byte keys (keys[i] as in
+ * lfmap_get_u64).  Same results, errors (EINVAL: m NULL, or n > 0 and keys
+ * or both of values/results NULL), guarantees and ownership.
+ * Threads: any.  Read side: may.  Blocking: never blocks.
+ * Ordering: acquire, per found value.
+ */
+LFMAP_API int lfmap_get_many_u64(lfmap *m, const uint64_t *keys, size_t n,
+				 void **values, int *results);
+/* Defined when lfmap_get_many and lfmap_get_many_u64 exist. */
+#define LFMAP_HAS_GET_MANY 1
+
+/*
  * lfmap_put - insert, or replace the current value.
  * 0 or ENOMEM.  Ordering: release.  Ownership: the map takes value; a value
  * it replaces goes to the destructor after a grace period.
@@ -576,10 +621,6 @@ static inline int lfmap_compute_str(lfmap *m, const char *key,
 				    void *ctx)
 {
 	return key ? lfmap_compute(m, key, strlen(key), fn, ctx) : EINVAL;
-}
-static inline int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
-{
-	return lfmap_get(m, &key, sizeof key, value);
 }
 static inline int lfmap_put_u64(lfmap *m, uint64_t key, void *value)
 {

@@ -23,6 +23,17 @@ static inline size_t segment_base(unsigned order)
 	return order ? (size_t)1 << (order - 1) : 0;
 }
 
+/* The bucket of index b (0 < b < a size read in the caller's read-side
+ * section, so its segment is published and stays allocated). */
+static inline struct bucket *bucket_slot(lfmap *m, size_t b)
+{
+	unsigned order = bucket_order(b);
+	/* acquire: pairs with the grow's release of the segment. */
+	struct bucket *seg = atomic_load_explicit(&m->segs[order],
+						  memory_order_acquire);
+	return &seg[b - segment_base(order)];
+}
+
 /*
  * bucket_start - the node a search for an entry with this hash starts
  * from.  Caller is in a read-side section, which keeps the size it reads
@@ -36,11 +47,7 @@ static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	size_t b = (size_t)(hash & (size - 1));
 	if (likely(b != 0)) {
-		unsigned order = bucket_order(b);
-		/* acquire: pairs with the grow's release of the segment. */
-		struct bucket *seg = atomic_load_explicit(&m->segs[order],
-							  memory_order_acquire);
-		struct bucket *bk = &seg[b - segment_base(order)];
+		struct bucket *bk = bucket_slot(m, b);
 		/* acquire: pairs with bucket_init's release of LINKED. */
 		if (likely(atomic_load_explicit(&bk->state,
 						memory_order_acquire) ==

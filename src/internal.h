@@ -6,7 +6,7 @@
  *
  *   debug.c    lfmap_die, lfmap_assert, branch hints, visibility, mutants
  *   counter.c  striped counters and the thread's stripe
- *   hash.c     keyed hash, bit reversal, split-order keys
+ *   hash.c     keyed hash, split-order keys (unreversed)
  *   internal.h these types (no functions of its own beyond accessors)
  *   reclaim.c  liburcu: thread registration, read-side sections,
  *              call_rcu retirement, barriers, ThreadSanitizer edges
@@ -15,7 +15,9 @@
  *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,
  *              shrink with two grace periods
  *   entry.c    the value-word protocol: the life cycle of an entry
- *   lfmap.c    the public API built from the above
+ *   check.h    argument checks of the API files
+ *   lookup.c   the read path: lfmap_get, lfmap_get_u64, batched lookups
+ *   lfmap.c    the rest of the public API built from the above
  *
  * The concurrency argument of each protocol is written once, at the top of
  * the file that implements it.
@@ -83,9 +85,9 @@
 
 /*
  * Common head of every list node.  Bucket nodes ("dummies") are exactly
- * this; entries extend it.  so_key is the split-order key: bit-reversed
- * hash with bit 0 set for entries, bit-reversed bucket index (bit 0 clear)
- * for bucket nodes.  so_key is written before the node is published and
+ * this; entries extend it.  so_key is the split-order key, stored
+ * unreversed and compared with so_key_less (hash.h): the hash with bit 63
+ * set for entries, the bucket index (bit 63 clear) for bucket nodes.  so_key is written before the node is published and
  * never changes, so it is a plain field.
  */
 struct list_node {
@@ -184,6 +186,9 @@ struct lfmap {
 	lfmap_allocator alloc;
 	unsigned flags;
 	int seed_random;
+	/* No user allocator: large bucket segments are mmapped with huge
+	 * pages (bucket.c). */
+	int system_alloc;
 
 	/* Bucket 0's node: so_key 0, the head of the list; never removed. */
 	struct list_node head;

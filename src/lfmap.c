@@ -11,58 +11,11 @@
 
 #include "abi.h"
 #include "bucket.h"
+#include "check.h"
 #include "entry.h"
 #include "hash.h"
 #include "list.h"
 #include "reclaim.h"
-
-/* ------------------------------------------------------------------ */
-/* Argument checks                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Not a live map: EBADF while lfmap_destroy runs the destructors of the
- * values left in it (a destructor calling into its own map); anything
- * else is misuse (freed or never created), caught in debug builds. */
-static __attribute__((noinline)) int map_check_dead(const lfmap *m)
-{
-	if (m->magic == LFMAP_DYING)
-		return EBADF;
-#ifdef LFMAP_DEBUG
-	lfmap_die("map %p used after lfmap_destroy or never created",
-		  (const void *)m);
-#endif
-	return EINVAL;
-}
-
-static inline int map_check(const lfmap *m)
-{
-	if (unlikely(!m))
-		return EINVAL;
-	/* The magic shares its cache line with the size every call reads. */
-	if (unlikely(m->magic != LFMAP_MAGIC))
-		return map_check_dead(m);
-	return 0;
-}
-
-static inline int key_check(const lfmap *m, const void *key, size_t key_len)
-{
-	int err = map_check(m);
-	if (err)
-		return err;
-	if (unlikely((!key && key_len) || key_len > LFMAP_KEY_MAX))
-		return EINVAL;
-	return 0;
-}
-/* key_check, then EINVAL unless the call's required arguments were all
- * given (given: the caller's test of them). */
-static inline int key_check_args(const lfmap *m, const void *key,
-				 size_t key_len, bool given)
-{
-	int err = key_check(m, key, key_len);
-	if (err)
-		return err;
-	return given ? 0 : EINVAL;
-}
 
 /* ------------------------------------------------------------------ */
 /* Lifetime                                                            */
@@ -126,6 +79,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	memset(m, 0, sizeof *m);
 	m->magic = LFMAP_MAGIC;
 	m->alloc = *a;
+	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	m->seed_random = opts->seed == 0;
@@ -279,31 +233,6 @@ int lfmap_barrier(void)
 /* ------------------------------------------------------------------ */
 /* Lookups and updates                                                 */
 /* ------------------------------------------------------------------ */
-
-int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
-{
-	int err = key_check(m, key, key_len);
-	if (err)
-		return err;
-	struct key_search s;
-	int ret = ENOENT;
-
-	reclaim_read_lock();
-	search_init(m, &s, key, key_len);
-	struct list_node *n = list_lookup(s.start, &s.target);
-	if (n) {
-		/* acquire: pairs with the release that stored the value. */
-		uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
-						   memory_order_acquire);
-		if (v != VALUE_TOMBSTONE) {
-			if (value)
-				*value = (void *)v;
-			ret = 0;
-		}
-	}
-	reclaim_read_unlock();
-	return ret;
-}
 
 /* Modes of map_store. */
 enum store_mode {

@@ -24,7 +24,10 @@
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
  *    outermost one gets a serial number, unique across threads, so debug
  *    builds can tell an iterator used outside the section (and thread)
- *    that created it.
+ *    that created it.  Only the outermost lock and unlock reach urcu
+ *    (reclaim_read_lock_outer/_unlock_outer); a nested one only counts,
+ *    inline (reclaim.h): the outermost urcu section already covers it,
+ *    since urcu sections nest by the same rule.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
@@ -156,14 +159,10 @@ static char tsan_grace; /* the sync object standing for "a grace period" */
 #define tsan_grace_acquire() ((void)0)
 #endif
 
-struct reclaim_thread {
-	unsigned nesting;   /* lfmap read-side nesting depth */
-	unsigned callbacks; /* lfmap callbacks running on this thread */
-	bool owned;         /* lfmap registered this thread (see 1.) */
-	uint64_t section;   /* serial of the outermost section */
-};
-
-static __thread struct reclaim_thread self;
+/* The calling thread's state (struct reclaim_thread, reclaim.h). */
+__thread struct reclaim_thread reclaim_self
+	__attribute__((tls_model("initial-exec")));
+#define self reclaim_self
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
@@ -187,8 +186,9 @@ static void thread_exit(void *arg)
 	(void)arg;
 	/* A thread that exits inside a section would block grace periods
 	 * forever; close its sections first. */
-	while (self.nesting > 0) {
-		self.nesting--;
+	if (self.nesting > 0) {
+		/* Only the outermost section entered urcu (reclaim.h). */
+		self.nesting = 0;
 		urcu_memb_read_unlock();
 	}
 	if (self.owned) {
@@ -325,29 +325,25 @@ static __attribute__((noinline)) uint64_t section_base(void)
 	return n << 40;
 }
 
-void reclaim_read_lock(void)
+void reclaim_read_lock_outer(void)
 {
+	lfmap_assert(self.nesting == 0);
 	check_fork_rule();
 	ensure_registered();
-	if (self.nesting++ == 0 && unlikely(++self.section == 1))
+	self.nesting = 1;
+	if (unlikely(++self.section == 1))
 		self.section = section_base();
 	urcu_memb_read_lock();
 }
 
-void reclaim_read_unlock(void)
+void reclaim_read_unlock_outer(void)
 {
-	lfmap_assert(self.nesting > 0);
+	lfmap_assert(self.nesting == 1);
 	/* The release must come before the real unlock: once the section
 	 * has ended, a grace period may end and a callback acquire. */
-	if (self.nesting == 1)
-		tsan_grace_release();
-	self.nesting--;
+	tsan_grace_release();
+	self.nesting = 0;
 	urcu_memb_read_unlock();
-}
-
-bool reclaim_in_read_section(void)
-{
-	return self.nesting > 0;
 }
 
 uint64_t reclaim_section_id(void)

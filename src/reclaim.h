@@ -20,10 +20,53 @@ struct rcu_head; /* liburcu's; callbacks receive it */
  */
 LFMAP_HIDDEN int reclaim_start(void);
 
-/* Read-side sections (nestable; register the thread on first use). */
-LFMAP_HIDDEN void reclaim_read_lock(void);
-LFMAP_HIDDEN void reclaim_read_unlock(void);
-LFMAP_HIDDEN bool reclaim_in_read_section(void);
+/*
+ * Per-thread state (reclaim.c).  Here so that the nested case of a
+ * read-side section is inline: a call made inside the caller's section
+ * (the common pattern around lfmap_get) costs a TLS increment and
+ * decrement instead of two calls into reclaim.c and urcu (ANALYSIS.md: 69
+ * instructions per lookup for the two nested sections).  initial-exec: one
+ * %fs-relative access, no __tls_get_addr in the shared library; a few
+ * bytes of glibc's static TLS surplus, which also admits a dlopen()ed
+ * liblfmap.
+ */
+struct reclaim_thread {
+	unsigned nesting;   /* lfmap read-side nesting depth */
+	unsigned callbacks; /* lfmap callbacks running on this thread */
+	bool owned;         /* lfmap registered this thread (see reclaim.c 1.) */
+	uint64_t section;   /* serial of the outermost section */
+};
+LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
+	__attribute__((tls_model("initial-exec")));
+
+/* Read-side sections (nestable; register the thread on first use).  Only
+ * the outermost lock/unlock reach urcu; nested ones count. */
+LFMAP_HIDDEN void reclaim_read_lock_outer(void);
+LFMAP_HIDDEN void reclaim_read_unlock_outer(void);
+
+static inline void reclaim_read_lock(void)
+{
+	if (unlikely(reclaim_self.nesting != 0)) {
+		reclaim_self.nesting++;
+		return;
+	}
+	reclaim_read_lock_outer();
+}
+
+static inline void reclaim_read_unlock(void)
+{
+	lfmap_assert(reclaim_self.nesting > 0);
+	if (unlikely(reclaim_self.nesting > 1)) {
+		reclaim_self.nesting--;
+		return;
+	}
+	reclaim_read_unlock_outer();
+}
+
+static inline bool reclaim_in_read_section(void)
+{
+	return reclaim_self.nesting > 0;
+}
 /* Undo lfmap's own urcu-memb registration of the calling thread, if it has
  * one: 0, or EBUSY inside a read-side section (lfmap's or urcu's). */
 LFMAP_HIDDEN int reclaim_thread_unregister(void);

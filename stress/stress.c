@@ -613,9 +613,54 @@ static void expect_rc(int rc, bool ok, const char *op, uint64_t key, int pool)
 	      pool_names[pool], key, rc, rc ? strerror(rc) : "success");
 }
 
+/* A quarter of the gets are batched: 8 keys through lfmap_get_many_u64 or
+ * lfmap_get_many, each checked exactly as a single get is (a batched
+ * lookup has lfmap_get's guarantees key by key). */
+static void op_get_many(struct worker *w)
+{
+	enum { NB = 8 };
+	int pool[NB];
+	uint64_t k[NB];
+	const void *kp[NB];
+	size_t kl[NB];
+	void *v[NB];
+	int r[NB];
+	for (int i = 0; i < NB; i++) {
+		k[i] = pick_key(w, &pool[i], 1, 1, 1);
+		kp[i] = &k[i];
+		kl[i] = sizeof k[i];
+	}
+	lfmap_read_lock();
+	int rc = rng_below(&w->rng, 2)
+			 ? lfmap_get_many_u64(w->m, k, NB, v, r)
+			 : lfmap_get_many(w->m, kp, kl, NB, v, r);
+	CHECK(rc == 0, "get_many returned %d", rc);
+	for (int i = 0; i < NB; i++) {
+		INC(w, get);
+		if (pool[i] == POOL_ALWAYS)
+			expect_rc(r[i], r[i] == 0, "get_many", k[i], pool[i]);
+		else if (pool[i] == POOL_ABSENT)
+			expect_rc(r[i], r[i] == ENOENT, "get_many", k[i], pool[i]);
+		else
+			expect_rc(r[i], r[i] == 0 || r[i] == ENOENT, "get_many",
+				  k[i], pool[i]);
+		if (r[i] == 0) {
+			INC(w, get_hit);
+			val_check(v[i], k[i], "get_many", &w->aux);
+		} else {
+			CHECK(v[i] == NULL, "get_many: value of an absent key");
+		}
+	}
+	lfmap_read_unlock();
+}
+
 static void op_get(struct worker *w)
 {
 	int pool;
+	if (rng_below(&w->rng, 4) == 0) {
+		op_get_many(w);
+		return;
+	}
 	uint64_t k = pick_key(w, &pool, 1, 1, 1);
 	void *v = NULL;
 	INC(w, get);

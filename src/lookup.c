@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lookup.c - the read path: lfmap_get, lfmap_get_u64, lfmap_get_many,
+ * lfmap_get_many_u64 (batched lookups: see the second half of the file).
+ *
+ * A lookup is: hash the key, find its bucket node (bucket_start), walk the
+ * list from there (list_lookup, TLA+: Lookup) and read the value word of
+ * the node that compares equal.  It never writes (except to initialise a
+ * bucket on its first use, bucket.c) and never retries.  Linearisation
+ * point: the acquire load of the value word (a live value: found; the
+ * tombstone: absent), or, when no node compares equal, the load of the
+ * next word that led past the key (the key was absent then: list.c).
+ *
+ * What this file does for speed, and why each is safe:
+ *  - Inside the caller's read-side section the lookup takes none of its
+ *    own (one TLS load decides); outside, it takes one out of line, so the
+ *    nested case compiles to a leaf function.
+ *  - lfmap_get_u64 is a real entry point: the key length is the constant 8,
+ *    so the hash's length dispatch, the argument checks on key/key_len and
+ *    the memcmp path of the key comparison fold away at compile time.  It
+ *    is the same code as lfmap_get with key_len = 8 (lookup_one, inlined
+ *    into both), so both have exactly the same guarantees.
+ */
+#include "bucket.h"
+#include "check.h"
+#include "hash.h"
+#include "list.h"
+#include "reclaim.h"
+
+/* One lookup; the caller is in a read-side section and has checked m (and
+ * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
+ * call on the common path, so the callers need no callee-saved registers. */
+static inline __attribute__((always_inline)) int
+lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
+{
+	uint64_t hash = hash_key(m->seed, key, key_len);
+	const struct list_target t = {
+		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
+	struct list_node *n = list_lookup(bucket_start(m, hash), &t);
+	if (!n)
+		return ENOENT;
+	/* acquire: pairs with the release that stored the value. */
+	uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
+					   memory_order_acquire);
+	if (v == VALUE_TOMBSTONE)
+		return ENOENT;
+	if (value)
+		*value = (void *)v;
+	return 0;
+}
+
+/* The caller holds no section: take one around the lookup.  Out of line so
+ * that the nested case stays a leaf. */
+static __attribute__((noinline)) int
+lookup_outside(lfmap *m, const void *key, size_t key_len, void **value)
+{
+	reclaim_read_lock_outer();
+	int ret = lookup_one(m, key, key_len, value);
+	reclaim_read_unlock_outer();
+	return ret;
+}
+
+static __attribute__((noinline)) int
+lookup_outside_u64(lfmap *m, uint64_t key, void **value)
+{
+	reclaim_read_lock_outer();
+	int ret = lookup_one(m, &key, sizeof key, value);
+	reclaim_read_unlock_outer();
+	return ret;
+}
+
+/*
+ * Inside the caller's section no section of our own is needed at all (not
+ * even the nesting count): the caller's section already keeps every node
+ * the walk reaches allocated, and nothing on the path reads the depth.
+ */
+int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
+{
+	int err = key_check(m, key, key_len);
+	if (unlikely(err))
+		return err;
+	if (reclaim_in_read_section())
+		return lookup_one(m, key, key_len, value);
+	return lookup_outside(m, key, key_len, value);
+}
+
+int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
+{
+	int err = map_check(m);
+	if (unlikely(err))
+		return err;
+	if (reclaim_in_read_section())
+		return lookup_one(m, &key, sizeof key, value);
+	return lookup_outside_u64(m, key, value);
+}
+
+/* ------------------------------------------------------------------ */
+/* Batched lookups                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * lfmap_get_many / lfmap_get_many_u64 look keys up in groups of
+ * GET_MANY_GROUP with a software-prefetch pipeline, so that the cache
+ * misses of a whole group are in flight together instead of one after
+ * the other (DPDK's rte_hash_lookup_bulk does the same for its table):
+ *
+ *   1. hash every key, compute its bucket's address, prefetch it;
+ *   2. read every bucket's state (bucket_get for one not linked yet, as
+ *      bucket_start does) and its next word, prefetch the first node;
+ *   3. walk all the chains round-robin, one node per key per round,
+ *      prefetching the node each key goes to next.
+ *
+ * Why each key gets exactly lfmap_get's guarantees: the reads a key's walk
+ * makes are the reads list_lookup makes for it, in the same order (the
+ * bucket's state, its next word, then each node's so_key, key and next
+ * word, the value word of the node that compares equal); only reads of
+ * other keys are interleaved, and no key's result depends on another
+ * key's reads.  A thread doing several lookups in turn is modelled by
+ * TLA+'s Lookup of each (tla/LfMap.tla: lookups by one thread are
+ * independent), so each key's lookup is linearisable at the same point a
+ * lfmap_get would be, somewhere inside the call.  The whole call runs in
+ * one read-side section (the caller's, or one taken here), which keeps
+ * every node reached allocated; a size read in the section stays usable
+ * for the rest of it (bucket.h), so one read per group is enough.
+ * Different keys are looked up at different moments: the results are not
+ * a snapshot of the map.
+ *
+ * 16 per group: enough misses in flight to fill the core's 15-19 miss
+ * buffers (ANALYSIS.md section 2; its prototype measured 8: 4.1x, 16: 6.3x,
+ * 32: 6.0x single lookups at N = 1e6), and the group's state (16 x 48
+ * bytes) stays in L1.
+ */
+#define GET_MANY_GROUP 16
+
+struct walk {
+	struct list_target t;
+	struct list_node *node;	/* next node to compare; NULL: done */
+	uint64_t hash;
+};
+
+/* One group of cnt <= GET_MANY_GROUP keys; key i is keys8[i] (len 8) when
+ * keys8 is non-NULL, else keys[i] / lens[i] (already checked).  Caller is
+ * in a read-side section.  Returns with values[i] / results[i] set. */
+static inline __attribute__((always_inline)) void
+get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
+	  const size_t *lens, size_t cnt, void **values, int *results)
+{
+	struct walk w[GET_MANY_GROUP];
+	struct bucket *slot[GET_MANY_GROUP];
+	unsigned pending[GET_MANY_GROUP], np = 0;
+	/* acquire: as in bucket_start (the segments below it are visible). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+
+	/* 1: hash, prefetch the bucket. */
+	for (size_t i = 0; i < cnt; i++) {
+		const void *key = keys8 ? (const void *)&keys8[i] : keys[i];
+		size_t len = keys8 ? sizeof(uint64_t) : lens[i];
+		uint64_t hash = hash_key(m->seed, key, len);
+		w[i].hash = hash;
+		w[i].t.so_key = so_key_entry(hash);
+		w[i].t.key = key;
+		w[i].t.key_len = len;
+		size_t b = (size_t)(hash & (size - 1));
+		slot[i] = b ? bucket_slot(m, b) : NULL;
+		if (slot[i])
+			__builtin_prefetch(slot[i]);
+	}
+	/* 2: the bucket's node and its first node; prefetch that. */
+	for (size_t i = 0; i < cnt; i++) {
+		struct list_node *start;
+		/* acquire: pairs with bucket_init's release of LINKED. */
+		if (slot[i] && likely(atomic_load_explicit(&slot[i]->state,
+							   memory_order_acquire) ==
+				      BUCKET_LINKED))
+			start = &slot[i]->node;
+		else
+			start = bucket_get(m, (size_t)(w[i].hash & (size - 1)));
+		/* acquire: as in list_lookup. */
+		w[i].node = node_ptr(
+			atomic_load_explicit(&start->next, memory_order_acquire));
+		if (w[i].node) {
+			__builtin_prefetch(w[i].node);
+			pending[np++] = (unsigned)i;
+		} else {
+			results[i] = ENOENT;
+		}
+	}
+	/* 3: walk round-robin (list_lookup's loop, one step per round). */
+	while (np) {
+		unsigned keep = 0;
+		for (unsigned j = 0; j < np; j++) {
+			unsigned i = pending[j];
+			struct list_node *n = w[i].node;
+			int c = list_compare(n, &w[i].t);
+			if (c < 0) {
+				/* acquire: as in list_lookup. */
+				n = node_ptr(atomic_load_explicit(
+					&n->next, memory_order_acquire));
+				if (n) {
+					__builtin_prefetch(n);
+					w[i].node = n;
+					pending[keep++] = i;
+					continue;
+				}
+				results[i] = ENOENT;
+				continue;
+			}
+			results[i] = ENOENT;
+			if (c == 0) {
+				/* acquire: pairs with the release that stored
+				 * the value. */
+				uintptr_t v = atomic_load_explicit(
+					&entry_of(n)->value, memory_order_acquire);
+				if (v != VALUE_TOMBSTONE) {
+					values[i] = (void *)v;
+					results[i] = 0;
+				}
+			}
+		}
+		np = keep;
+	}
+}
+
+/* Run the groups inside one read-side section.  values and results may
+ * each be NULL (not both): the scratch arrays stand in. */
+static inline __attribute__((always_inline)) void
+get_many(lfmap *m, const uint64_t *keys8, const void *const *keys,
+	 const size_t *lens, size_t n, void **values, int *results)
+{
+	void *vs[GET_MANY_GROUP];
+	int rs[GET_MANY_GROUP];
+
+	reclaim_read_lock();
+	for (size_t g = 0; g < n; g += GET_MANY_GROUP) {
+		size_t cnt = n - g < GET_MANY_GROUP ? n - g : GET_MANY_GROUP;
+		void **v = values ? values + g : vs;
+		int *r = results ? results + g : rs;
+		get_group(m, keys8 ? keys8 + g : NULL, keys ? keys + g : NULL,
+			  lens ? lens + g : NULL, cnt, v, r);
+		if (values)
+			for (size_t i = 0; i < cnt; i++)
+				if (r[i] != 0)
+					v[i] = NULL;
+	}
+	reclaim_read_unlock();
+}
+
+int lfmap_get_many_u64(lfmap *m, const uint64_t *keys, size_t n,
+		       void **values, int *results)
+{
+	if (unlikely(map_check(m)))
+		return EINVAL;
+	if (n == 0)
+		return 0;
+	if (unlikely(!keys || (!values && !results)))
+		return EINVAL;
+	get_many(m, keys, NULL, NULL, n, values, results);
+	return 0;
+}
+
+int lfmap_get_many(lfmap *m, const void *const *keys, const size_t *key_lens,
+		   size_t n, void **values, int *results)
+{
+	if (unlikely(map_check(m)))
+		return EINVAL;
+	if (n == 0)
+		return 0;
+	if (unlikely(!keys || !key_lens || (!values && !results)))
+		return EINVAL;
+	/* Every key is checked before any is looked up: a call either looks
+	 * all of them up or none. */
+	for (size_t i = 0; i < n; i++)
+		if (unlikely((!keys[i] && key_lens[i]) ||
+			     key_lens[i] > LFMAP_KEY_MAX))
+			return EINVAL;
+	get_many(m, NULL, keys, key_lens, n, values, results);
+	return 0;
+}
