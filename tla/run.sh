@@ -60,10 +60,11 @@ for cfg in "$@"; do
 	states="$(sed -n 's/.* \([0-9]*\) distinct states found.*/\1/p' "$log" | tail -n 1)"
 	depth="$(sed -n 's/^The depth of the complete state graph search is \([0-9]*\).*/\1/p' "$log")"
 	violated="$(sed -n 's/^Error: Invariant \([A-Za-z]*\) is violated.*/\1/p' "$log" | head -n 1)"
-	# TLC does not name the temporal property it found violated; the
-	# liveness configurations check exactly one (EventuallyDone).
+	# TLC does not name the temporal property it found violated; each
+	# liveness configuration checks exactly one, on its PROPERTY line.
 	if [ -z "$violated" ] && grep -q '^Error: Temporal properties were violated' "$log"; then
-		violated=EventuallyDone
+		violated="$(sed -n 's/^PROPERTY *\([A-Za-z]*\).*/\1/p' "$cfg" | head -n 1)"
+		violated="${violated:-temporal property}"
 	fi
 	if [ -z "$expect" ]; then
 		if [ $rc -eq 0 ] && grep -q '^Model checking completed. No error has been found.' "$log"; then
