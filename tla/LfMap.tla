@@ -1166,6 +1166,18 @@ NoWalkOverRemovedBucket ==
 \* finished, the counter is exact and the bucket count is in the band.
 SizedAtEnd == Count /\ AllDone => cnt = Entries /\ InBand
 
+\* Count triggers (cfg/cover_*_resize.cfg): one shrink drops two orders or
+\* more at once.
+ShrinkCbs == {c \in cbQ \cup cbG \cup cbR : c.kind \in {"unlink", "sfree"}}
+NoMultiOrderShrink ==
+    ~\E c \in cbQ \cup cbG \cup cbR :
+        c.kind = "unlink" /\ c.obj.from >= 4 * c.obj.to
+\* A thread's grow is about to lose the try-lock to a shrink in flight.
+NoGrowBehindShrink ==
+    ~\E t \in Threads : L[t].pc = "grow_lock" /\ resizing /\ ShrinkCbs # {}
+\* The re-check at the end of a shrink grows the table.
+NoRecheckGrow == L[W].pc # "grow_lock"
+
 TypeOK ==
     /\ size \in {2^i : i \in Orders}
     /\ \A p \in Procs : L[p].rs \in BOOLEAN

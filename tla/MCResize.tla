@@ -7,11 +7,13 @@
 (* key 1 (count 0: one shrink 8 -> 2 drops two orders at once), then     *)
 (* inserts both keys while that shrink may still hold the try-lock        *)
 (* (count 2 at 2 buckets: the grow trigger fires and may lose the lock).  *)
-(* t2, if present, looks key 2 up meanwhile (MCResize: safety).           *)
+(* t2 looks key 2 up meanwhile (MCProg) or deletes both keys (MCProg2).  *)
 EXTENDS LfMap
 CONSTANTS t1, t2
 
 MCHash    == [k \in 1..2 |-> IF k = 1 THEN 5 ELSE 6]
+\* sizes 2..4 (cfg/mutant_NO_RECHECK_AFTER_NOOP.cfg): buckets 1 and 3
+MCHash4   == [k \in 1..2 |-> IF k = 1 THEN 1 ELSE 3]
 P1        == << {Put(1)}, {Del(1)}, {Put(1)}, {Put(2)} >>
 \* two threads (safety)
 MCThreads == {t1, t2}
@@ -19,4 +21,7 @@ MCProg    == [t \in MCThreads |-> IF t = t1 THEN P1 ELSE << {Get(2)} >>]
 \* one thread (liveness and the mutants)
 MCThreads1 == {t1}
 MCProg1    == [t \in MCThreads1 |-> P1]
+\* two threads (liveness): t2 deletes both keys, which may find the
+\* try-lock held by a thread whose grow has nothing left to do
+MCProg2    == [t \in MCThreads |-> IF t = t1 THEN P1 ELSE << {Del(1)}, {Del(2)} >>]
 ===============================================================================
