@@ -54,8 +54,8 @@ Get(k) == [k |-> "get", key |-> k]    \* lfmap_get
 Ins(k) == [k |-> "ins", key |-> k]    \* lfmap_insert
 Put(k) == [k |-> "put", key |-> k]    \* lfmap_put
 Del(k) == [k |-> "del", key |-> k]    \* lfmap_delete
-Grow   == [k |-> "grow", key |-> 0]   \* bucket_grow
-Shrink == [k |-> "shrink", key |-> 0] \* bucket_shrink_begin
+Grow   == [k |-> "grow", key |-> 0]   \* resize -> grow_locked
+Shrink == [k |-> "shrink", key |-> 0] \* resize -> shrink_publish
 
 Mutants == {"none", "NO_GP1", "NO_GP2", "FREE_AT_RETIRE", "COUNT_BEFORE_SEG",
             "NO_TOMBSTONE", "CAS_IGNORES_MARK", "RETRY_NO_REFIND",
@@ -653,7 +653,8 @@ EndRead(t) ==
     /\ UNCHANGED <<listVars, dirVars, gp, amap, graceBad, linBad>>
 
 -----------------------------------------------------------------------------
-(* Resize: bucket_grow and bucket_shrink_begin behind the resize try-lock. *)
+(* Resize (src/bucket.c resize, grow_locked, shrink_publish) behind the  *)
+(* resize try-lock.                                                       *)
 (* Triggers = "program": a thread runs one when its program says so (one  *)
 (* order per grow, any number of orders per shrink).  Triggers = "count": *)
 (* the C triggers after every insert and delete (bucket_after_insert,     *)
@@ -672,7 +673,7 @@ Done(p) == IF p = W THEN "w_idle" ELSE "idle"
 GrowTrig(c, s)   == s < MaxSize /\ c * LoadDen > s * LoadNum
 ShrinkCond(c, s) == s > MinSize /\ c * ShrinkDiv * LoadDen < s * LoadNum
 ShrinkTrig(c, s) == AutoShrink /\ ShrinkCond(c, s)
-\* bucket_shrink_begin's target: halve while the condition holds (possibly
+\* shrink_publish's target: halve while the condition holds (possibly
 \* several orders at once).
 RECURSIVE ShrinkTo(_, _)
 ShrinkTo(c, s) == IF ShrinkCond(c, s) THEN ShrinkTo(c, s \div 2) ELSE s
@@ -712,7 +713,7 @@ GrowOp(t) ==
             /\ UNCHANGED <<dirVars, nst, nxt, mrk>>
     /\ UNCHANGED <<val, dead, vst, rcuVars, ghostVars>>
 
-\* TLA+ AllocSegment, count triggers: bucket_grow's try-lock (a loser
+\* TLA+ AllocSegment, count triggers: resize's try-lock (a loser
 \* returns: no retry), then (merged) load the size, sum the counter into
 \* ent, and allocate the first segment the sampled count needs; if it
 \* needs none, release the lock next (grow_rel) without growing.
@@ -734,7 +735,7 @@ GrowLock(p) ==
             /\ UNCHANGED <<size, segPtr, sst, bptr, bst, cnt, nst, nxt, mrk>>
     /\ UNCHANGED <<val, dead, vst, rcuVars, ghostVars>>
 
-\* TLA+ AllocSegment, the next round of bucket_grow's loop (count
+\* TLA+ AllocSegment, the next round of grow_locked's loop (count
 \* triggers): the sampled count still exceeds the new size's load.
 GrowAlloc(p) ==
     /\ L[p].pc = "grow_alloc"
@@ -781,7 +782,7 @@ GrowUnlock(p) ==
     /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, cnt, rcuVars,
                    ghostVars>>
 
-\* TLA+ ShrinkLock: bucket_shrink_begin's try-lock (a loser returns: no
+\* TLA+ ShrinkLock: resize's try-lock (a loser returns: no
 \* retry) and load of the size.  Program triggers: a Shrink op, to any
 \* smaller size >= MinSize.  Count triggers: (merged) sum the counter and
 \* compute the target as the C loop does; if it is the current size,
@@ -812,7 +813,7 @@ ShrinkLock(p) ==
     /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, cnt, rcuVars,
                    ghostVars>>
 
-\* bucket_shrink_begin found nothing to do: resize_unlock; count
+\* resize found nothing to do under the lock: resize_unlock; count
 \* triggers: then re-check (NO_RECHECK_AFTER_NOOP: return).
 ShrinkRelease(p) ==
     /\ L[p].pc = "shrink_rel"
