@@ -22,7 +22,7 @@
 (*            by a find from its surviving parent.                        *)
 (* Mutant selects a seeded bug (see README.md); "none" is the protocol.   *)
 (***************************************************************************)
-EXTENDS Naturals, Sequences, FiniteSets, TLC
+EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
     Threads,      \* application threads (model values)
@@ -35,7 +35,14 @@ CONSTANTS
                   \* of each set in turn, chosen nondeterministically
     MaxInc,       \* incarnations per key / bucket / segment (state bound)
     BucketScheme, \* "claim" or "dummy"
-    Mutant        \* "none", or the name of a seeded bug
+    Mutant,       \* "none", or the name of a seeded bug
+    Triggers,     \* "program": threads grow and shrink when their program
+                  \* says so (Grow, Shrink ops); "count": the C triggers
+                  \* (bucket_after_insert / bucket_after_delete) after every
+                  \* insert and delete, and the re-check after every resize
+    LoadNum, LoadDen, \* LOAD_FACTOR = LoadNum / LoadDen (count triggers)
+    ShrinkDiv,    \* SHRINK_DIVISOR (count triggers)
+    AutoShrink    \* FALSE: LFMAP_NO_AUTO_SHRINK (count triggers)
 
 Keys  == 1..NK
 W     == "rcu"                 \* liburcu's call_rcu worker thread
@@ -47,18 +54,23 @@ Get(k) == [k |-> "get", key |-> k]    \* lfmap_get
 Ins(k) == [k |-> "ins", key |-> k]    \* lfmap_insert
 Put(k) == [k |-> "put", key |-> k]    \* lfmap_put
 Del(k) == [k |-> "del", key |-> k]    \* lfmap_delete
-Grow   == [k |-> "grow", key |-> 0]   \* bucket_grow
-Shrink == [k |-> "shrink", key |-> 0] \* bucket_shrink_begin
+Grow   == [k |-> "grow", key |-> 0]   \* resize -> grow_locked
+Shrink == [k |-> "shrink", key |-> 0] \* resize -> shrink_publish
 
 Mutants == {"none", "NO_GP1", "NO_GP2", "FREE_AT_RETIRE", "COUNT_BEFORE_SEG",
             "NO_TOMBSTONE", "CAS_IGNORES_MARK", "RETRY_NO_REFIND",
             "INIT_OWN_DUMMY", "PUBLISH_BEFORE_LINK", "GET_EARLY_UNLOCK",
-            "LOOKUP_STOPS_AT_MARK", "HELPER_NO_RETIRE"}
+            "LOOKUP_STOPS_AT_MARK", "HELPER_NO_RETIRE",
+            "NO_RECHECK_AFTER_SHRINK", "NO_RECHECK_AFTER_NOOP"}
 ASSUME Mutant \in Mutants
+ASSUME Triggers \in {"program", "count"}
+ASSUME LoadNum \in Nat \ {0} /\ LoadDen \in Nat \ {0} /\ ShrinkDiv \in Nat \ {0}
+ASSUME AutoShrink \in BOOLEAN
 ASSUME BucketScheme \in {"claim", "dummy"}
 ASSUME InitSize >= 2 /\ MinSize >= 2 /\ InitSize <= MaxSize
 
 Claim == BucketScheme = "claim"
+Count == Triggers = "count"
 
 -----------------------------------------------------------------------------
 (* Split order.                                                            *)
@@ -122,6 +134,8 @@ VARIABLES
     bptr,       \* dummy scheme: bucket pointers (inside the segments)
     bst,        \* claim scheme: bucket state words (inside the segments)
     resizing,   \* the resize try-lock
+    cnt,        \* the entry counter (COUNTER_SUM of the stripes: exact in
+                \* this sequentially consistent model)
     \* RCU: callbacks queued, covered by the current grace period, ready
     cbQ, cbG, cbR,
     gp,         \* a grace period is in progress
@@ -132,7 +146,7 @@ VARIABLES
     amap, seen, graceBad, linBad
 
 listVars  == <<nxt, mrk, val, dead, nst, vst>>
-dirVars   == <<size, segPtr, sst, bptr, bst, resizing>>
+dirVars   == <<size, segPtr, sst, bptr, bst, resizing, cnt>>
 rcuVars   == <<cbQ, cbG, cbR, gp, gpw>>
 ghostVars == <<amap, seen, graceBad, linBad>>
 vars == <<listVars, dirVars, rcuVars, L, ghostVars>>
@@ -147,7 +161,8 @@ LInit(p) == [pc |-> IF p = W THEN "w_idle" ELSE "idle",
              sz |-> 0, bk |-> 0, gb |-> 0, ist |-> <<>>,
              start |-> NULL, pred |-> NULL, curr |-> NULL, succ |-> NULL,
              anchor |-> NULL, hv |-> NULL, segH |-> NULL,
-             tgt |-> 0, fret |-> "", res |-> 0, wd |-> <<>>, wi |-> 1]
+             tgt |-> 0, fret |-> "", res |-> 0, wd |-> <<>>, wi |-> 1,
+             to |-> 0, ent |-> 0, dc |-> 0]
 
 Init ==
     /\ nxt = [n \in NodeIds |-> NULL]
@@ -165,6 +180,7 @@ Init ==
     /\ bptr = [b \in Buckets |-> IF b = 0 THEN ListHead ELSE NULL]
     /\ bst = [b \in Buckets |-> IF b = 0 THEN "linked" ELSE "empty"]
     /\ resizing = FALSE
+    /\ cnt = 0
     /\ cbQ = {} /\ cbG = {} /\ cbR = {}
     /\ gp = FALSE /\ gpw = {}
     /\ L = [p \in Procs |-> LInit(p)]
@@ -313,7 +329,7 @@ ClaimBucket(t) ==
            ELSE /\ L' = [L EXCEPT ![t] = IF bst[b] = "linked"
                                          THEN GotNode(l, n) ELSE ToParent(l)]
                 /\ UNCHANGED bst
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, rcuVars,
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, cnt, rcuVars,
                    ghostVars>>
 
 \* TLA+ InitBucket: after list_find from the parent's node, link the
@@ -339,7 +355,7 @@ PublishBucket(t) ==
            n == Head(l.ist)
        IN  /\ bst' = [bst EXCEPT ![NBucket(n)] = "linked"]
            /\ L' = [L EXCEPT ![t] = GotNode([l EXCEPT !.ist = Tail(@)], n)]
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, rcuVars,
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, resizing, cnt, rcuVars,
                    ghostVars>>
 
 -----------------------------------------------------------------------------
@@ -402,7 +418,7 @@ SetBucketPtr(t) ==
                       IF st = <<>> THEN OpEntry(@, d)
                       ELSE CallFind([@ EXCEPT !.ist = st], d, OrdD(Head(st)),
                                     "ilink")]
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bst, resizing, rcuVars,
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bst, resizing, cnt, rcuVars,
                    ghostVars>>
 
 -----------------------------------------------------------------------------
@@ -547,7 +563,7 @@ Link(t) ==
                /\ nxt' = [nxt EXCEPT ![nn] = LinkSucc(t), ![l.pred] = nn]
                /\ val' = [val EXCEPT ![nn] = nv]
                /\ vst' = [vst EXCEPT ![nv] = "live"]
-               /\ L' = [L EXCEPT ![t].pc = "unlock"]
+               /\ L' = [L EXCEPT ![t].pc = "unlock", ![t].dc = IF Count THEN 1 ELSE 0]
                /\ SetMap(k, nv)
                /\ UNCHANGED <<mrk, dead, rcuVars, graceBad, linBad>>
           ELSE /\ L' = [L EXCEPT ![t].pc = "f_head"]
@@ -604,6 +620,7 @@ Tombstone(t) ==
             /\ SetMap(L[t].op.key, 0)
             /\ L' = [L EXCEPT ![t].res = IF Mutant = "NO_TOMBSTONE"
                                          THEN L[t].res ELSE v,
+                              ![t].dc = IF Count THEN -1 ELSE 0,
                               ![t].pc = "dead"]
        ELSE /\ L' = [L EXCEPT ![t].pc = "unlock"]
             /\ UNCHANGED <<val, amap, seen>>
@@ -626,104 +643,235 @@ Mark(t) ==
     /\ UNCHANGED <<nxt, val, dead, nst, vst, dirVars, rcuVars, ghostVars>>
 
 \* reclaim_read_unlock: leave the read-side section; drop every pointer.
+\* Count triggers: an insert or delete goes on to its resize trigger.
 EndRead(t) ==
     /\ L[t].pc = "unlock"
-    /\ L' = [L EXCEPT ![t] = [ClearPtrs(@) EXCEPT !.rs = FALSE, !.pc = "idle"]]
+    /\ L' = [L EXCEPT ![t] = [ClearPtrs(@) EXCEPT !.rs = FALSE,
+                                !.pc = IF L[t].dc # 0 THEN "trig" ELSE "idle"]]
     /\ LeaveSection(t)
     /\ seen' = [seen EXCEPT ![t] = {}]
     /\ UNCHANGED <<listVars, dirVars, gp, amap, graceBad, linBad>>
 
 -----------------------------------------------------------------------------
-(* bucket_grow (one order per call; the C loop repeats these steps).      *)
+(* Resize (src/bucket.c resize, grow_locked, shrink_publish) behind the  *)
+(* resize try-lock.                                                       *)
+(* Triggers = "program": a thread runs one when its program says so (one  *)
+(* order per grow, any number of orders per shrink).  Triggers = "count": *)
+(* the C triggers after every insert and delete (bucket_after_insert,     *)
+(* bucket_after_delete), and after every release of the try-lock the     *)
+(* releaser re-checks both triggers against the current count (the fix of *)
+(* issue 9 finding 6): a grow or shrink that loses the try-lock does not  *)
+(* retry, the holder's re-check does it for it.                           *)
 
-\* TLA+ AllocSegment: try-lock CAS resizing 0 -> 1 (losers skip), load the
-\* size, allocate the next segment (private; buckets empty).
-AllocSegment(t) ==
+\* Where a process goes when it has finished (no resize pending).
+Done(p) == IF p = W THEN "w_idle" ELSE "idle"
+
+\* The C triggers for a count c at bucket count s; LOAD_FACTOR is
+\* LoadNum / LoadDen.  Grow: entries > size * LOAD_FACTOR, below the
+\* largest size.  Shrink: auto-shrink on, above the smallest size, and
+\* entries * SHRINK_DIVISOR < size * LOAD_FACTOR.
+GrowTrig(c, s)   == s < MaxSize /\ c * LoadDen > s * LoadNum
+ShrinkCond(c, s) == s > MinSize /\ c * ShrinkDiv * LoadDen < s * LoadNum
+ShrinkTrig(c, s) == AutoShrink /\ ShrinkCond(c, s)
+\* shrink_publish's target: halve while the condition holds (possibly
+\* several orders at once).
+RECURSIVE ShrinkTo(_, _)
+ShrinkTo(c, s) == IF ShrinkCond(c, s) THEN ShrinkTo(c, s \div 2) ELSE s
+
+GrowNext == IF Mutant = "COUNT_BEFORE_SEG" THEN "grow_size" ELSE "grow_seg"
+
+\* segment_alloc: segment s of order o, private, its buckets EMPTY (claim:
+\* its bucket nodes unlinked); the allocator holds it in segH.
+AllocVars(o, s) ==
+    LET bn == {BNode(b, s) : b \in SegBuckets(o)} IN
+    /\ sst' = [sst EXCEPT ![s] = "priv"]
+    /\ bptr' = [b \in Buckets |-> IF b \in SegBuckets(o) THEN NULL ELSE bptr[b]]
+    /\ bst' = [b \in Buckets |-> IF b \in SegBuckets(o) THEN "empty" ELSE bst[b]]
+    /\ IF Claim
+       THEN /\ nst' = [n \in NodeIds |-> IF n \in bn THEN "priv" ELSE nst[n]]
+            /\ nxt' = [n \in NodeIds |-> IF n \in bn THEN NULL ELSE nxt[n]]
+            /\ mrk' = [n \in NodeIds |-> IF n \in bn THEN FALSE ELSE mrk[n]]
+       ELSE UNCHANGED <<nst, nxt, mrk>>
+
+\* TLA+ AllocSegment, program triggers: a Grow op: try-lock CAS resizing
+\* 0 -> 1 (losers skip), load the size, allocate the next segment.
+GrowOp(t) ==
     /\ L[t].pc = "idle"
+    /\ ~Count
     /\ L[t].opi <= Len(Prog[t])
     /\ Grow \in Prog[t][L[t].opi]
     /\ IF ~resizing /\ size < MaxSize
-       THEN LET o  == Log2(size) + 1
-                s  == NewSeg(o)
-                bn == {BNode(b, s) : b \in SegBuckets(o)}
+       THEN LET o == Log2(size) + 1
+                s == NewSeg(o)
             IN  /\ resizing' = TRUE
-                /\ sst' = [sst EXCEPT ![s] = "priv"]
-                /\ bptr' = [b \in Buckets |->
-                              IF b \in SegBuckets(o) THEN NULL ELSE bptr[b]]
-                /\ bst' = [b \in Buckets |->
-                              IF b \in SegBuckets(o) THEN "empty" ELSE bst[b]]
-                /\ IF Claim
-                   THEN /\ nst' = [n \in NodeIds |->
-                                     IF n \in bn THEN "priv" ELSE nst[n]]
-                        /\ nxt' = [n \in NodeIds |->
-                                     IF n \in bn THEN NULL ELSE nxt[n]]
-                        /\ mrk' = [n \in NodeIds |->
-                                     IF n \in bn THEN FALSE ELSE mrk[n]]
-                   ELSE UNCHANGED <<nst, nxt, mrk>>
+                /\ AllocVars(o, s)
                 /\ L' = [L EXCEPT ![t].op = Grow, ![t].opi = @ + 1,
                                   ![t].sz = size, ![t].segH = s,
-                                  ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
-                                            THEN "grow_size" ELSE "grow_seg"]
-                /\ UNCHANGED <<size, segPtr>>
+                                  ![t].pc = GrowNext]
+                /\ UNCHANGED <<size, segPtr, cnt>>
        ELSE /\ L' = [L EXCEPT ![t].opi = @ + 1]
             /\ UNCHANGED <<dirVars, nst, nxt, mrk>>
     /\ UNCHANGED <<val, dead, vst, rcuVars, ghostVars>>
 
-\* TLA+ PublishSegment: store the segment pointer (release).
-PublishSegment(t) ==
-    /\ L[t].pc = "grow_seg"
-    /\ segPtr' = [segPtr EXCEPT ![SOrder(L[t].segH)] = L[t].segH]
-    /\ sst' = [sst EXCEPT ![L[t].segH] = "pub"]
-    /\ L' = [L EXCEPT ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
-                                THEN "grow_rel" ELSE "grow_size"]
-    /\ UNCHANGED <<listVars, size, bptr, bst, resizing, rcuVars, ghostVars>>
+\* TLA+ AllocSegment, count triggers: resize's try-lock (a loser
+\* returns: no retry), then (merged) load the size, sum the counter into
+\* ent, and allocate the first segment the sampled count needs; if it
+\* needs none, release the lock next (grow_rel) without growing.
+GrowLock(p) ==
+    /\ L[p].pc = "grow_lock"
+    /\ IF resizing
+       THEN /\ L' = [L EXCEPT ![p].pc = Done(p)]
+            /\ UNCHANGED <<dirVars, nst, nxt, mrk>>
+       ELSE IF GrowTrig(cnt, size)
+       THEN LET o == Log2(size) + 1
+                s == NewSeg(o)
+            IN  /\ resizing' = TRUE
+                /\ AllocVars(o, s)
+                /\ L' = [L EXCEPT ![p].sz = size, ![p].ent = cnt,
+                                  ![p].segH = s, ![p].pc = GrowNext]
+                /\ UNCHANGED <<size, segPtr, cnt>>
+       ELSE /\ resizing' = TRUE
+            /\ L' = [L EXCEPT ![p].pc = "grow_rel"]
+            /\ UNCHANGED <<size, segPtr, sst, bptr, bst, cnt, nst, nxt, mrk>>
+    /\ UNCHANGED <<val, dead, vst, rcuVars, ghostVars>>
 
-\* TLA+ PublishCount: store the doubled bucket count (release).
-PublishCount(t) ==
-    /\ L[t].pc = "grow_size"
-    /\ size' = 2 * L[t].sz
-    /\ L' = [L EXCEPT ![t].pc = IF Mutant = "COUNT_BEFORE_SEG"
-                                THEN "grow_seg" ELSE "grow_rel"]
-    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, rcuVars,
+\* TLA+ AllocSegment, the next round of grow_locked's loop (count
+\* triggers): the sampled count still exceeds the new size's load.
+GrowAlloc(p) ==
+    /\ L[p].pc = "grow_alloc"
+    /\ LET o == Log2(L[p].sz) + 1
+           s == NewSeg(o)
+       IN  /\ AllocVars(o, s)
+           /\ L' = [L EXCEPT ![p].segH = s, ![p].pc = GrowNext]
+    /\ UNCHANGED <<size, segPtr, resizing, cnt, val, dead, vst, rcuVars,
                    ghostVars>>
 
-\* resize_unlock.
-GrowUnlock(t) ==
-    /\ L[t].pc = "grow_rel"
+AllocSegment(p) == GrowOp(p) \/ GrowLock(p) \/ GrowAlloc(p)
+
+\* TLA+ PublishSegment: store the segment pointer (release).
+PublishSegment(p) ==
+    /\ L[p].pc = "grow_seg"
+    /\ segPtr' = [segPtr EXCEPT ![SOrder(L[p].segH)] = L[p].segH]
+    /\ sst' = [sst EXCEPT ![L[p].segH] = "pub"]
+    /\ L' = [L EXCEPT ![p].pc = IF Mutant = "COUNT_BEFORE_SEG"
+                                THEN "grow_rel" ELSE "grow_size"]
+    /\ UNCHANGED <<listVars, size, bptr, bst, resizing, cnt, rcuVars, ghostVars>>
+
+\* TLA+ PublishCount: store the doubled bucket count (release); count
+\* triggers: loop while the sampled count exceeds the new size's load.
+PublishCount(p) ==
+    /\ L[p].pc = "grow_size"
+    /\ size' = 2 * L[p].sz
+    /\ L' = [L EXCEPT ![p].sz = IF Count THEN 2 * @ ELSE @,
+                      ![p].pc = IF Mutant = "COUNT_BEFORE_SEG" THEN "grow_seg"
+                                ELSE IF Count /\ GrowTrig(L[p].ent, 2 * L[p].sz)
+                                THEN "grow_alloc" ELSE "grow_rel"]
+    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, cnt, rcuVars,
+                   ghostVars>>
+
+\* TLA+ GrowUnlock: resize_unlock.  Count triggers: then re-check
+\* (NO_RECHECK_AFTER_NOOP: not after a grow that grew nothing).
+GrowUnlock(p) ==
+    /\ L[p].pc = "grow_rel"
     /\ resizing' = FALSE
-    /\ L' = [L EXCEPT ![t].segH = NULL, ![t].pc = "idle"]
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, rcuVars, ghostVars>>
+    /\ L' = [L EXCEPT ![p].segH = NULL,
+                      ![p].pc = IF ~Count THEN Done(p)
+                                ELSE IF Mutant = "NO_RECHECK_AFTER_NOOP"
+                                        /\ L[p].segH = NULL
+                                THEN Done(p) ELSE "recheck"]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, cnt, rcuVars,
+                   ghostVars>>
 
------------------------------------------------------------------------------
-(* Shrink (one halving per shrink; the C code may drop several orders).   *)
+\* TLA+ ShrinkLock: resize's try-lock (a loser returns: no
+\* retry) and load of the size.  Program triggers: a Shrink op, to any
+\* smaller size >= MinSize.  Count triggers: (merged) sum the counter and
+\* compute the target as the C loop does; if it is the current size,
+\* release the lock next (shrink_rel) without shrinking.
+ShrinkLock(p) ==
+    /\ \/ /\ L[p].pc = "idle"
+          /\ ~Count
+          /\ L[p].opi <= Len(Prog[p])
+          /\ Shrink \in Prog[p][L[p].opi]
+          /\ IF ~resizing /\ size > MinSize
+             THEN \E to \in {2^i : i \in Orders} :
+                    /\ MinSize <= to /\ to < size
+                    /\ resizing' = TRUE
+                    /\ L' = [L EXCEPT ![p].op = Shrink, ![p].opi = @ + 1,
+                                      ![p].sz = size, ![p].to = to,
+                                      ![p].pc = "shrink_pub"]
+             ELSE /\ L' = [L EXCEPT ![p].opi = @ + 1]
+                  /\ UNCHANGED resizing
+       \/ /\ L[p].pc = "shrink_lock"
+          /\ IF resizing
+             THEN /\ L' = [L EXCEPT ![p].pc = Done(p)]
+                  /\ UNCHANGED resizing
+             ELSE LET to == ShrinkTo(cnt, size) IN
+                  /\ resizing' = TRUE
+                  /\ L' = IF to = size THEN [L EXCEPT ![p].pc = "shrink_rel"]
+                          ELSE [L EXCEPT ![p].sz = size, ![p].to = to,
+                                         ![p].pc = "shrink_pub"]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, cnt, rcuVars,
+                   ghostVars>>
 
-\* bucket_shrink_begin: try-lock, load the size.
-ShrinkLock(t) ==
-    /\ L[t].pc = "idle"
-    /\ L[t].opi <= Len(Prog[t])
-    /\ Shrink \in Prog[t][L[t].opi]
-    /\ IF ~resizing /\ size > MinSize
-       THEN /\ resizing' = TRUE
-            /\ L' = [L EXCEPT ![t].op = Shrink, ![t].opi = @ + 1,
-                              ![t].sz = size, ![t].pc = "shrink_pub"]
-       ELSE /\ L' = [L EXCEPT ![t].opi = @ + 1]
-            /\ UNCHANGED resizing
-    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, rcuVars, ghostVars>>
+\* resize found nothing to do under the lock: resize_unlock; count
+\* triggers: then re-check (NO_RECHECK_AFTER_NOOP: return).
+ShrinkRelease(p) ==
+    /\ L[p].pc = "shrink_rel"
+    /\ resizing' = FALSE
+    /\ L' = [L EXCEPT ![p].pc = IF Mutant = "NO_RECHECK_AFTER_NOOP"
+                                THEN Done(p) ELSE "recheck"]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, cnt, rcuVars,
+                   ghostVars>>
 
-\* TLA+ PublishShrink: store the halved count (release) and
-\* call_rcu(bucket_shrink_unlink).  NO_GP1 makes the callback ready at once.
-PublishShrink(t) ==
-    /\ L[t].pc = "shrink_pub"
-    /\ size' = L[t].sz \div 2
-    /\ LET c == [kind |-> "unlink", obj |-> L[t].sz, pre |-> Readers] IN
+\* TLA+ PublishShrink: store the smaller count 2^j (release) and
+\* call_rcu(bucket_shrink_unlink) for the orders above j
+\* (m->shrink_from / m->shrink_to).  NO_GP1 makes the callback ready at
+\* once.  The try-lock stays held until bucket_shrink_free.
+PublishShrink(p) ==
+    /\ L[p].pc = "shrink_pub"
+    /\ size' = L[p].to
+    /\ LET c == [kind |-> "unlink", obj |-> [from |-> L[p].sz, to |-> L[p].to],
+                 pre |-> Readers] IN
        IF Mutant = "NO_GP1"
        THEN /\ cbR' = cbR \cup {c}
             /\ UNCHANGED cbQ
        ELSE /\ cbQ' = cbQ \cup {c}
             /\ UNCHANGED cbR
-    /\ L' = [L EXCEPT ![t].pc = "idle"]
-    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, cbG, gp, gpw,
+    /\ L' = [L EXCEPT ![p].to = 0, ![p].pc = Done(p)]
+    /\ UNCHANGED <<listVars, segPtr, sst, bptr, bst, resizing, cnt, cbG, gp,
+                   gpw, ghostVars>>
+
+\* TLA+ Recheck (count triggers), after every release of the try-lock: load
+\* the size and sum the counter; grow if the grow trigger holds, else
+\* shrink if the shrink trigger holds.  "recheck_shrink" (the last step of
+\* a shrink under NO_RECHECK_AFTER_SHRINK, the C code before the fix):
+\* the shrink trigger only.
+Recheck(p) ==
+    /\ L[p].pc \in {"recheck", "recheck_shrink"}
+    /\ L' = [L EXCEPT ![p].pc =
+               IF L[p].pc = "recheck" /\ GrowTrig(cnt, size) THEN "grow_lock"
+               ELSE IF ShrinkTrig(cnt, size) THEN "shrink_lock"
+               ELSE Done(p)]
+    /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
+
+\* TLA+ AfterUpdate (count triggers): counter_add of the insert (+1) or
+\* delete (-1), then bucket_after_insert / bucket_after_delete: load the
+\* size, sum the counter, test the trigger (merged into one step).
+AfterUpdate(t) ==
+    /\ L[t].pc = "trig"
+    /\ cnt' = cnt + L[t].dc
+    /\ L' = [L EXCEPT ![t].dc = 0,
+                      ![t].pc = IF L[t].dc > 0
+                                THEN IF GrowTrig(cnt', size) THEN "grow_lock"
+                                     ELSE "idle"
+                                ELSE IF ShrinkTrig(cnt', size) THEN "shrink_lock"
+                                     ELSE "idle"]
+    /\ UNCHANGED <<listVars, size, segPtr, sst, bptr, bst, resizing, rcuVars,
                    ghostVars>>
+
+ResizeStep(p) ==
+    \/ AllocSegment(p) \/ PublishSegment(p) \/ PublishCount(p) \/ GrowUnlock(p)
+    \/ ShrinkLock(p) \/ ShrinkRelease(p) \/ PublishShrink(p) \/ Recheck(p)
 
 -----------------------------------------------------------------------------
 (* RCU: grace periods, and the call_rcu worker W running callbacks one at *)
@@ -742,16 +890,17 @@ GPEnd ==
     /\ gp' = FALSE /\ cbR' = cbR \cup cbG /\ cbG' = {}
     /\ UNCHANGED <<listVars, dirVars, cbQ, gpw, L, ghostVars>>
 
-\* What bucket_shrink_free does: free the removed segment and its
+\* What bucket_shrink_free does: free the removed segments S and their
 \* bucket nodes (claim) or the removed buckets' dummies (dummy), release the
 \* try-lock.  pre: readers that were in a section when it was queued.
-ShrinkFreeVars(s, pre) ==
-    LET bs == SegBuckets(SOrder(s))
-        D  == IF Claim THEN {BNode(b, s) : b \in bs}
+ShrinkFreeVars(S, pre) ==
+    LET bs == UNION {SegBuckets(SOrder(s)) : s \in S}
+        D  == IF Claim
+              THEN UNION {{BNode(b, s) : b \in SegBuckets(SOrder(s))} : s \in S}
               ELSE {bptr[b] : b \in bs} \ {NULL}
     IN
     /\ nst' = [n \in NodeIds |-> IF n \in D THEN "freed" ELSE nst[n]]
-    /\ sst' = [sst EXCEPT ![s] = "freed"]
+    /\ sst' = [x \in SegIds |-> IF x \in S THEN "freed" ELSE sst[x]]
     /\ bptr' = [b \in Buckets |-> IF b \in bs THEN NULL ELSE bptr[b]]
     /\ resizing' = FALSE
     /\ graceBad' = (graceBad \/ pre # {} \/ \E n \in D : nst[n] = "freed")
@@ -777,36 +926,44 @@ Reclaim ==
     /\ UNCHANGED <<nxt, mrk, val, dead, dirVars, L, cbQ, cbG, gp, gpw, amap,
                    seen, linBad>>
 
-\* TLA+ ShrinkFree: the worker runs bucket_shrink_free.
+\* TLA+ ShrinkFree: the worker runs bucket_shrink_free.  Count triggers:
+\* after releasing the try-lock it re-checks both triggers (Recheck);
+\* NO_RECHECK_AFTER_SHRINK: only the shrink trigger (the C code before
+\* the fix of issue 9 finding 6).
 ShrinkFree ==
     /\ L[W].pc = "w_idle"
     /\ \E c \in cbR :
          /\ c.kind = "sfree"
          /\ cbR' = cbR \ {c}
          /\ ShrinkFreeVars(c.obj, c.pre)
-    /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, segPtr, bst, L, cbQ, cbG,
+    /\ L' = IF ~Count THEN L
+            ELSE [L EXCEPT ![W].pc = IF Mutant = "NO_RECHECK_AFTER_SHRINK"
+                                     THEN "recheck_shrink" ELSE "recheck"]
+    /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, segPtr, bst, cnt, cbQ, cbG,
                    gp, gpw, amap, seen, linBad>>
 
 \* TLA+ ShrinkUnlink, start: the worker runs bucket_shrink_unlink: read
 \* lock, load the removed buckets' states (claim) or pointers (dummy),
-\* merged into one step (nobody writes them after grace period 1).
+\* merged into one step (nobody writes them after grace period 1).  The
+\* removed buckets are [to, from): every order above to's, at once.
 ShrinkUnlinkBegin ==
     /\ L[W].pc = "w_idle"
     /\ \E c \in cbR :
          /\ c.kind = "unlink"
          /\ cbR' = cbR \ {c}
-         /\ LET s  == c.obj
-                h  == s \div 2
-                sg == segPtr[Log2(s)]
+         /\ LET fr == c.obj.from
+                to == c.obj.to
+                B(i) == to + i - 1
                 ds == IF Claim
-                      THEN SelectSeq([i \in 1..h |->
-                                        IF bst[h + i - 1] = "linked"
-                                        THEN BNode(h + i - 1, sg) ELSE NULL],
+                      THEN SelectSeq([i \in 1..fr - to |->
+                                        IF bst[B(i)] = "linked"
+                                        THEN BNode(B(i), segPtr[Order(B(i))])
+                                        ELSE NULL],
                                      LAMBDA x : x # NULL)
-                      ELSE SelectSeq([i \in 1..h |-> bptr[h + i - 1]],
+                      ELSE SelectSeq([i \in 1..fr - to |-> bptr[B(i)]],
                                      LAMBDA x : x # NULL)
             IN  L' = [L EXCEPT ![W].rs = TRUE, ![W].wd = ds, ![W].wi = 1,
-                               ![W].sz = s,
+                               ![W].sz = fr, ![W].to = to,
                                ![W].pc = IF ds = <<>> THEN "w_find" ELSE "w_mark"]
     /\ UNCHANGED <<listVars, dirVars, cbQ, cbG, gp, gpw, ghostVars>>
 
@@ -820,9 +977,10 @@ ShrinkMark ==
     /\ UNCHANGED <<nxt, val, dead, nst, vst, dirVars, rcuVars, ghostVars>>
 
 \* TLA+ ShrinkUnlink, second part.  Claim: list_sweep from the head once.
-\* Dummy: list_find from each removed dummy's surviving parent.  Then leave
-\* the read-side section, clear the segment pointer and
-\* call_rcu(bucket_shrink_free) (NO_GP2: free at once).
+\* Dummy: list_find from each removed dummy's surviving ancestor (bucket
+\* b & (to - 1), initialised before b).  Then leave the read-side section,
+\* clear the removed segment pointers and call_rcu(bucket_shrink_free)
+\* (NO_GP2: free at once).
 ShrinkUnlink ==
     /\ L[W].pc \in {"w_find", "w_sweep"}
     /\ IF L[W].pc = "w_find" /\ Claim
@@ -831,26 +989,27 @@ ShrinkUnlink ==
             /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
        ELSE IF L[W].pc = "w_find" /\ L[W].wi <= Len(L[W].wd)
        THEN LET d == L[W].wd[L[W].wi]
-                p == bptr[Parent(NBucket(d))]
+                p == bptr[NBucket(d) % L[W].to]
             IN  /\ L' = [L EXCEPT ![W] = [CallFind(@, p, Ord(d), "w_find")
                                             EXCEPT !.wi = @ + 1]]
                 /\ UNCHANGED <<listVars, dirVars, rcuVars, ghostVars>>
-       ELSE LET o  == Log2(L[W].sz)
-                s  == segPtr[o]
+       ELSE LET O  == Log2(L[W].to) + 1 .. Log2(L[W].sz)
+                S  == {segPtr[o] : o \in O}
                 rd == Readers \ {W}
-            IN  /\ segPtr' = [segPtr EXCEPT ![o] = NULL]
+            IN  /\ segPtr' = [o \in Orders |-> IF o \in O THEN NULL ELSE segPtr[o]]
                 /\ L' = [L EXCEPT ![W] = [ClearPtrs(@) EXCEPT !.rs = FALSE,
+                                                        !.to = 0,
                                                         !.pc = "w_idle"]]
                 /\ gpw' = gpw \ {W}
                 /\ cbG' = Unpre(cbG, W) /\ cbR' = Unpre(cbR, W)
                 /\ IF Mutant = "NO_GP2"
-                   THEN /\ ShrinkFreeVars(s, rd)
+                   THEN /\ ShrinkFreeVars(S, rd)
                         /\ cbQ' = Unpre(cbQ, W)
-                   ELSE /\ sst' = [sst EXCEPT ![s] = "unpub"]
+                   ELSE /\ sst' = [x \in SegIds |-> IF x \in S THEN "unpub" ELSE sst[x]]
                         /\ cbQ' = Unpre(cbQ, W) \cup
-                                  {[kind |-> "sfree", obj |-> s, pre |-> rd]}
+                                  {[kind |-> "sfree", obj |-> S, pre |-> rd]}
                         /\ UNCHANGED <<nst, bptr, resizing, graceBad>>
-                /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, bst, gp, amap,
+                /\ UNCHANGED <<nxt, mrk, val, dead, vst, size, bst, cnt, gp, amap,
                                seen, linBad>>
 
 -----------------------------------------------------------------------------
@@ -863,14 +1022,13 @@ AllDone ==
 Terminated == AllDone /\ UNCHANGED vars
 
 ThreadStep(t) ==
-    \/ BeginRead(t) \/ AllocSegment(t) \/ ShrinkLock(t)
+    \/ BeginRead(t) \/ ResizeStep(t) \/ AfterUpdate(t)
     \/ LoadSize(t) \/ LoadSegment(t)
     \/ LoadBucketState(t) \/ ClaimBucket(t) \/ InitBucket(t) \/ PublishBucket(t)
     \/ LoadBucketPtr(t) \/ LoadParentPtr(t) \/ LinkDummy(t) \/ SetBucketPtr(t)
     \/ Lookup(t) \/ LoadValue(t)
     \/ Found(t) \/ Link(t) \/ HelpMark(t) \/ Replace(t) \/ Tombstone(t)
     \/ StoreDeadValue(t) \/ Mark(t) \/ EndRead(t)
-    \/ PublishSegment(t) \/ PublishCount(t) \/ GrowUnlock(t) \/ PublishShrink(t)
 
 FindStep(p) == FindStart(p) \/ SweepStart(p) \/ Find(p) \/ Unlink(p)
 
@@ -879,6 +1037,7 @@ Next ==
     \/ \E p \in Procs : FindStep(p)
     \/ GPStart \/ GPEnd \/ Reclaim \/ ShrinkFree \/ ShrinkUnlinkBegin
     \/ ShrinkMark \/ ShrinkUnlink
+    \/ ResizeStep(W)
     \/ Terminated
 
 Spec == Init /\ [][Next]_vars
@@ -891,8 +1050,22 @@ Fairness ==
     /\ WF_vars(GPStart) /\ WF_vars(GPEnd) /\ WF_vars(Reclaim)
     /\ WF_vars(ShrinkFree) /\ WF_vars(ShrinkUnlinkBegin)
     /\ WF_vars(ShrinkMark) /\ WF_vars(ShrinkUnlink)
+    /\ WF_vars(ResizeStep(W))
 LiveSpec == Spec /\ Fairness
 EventuallyDone == <>AllDone
+
+\* Resize progress (count triggers; issue 9 finding 6): the entries in the
+\* map, the band of bucket counts they call for (grow trigger false and,
+\* with auto-shrink, shrink trigger false), and: once every update has
+\* finished, eventually no resize is in flight and the bucket count stays
+\* in the band.
+Entries     == Cardinality({k \in Keys : amap[k] # 0})
+InBand      == ~GrowTrig(Entries, size) /\ ~ShrinkTrig(Entries, size)
+UpdatesDone == \A t \in Threads : L[t].pc = "idle" /\ L[t].opi > Len(Prog[t])
+ResizeIdle  ==
+    /\ ~resizing /\ L[W].pc = "w_idle"
+    /\ \A c \in cbQ \cup cbG \cup cbR : c.kind \notin {"unlink", "sfree"}
+ResizeProgress == UpdatesDone ~> [](ResizeIdle /\ InBand)
 
 -----------------------------------------------------------------------------
 (* Invariants.                                                             *)
@@ -989,6 +1162,22 @@ NoInitRace ==
 \* marked.
 NoWalkOverRemovedBucket ==
     ~\E t \in Threads : L[t].curr # NULL /\ IsDummy(L[t].curr) /\ mrk[L[t].curr]
+
+\* The safety side of ResizeProgress (count triggers): when everything has
+\* finished, the counter is exact and the bucket count is in the band.
+SizedAtEnd == Count /\ AllDone => cnt = Entries /\ InBand
+
+\* Count triggers (cfg/cover_*_resize.cfg): one shrink drops two orders or
+\* more at once.
+ShrinkCbs == {c \in cbQ \cup cbG \cup cbR : c.kind \in {"unlink", "sfree"}}
+NoMultiOrderShrink ==
+    ~\E c \in cbQ \cup cbG \cup cbR :
+        c.kind = "unlink" /\ c.obj.from >= 4 * c.obj.to
+\* A thread's grow is about to lose the try-lock to a shrink in flight.
+NoGrowBehindShrink ==
+    ~\E t \in Threads : L[t].pc = "grow_lock" /\ resizing /\ ShrinkCbs # {}
+\* The re-check at the end of a shrink grows the table.
+NoRecheckGrow == L[W].pc # "grow_lock"
 
 TypeOK ==
     /\ size \in {2^i : i \in Orders}

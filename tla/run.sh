@@ -7,7 +7,9 @@
 #                         dummy scheme of DESIGN.md; cfg/retire.cfg: the
 #                         retire list of src/reclaim.c, RetireList.tla, and
 #                         cfg/retire_tso_fence.cfg, the same under x86-TSO
-#                         with the C code's fences), which must pass, and
+#                         with the C code's fences; cfg/resize.cfg and
+#                         cfg/resize_live.cfg: the count-driven resize
+#                         triggers, MCResize.tla), which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line, and every coverage witness (cfg/cover_*.cfg),
@@ -15,7 +17,9 @@
 #   tla/run.sh large      the larger configuration and the liveness checks
 #                         (cfg/live.cfg must pass, cfg/mutant_live_NO_GP1.cfg
 #                         must violate EventuallyDone, cfg/retire_live.cfg
-#                         must pass); not in CI
+#                         and cfg/resize_live2.cfg must pass,
+#                         cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg must
+#                         violate SizedAtEnd); not in CI
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
 # One line per configuration; exit status 1 if any configuration did not
@@ -32,11 +36,13 @@ workers="${TLC_WORKERS:-2}"
 
 if [ $# -eq 0 ]; then
 	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here/cfg/retire.cfg" \
-		"$here/cfg/retire_tso_fence.cfg" \
+		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/resize.cfg" \
+		"$here/cfg/resize_live.cfg" \
 		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
-		"$here/cfg/retire_live.cfg"
+		"$here/cfg/retire_live.cfg" "$here/cfg/resize_live2.cfg" \
+		"$here/cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg"
 fi
 
 mkdir -p "$here/states"
@@ -60,10 +66,11 @@ for cfg in "$@"; do
 	states="$(sed -n 's/.* \([0-9]*\) distinct states found.*/\1/p' "$log" | tail -n 1)"
 	depth="$(sed -n 's/^The depth of the complete state graph search is \([0-9]*\).*/\1/p' "$log")"
 	violated="$(sed -n 's/^Error: Invariant \([A-Za-z]*\) is violated.*/\1/p' "$log" | head -n 1)"
-	# TLC does not name the temporal property it found violated; the
-	# liveness configurations check exactly one (EventuallyDone).
+	# TLC does not name the temporal property it found violated; each
+	# liveness configuration checks exactly one, on its PROPERTY line.
 	if [ -z "$violated" ] && grep -q '^Error: Temporal properties were violated' "$log"; then
-		violated=EventuallyDone
+		violated="$(sed -n 's/^PROPERTY *\([A-Za-z]*\).*/\1/p' "$cfg" | head -n 1)"
+		violated="${violated:-temporal property}"
 	fi
 	if [ -z "$expect" ]; then
 		if [ $rc -eq 0 ] && grep -q '^Model checking completed. No error has been found.' "$log"; then

@@ -4,7 +4,8 @@
 #
 #   make tla        TLC: the default configuration passes and every mutant
 #                   fails with its intended invariant (CI; a few minutes)
-#   make tla-large  TLC: the larger configuration and the liveness checks
+#   make tla-large  TLC: the larger configuration, the liveness checks and
+#                   the larger resize-progress configurations
 #                   (by hand; not in CI; long)
 
 .PHONY: tla tla-large
