@@ -19,8 +19,8 @@ STRESS_SEED  ?= 42
 STRESS_SCALE ?= $(if $(STRESS_LONG),long,ci)
 STRESS_SECONDS ?=
 
-STRESS_SRCS := stress/stress.c stress/lincheck.c
-STRESS_HDRS := stress/lincheck.h include/lfmap.h
+STRESS_SRCS := stress/stress.c stress/common.c stress/values.c stress/lincheck.c
+STRESS_HDRS := stress/common.h stress/values.h stress/lincheck.h include/lfmap.h
 STRESS_BIN  := $(B)/stress/stress
 
 # ThreadSanitizer: any report fails the run (exit 66).  Suppressions may
