@@ -19,8 +19,10 @@ STRESS_SEED  ?= 42
 STRESS_SCALE ?= $(if $(STRESS_LONG),long,ci)
 STRESS_SECONDS ?=
 
-STRESS_SRCS := stress/stress.c stress/common.c stress/values.c stress/lincheck.c
-STRESS_HDRS := stress/common.h stress/values.h stress/lincheck.h include/lfmap.h
+STRESS_SRCS := stress/stress.c stress/common.c stress/values.c stress/harness.c \
+	stress/mode_mixed.c stress/mode_contend.c stress/mode_lin.c stress/lincheck.c
+STRESS_HDRS := stress/common.h stress/values.h stress/harness.h stress/modes.h \
+	stress/lincheck.h include/lfmap.h
 STRESS_BIN  := $(B)/stress/stress
 
 # ThreadSanitizer: any report fails the run (exit 66).  Suppressions may

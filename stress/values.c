@@ -183,3 +183,5 @@ void val_check(const struct sval *v, uint64_t key, const char *where,
 		      "read-side section", where, key, v->id);
 	}
 }
+/* A value that is never in any map (expected-value arguments that must fail). */
+struct sval sentinel_value;

@@ -49,6 +49,7 @@ extern atomic_uint_fast64_t v_dtor_main, v_dtor_clone, v_dtor_deferred;
 extern atomic_uint_fast64_t v_clone_copies;
 
 extern struct sval **quarantine;
+extern struct sval sentinel_value; /* never in any map */
 
 /* The magic word, read and written through volatile (see struct sval). */
 uint64_t magic_load(const struct sval *v);
