@@ -125,21 +125,21 @@ void unpark_all(void)
 }
 
 /* Owner of a value lfmap_take returned: free it once no reader can hold it. */
-void taken_release(struct worker *w, struct sval *v, lfmap *m,
+void taken_release(struct worker *w, struct test_value *v, lfmap *m,
 			  unsigned sync_one_in)
 {
 	if (rng_below(&w->aux, sync_one_in) != 0) {
-		val_transition(v, VS_TAKEN, VS_DEFERRED, "defer_free");
+		val_transition(v, VALUE_TAKEN, VALUE_DEFERRED, "defer_free");
 		int rc = lfmap_defer_free(m, v);
 		if (rc == 0)
 			return;
 		CHECK(rc == ENOMEM, "lfmap_defer_free returned %d", rc);
 		INC(w, enomem);
-		val_transition(v, VS_DEFERRED, VS_TAKEN, "defer_free ENOMEM");
+		val_transition(v, VALUE_DEFERRED, VALUE_TAKEN, "defer_free ENOMEM");
 	}
 	lfmap_synchronize();
-	val_transition(v, VS_TAKEN, VS_DEAD, "free after synchronize");
-	magic_store(v, VAL_DEAD);
+	val_transition(v, VALUE_TAKEN, VALUE_DEAD, "free after synchronize");
+	magic_store(v, MAGIC_DEAD);
 	ADD(v_sync_freed, 1);
 	quarantine_put(v);
 }
@@ -148,7 +148,7 @@ void taken_release(struct worker *w, struct sval *v, lfmap *m,
 void walk_recheck(struct walk *wk)
 {
 	for (unsigned i = 0; i < wk->nheld; i++)
-		CHECK(magic_load(wk->held[i]) == VAL_LIVE, "%s: value id=%" PRIu64
+		CHECK(magic_load(wk->held[i]) == MAGIC_LIVE, "%s: value id=%" PRIu64
 		      " of key %" PRIu64 " reported earlier in this read-side "
 		      "section was destroyed before the section ended",
 		      wk->where, wk->held[i]->id, wk->held[i]->key);
@@ -449,18 +449,18 @@ void populate(struct worker *w)
 {
 	for (unsigned i = 0; i < cfg.always; i++) {
 		uint64_t k = key_always(i);
-		struct sval *v = val_new(k, ORIGIN_MAIN);
-		val_transition(v, VS_NEW, VS_IN_MAP, "populate");
-		int rc = lfmap_insert(map, K(k), v, NULL);
+		struct test_value *v = val_new(k, ORIGIN_MAIN);
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "populate");
+		int rc = lfmap_insert(map, KEY_ARG(k), v, NULL);
 		CHECK(rc == 0, "initial insert of key %" PRIu64 " returned %d", k, rc);
 		ADD(v_handed, 1);
 		INC(w, initial);
 	}
 	for (unsigned i = 0; i < cfg.churn; i += 2) {
 		uint64_t k = key_churn(i);
-		struct sval *v = val_new(k, ORIGIN_MAIN);
-		val_transition(v, VS_NEW, VS_IN_MAP, "populate");
-		int rc = lfmap_insert(map, K(k), v, NULL);
+		struct test_value *v = val_new(k, ORIGIN_MAIN);
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "populate");
+		int rc = lfmap_insert(map, KEY_ARG(k), v, NULL);
 		CHECK(rc == 0, "initial insert of key %" PRIu64 " returned %d", k, rc);
 		ADD(v_handed, 1);
 		INC(w, initial);

@@ -50,7 +50,8 @@ struct worker {
 
 enum pool { POOL_ALWAYS, POOL_CHURN, POOL_ABSENT, POOL_STORM, POOL_NONE };
 
-#define K(k) &(k), sizeof(uint64_t)
+/* lfmap key arguments: the address and size of a u64 key */
+#define KEY_ARG(k) &(k), sizeof(uint64_t)
 
 #define WALK_HELD 8192
 
@@ -59,7 +60,7 @@ struct walk {
 	uint64_t keys, always, churn, storm;
 	const char *where;
 	/* values reported recently: still live at the end of the section? */
-	const struct sval *held[WALK_HELD];
+	const struct test_value *held[WALK_HELD];
 	unsigned nheld;
 };
 
@@ -91,7 +92,7 @@ enum pool key_pool(uint64_t k, uint64_t *index);
 void maybe_park(void);
 void park_all(void);
 void unpark_all(void);
-void taken_release(struct worker *w, struct sval *v, lfmap *m,
+void taken_release(struct worker *w, struct test_value *v, lfmap *m,
 			  unsigned sync_one_in);
 void walk_recheck(struct walk *wk);
 void walk_visit(struct walk *wk, const void *key, size_t key_len,

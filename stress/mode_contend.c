@@ -38,7 +38,7 @@ static void contend_reset(struct worker *w)
 	for (unsigned i = 0; i < cfg.keys; i++) {
 		uint64_t k = key_churn(i);
 		INC(w, delete);
-		int rc = lfmap_delete(w->m, K(k));
+		int rc = lfmap_delete(w->m, KEY_ARG(k));
 		CHECK(rc == 0 || rc == ENOENT, "delete returned %d", rc);
 		if (rc == 0)
 			INC(w, delete_ok);
@@ -66,7 +66,7 @@ static void race_insert_check(void *arg)
 		      "racing insert lost to value %" PRIu64 " but the winner "
 		      "stored %" PRIu64, race[i].seen, race_winner_id);
 	void *p = NULL;
-	CHECK(lfmap_get(rc->w->m, K(rc->key), &p) == 0, "winner not found");
+	CHECK(lfmap_get(rc->w->m, KEY_ARG(rc->key), &p) == 0, "winner not found");
 	race_winner_ptr = p;
 }
 
@@ -79,7 +79,7 @@ static void race_remove_check(void *arg)
 	CHECK(winners == 1, "uniqueness: %d of %d racing removes (delete, "
 	      "take, delete_if, compute) of key %" PRIu64 " succeeded",
 	      winners, cfg.threads, rc->key);
-	CHECK(lfmap_get(rc->w->m, K(rc->key), NULL) == ENOENT,
+	CHECK(lfmap_get(rc->w->m, KEY_ARG(rc->key), NULL) == ENOENT,
 	      "key present after racing removes");
 	ADD(race_rounds, 1);
 }
@@ -92,15 +92,15 @@ static void *contend_thread(void *arg)
 		uint64_t k = key_churn((unsigned)(round % cfg.keys));
 		struct race_ctx rctx = { .w = w, .key = k };
 		/* Race 1: everyone inserts; exactly one wins. */
-		struct sval *v = val_new(k, ORIGIN_MAIN);
+		struct test_value *v = val_new(k, ORIGIN_MAIN);
 		void *ex = NULL;
 		race[tid] = (struct race_result){ .id = v->id };
-		val_transition(v, VS_NEW, VS_IN_MAP, "race insert");
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "race insert");
 		lfmap_read_lock();
-		int rc = lfmap_insert(w->m, K(k), v, &ex);
+		int rc = lfmap_insert(w->m, KEY_ARG(k), v, &ex);
 		if (rc == EEXIST) {
 			val_check(ex, k, "race insert EEXIST", &w->aux);
-			race[tid].seen = ((struct sval *)ex)->id;
+			race[tid].seen = ((struct test_value *)ex)->id;
 		}
 		lfmap_read_unlock();
 		race[tid].rc = rc;
@@ -110,7 +110,7 @@ static void *contend_thread(void *arg)
 			INC(w, insert_ok);
 			ADD(v_handed, 1);
 		} else {
-			val_transition(v, VS_IN_MAP, VS_NEW, "race insert lost");
+			val_transition(v, VALUE_IN_MAP, VALUE_NEW, "race insert lost");
 			val_discard(v);
 		}
 		barrier_wait_serial(race_insert_check, &rctx);
@@ -120,23 +120,23 @@ static void *contend_thread(void *arg)
 		void *tv = NULL;
 		switch (how) {
 		case 0:
-			rc = lfmap_delete(w->m, K(k));
+			rc = lfmap_delete(w->m, KEY_ARG(k));
 			INC(w, delete);
 			if (!rc) INC(w, delete_ok);
 			break;
 		case 1:
-			rc = lfmap_take(w->m, K(k), &tv);
+			rc = lfmap_take(w->m, KEY_ARG(k), &tv);
 			INC(w, take);
 			break;
 		case 2:
-			rc = lfmap_delete_if(w->m, K(k), race_winner_ptr);
+			rc = lfmap_delete_if(w->m, KEY_ARG(k), race_winner_ptr);
 			INC(w, delete_if);
 			if (!rc) INC(w, delete_if_ok);
 			break;
 		default: {
 			/* compute returning NULL: removes the key if present */
 			struct remove_ctx c = { .key = k };
-			rc = lfmap_compute(w->m, K(k), remove_fn, &c);
+			rc = lfmap_compute(w->m, KEY_ARG(k), remove_fn, &c);
 			INC(w, compute);
 			CHECK(rc == 0, "racing compute returned %d", rc);
 			if (c.last_old)
@@ -153,10 +153,10 @@ static void *contend_thread(void *arg)
 			INC(w, take_ok);
 			ADD(v_taken, 1);
 			val_check(tv, k, "race take", NULL);
-			CHECK(((struct sval *)tv)->id == race_winner_id,
+			CHECK(((struct test_value *)tv)->id == race_winner_id,
 			      "take returned value %" PRIu64 ", stored was %" PRIu64,
-			      ((struct sval *)tv)->id, race_winner_id);
-			val_transition(tv, VS_IN_MAP, VS_TAKEN, "race take");
+			      ((struct test_value *)tv)->id, race_winner_id);
+			val_transition(tv, VALUE_IN_MAP, VALUE_TAKEN, "race take");
 		}
 		barrier_wait_serial(race_remove_check, &rctx);
 		if (how == 1 && rc == 0)

@@ -14,7 +14,7 @@ static uint64_t lin_state[16];   /* per-key value id at round start */
 
 static uint64_t tick(void) { return atomic_fetch_add(&lin_clock, 1) + 1; }
 
-static uint64_t id_of(void *v) { return v ? ((struct sval *)v)->id : 0; }
+static uint64_t id_of(void *v) { return v ? ((struct test_value *)v)->id : 0; }
 
 struct lin_compute_ctx {
 	struct worker *w;
@@ -30,8 +30,8 @@ static void *lin_compute_fn(void *old, void *ctxp)
 		val_check(old, c->key, "lin compute fn", NULL);
 	void *ret;
 	if (!old || rng_below(&c->w->aux, 2)) {
-		struct sval *v = val_new(c->key, ORIGIN_MAIN);
-		val_transition(v, VS_NEW, VS_IN_MAP, "lin compute");
+		struct test_value *v = val_new(c->key, ORIGIN_MAIN);
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "lin compute");
 		ADD(v_handed, 1);
 		INC(c->w, compute_fn_new);
 		ret = v;
@@ -62,7 +62,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 	if (!room_for_two && (o->kind == LIN_CAS || o->kind == LIN_DELETE_IF))
 		o->kind = LIN_DELETE;
 	int picked = o->kind;
-	struct sval *v = NULL;
+	struct test_value *v = NULL;
 	void *out = NULL;
 	int rc;
 	switch (o->kind) {
@@ -70,7 +70,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		INC(w, get);
 		lfmap_read_lock();
 		o->call = tick();
-		rc = lfmap_get(w->m, K(k), &out);
+		rc = lfmap_get(w->m, KEY_ARG(k), &out);
 		o->ret = tick();
 		if (rc == 0) {
 			val_check(out, k, "lin get", &w->aux);
@@ -81,12 +81,12 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 	case LIN_PUT: case LIN_INSERT: case LIN_REPLACE:
 		v = val_new(k, ORIGIN_MAIN);
 		o->arg = v->id;
-		val_transition(v, VS_NEW, VS_IN_MAP, "lin write");
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "lin write");
 		lfmap_read_lock();
 		o->call = tick();
-		rc = o->kind == LIN_PUT ? lfmap_put(w->m, K(k), v) :
-		     o->kind == LIN_INSERT ? lfmap_insert(w->m, K(k), v, &out) :
-		     lfmap_replace(w->m, K(k), v);
+		rc = o->kind == LIN_PUT ? lfmap_put(w->m, KEY_ARG(k), v) :
+		     o->kind == LIN_INSERT ? lfmap_insert(w->m, KEY_ARG(k), v, &out) :
+		     lfmap_replace(w->m, KEY_ARG(k), v);
 		o->ret = tick();
 		if (o->kind == LIN_INSERT && rc == EEXIST) {
 			val_check(out, k, "lin insert EEXIST", NULL);
@@ -99,7 +99,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 			else if (o->kind == LIN_INSERT) INC(w, insert_ok);
 			else INC(w, replace_ok);
 		} else {
-			val_transition(v, VS_IN_MAP, VS_NEW, "lin write failed");
+			val_transition(v, VALUE_IN_MAP, VALUE_NEW, "lin write failed");
 			val_discard(v);
 		}
 		if (o->kind == LIN_INSERT) INC(w, insert);
@@ -111,7 +111,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		lfmap_read_lock();
 		o->kind = LIN_GET;
 		o->call = tick();
-		rc = lfmap_get(w->m, K(k), &cur);
+		rc = lfmap_get(w->m, KEY_ARG(k), &cur);
 		o->ret = tick();
 		o->rc = rc;
 		if (rc == 0) {
@@ -130,21 +130,21 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		if (o->kind == LIN_CAS) {
 			v = val_new(k, ORIGIN_MAIN);
 			o->arg = v->id;
-			val_transition(v, VS_NEW, VS_IN_MAP, "lin cas");
+			val_transition(v, VALUE_NEW, VALUE_IN_MAP, "lin cas");
 			o->call = tick();
-			rc = lfmap_cas(w->m, K(k), expected, v);
+			rc = lfmap_cas(w->m, KEY_ARG(k), expected, v);
 			o->ret = tick();
 			INC(w, cas);
 			if (rc == 0) {
 				INC(w, cas_ok);
 				ADD(v_handed, 1);
 			} else {
-				val_transition(v, VS_IN_MAP, VS_NEW, "lin cas failed");
+				val_transition(v, VALUE_IN_MAP, VALUE_NEW, "lin cas failed");
 				val_discard(v);
 			}
 		} else {
 			o->call = tick();
-			rc = lfmap_delete_if(w->m, K(k), expected);
+			rc = lfmap_delete_if(w->m, KEY_ARG(k), expected);
 			o->ret = tick();
 			INC(w, delete_if);
 			if (rc == 0)
@@ -156,7 +156,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 	case LIN_DELETE:
 		INC(w, delete);
 		o->call = tick();
-		rc = lfmap_delete(w->m, K(k));
+		rc = lfmap_delete(w->m, KEY_ARG(k));
 		o->ret = tick();
 		if (rc == 0)
 			INC(w, delete_ok);
@@ -164,14 +164,14 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 	case LIN_TAKE:
 		INC(w, take);
 		o->call = tick();
-		rc = lfmap_take(w->m, K(k), &out);
+		rc = lfmap_take(w->m, KEY_ARG(k), &out);
 		o->ret = tick();
 		if (rc == 0) {
 			INC(w, take_ok);
 			ADD(v_taken, 1);
 			val_check(out, k, "lin take", NULL);
 			o->out = id_of(out);
-			val_transition(out, VS_IN_MAP, VS_TAKEN, "lin take");
+			val_transition(out, VALUE_IN_MAP, VALUE_TAKEN, "lin take");
 			taken_release(w, out, w->m, 8);
 		}
 		break;
@@ -179,7 +179,7 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 		struct lin_compute_ctx c = { .w = w, .key = k };
 		INC(w, compute);
 		o->call = tick();
-		rc = lfmap_compute(w->m, K(k), lin_compute_fn, &c);
+		rc = lfmap_compute(w->m, KEY_ARG(k), lin_compute_fn, &c);
 		o->ret = tick();
 		o->arg2 = id_of(c.last_old);
 		o->arg = id_of(c.last_new);
@@ -212,7 +212,7 @@ static void lin_check_round(void *arg)
 		uint64_t k = key_churn(ki), final = 0;
 		void *cur;
 		lfmap_read_lock();
-		if (lfmap_get(w->m, K(k), &cur) == 0) {
+		if (lfmap_get(w->m, KEY_ARG(k), &cur) == 0) {
 			val_check(cur, k, "lin final get", NULL);
 			final = id_of(cur);
 		}

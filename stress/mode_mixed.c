@@ -94,7 +94,7 @@ static void op_get(struct worker *w)
 	void *v = NULL;
 	INC(w, get);
 	lfmap_read_lock();
-	int rc = lfmap_get(w->m, K(k), &v);
+	int rc = lfmap_get(w->m, KEY_ARG(k), &v);
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0, "get", k, pool);
 	else if (pool == POOL_ABSENT)
@@ -112,9 +112,9 @@ static void op_put(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 1, 0);
-	struct sval *v = val_new(k, ORIGIN_MAIN);
-	val_transition(v, VS_NEW, VS_IN_MAP, "put");
-	int rc = lfmap_put(w->m, K(k), v);
+	struct test_value *v = val_new(k, ORIGIN_MAIN);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "put");
+	int rc = lfmap_put(w->m, KEY_ARG(k), v);
 	expect_rc(rc, rc == 0 || rc == ENOMEM, "put", k, pool);
 	if (rc == 0) {
 		INC(w, put);
@@ -123,7 +123,7 @@ static void op_put(struct worker *w)
 		ADD(v_handed, 1);
 	} else {
 		INC(w, enomem);
-		val_transition(v, VS_IN_MAP, VS_NEW, "put ENOMEM");
+		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "put ENOMEM");
 		val_discard(v);
 	}
 }
@@ -132,12 +132,12 @@ static void op_insert(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 9, 0);
-	struct sval *v = val_new(k, ORIGIN_MAIN);
+	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	void *existing = NULL;
 	INC(w, insert);
 	lfmap_read_lock();
-	val_transition(v, VS_NEW, VS_IN_MAP, "insert");
-	int rc = lfmap_insert(w->m, K(k), v, &existing);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "insert");
+	int rc = lfmap_insert(w->m, KEY_ARG(k), v, &existing);
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == EEXIST || rc == ENOMEM, "insert", k, pool);
 	else
@@ -155,7 +155,7 @@ static void op_insert(struct worker *w)
 	} else {
 		if (rc == ENOMEM)
 			INC(w, enomem);
-		val_transition(v, VS_IN_MAP, VS_NEW, "insert failed");
+		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "insert failed");
 		val_discard(v);
 	}
 }
@@ -164,10 +164,10 @@ static void op_replace(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 4, 5, 1);
-	struct sval *v = val_new(k, ORIGIN_MAIN);
+	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	INC(w, replace);
-	val_transition(v, VS_NEW, VS_IN_MAP, "replace");
-	int rc = lfmap_replace(w->m, K(k), v);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "replace");
+	int rc = lfmap_replace(w->m, KEY_ARG(k), v);
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0 || rc == ENOMEM, "replace", k, pool);
 	else if (pool == POOL_ABSENT)
@@ -181,7 +181,7 @@ static void op_replace(struct worker *w)
 	} else {
 		if (rc == ENOMEM)
 			INC(w, enomem);
-		val_transition(v, VS_IN_MAP, VS_NEW, "replace failed");
+		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "replace failed");
 		val_discard(v);
 	}
 }
@@ -190,20 +190,20 @@ static void op_cas(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 1, 0);
-	struct sval *v = val_new(k, ORIGIN_MAIN);
+	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	void *cur = NULL;
 	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, cas);
 	lfmap_read_lock();
-	int rc = lfmap_get(w->m, K(k), &cur);
+	int rc = lfmap_get(w->m, KEY_ARG(k), &cur);
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0, "get (for cas)", k, pool);
 	bool wrong = rc != 0 || pick_wrong;
 	if (rc == 0)
 		val_check(cur, k, "get (for cas)", &w->aux);
 	void *expected = wrong ? &sentinel_value : cur;
-	val_transition(v, VS_NEW, VS_IN_MAP, "cas");
-	rc = lfmap_cas(w->m, K(k), expected, v);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "cas");
+	rc = lfmap_cas(w->m, KEY_ARG(k), expected, v);
 	lfmap_read_unlock();
 	if (wrong)
 		expect_rc(rc, rc == EAGAIN || rc == ENOMEM ||
@@ -221,7 +221,7 @@ static void op_cas(struct worker *w)
 	} else {
 		if (rc == ENOMEM)
 			INC(w, enomem);
-		val_transition(v, VS_IN_MAP, VS_NEW, "cas failed");
+		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "cas failed");
 		val_discard(v);
 	}
 }
@@ -231,7 +231,7 @@ static void op_delete(struct worker *w)
 	int pool;
 	uint64_t k = pick_key(w, &pool, 0, 6, 1);
 	INC(w, delete);
-	int rc = lfmap_delete(w->m, K(k));
+	int rc = lfmap_delete(w->m, KEY_ARG(k));
 	if (pool == POOL_ABSENT)
 		expect_rc(rc, rc == ENOENT, "delete", k, pool);
 	else
@@ -248,12 +248,12 @@ static void op_delete_if(struct worker *w)
 	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, delete_if);
 	lfmap_read_lock();
-	int rc = lfmap_get(w->m, K(k), &cur);
+	int rc = lfmap_get(w->m, KEY_ARG(k), &cur);
 	if (rc == 0)
 		val_check(cur, k, "get (for delete_if)", &w->aux);
 	/* Always-present keys only ever see a wrong expected value. */
 	bool wrong = rc != 0 || pool == POOL_ALWAYS || pick_wrong;
-	rc = lfmap_delete_if(w->m, K(k), wrong ? &sentinel_value : cur);
+	rc = lfmap_delete_if(w->m, KEY_ARG(k), wrong ? &sentinel_value : cur);
 	lfmap_read_unlock();
 	if (pool == POOL_ABSENT)
 		expect_rc(rc, rc == ENOENT, "delete_if", k, pool);
@@ -275,7 +275,7 @@ static void op_take(struct worker *w)
 	uint64_t k = pick_key(w, &pool, 0, 9, 1);
 	void *v = NULL;
 	INC(w, take);
-	int rc = lfmap_take(w->m, K(k), &v);
+	int rc = lfmap_take(w->m, KEY_ARG(k), &v);
 	if (pool == POOL_ABSENT)
 		expect_rc(rc, rc == ENOENT, "take", k, pool);
 	else
@@ -285,7 +285,7 @@ static void op_take(struct worker *w)
 	INC(w, take_ok);
 	ADD(v_taken, 1);
 	val_check(v, k, "take", NULL);
-	val_transition(v, VS_IN_MAP, VS_TAKEN, "take");
+	val_transition(v, VALUE_IN_MAP, VALUE_TAKEN, "take");
 	taken_release(w, v, w->m, 8);
 }
 
@@ -320,8 +320,8 @@ static void *compute_fn(void *old, void *ctxp)
 	else
 		ret = x < 2 ? NULL : x < 4 ? (void *)1 : old;
 	if (ret == (void *)1) {
-		struct sval *v = val_new(c->key, ORIGIN_MAIN);
-		val_transition(v, VS_NEW, VS_IN_MAP, "compute fn");
+		struct test_value *v = val_new(c->key, ORIGIN_MAIN);
+		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "compute fn");
 		ADD(v_handed, 1);
 		INC(c->w, compute_fn_new);
 		ret = v;
@@ -335,7 +335,7 @@ static void op_compute(struct worker *w)
 	struct compute_ctx c = { .w = w };
 	c.key = pick_key(w, &c.pool, 3, 6, 1);
 	INC(w, compute);
-	int rc = lfmap_compute(w->m, K(c.key), compute_fn, &c);
+	int rc = lfmap_compute(w->m, KEY_ARG(c.key), compute_fn, &c);
 	expect_rc(rc, rc == 0 || rc == ENOMEM, "compute", c.key, c.pool);
 	CHECK(c.runs >= 1, "compute: fn never ran");
 	if (rc == ENOMEM) {
@@ -366,10 +366,10 @@ static void op_iter(struct worker *w)
 static void *clone_copy(const void *value, void *ctx)
 {
 	(void)ctx;
-	const struct sval *src = value;
+	const struct test_value *src = value;
 	val_check(src, src->key, "clone copy", NULL);
-	struct sval *v = val_new(src->key, ORIGIN_CLONE);
-	val_transition(v, VS_NEW, VS_IN_MAP, "clone copy");
+	struct test_value *v = val_new(src->key, ORIGIN_CLONE);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "clone copy");
 	ADD(v_clone_copies, 1);
 	return v;
 }
@@ -392,7 +392,7 @@ static void op_clone(struct worker *w)
 	      " keys, lfmap_count %zu", wk.keys, lfmap_count(c));
 	for (unsigned i = 0; i < cfg.absent; i += 7) {
 		uint64_t k = key_absent(i);
-		CHECK(lfmap_get(c, K(k), NULL) == ENOENT, "clone has absent key");
+		CHECK(lfmap_get(c, KEY_ARG(k), NULL) == ENOENT, "clone has absent key");
 	}
 	rc = lfmap_destroy(c);
 	CHECK(rc == 0, "lfmap_destroy(clone) returned %d", rc);
@@ -500,15 +500,15 @@ static void *storm_thread(void *arg)
 		for (uint64_t i = 0; i < n && !atomic_load(&stop); i++) {
 			maybe_park();
 			uint64_t k = STORM_BASE + i;
-			struct sval *v = val_new(k, ORIGIN_MAIN);
-			val_transition(v, VS_NEW, VS_IN_MAP, "storm insert");
-			int rc = (i & 3) == 0 ? lfmap_put(w->m, K(k), v)
-					      : lfmap_insert(w->m, K(k), v, NULL);
+			struct test_value *v = val_new(k, ORIGIN_MAIN);
+			val_transition(v, VALUE_NEW, VALUE_IN_MAP, "storm insert");
+			int rc = (i & 3) == 0 ? lfmap_put(w->m, KEY_ARG(k), v)
+					      : lfmap_insert(w->m, KEY_ARG(k), v, NULL);
 			CHECK(rc == 0 || rc == ENOMEM, "storm: insert of private key "
 			      "%" PRIu64 " returned %d", k, rc);
 			if (rc) {
 				INC(w, enomem);
-				val_transition(v, VS_IN_MAP, VS_NEW, "storm ENOMEM");
+				val_transition(v, VALUE_IN_MAP, VALUE_NEW, "storm ENOMEM");
 				val_discard(v);
 				i--;
 				continue;
@@ -521,7 +521,7 @@ static void *storm_thread(void *arg)
 				uint64_t kj = STORM_BASE + j;
 				void *vj;
 				lfmap_read_lock();
-				int r2 = lfmap_get(w->m, K(kj), &vj);
+				int r2 = lfmap_get(w->m, KEY_ARG(kj), &vj);
 				CHECK(r2 == 0, "storm: inserted key %" PRIu64 " not "
 				      "found during grow (rc %d)", kj, r2);
 				val_check(vj, kj, "storm get", NULL);
@@ -540,16 +540,16 @@ static void *storm_thread(void *arg)
 			int rc;
 			if ((i & 7) == 0) {
 				void *v;
-				rc = lfmap_take(w->m, K(k), &v);
+				rc = lfmap_take(w->m, KEY_ARG(k), &v);
 				if (rc == 0) {
 					INC(w, storm_take);
 					ADD(v_taken, 1);
 					val_check(v, k, "storm take", NULL);
-					val_transition(v, VS_IN_MAP, VS_TAKEN, "take");
+					val_transition(v, VALUE_IN_MAP, VALUE_TAKEN, "take");
 					taken_release(w, v, w->m, 4096);
 				}
 			} else {
-				rc = lfmap_delete(w->m, K(k));
+				rc = lfmap_delete(w->m, KEY_ARG(k));
 				if (rc == 0)
 					INC(w, storm_del);
 			}
@@ -559,7 +559,7 @@ static void *storm_thread(void *arg)
 			if ((i & 63) == 63 && i + 1 < hi) {
 				uint64_t j = i + 1 + rng_below(&w->rng, hi - i - 1);
 				uint64_t kj = STORM_BASE + j;
-				CHECK(lfmap_get(w->m, K(kj), NULL) == 0, "storm: key %"
+				CHECK(lfmap_get(w->m, KEY_ARG(kj), NULL) == 0, "storm: key %"
 				      PRIu64 " lost during shrink", kj);
 			}
 		}

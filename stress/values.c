@@ -2,7 +2,7 @@
 /* values.c - counting allocator, values, destructor, quarantine (values.h). */
 #include "values.h"
 
-const char *const vs_names[5] = {
+const char *const value_state_names[5] = {
 	"NEW", "IN_MAP", "TAKEN", "DEFERRED", "DEAD",
 };
 
@@ -67,46 +67,46 @@ atomic_uint_fast64_t v_created, v_kept, v_handed, v_taken, v_sync_freed;
 atomic_uint_fast64_t v_dtor_main, v_dtor_clone, v_dtor_deferred;
 atomic_uint_fast64_t v_clone_copies;
 
-uint64_t magic_load(const struct sval *v)
+uint64_t magic_load(const struct test_value *v)
 {
 	return *(const volatile uint64_t *)&v->magic;
 }
 
-void magic_store(struct sval *v, uint64_t x)
+void magic_store(struct test_value *v, uint64_t x)
 {
 	*(volatile uint64_t *)&v->magic = x;
 }
 
-struct sval *val_new(uint64_t key, int origin)
+struct test_value *val_new(uint64_t key, int origin)
 {
-	struct sval *v = malloc(sizeof *v);
+	struct test_value *v = malloc(sizeof *v);
 	if (!v)
 		fail("out of memory (harness)");
-	v->magic = VAL_LIVE;
+	v->magic = MAGIC_LIVE;
 	v->key = key;
 	v->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 	v->origin = origin;
-	atomic_init(&v->state, VS_NEW);
+	atomic_init(&v->state, VALUE_NEW);
 	ADD(v_created, 1);
 	return v;
 }
 
-void val_transition(struct sval *v, int from, int to, const char *why)
+void val_transition(struct test_value *v, int from, int to, const char *why)
 {
 	int old = atomic_exchange(&v->state, to);
 	CHECK(old == from, "%s: value id=%" PRIu64 " key=%" PRIu64
 	      " was in state %s, expected %s", why, v->id, v->key,
-	      vs_names[old], vs_names[from]);
+	      value_state_names[old], value_state_names[from]);
 }
 
 /* Quarantine: destroyed values stay allocated (poisoned) for a while. */
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
-struct sval **quarantine;
+struct test_value **quarantine;
 static size_t quarantine_head, quarantine_len;
 
-void quarantine_put(struct sval *v)
+void quarantine_put(struct test_value *v)
 {
-	struct sval *evict = NULL;
+	struct test_value *evict = NULL;
 	pthread_mutex_lock(&quarantine_lock);
 	if (cfg.quarantine == 0) {
 		evict = v;
@@ -131,9 +131,9 @@ void quarantine_drain(void)
 }
 
 /* A value the map never had: nobody else can see it. */
-void val_discard(struct sval *v)
+void val_discard(struct test_value *v)
 {
-	val_transition(v, VS_NEW, VS_DEAD, "discard");
+	val_transition(v, VALUE_NEW, VALUE_DEAD, "discard");
 	ADD(v_kept, 1);
 	free(v);
 }
@@ -142,19 +142,19 @@ void val_discard(struct sval *v)
 void val_destructor(void *p, void *ctx)
 {
 	(void)ctx;
-	struct sval *v = p;
+	struct test_value *v = p;
 	CHECK(v != NULL, "destructor called with NULL");
-	int old = atomic_exchange(&v->state, VS_DEAD);
-	CHECK(old == VS_IN_MAP || old == VS_DEFERRED,
+	int old = atomic_exchange(&v->state, VALUE_DEAD);
+	CHECK(old == VALUE_IN_MAP || old == VALUE_DEFERRED,
 	      "destructor on value id=%" PRIu64 " key=%" PRIu64 " in state %s "
-	      "(%s)", v->id, v->key, vs_names[old],
-	      old == VS_DEAD ? "destroyed twice" :
-	      old == VS_TAKEN ? "value was handed back by lfmap_take" :
+	      "(%s)", v->id, v->key, value_state_names[old],
+	      old == VALUE_DEAD ? "destroyed twice" :
+	      old == VALUE_TAKEN ? "value was handed back by lfmap_take" :
 	      "value was never given to the map");
-	CHECK(magic_load(v) == VAL_LIVE, "destructor on poisoned value id=%"
+	CHECK(magic_load(v) == MAGIC_LIVE, "destructor on poisoned value id=%"
 	      PRIu64, v->id);
-	magic_store(v, VAL_DEAD);
-	if (old == VS_DEFERRED)
+	magic_store(v, MAGIC_DEAD);
+	if (old == VALUE_DEFERRED)
 		ADD(v_dtor_deferred, 1);
 	else if (v->origin == ORIGIN_CLONE)
 		ADD(v_dtor_clone, 1);
@@ -164,24 +164,24 @@ void val_destructor(void *p, void *ctx)
 }
 
 /* Value check made by a reader inside its read-side section. */
-void val_check(const struct sval *v, uint64_t key, const char *where,
+void val_check(const struct test_value *v, uint64_t key, const char *where,
 		      struct rng *r)
 {
 	CHECK(v != NULL, "%s: key %" PRIu64 ": NULL value", where, key);
-	CHECK(magic_load(v) == VAL_LIVE, "%s: key %" PRIu64 ": reader sees a "
+	CHECK(magic_load(v) == MAGIC_LIVE, "%s: key %" PRIu64 ": reader sees a "
 	      "%s value (id=%" PRIu64 ") inside its read-side section: "
 	      "destroyed before the grace period ended", where, key,
-	      magic_load(v) == VAL_DEAD ? "poisoned (destroyed)" : "garbage",
+	      magic_load(v) == MAGIC_DEAD ? "poisoned (destroyed)" : "garbage",
 	      v->id);
 	CHECK(v->key == key, "%s: key %" PRIu64 " maps to a value of key %"
 	      PRIu64, where, key, v->key);
 	if (r && cfg.hold && rng_below(r, cfg.hold) == 0) {
 		/* Hold the value a while: let others delete it meanwhile. */
 		sched_yield();
-		CHECK(magic_load(v) == VAL_LIVE, "%s: key %" PRIu64 ": value id=%"
+		CHECK(magic_load(v) == MAGIC_LIVE, "%s: key %" PRIu64 ": value id=%"
 		      PRIu64 " destroyed while a reader still held it in its "
 		      "read-side section", where, key, v->id);
 	}
 }
 /* A value that is never in any map (expected-value arguments that must fail). */
-struct sval sentinel_value;
+struct test_value sentinel_value;

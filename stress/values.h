@@ -22,14 +22,14 @@ extern _Thread_local struct rng tl_inject_rng;
 extern uint64_t inject_threshold;
 extern const lfmap_allocator counting_allocator;
 
-#define VAL_LIVE 0x11FE11FE11FE11FEULL
-#define VAL_DEAD 0xDEADDEADDEADDEADULL
+#define MAGIC_LIVE 0x11FE11FE11FE11FEULL
+#define MAGIC_DEAD 0xDEADDEADDEADDEADULL
 
-enum val_state { VS_NEW, VS_IN_MAP, VS_TAKEN, VS_DEFERRED, VS_DEAD };
-extern const char *const vs_names[5];
+enum value_state { VALUE_NEW, VALUE_IN_MAP, VALUE_TAKEN, VALUE_DEFERRED, VALUE_DEAD };
+extern const char *const value_state_names[5];
 enum val_origin { ORIGIN_MAIN, ORIGIN_CLONE };
 
-struct sval {
+struct test_value {
 	/*
 	 * Plain (non-atomic) on purpose: the destructor writes it and readers
 	 * read it, so ThreadSanitizer sees a race unless the grace period (and
@@ -48,19 +48,19 @@ extern atomic_uint_fast64_t v_created, v_kept, v_handed, v_taken, v_sync_freed;
 extern atomic_uint_fast64_t v_dtor_main, v_dtor_clone, v_dtor_deferred;
 extern atomic_uint_fast64_t v_clone_copies;
 
-extern struct sval **quarantine;
-extern struct sval sentinel_value; /* never in any map */
+extern struct test_value **quarantine;
+extern struct test_value sentinel_value; /* never in any map */
 
-/* The magic word, read and written through volatile (see struct sval). */
-uint64_t magic_load(const struct sval *v);
-void magic_store(struct sval *v, uint64_t x);
-void quarantine_put(struct sval *v);
-struct sval *val_new(uint64_t key, int origin);
-void val_transition(struct sval *v, int from, int to, const char *why);
+/* The magic word, read and written through volatile (see struct test_value). */
+uint64_t magic_load(const struct test_value *v);
+void magic_store(struct test_value *v, uint64_t x);
+void quarantine_put(struct test_value *v);
+struct test_value *val_new(uint64_t key, int origin);
+void val_transition(struct test_value *v, int from, int to, const char *why);
 void quarantine_drain(void);
-void val_discard(struct sval *v);
+void val_discard(struct test_value *v);
 void val_destructor(void *p, void *ctx);
-void val_check(const struct sval *v, uint64_t key, const char *where,
+void val_check(const struct test_value *v, uint64_t key, const char *where,
 	       struct rng *r);
 
 #endif
