@@ -445,26 +445,22 @@ lfmap *map_create(size_t hint)
 	return m;
 }
 
+static void populate_key(struct worker *w, uint64_t k)
+{
+	struct test_value *v = val_new(k, ORIGIN_MAIN);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "populate");
+	int rc = lfmap_insert(map, KEY_ARG(k), v, NULL);
+	CHECK(rc == 0, "initial insert of key %" PRIu64 " returned %d", k, rc);
+	ADD(v_handed, 1);
+	INC(w, initial);
+}
+
 void populate(struct worker *w)
 {
-	for (unsigned i = 0; i < cfg.always; i++) {
-		uint64_t k = key_always(i);
-		struct test_value *v = val_new(k, ORIGIN_MAIN);
-		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "populate");
-		int rc = lfmap_insert(map, KEY_ARG(k), v, NULL);
-		CHECK(rc == 0, "initial insert of key %" PRIu64 " returned %d", k, rc);
-		ADD(v_handed, 1);
-		INC(w, initial);
-	}
-	for (unsigned i = 0; i < cfg.churn; i += 2) {
-		uint64_t k = key_churn(i);
-		struct test_value *v = val_new(k, ORIGIN_MAIN);
-		val_transition(v, VALUE_NEW, VALUE_IN_MAP, "populate");
-		int rc = lfmap_insert(map, KEY_ARG(k), v, NULL);
-		CHECK(rc == 0, "initial insert of key %" PRIu64 " returned %d", k, rc);
-		ADD(v_handed, 1);
-		INC(w, initial);
-	}
+	for (unsigned i = 0; i < cfg.always; i++)
+		populate_key(w, key_always(i));
+	for (unsigned i = 0; i < cfg.churn; i += 2)
+		populate_key(w, key_churn(i));
 }
 
 /* Destroy the map, then check that memory and values all came back. */
@@ -567,3 +563,34 @@ void (*round_reset)(struct worker *w);
 /* ------------------------------------------------------------------ */
 /* Map setup / teardown                                                */
 /* ------------------------------------------------------------------ */
+
+/* Start n registered workers (ids 1..n) on the current map, each in fn. */
+struct worker **workers_start(int n, void *(*fn)(void *))
+{
+	struct worker **ws = calloc((size_t)n, sizeof *ws);
+	if (!ws)
+		fail("out of memory (harness)");
+	for (int i = 0; i < n; i++) {
+		ws[i] = worker_new(i + 1, map);
+		worker_register(ws[i]);
+		if (pthread_create(&ws[i]->thread, NULL, fn, ws[i]))
+			fail("pthread_create");
+	}
+	return ws;
+}
+
+/* Join them, audit the map, destroy it with the teardown checks, free. */
+void workers_finish(struct worker **ws, int n, pthread_t *grace_tid)
+{
+	for (int i = 0; i < n; i++)
+		pthread_join(ws[i]->thread, NULL);
+	if (grace_tid) {
+		atomic_store(&stop, true);
+		pthread_join(*grace_tid, NULL);
+	}
+	audit("final");
+	teardown();
+	for (int i = 0; i < n; i++)
+		worker_free(ws[i]);
+	free(ws);
+}

@@ -119,4 +119,9 @@ bool barrier_wait_serial(void (*serial)(void *), void *arg);
 void round_serial(void *arg);
 bool round_begin(struct worker *w);
 
+/* Round-based modes: n workers (ids 1..n) run fn; then audit + teardown.
+ * With grace_tid, stop is set and the watchdog joined before the audit. */
+struct worker **workers_start(int n, void *(*fn)(void *));
+void workers_finish(struct worker **ws, int n, pthread_t *grace_tid);
+
 #endif

@@ -182,24 +182,10 @@ void run_contend(void)
 	int n = cfg.threads;
 	race = calloc((size_t)n, sizeof *race);
 	barrier_n = n;
-	struct worker **ws = calloc((size_t)n, sizeof *ws);
 	pthread_t grace_tid;
 	if (pthread_create(&grace_tid, NULL, grace_watchdog, NULL))
 		fail("pthread_create");
-	for (int i = 0; i < n; i++) {
-		ws[i] = worker_new(i + 1, map);
-		worker_register(ws[i]);
-		if (pthread_create(&ws[i]->thread, NULL, contend_thread, ws[i]))
-			fail("pthread_create");
-	}
-	for (int i = 0; i < n; i++)
-		pthread_join(ws[i]->thread, NULL);
-	atomic_store(&stop, true);
-	pthread_join(grace_tid, NULL);
-	audit("final");
-	teardown();
-	for (int i = 0; i < n; i++)
-		worker_free(ws[i]);
-	free(ws);
+	struct worker **ws = workers_start(n, contend_thread);
+	workers_finish(ws, n, &grace_tid);
 	free(race);
 }

@@ -279,20 +279,8 @@ void run_lin(void)
 	int n = cfg.threads;
 	lin_log = calloc((size_t)(n * (int)cfg.round_ops), sizeof *lin_log);
 	barrier_n = n;
-	struct worker **ws = calloc((size_t)n, sizeof *ws);
-	for (int i = 0; i < n; i++) {
-		ws[i] = worker_new(i + 1, map);
-		worker_register(ws[i]);
-		if (pthread_create(&ws[i]->thread, NULL, lin_thread, ws[i]))
-			fail("pthread_create");
-	}
-	for (int i = 0; i < n; i++)
-		pthread_join(ws[i]->thread, NULL);
-	audit("final");
-	teardown();
-	for (int i = 0; i < n; i++)
-		worker_free(ws[i]);
-	free(ws);
+	struct worker **ws = workers_start(n, lin_thread);
+	workers_finish(ws, n, NULL);
 	free(lin_log);
 	lin_release();
 }

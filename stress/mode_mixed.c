@@ -108,23 +108,79 @@ static void op_get(struct worker *w)
 	lfmap_read_unlock();
 }
 
+/*
+ * Accepted return codes, per key pool, as bit sets over errno values (every
+ * code lfmap returns is below 32).  Index: POOL_ALWAYS, POOL_CHURN,
+ * POOL_ABSENT.
+ */
+#define RC(e) (1u << (e))
+typedef unsigned accepted_rcs[POOL_ABSENT + 1];
+
+static const accepted_rcs put_rcs = {
+	RC(0) | RC(ENOMEM), RC(0) | RC(ENOMEM), RC(0) | RC(ENOMEM),
+};
+static const accepted_rcs insert_rcs = {
+	RC(EEXIST) | RC(ENOMEM), RC(0) | RC(EEXIST) | RC(ENOMEM),
+	RC(0) | RC(EEXIST) | RC(ENOMEM),
+};
+static const accepted_rcs replace_rcs = {
+	RC(0) | RC(ENOMEM), RC(0) | RC(ENOENT) | RC(ENOMEM), RC(ENOENT),
+};
+static const accepted_rcs cas_rcs = {
+	RC(0) | RC(EAGAIN) | RC(ENOMEM),
+	RC(0) | RC(EAGAIN) | RC(ENOENT) | RC(ENOMEM),
+	RC(0) | RC(EAGAIN) | RC(ENOENT) | RC(ENOMEM),
+};
+static const accepted_rcs cas_wrong_rcs = {
+	RC(EAGAIN) | RC(ENOMEM), RC(EAGAIN) | RC(ENOENT) | RC(ENOMEM),
+	RC(EAGAIN) | RC(ENOENT) | RC(ENOMEM),
+};
+
+static void check_rc(const accepted_rcs accept, int rc, const char *op,
+		     uint64_t key, int pool)
+{
+	expect_rc(rc, rc >= 0 && rc < 32 && (accept[pool] >> rc & 1), op, key,
+		  pool);
+}
+
+/*
+ * The store-like ops (put, insert, replace, cas) share one skeleton: a new
+ * value is marked IN_MAP before the call (a reader may see it at once),
+ * the call's code is checked against the op's table, and on success the
+ * map owns the value; on failure it goes back to NEW and is discarded.
+ */
+static struct test_value *store_begin(uint64_t key, const char *op)
+{
+	struct test_value *v = val_new(key, ORIGIN_MAIN);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, op);
+	return v;
+}
+
+static bool store_end(struct worker *w, struct test_value *v, int rc,
+		      const char *failed)
+{
+	if (rc == 0) {
+		ADD(v_handed, 1);
+		return true;
+	}
+	if (rc == ENOMEM)
+		INC(w, enomem);
+	val_transition(v, VALUE_IN_MAP, VALUE_NEW, failed);
+	val_discard(v);
+	return false;
+}
+
 static void op_put(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 1, 0);
-	struct test_value *v = val_new(k, ORIGIN_MAIN);
-	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "put");
+	struct test_value *v = store_begin(k, "put");
 	int rc = lfmap_put(w->m, KEY_ARG(k), v);
-	expect_rc(rc, rc == 0 || rc == ENOMEM, "put", k, pool);
-	if (rc == 0) {
+	check_rc(put_rcs, rc, "put", k, pool);
+	if (store_end(w, v, rc, "put ENOMEM")) {
 		INC(w, put);
 		if (pool == POOL_CHURN)
 			INC(w, put_churn);
-		ADD(v_handed, 1);
-	} else {
-		INC(w, enomem);
-		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "put ENOMEM");
-		val_discard(v);
 	}
 }
 
@@ -132,65 +188,38 @@ static void op_insert(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 9, 0);
-	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	void *existing = NULL;
 	INC(w, insert);
 	lfmap_read_lock();
-	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "insert");
+	struct test_value *v = store_begin(k, "insert");
 	int rc = lfmap_insert(w->m, KEY_ARG(k), v, &existing);
-	if (pool == POOL_ALWAYS)
-		expect_rc(rc, rc == EEXIST || rc == ENOMEM, "insert", k, pool);
-	else
-		expect_rc(rc, rc == 0 || rc == EEXIST || rc == ENOMEM,
-			  "insert", k, pool);
+	check_rc(insert_rcs, rc, "insert", k, pool);
 	if (rc == EEXIST) {
 		CHECK(existing != (void *)v, "insert EEXIST reports the "
 		      "caller's own value as existing");
 		val_check(existing, k, "insert(EEXIST)", &w->aux);
 	}
 	lfmap_read_unlock();
-	if (rc == 0) {
+	if (store_end(w, v, rc, "insert failed"))
 		INC(w, insert_ok);
-		ADD(v_handed, 1);
-	} else {
-		if (rc == ENOMEM)
-			INC(w, enomem);
-		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "insert failed");
-		val_discard(v);
-	}
 }
 
 static void op_replace(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 4, 5, 1);
-	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	INC(w, replace);
-	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "replace");
+	struct test_value *v = store_begin(k, "replace");
 	int rc = lfmap_replace(w->m, KEY_ARG(k), v);
-	if (pool == POOL_ALWAYS)
-		expect_rc(rc, rc == 0 || rc == ENOMEM, "replace", k, pool);
-	else if (pool == POOL_ABSENT)
-		expect_rc(rc, rc == ENOENT, "replace", k, pool);
-	else
-		expect_rc(rc, rc == 0 || rc == ENOENT || rc == ENOMEM,
-			  "replace", k, pool);
-	if (rc == 0) {
+	check_rc(replace_rcs, rc, "replace", k, pool);
+	if (store_end(w, v, rc, "replace failed"))
 		INC(w, replace_ok);
-		ADD(v_handed, 1);
-	} else {
-		if (rc == ENOMEM)
-			INC(w, enomem);
-		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "replace failed");
-		val_discard(v);
-	}
 }
 
 static void op_cas(struct worker *w)
 {
 	int pool;
 	uint64_t k = pick_key(w, &pool, 1, 1, 0);
-	struct test_value *v = val_new(k, ORIGIN_MAIN);
 	void *cur = NULL;
 	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, cas);
@@ -202,28 +231,15 @@ static void op_cas(struct worker *w)
 	if (rc == 0)
 		val_check(cur, k, "get (for cas)", &w->aux);
 	void *expected = wrong ? &sentinel_value : cur;
-	val_transition(v, VALUE_NEW, VALUE_IN_MAP, "cas");
+	struct test_value *v = store_begin(k, "cas");
 	rc = lfmap_cas(w->m, KEY_ARG(k), expected, v);
 	lfmap_read_unlock();
 	if (wrong)
-		expect_rc(rc, rc == EAGAIN || rc == ENOMEM ||
-			  (pool != POOL_ALWAYS && rc == ENOENT),
-			  "cas (wrong expected)", k, pool);
-	else if (pool == POOL_ALWAYS)
-		expect_rc(rc, rc == 0 || rc == EAGAIN || rc == ENOMEM, "cas", k,
-			  pool);
+		check_rc(cas_wrong_rcs, rc, "cas (wrong expected)", k, pool);
 	else
-		expect_rc(rc, rc == 0 || rc == EAGAIN || rc == ENOENT ||
-			  rc == ENOMEM, "cas", k, pool);
-	if (rc == 0) {
+		check_rc(cas_rcs, rc, "cas", k, pool);
+	if (store_end(w, v, rc, "cas failed"))
 		INC(w, cas_ok);
-		ADD(v_handed, 1);
-	} else {
-		if (rc == ENOMEM)
-			INC(w, enomem);
-		val_transition(v, VALUE_IN_MAP, VALUE_NEW, "cas failed");
-		val_discard(v);
-	}
 }
 
 static void op_delete(struct worker *w)
