@@ -594,3 +594,31 @@ void workers_finish(struct worker **ws, int n, pthread_t *grace_tid)
 		worker_free(ws[i]);
 	free(ws);
 }
+
+/*
+ * Every store of a new value (mixed put/insert/replace/cas, contend and
+ * lin inserts and cas) shares one skeleton: a new
+ * value is marked IN_MAP before the call (a reader may see it at once),
+ * the call's code is checked against the op's table, and on success the
+ * map owns the value; on failure it goes back to NEW and is discarded.
+ */
+struct test_value *store_begin(uint64_t key, const char *op)
+{
+	struct test_value *v = val_new(key, ORIGIN_MAIN);
+	val_transition(v, VALUE_NEW, VALUE_IN_MAP, op);
+	return v;
+}
+
+bool store_end(struct worker *w, struct test_value *v, int rc,
+		      const char *failed)
+{
+	if (rc == 0) {
+		ADD(v_handed, 1);
+		return true;
+	}
+	if (rc == ENOMEM)
+		INC(w, enomem);
+	val_transition(v, VALUE_IN_MAP, VALUE_NEW, failed);
+	val_discard(v);
+	return false;
+}

@@ -124,4 +124,10 @@ bool round_begin(struct worker *w);
 struct worker **workers_start(int n, void *(*fn)(void *));
 void workers_finish(struct worker **ws, int n, pthread_t *grace_tid);
 
+/* Store skeleton: store_begin makes a value IN_MAP; store_end after the
+ * call: on 0 the map owns it (true), else it is counted and discarded. */
+struct test_value *store_begin(uint64_t key, const char *op);
+bool store_end(struct worker *w, struct test_value *v, int rc,
+	       const char *failed);
+
 #endif

@@ -106,13 +106,8 @@ static void *contend_thread(void *arg)
 		race[tid].rc = rc;
 		INC(w, insert);
 		CHECK(rc == 0 || rc == EEXIST, "race insert returned %d", rc);
-		if (rc == 0) {
+		if (store_end(w, v, rc, "race insert lost"))
 			INC(w, insert_ok);
-			ADD(v_handed, 1);
-		} else {
-			val_transition(v, VALUE_IN_MAP, VALUE_NEW, "race insert lost");
-			val_discard(v);
-		}
 		barrier_wait_serial(race_insert_check, &rctx);
 		/* Race 2: everyone removes, each in its own way; one wins. */
 		int how = (int)rng_below(&w->rng, 4);

@@ -135,13 +135,8 @@ static void lin_one(struct worker *w, struct lin_op *rec, int thread,
 			rc = lfmap_cas(w->m, KEY_ARG(k), expected, v);
 			o->ret = tick();
 			INC(w, cas);
-			if (rc == 0) {
+			if (store_end(w, v, rc, "lin cas failed"))
 				INC(w, cas_ok);
-				ADD(v_handed, 1);
-			} else {
-				val_transition(v, VALUE_IN_MAP, VALUE_NEW, "lin cas failed");
-				val_discard(v);
-			}
 		} else {
 			o->call = tick();
 			rc = lfmap_delete_if(w->m, KEY_ARG(k), expected);

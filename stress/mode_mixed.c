@@ -143,33 +143,6 @@ static void check_rc(const accepted_rcs accept, int rc, const char *op,
 		  pool);
 }
 
-/*
- * The store-like ops (put, insert, replace, cas) share one skeleton: a new
- * value is marked IN_MAP before the call (a reader may see it at once),
- * the call's code is checked against the op's table, and on success the
- * map owns the value; on failure it goes back to NEW and is discarded.
- */
-static struct test_value *store_begin(uint64_t key, const char *op)
-{
-	struct test_value *v = val_new(key, ORIGIN_MAIN);
-	val_transition(v, VALUE_NEW, VALUE_IN_MAP, op);
-	return v;
-}
-
-static bool store_end(struct worker *w, struct test_value *v, int rc,
-		      const char *failed)
-{
-	if (rc == 0) {
-		ADD(v_handed, 1);
-		return true;
-	}
-	if (rc == ENOMEM)
-		INC(w, enomem);
-	val_transition(v, VALUE_IN_MAP, VALUE_NEW, failed);
-	val_discard(v);
-	return false;
-}
-
 static void op_put(struct worker *w)
 {
 	int pool;
@@ -216,6 +189,17 @@ static void op_replace(struct worker *w)
 		INC(w, replace_ok);
 }
 
+/* The current value of k for a conditional op, checked; the caller is in
+ * a read-side section and keeps it until the conditional call returns. */
+static int get_current(struct worker *w, uint64_t k, void **cur,
+		       const char *what)
+{
+	int rc = lfmap_get(w->m, KEY_ARG(k), cur);
+	if (rc == 0)
+		val_check(*cur, k, what, &w->aux);
+	return rc;
+}
+
 static void op_cas(struct worker *w)
 {
 	int pool;
@@ -224,12 +208,10 @@ static void op_cas(struct worker *w)
 	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, cas);
 	lfmap_read_lock();
-	int rc = lfmap_get(w->m, KEY_ARG(k), &cur);
+	int rc = get_current(w, k, &cur, "get (for cas)");
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0, "get (for cas)", k, pool);
 	bool wrong = rc != 0 || pick_wrong;
-	if (rc == 0)
-		val_check(cur, k, "get (for cas)", &w->aux);
 	void *expected = wrong ? &sentinel_value : cur;
 	struct test_value *v = store_begin(k, "cas");
 	rc = lfmap_cas(w->m, KEY_ARG(k), expected, v);
@@ -264,9 +246,7 @@ static void op_delete_if(struct worker *w)
 	bool pick_wrong = rng_below(&w->rng, 8) == 0;
 	INC(w, delete_if);
 	lfmap_read_lock();
-	int rc = lfmap_get(w->m, KEY_ARG(k), &cur);
-	if (rc == 0)
-		val_check(cur, k, "get (for delete_if)", &w->aux);
+	int rc = get_current(w, k, &cur, "get (for delete_if)");
 	/* Always-present keys only ever see a wrong expected value. */
 	bool wrong = rc != 0 || pool == POOL_ALWAYS || pick_wrong;
 	rc = lfmap_delete_if(w->m, KEY_ARG(k), wrong ? &sentinel_value : cur);
