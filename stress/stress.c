@@ -45,6 +45,10 @@
  *   - grace periods keep completing (a watchdog thread times
  *     lfmap_synchronize), also while threads exit.
  *
+ * Files (layers, each using only those before it): common, values,
+ * lincheck, harness, mode_mixed / mode_contend / mode_lin, this file with
+ * main, the options and the mode table; see stress/README.md.
+ *
  * The seed fixes every thread's sequence of choices (operation, key,
  * branch); the interleaving is up to the scheduler.
  */
@@ -54,7 +58,6 @@
 #include "harness.h"
 #include "lincheck.h"
 #include "modes.h"
-
 
 static void write_str(const char *s) { (void)!write(2, s, strlen(s)); }
 
