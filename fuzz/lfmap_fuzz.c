@@ -35,11 +35,10 @@
  * operations, one opcode byte each followed by its argument bytes (reads
  * past the end give 0).  fuzz/README.md lists the operations.
  *
- * Known issue-9 findings are kept out of the default run so that CI stays
- * green while they are being fixed: clone inside a read-side section
- * (finding 5) and a destructor calling into its own map during destroy
- * (finding 1) are not generated, and the size band after lfmap_quiesce
- * (finding 6) is not checked, unless LFMAP_FUZZ_KNOWN=1;
+ * The issue-9 scenarios run by default: clone inside a read-side section
+ * (finding 5), a destructor calling into its own map while lfmap_destroy
+ * runs it (finding 1: every call gets EBADF and changes nothing), and the
+ * size band after lfmap_quiesce (finding 6);
  * lfmap_cas(m, k, A, A) is checked as "0, nothing goes to the destructor".
  */
 #include <stdalign.h>
@@ -228,6 +227,7 @@ struct token {
 	unsigned handed_gen;            /* map (generation) that will call it */
 	struct mapctx *expect_ctx;
 	bool owned;                     /* the caller (fuzzer) owns it */
+	bool in_final;                  /* in the map when destroy started */
 	int pool_idx;                   /* index in pool[] when owned */
 	unsigned mark;                  /* scratch (clone) */
 	struct token *copy;             /* scratch (clone): its copy */
@@ -302,15 +302,52 @@ static struct token *as_token(const void *v)
 	return (struct token *)t;
 }
 
-/*
- * LFMAP_FUZZ_KNOWN=1 (make fuzz-pending) also generates the scenarios of
- * issue 9 findings that are known and being fixed: clone inside a read-side
- * section (finding 5), and a destructor that looks a key up in its own map
- * while lfmap_destroy runs it (finding 1; allowed by the header); and it
- * checks that lfmap_quiesce leaves the size in band (finding 6).
- */
-static bool fuzz_known;
 static lfmap *destroying; /* the map lfmap_destroy is destroying */
+
+static int count_entry(const void *key, size_t key_len, void *value,
+		       void *ctx)
+{
+	(void)key;
+	(void)key_len;
+	(void)value;
+	++*(int *)ctx;
+	return 0;
+}
+
+/*
+ * A destructor that calls into its own map while lfmap_destroy runs it
+ * (issue 9 finding 1).  include/lfmap.h, lfmap_destroy: "While it runs
+ * those destructors, every call on the map returns EBADF and changes
+ * nothing (lfmap_count returns 0, iteration reports nothing)".  Only for
+ * the values still in the map when destroy started: the pending
+ * destructor calls that destroy waits for first run with the map intact.
+ */
+static void dtor_calls_own_map(lfmap *m)
+{
+	static const char dummy_value = 0; /* never a token: lfmap must not
+					    * keep it */
+	void *v = (void *)&dummy_value;
+	CHECK_RC(lfmap_get(m, "a", 1, &v), EBADF);
+	CHECK(v == (void *)&dummy_value,
+	      "lfmap_get on a dying map wrote *value = %p", v);
+	CHECK_RC(lfmap_delete(m, "a", 1), EBADF);
+	CHECK_RC(lfmap_put(m, "a", 1, (void *)&dummy_value), EBADF);
+	CHECK_RC(lfmap_clear(m), EBADF);
+	CHECK_RC(lfmap_destroy(m), EBADF);
+	CHECK(lfmap_count(m) == 0, "lfmap_count on a dying map: %zu",
+	      lfmap_count(m));
+	int n = 0;
+	CHECK_RC(lfmap_foreach(m, count_entry, &n), EBADF);
+	CHECK(n == 0, "lfmap_foreach on a dying map called fn %d times", n);
+	lfmap_iter it;
+	const void *k;
+	size_t kl;
+	lfmap_read_lock();
+	lfmap_iter_init(m, &it);
+	bool any = lfmap_iter_next(&it, &k, &kl, &v);
+	lfmap_read_unlock();
+	CHECK(!any, "iteration of a dying map reported an entry");
+}
 
 static void value_free(void *value, void *ctx)
 {
@@ -327,8 +364,12 @@ static void value_free(void *value, void *ctx)
 	atomic_fetch_add(&total_destroyed, 1);
 	if (n > 1)
 		FAIL("destructor called %d times on token %u", n, t->id);
-	if (fuzz_known && on_fuzz_thread && destroying)
-		(void)lfmap_get(destroying, "a", 1, NULL);
+	if (t->in_final) {
+		CHECK(on_fuzz_thread && destroying,
+		      "token %u, in the map when destroy started, destroyed "
+		      "outside lfmap_destroy's thread", t->id);
+		dtor_calls_own_map(destroying);
+	}
 }
 
 /* Hand t to the destructor of the map of generation gen. */
@@ -731,16 +772,14 @@ static void check_stats(struct slot *s, bool quiesced, bool grow_may_fail)
 		      "after lfmap_quiesce: pending_bytes %zu pending_values %zu",
 		      st.pending_bytes, st.pending_values);
 		/* "apply the grow or shrink its current count calls for":
-		 * README: grow above 1 entry per bucket, shrink below 1/4.
-		 * Issue 9 finding 6 (a grow lost during a shrink is never
-		 * retried) breaks it today: checked with LFMAP_FUZZ_KNOWN=1
-		 * only, until the fix lands. */
-		if (fuzz_known && !(s->flags & LFMAP_NO_AUTO_GROW) &&
+		 * README: grow above 1 entry per bucket, shrink below 1/4
+		 * (issue 9 finding 6: a grow lost during a shrink). */
+		if (!(s->flags & LFMAP_NO_AUTO_GROW) &&
 		    !grow_may_fail)
 			CHECK(st.entries <= st.buckets,
 			      "after lfmap_quiesce: %zu entries in %zu buckets",
 			      st.entries, st.buckets);
-		if (fuzz_known && !(s->flags & LFMAP_NO_AUTO_SHRINK))
+		if (!(s->flags & LFMAP_NO_AUTO_SHRINK))
 			CHECK(st.buckets <= 16 || st.entries * 4 >= st.buckets,
 			      "after lfmap_quiesce: %zu entries in %zu buckets",
 			      st.entries, st.buckets);
@@ -1483,8 +1522,10 @@ static void destroy_slot(struct slot *s)
 	CHECK(read_depth == 0, "fuzzer bug: destroy inside a section");
 	if (s->dtor)
 		for (size_t i = 0; i < s->ref.cap; i++)
-			if (s->ref.t[i].used)
+			if (s->ref.t[i].used) {
 				hand(s->ref.t[i].val, s->gen, s->ctx);
+				s->ref.t[i].val->in_final = true;
+			}
 	call_begin();
 	destroying = s->m;
 	int rc = lfmap_destroy(s->m);
@@ -1541,8 +1582,8 @@ static void op_clone(struct slot *src)
 	static unsigned mark;
 	struct slot *dst = &slots[in_u8() % FUZZ_SLOTS];
 	uint8_t b = in_u8();
-	if (dst->m || (read_depth && !fuzz_known))
-		return; /* clone in a section: issue 9 finding 5 */
+	if (dst->m)
+		return;
 	bool null_copy = (b & 3) == 3;
 	struct clone_ctx c = { .src = src, .mark = ++mark };
 	c.fail_at = (b & 4) ? 1 + in_u8() % 16 : 0;
@@ -1933,8 +1974,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *known = getenv("LFMAP_FUZZ_KNOWN");
-	fuzz_known = known && *known == '1';
 	keys_init();
 	return 0;
 }
