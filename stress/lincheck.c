@@ -39,34 +39,20 @@ static bool lin_step(uint64_t s, const struct lin_op *op, uint64_t *next)
 		*next = op->arg;
 		return op->rc == 0;
 	case LIN_REPLACE:
-		if (!s)
-			return op->rc == ENOENT;
-		*next = op->arg;
-		return op->rc == 0;
 	case LIN_CAS:
-		if (!s)
-			return op->rc == ENOENT;
-		if (s != op->arg2)
-			return op->rc == EAGAIN;
-		*next = op->arg;
-		return op->rc == 0;
 	case LIN_DELETE:
-		if (!s)
-			return op->rc == ENOENT;
-		*next = 0;
-		return op->rc == 0;
 	case LIN_DELETE_IF:
-		if (!s)
-			return op->rc == ENOENT;
-		if (s != op->arg2)
-			return op->rc == EAGAIN;
-		*next = 0;
-		return op->rc == 0;
 	case LIN_TAKE:
+		/* The calls that need the key present; cas and delete_if also
+		 * need it to hold arg2.  Replace and cas store arg, the others
+		 * remove the key, and take hands back what it held. */
 		if (!s)
 			return op->rc == ENOENT;
-		*next = 0;
-		return op->rc == 0 && op->out == s;
+		if ((op->kind == LIN_CAS || op->kind == LIN_DELETE_IF) &&
+		    s != op->arg2)
+			return op->rc == EAGAIN;
+		*next = op->kind == LIN_REPLACE || op->kind == LIN_CAS ? op->arg : 0;
+		return op->rc == 0 && (op->kind != LIN_TAKE || op->out == s);
 	case LIN_COMPUTE:
 		/* fn's last run saw arg2 and returned arg; that run's CAS won. */
 		*next = op->arg;
