@@ -516,8 +516,8 @@ LFMAP_API size_t lfmap_count(const lfmap *m);
 /*
  * lfmap_clear - remove every entry present when the call started; their
  * values go to the destructor after a grace period.  Entries inserted
- * concurrently may survive.  0 or EINVAL.  Threads: any.  Read side: may.
- * Never blocks.
+ * concurrently may survive.  0, EINVAL or EBADF.  Threads: any.
+ * Read side: may.  Never blocks.
  */
 LFMAP_API int lfmap_clear(lfmap *m);
 
