@@ -94,8 +94,8 @@ abi-update: lib
 SHARED_RPATH := -L$(B) -Wl,-rpath,$(CURDIR)/$(B) -llfmap
 test-shared: deps lib $(TEST_SRCS)
 	@mkdir -p $(B)/tests
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $(B)/tests/unit-shared $(TEST_SRCS) \
-		$(SHARED_RPATH) $(LIBS) $(SANFLAGS) -lcriterion
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $(B)/tests/unit-shared $(TEST_SRCS) \
+		$(SHARED_RPATH) $(LIBS) $(SANFLAGS) -lcriterion -lm
 	@ldd $(B)/tests/unit-shared | grep -q 'liblfmap.so.$(SOVER) => $(CURDIR)/$(B)/' || \
 		{ echo "test-shared: not linked against $(B)/liblfmap.so.$(SOVER)"; exit 1; }
 	@bash scripts/run-criterion.sh unit-shared $(B)/tests/unit-shared $(CRITERION_ARGS)

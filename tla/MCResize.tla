@@ -1,3 +1,4 @@
+\* SPDX-License-Identifier: LGPL-2.1-or-later
 ------------------------------- MODULE MCResize -------------------------------
 (* Count-driven resizes (Triggers = "count"; cfg/resize*.cfg and the       *)
 (* NO_RECHECK_* mutants): issue 9 finding 6.  Sizes 2..8, LOAD_FACTOR 1/2 *)
