@@ -452,6 +452,7 @@ static void bucket_shrink_free(struct rcu_head *head)
  * value of the caller's counter stripe.  Caller is in a read-side section. */
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
+	lfmap_assert(reclaim_in_read_section());
 	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;

@@ -144,6 +144,7 @@ void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
 void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 		  void *dead)
 {
+	lfmap_assert(reclaim_in_read_section());
 	struct counter_stripe *st = my_stripe(m);
 	if (dead) {
 		/* Plain store: read only by the retirement callback, which runs

@@ -96,6 +96,7 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
 bool list_find(lfmap *m, struct list_node *start, const struct list_target *t,
 	       struct list_pos *pos)
 {
+	lfmap_assert(reclaim_in_read_section());
 retry:;
 	struct list_node *pred = start;
 	/* acquire: see the published contents of the next node. */
@@ -164,6 +165,7 @@ bool list_mark(struct list_node *n)
  */
 void list_sweep(lfmap *m, struct list_node *start)
 {
+	lfmap_assert(reclaim_in_read_section());
 	struct list_node *anchor = start;
 retry:
 	if (atomic_load_explicit(&anchor->next, memory_order_acquire) &
