@@ -299,6 +299,7 @@ static enum resize_want resize_wanted(const lfmap *m, size_t size,
  */
 static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 {
+	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned order = size_order(size);
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
@@ -377,6 +378,7 @@ static lfmap *map_of_resize_head(struct rcu_head *head)
  * section or is a callback; resize() saw the shrink trigger. */
 static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 {
+	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned from = size_order(size), to = from;
 
 	while (to > MIN_ORDER &&

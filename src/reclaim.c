@@ -419,6 +419,7 @@ static void reclaim_batch_free(struct rcu_head *head);
  * Caller holds m->retire_busy. */
 static bool batch_queue(lfmap *m)
 {
+	lfmap_assert(atomic_load_explicit(&m->retire_busy, memory_order_relaxed)); /* relaxed: a debug check of a flag the caller holds */
 	/* acquire: see the links of the objects pushed so far. */
 	uintptr_t batch = atomic_exchange_explicit(&m->retire_head, 0,
 						   memory_order_acquire);
