@@ -374,8 +374,8 @@ static lfmap *map_of_resize_head(struct rcu_head *head)
 			 offsetof(lfmap, resize_rcu));
 }
 
-/* TLA+: PublishShrink.  Caller holds the try-lock and is in a read-side
- * section or is a callback; resize() saw the shrink trigger. */
+/* TLA+: PublishShrink.  Caller: read-side section | call_rcu callback,
+ * holding the try-lock; resize() saw the shrink trigger. */
 static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 {
 	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
@@ -451,7 +451,7 @@ static void bucket_shrink_free(struct rcu_head *head)
 }
 
 /* Resize triggers, called after a successful insert / delete with the new
- * value of the caller's counter stripe.  Caller is in a read-side section. */
+ * value of the caller's counter stripe.  Caller: read-side section. */
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());

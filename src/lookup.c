@@ -27,7 +27,7 @@
 #include "list.h"
 #include "reclaim.h"
 
-/* One lookup; the caller is in a read-side section and has checked m (and
+/* One lookup.  Caller: read-side section; it has checked m (and
  * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
  * call on the common path, so the callers need no callee-saved registers. */
 static inline __attribute__((always_inline)) int
