@@ -332,7 +332,11 @@ LFMAP_API int lfmap_destroy(lfmap *m);
 LFMAP_API void lfmap_read_lock(void);
 LFMAP_API void lfmap_read_unlock(void);
 
-/* True when the calling thread is inside a read-side section. */
+/*
+ * lfmap_in_read_section - true when the calling thread is inside an lfmap
+ * read-side section.  Threads: any.  Read side: may.  Blocking: never
+ * blocks; wait-free.
+ */
 LFMAP_API bool lfmap_in_read_section(void);
 
 /*
@@ -494,13 +498,16 @@ LFMAP_API int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expecte
 
 /*
  * lfmap_delete - remove the key; its value goes to the destructor.
- * 0 or ENOENT.  Never fails with ENOMEM.
+ * 0 or ENOENT.  Never fails with ENOMEM.  Ordering: acquire and release
+ * on success (the removing CAS is acq_rel: the destructor sees every write
+ * into the value before it was stored).
  */
 LFMAP_API int lfmap_delete(lfmap *m, const void *key, size_t key_len);
 
 /*
  * lfmap_delete_if - remove the key only if its value is expected
  * (compare-and-delete).  0, ENOENT, or EAGAIN (value differs).
+ * Ordering: acquire and release on success, acquire on EAGAIN.
  */
 LFMAP_API int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
 		    void *expected);
@@ -510,14 +517,17 @@ LFMAP_API int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
  * destructor is NOT called.  0 with *value set, or ENOENT.  value may not
  * be NULL.  Ownership: the caller owns *value, but readers that looked it up
  * before the removal may still use it until a grace period passes: free it
- * with lfmap_defer_free, or after lfmap_synchronize.
+ * with lfmap_defer_free, or after lfmap_synchronize.  Ordering: acquire
+ * and release on success (the caller sees every write into *value made
+ * before it was stored).
  */
 LFMAP_API int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value);
 
 /*
  * lfmap_defer_free - hand value to m's destructor after a grace period.
  * 0, EINVAL (NULL value, or m has no destructor), ENOMEM (the caller
- * keeps value).
+ * keeps value).  Ordering: the destructor runs after a grace period that
+ * begins after this call, so it sees every write the caller made before it.
  */
 LFMAP_API int lfmap_defer_free(lfmap *m, void *value);
 
@@ -581,7 +591,10 @@ LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx
 
 /*
  * lfmap_get_stats - memory and resize accounting (see lfmap_stats).
- * Figures are approximate during concurrent updates.  0 or EINVAL.
+ * Figures are approximate during concurrent updates (exact at
+ * quiescence, guarantee E.1).  0, EINVAL (m or out NULL) or EBADF (m is
+ * being destroyed).  Threads: any.  Read side:
+ * may.  Blocking: never blocks.
  */
 LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
 
