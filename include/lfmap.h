@@ -33,8 +33,8 @@
  *              one take their own (nested) section otherwise.
  * Blocking:    "never blocks" means lock-free: the call completes in a
  *              finite number of its own steps unless other threads keep
- *              succeeding (readers are wait-free with respect to writers in
- *              practice: they never retry).  "May block" means it waits for
+ *              succeeding (lookups: see guarantee F.1; a lookup retries
+ *              only while it initialises its bucket).  "May block" means it waits for
  *              an RCU grace period or for pending callbacks.  Exceptions,
  *              once per process or thread, to every "never blocks":
  *              - lfmap_create with seed 0 calls getrandom(2), which blocks
@@ -71,6 +71,46 @@
  *              (call_rcu_before_fork and the others) itself: lfmap's do
  *              that work, and running them twice deadlocks fork().  If the
  *              child cannot start its worker thread, liburcu aborts it.
+ *
+ * Guarantees (numbered; README.md and tla/README.md cite them)
+ * ----------------------------------------------------------
+ * A. Visibility and ordering
+ *   A.1 Read-after-write: a successful update has release ordering and a
+ *       lookup (or iteration) that sees its value has acquire ordering, so
+ *       everything the updater wrote before the update is visible to it.
+ *   A.2 Each key's operations are linearizable: an update at the CAS on the
+ *       entry's value word or the CAS that links the entry, a lookup at its
+ *       read of the value word.
+ * B. Uniqueness
+ *   B.1 At most one live (non-tombstone) entry per key is in the map at any
+ *       moment; no key is lost or duplicated by a concurrent grow or shrink.
+ * C. Reclamation
+ *   C.1 A value obtained inside a read-side section stays valid until that
+ *       section ends, whatever other threads do.
+ *   C.2 Grace-period exclusion: after a delete (or replace, take, clear)
+ *       returns and a later lfmap_synchronize returns, no reader can still
+ *       hold the removed value; the destructor runs exactly once, after a
+ *       grace period (lfmap_barrier waits for it).
+ * D. Iteration
+ *   D.1 Weak consistency: every key present for the whole walk is reported
+ *       exactly once; a key inserted or deleted during it may or may not be;
+ *       no key is reported twice; a resize changes none of this.
+ * E. Counting
+ *   E.1 lfmap_count is exact at quiescence; during concurrent updates it may
+ *       be off by the number of updates in flight.
+ * F. Progress (per call, see Blocking)
+ *   F.1 Lookups (get, contains, get_many, iteration steps) are lock-free,
+ *       and wait-free once their bucket is initialised: a lookup that lands
+ *       on an uninitialised bucket initialises it and may retry that CAS.
+ *   F.2 Updates are lock-free.
+ *   F.3 Blocking calls (synchronize, barrier, quiesce, destroy) return
+ *       EDEADLK, doing nothing, where they could never return (Blocking).
+ * G. Life cycle
+ *   G.1 While lfmap_destroy runs the map's destructors, every call on that
+ *       map returns EBADF and changes nothing (lfmap_destroy).
+ *   G.2 Blocking calls from a call_rcu worker thread return EDEADLK
+ *       (Blocking).
+ *   G.3 fork(): the child may keep using inherited maps under the Fork rule.
  *
  * Errors are returned as positive errno values (0 = success); no call
  * aborts on bad input or allocation failure of the map's allocator, nor
@@ -292,7 +332,11 @@ LFMAP_API int lfmap_destroy(lfmap *m);
 LFMAP_API void lfmap_read_lock(void);
 LFMAP_API void lfmap_read_unlock(void);
 
-/* True when the calling thread is inside a read-side section. */
+/*
+ * lfmap_in_read_section - true when the calling thread is inside an lfmap
+ * read-side section.  Threads: any.  Read side: may.  Blocking: never
+ * blocks; wait-free.
+ */
 LFMAP_API bool lfmap_in_read_section(void);
 
 /*
@@ -454,13 +498,16 @@ LFMAP_API int lfmap_cas(lfmap *m, const void *key, size_t key_len, void *expecte
 
 /*
  * lfmap_delete - remove the key; its value goes to the destructor.
- * 0 or ENOENT.  Never fails with ENOMEM.
+ * 0 or ENOENT.  Never fails with ENOMEM.  Ordering: acquire and release
+ * on success (the removing CAS is acq_rel: the destructor sees every write
+ * into the value before it was stored).
  */
 LFMAP_API int lfmap_delete(lfmap *m, const void *key, size_t key_len);
 
 /*
  * lfmap_delete_if - remove the key only if its value is expected
  * (compare-and-delete).  0, ENOENT, or EAGAIN (value differs).
+ * Ordering: acquire and release on success, acquire on EAGAIN.
  */
 LFMAP_API int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
 		    void *expected);
@@ -470,14 +517,17 @@ LFMAP_API int lfmap_delete_if(lfmap *m, const void *key, size_t key_len,
  * destructor is NOT called.  0 with *value set, or ENOENT.  value may not
  * be NULL.  Ownership: the caller owns *value, but readers that looked it up
  * before the removal may still use it until a grace period passes: free it
- * with lfmap_defer_free, or after lfmap_synchronize.
+ * with lfmap_defer_free, or after lfmap_synchronize.  Ordering: acquire
+ * and release on success (the caller sees every write into *value made
+ * before it was stored).
  */
 LFMAP_API int lfmap_take(lfmap *m, const void *key, size_t key_len, void **value);
 
 /*
  * lfmap_defer_free - hand value to m's destructor after a grace period.
  * 0, EINVAL (NULL value, or m has no destructor), ENOMEM (the caller
- * keeps value).
+ * keeps value).  Ordering: the destructor runs after a grace period that
+ * begins after this call, so it sees every write the caller made before it.
  */
 LFMAP_API int lfmap_defer_free(lfmap *m, void *value);
 
@@ -541,7 +591,10 @@ LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx
 
 /*
  * lfmap_get_stats - memory and resize accounting (see lfmap_stats).
- * Figures are approximate during concurrent updates.  0 or EINVAL.
+ * Figures are approximate during concurrent updates (exact at
+ * quiescence, guarantee E.1).  0, EINVAL (m or out NULL) or EBADF (m is
+ * being destroyed).  Threads: any.  Read side:
+ * may.  Blocking: never blocks.
  */
 LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
 
@@ -549,7 +602,7 @@ LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */
 /*
- * Guarantee (weak consistency): every key present for the whole walk is
+ * Guarantee D.1 (weak consistency): every key present for the whole walk is
  * reported exactly once; a key inserted or deleted during the walk may or
  * may not be reported; no key is reported twice; concurrent grows and
  * shrinks change nothing.  Order is the split order (hash order), not

@@ -299,6 +299,7 @@ static enum resize_want resize_wanted(const lfmap *m, size_t size,
  */
 static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 {
+	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned order = size_order(size);
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
@@ -373,10 +374,11 @@ static lfmap *map_of_resize_head(struct rcu_head *head)
 			 offsetof(lfmap, resize_rcu));
 }
 
-/* TLA+: PublishShrink.  Caller holds the try-lock and is in a read-side
- * section or is a callback; resize() saw the shrink trigger. */
+/* TLA+: PublishShrink.  Caller: read-side section | call_rcu callback,
+ * holding the try-lock; resize() saw the shrink trigger. */
 static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 {
+	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned from = size_order(size), to = from;
 
 	while (to > MIN_ORDER &&
@@ -449,9 +451,10 @@ static void bucket_shrink_free(struct rcu_head *head)
 }
 
 /* Resize triggers, called after a successful insert / delete with the new
- * value of the caller's counter stripe.  Caller is in a read-side section. */
+ * value of the caller's counter stripe.  Caller: read-side section. */
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
+	lfmap_assert(reclaim_in_read_section());
 	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;

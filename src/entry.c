@@ -139,11 +139,12 @@ void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
 /*
  * After a successful entry_tombstone: record the value for the destructor
  * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink (TLA+:
- * Unlink) through a search.  Caller is in a read-side section.
+ * Unlink) through a search.  Caller: read-side section.
  */
 void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 		  void *dead)
 {
+	lfmap_assert(reclaim_in_read_section());
 	struct counter_stripe *st = my_stripe(m);
 	if (dead) {
 		/* Plain store: read only by the retirement callback, which runs

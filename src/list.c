@@ -90,12 +90,13 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
  * Walks from start to the first node >= target, unlinking every marked node
  * on the way.  Fills pos; returns true when pos->curr equals the target.
  * On return pos->pred was unmarked and pointed at pos->curr at some moment
- * during the call.  Caller is in a read-side section; start is a bucket
+ * during the call.  Caller: read-side section; start is a bucket
  * node that is not marked (bucket.c guarantees it for the caller's size).
  */
 bool list_find(lfmap *m, struct list_node *start, const struct list_target *t,
 	       struct list_pos *pos)
 {
+	lfmap_assert(reclaim_in_read_section());
 retry:;
 	struct list_node *pred = start;
 	/* acquire: see the published contents of the next node. */
@@ -159,11 +160,12 @@ bool list_mark(struct list_node *n)
  * (used by shrink and clear).  On a failed CAS it restarts from the last
  * bucket node passed rather than from start, unless a concurrent shrink has
  * marked that node since (then from start).  start must never be marked
- * (the head is not).  Caller is in a read-side section; all nodes to
+ * (the head is not).  Caller: read-side section; all nodes to
  * remove were marked before the call.
  */
 void list_sweep(lfmap *m, struct list_node *start)
 {
+	lfmap_assert(reclaim_in_read_section());
 	struct list_node *anchor = start;
 retry:
 	if (atomic_load_explicit(&anchor->next, memory_order_acquire) &

@@ -27,12 +27,13 @@
 #include "list.h"
 #include "reclaim.h"
 
-/* One lookup; the caller is in a read-side section and has checked m (and
+/* One lookup.  Caller: read-side section; it has checked m (and
  * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
  * call on the common path, so the callers need no callee-saved registers. */
 static inline __attribute__((always_inline)) int
 lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
 {
+	lfmap_assert(reclaim_in_read_section());
 	uint64_t hash = hash_key(m->seed, key, key_len);
 	const struct list_target t = {
 		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
@@ -145,6 +146,7 @@ static inline __attribute__((always_inline)) void
 get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	  const size_t *lens, size_t cnt, void **values, int *results)
 {
+	lfmap_assert(reclaim_in_read_section());
 	struct walk w[GET_MANY_GROUP];
 	struct bucket *slot[GET_MANY_GROUP];
 	unsigned pending[GET_MANY_GROUP], np = 0;

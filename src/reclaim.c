@@ -419,6 +419,7 @@ static void reclaim_batch_free(struct rcu_head *head);
  * Caller holds m->retire_busy. */
 static bool batch_queue(lfmap *m)
 {
+	lfmap_assert(atomic_load_explicit(&m->retire_busy, memory_order_relaxed)); /* relaxed: a debug check of a flag the caller holds */
 	/* acquire: see the links of the objects pushed so far. */
 	uintptr_t batch = atomic_exchange_explicit(&m->retire_head, 0,
 						   memory_order_acquire);
@@ -474,9 +475,10 @@ static void reclaim_batch_free(struct rcu_head *head)
 }
 
 /* Push r (a value record if is_value) on m's retire list and make sure a
- * batch is on its way (TLA+: Retire).  Caller is in a read-side section. */
+ * batch is on its way (TLA+: Retire).  Caller: read-side section. */
 static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 {
+	lfmap_assert(self.nesting > 0);
 	if (LFMAP_MUTANT(FREE_NO_GRACE)) {
 		/* Seeded bug for the stress harness: no grace period. */
 		r->next = 0;
