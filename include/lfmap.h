@@ -270,8 +270,10 @@ typedef struct lfmap_iter {
 /*
  * lfmap_version - the version of the library linked at run time, as
  * LFMAP_VERSION_NUMBER(major, minor, patch); compare it with LFMAP_VERSION,
- * the version of the header compiled against.
- * Threads: any.  Read side: may.  Blocking: never blocks.
+ * the version of the header compiled against.  No error: any thread, any
+ * time, before any lfmap_create.
+ * Threads: any.  Read side: may.  Blocking: never blocks; wait-free.
+ * Ordering: none (a constant).
  */
 LFMAP_API uint32_t lfmap_version(void);
 
@@ -327,15 +329,23 @@ LFMAP_API int lfmap_destroy(lfmap *m);
  * lfmap_read_lock / lfmap_read_unlock - delimit a read-side section.
  * Nestable.  Pointers returned by lfmap_get, lfmap_insert (EEXIST) and
  * iteration stay valid until the outermost unlock.  Registers the thread
- * with liburcu on first use.  Never blocks; wait-free.
+ * with liburcu on first use (see Threads).  lfmap_read_unlock without a
+ * matching lfmap_read_lock does nothing (debug builds abort).  No errors.
+ * Threads: any (a section belongs to the calling thread).  Read side: may
+ * (nests).  Blocking: never blocks; wait-free (but see the exceptions
+ * under Blocking: the first call of a thread registers it).
+ * Ordering: as liburcu's urcu_memb_read_lock / urcu_memb_read_unlock: a
+ * grace period that starts after lfmap_read_unlock returns need not wait
+ * for this section; one in progress at lfmap_read_lock waits for it.
  */
 LFMAP_API void lfmap_read_lock(void);
 LFMAP_API void lfmap_read_unlock(void);
 
 /*
  * lfmap_in_read_section - true when the calling thread is inside an lfmap
- * read-side section.  Threads: any.  Read side: may.  Blocking: never
- * blocks; wait-free.
+ * read-side section (the application's own urcu-memb sections do not
+ * count).  No errors.  Threads: any.  Read side: may.  Blocking: never
+ * blocks; wait-free.  Ordering: none (reads a thread-local word).
  */
 LFMAP_API bool lfmap_in_read_section(void);
 
@@ -350,8 +360,9 @@ LFMAP_API bool lfmap_in_read_section(void);
  * across another thread's fork() to keep the Fork rule.
  * 0, or EBUSY inside a read-side section (lfmap's or the application's own
  * urcu-memb one; nothing is done).
- * Threads: any (acts on the calling thread only).  Read side: must not.
- * Blocking: may block on liburcu's registry mutex.
+ * Threads: any (acts on the calling thread only).  Read side: must not
+ * (EBUSY).  Blocking: may block on liburcu's registry mutex (never waits
+ * for a grace period).  Ordering: none beyond that mutex's.
  */
 LFMAP_API int lfmap_thread_unregister(void);
 
@@ -410,7 +421,8 @@ LFMAP_API int lfmap_quiesce(lfmap *m);
 /*
  * lfmap_get - look a key up.
  * 0 with *value set, or ENOENT (*value untouched).  value may be NULL to
- * test presence.  Ordering: acquire (sees everything the storing thread did
+ * test presence.  Errors: EINVAL or EBADF as above (Common).
+ * Ordering: acquire (sees everything the storing thread did
  * before its put).  Ownership: *value still belongs to the map; it is valid
  * until the caller's read-side section ends (take one around the call and
  * the use; outside one, the pointer may be freed at any moment).
@@ -421,8 +433,9 @@ LFMAP_API int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
  * lfmap_get_u64 - lfmap_get of the 8-byte key (uint64_t in host byte order,
  * the same key as lfmap_get(m, &key, 8, value) and the other _u64 calls).
  * A separate entry point because the constant length makes it cheaper;
- * same results, errors (EINVAL only for m NULL), ordering, ownership.
- * Threads: any.  Read side: may.  Blocking: never blocks.
+ * same results, errors (no key to check: EINVAL only for m NULL, EBADF
+ * while lfmap_destroy of m runs its destructors), ordering, ownership.
+ * Threads: any.  Read side: may.  Blocking: never blocks (F.1).
  */
 LFMAP_API int lfmap_get_u64(lfmap *m, uint64_t key, void **value);
 
@@ -437,11 +450,14 @@ LFMAP_API int lfmap_get_u64(lfmap *m, uint64_t key, void **value);
  * Results: for each i, results[i] is 0 (found; values[i] is the value) or
  * ENOENT (values[i] is NULL).  values or results may be NULL (not both):
  * with results NULL, values[i] == NULL means absent (values are non-NULL).
- * Returns 0, or EINVAL with nothing written when m is NULL, n > 0 and keys,
- * key_lens or both of values/results are NULL, or any key is invalid (NULL
- * with a non-zero length, longer than LFMAP_KEY_MAX).  n == 0 returns 0.
+ * Returns 0, or EINVAL with nothing written when m is NULL or not a live
+ * map (unlike the single-key calls, also while lfmap_destroy of m runs its
+ * destructors: EINVAL, not EBADF), n > 0 and keys, key_lens or both of
+ * values/results are NULL, or any key is invalid (NULL with a non-zero
+ * length, longer than LFMAP_KEY_MAX; every key is checked before any is
+ * looked up).  n == 0 returns 0 (m is still checked).  No other errors.
  * Threads: any.  Read side: may (the whole call runs in one section: the
- * caller's, or one of its own).  Blocking: never blocks.
+ * caller's, or one of its own).  Blocking: never blocks (F.1).
  * Ordering: acquire, per found value, as lfmap_get.
  * Ownership: as lfmap_get: each values[i] belongs to the map and stays
  * valid until the caller's read-side section ends.
@@ -452,9 +468,11 @@ LFMAP_API int lfmap_get_many(lfmap *m, const void *const *keys,
 
 /*
  * lfmap_get_many_u64 - lfmap_get_many of n 8-byte keys (keys[i] as in
- * lfmap_get_u64).  Same results, errors (EINVAL: m NULL, or n > 0 and keys
- * or both of values/results NULL), guarantees and ownership.
- * Threads: any.  Read side: may.  Blocking: never blocks.
+ * lfmap_get_u64).  Same results, errors (EINVAL: m NULL or not a live
+ * map, being destroyed included, or n > 0 and keys or both of
+ * values/results NULL; no other errors), guarantees and ownership.
+ * Threads: any.  Read side: may (one section for the whole call).
+ * Blocking: never blocks (F.1).
  * Ordering: acquire, per found value.
  */
 LFMAP_API int lfmap_get_many_u64(lfmap *m, const uint64_t *keys, size_t n,
@@ -558,16 +576,21 @@ LFMAP_API int lfmap_compute(lfmap *m, const void *key, size_t key_len,
 
 /*
  * lfmap_count - number of entries.  Exact when no update is in flight;
- * during concurrent updates, within the number of in-flight updates.
- * Returns 0 for a NULL map.  Threads: any.  Never blocks.
+ * during concurrent updates, within the number of in-flight updates (E.1).
+ * No errors: returns 0 for a NULL map and while lfmap_destroy of m runs
+ * its destructors.  Threads: any.  Read side: may (takes no section).
+ * Blocking: never blocks; wait-free (one relaxed load per counter stripe).
+ * Ordering: none (relaxed: it orders nothing with the updates it counts).
  */
 LFMAP_API size_t lfmap_count(const lfmap *m);
 
 /*
  * lfmap_clear - remove every entry present when the call started; their
  * values go to the destructor after a grace period.  Entries inserted
- * concurrently may survive.  0, EINVAL or EBADF.  Threads: any.
- * Read side: may.  Never blocks.
+ * concurrently may survive.  0, EINVAL (m NULL) or EBADF (m is being
+ * destroyed); never ENOMEM.  Threads: any.  Read side: may.  Blocking:
+ * never blocks (lock-free).  Ordering: acquire and release per removed
+ * value, as lfmap_delete.
  */
 LFMAP_API int lfmap_clear(lfmap *m);
 
@@ -583,8 +606,15 @@ LFMAP_API int lfmap_clear(lfmap *m);
  * published): each copy made goes to the destructor exactly once, in the
  * calling thread, and *out is untouched.  This holds inside a read-side
  * section and inside a value destructor too.
- * 0, EINVAL, ENOMEM (never any other code).  Threads: any.  Read side:
- * may.  Never blocks.
+ * 0, EINVAL (src or out NULL, or copy NULL while src has a destructor),
+ * EBADF (src is being destroyed: called from one of its destructors),
+ * ENOMEM (an allocation failed or copy returned NULL), or, when src's seed
+ * was random, the error of getrandom(2) as for lfmap_create; no other
+ * code.  Threads: any.  Read side: may.  Blocking: never blocks (but see
+ * lfmap_create's getrandom under Blocking).  Ordering: acquire per copied
+ * value, as lfmap_get; the new map is published only through *out, so
+ * the caller must publish it to other threads with release ordering.
+ * Ownership: *out owns the new map; the copies belong to it.
  */
 LFMAP_API int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		void *ctx, lfmap **out);
@@ -614,6 +644,22 @@ LFMAP_API int lfmap_get_stats(const lfmap *m, lfmap_stats *out);
  * A key is reported as bytes and a length, with no terminating NUL, even
  * when it was stored with a _str call: print it with "%.*s", never "%s".
  * lfmap_iter_next returns false at the end (and for a NULL iterator).
+ *
+ * lfmap_iter_init - start a walk of m.  No error code: a NULL it does
+ * nothing; a NULL m, or m being destroyed (from one of its destructors),
+ * gives an empty walk.  Debug builds abort when called outside a
+ * read-side section.
+ * lfmap_iter_next - step to the next live entry; true with *key, *key_len
+ * and *value set (each may be NULL when not wanted), false at the end.
+ * Debug builds abort when the iterator is used outside the section (or in
+ * another thread) than the one lfmap_iter_init ran in, or on a destroyed
+ * map.
+ * Threads: any; one iterator belongs to one thread.  Read side: must (one
+ * section for lfmap_iter_init and every lfmap_iter_next).  Blocking: never
+ * blocks; each lfmap_iter_next is lock-free (F.1).  Ordering: acquire per
+ * reported value, as lfmap_get (A.1).  Ownership: *key and *value belong
+ * to the map and stay valid until the section ends; the iterator is the
+ * caller's (nothing to free).
  */
 LFMAP_API void lfmap_iter_init(lfmap *m, lfmap_iter *it);
 LFMAP_API bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
@@ -622,7 +668,13 @@ LFMAP_API bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len
 /*
  * lfmap_foreach - call fn on every entry (same guarantee as iteration),
  * inside a read-side section it takes itself.  fn may update the map.  A
- * nonzero return from fn stops the walk and is returned.  0 or EINVAL.
+ * nonzero return from fn stops the walk and is returned.  0, EINVAL (m or
+ * fn NULL), EBADF (m is being destroyed), or fn's nonzero return.
+ * Threads: any.  Read side: may (fn runs inside the section foreach takes,
+ * nested in the caller's if any: fn must not make a blocking call, which
+ * would return EDEADLK).  Blocking: never blocks itself (F.1); fn may.
+ * Ordering: acquire per value passed to fn, as lfmap_get.  Ownership: the
+ * key and value passed to fn belong to the map and are valid while fn runs.
  */
 LFMAP_API int lfmap_foreach(lfmap *m,
 		  int (*fn)(const void *key, size_t key_len, void *value,
