@@ -46,10 +46,11 @@
  * Find the live entry for the key, helping a tombstoned one out of the
  * list; on return s->pos is where a new entry would be linked.  Returns the
  * entry with *value set to its (live) value, or NULL when the key is
- * absent.
+ * absent.  Caller: read-side section.
  */
 struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
 {
+	lfmap_assert(reclaim_in_read_section());
 	for (;;) {
 		if (!list_find(m, s->start, &s->target, &s->pos))
 			return NULL;
@@ -106,11 +107,13 @@ static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 /*
  * Link a new entry for s's key holding value, reusing *fresh if an earlier
  * attempt allocated it.  0 (linked; *fresh consumed), EAGAIN (the position
- * changed: search again), ENOMEM (nothing changed).
+ * changed: search again), ENOMEM (nothing changed).  Caller: read-side
+ * section.
  */
 int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
 		 void *value)
 {
+	lfmap_assert(reclaim_in_read_section());
 	if (!*fresh) {
 		if (!(*fresh = entry_new(m, &s->target, value)))
 			return ENOMEM;

@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "internal.h"
 #include "list.h"
+#include "reclaim.h"
 
 /* A search for one key: its target and the bucket node to start from. */
 struct key_search {
@@ -22,11 +23,12 @@ struct key_search {
 };
 
 /* Start a search for the key: its split-order key and the bucket node to
- * start from.  Caller is in a read-side section.  Inline: on every
- * operation's path (lfmap_get's too). */
+ * start from.  Caller: read-side section.  Inline: on every update's
+ * path. */
 static inline __attribute__((always_inline)) void
 search_init(lfmap *m, struct key_search *s, const void *key, size_t key_len)
 {
+	lfmap_assert(reclaim_in_read_section());
 	uint64_t hash = hash_key(m->seed, key, key_len);
 	s->target.so_key = so_key_entry(hash);
 	s->target.key = key;
@@ -67,18 +69,18 @@ static inline bool entry_tombstone(struct entry *e, uintptr_t *old)
 
 /*
  * Find the live entry for s's key, helping a tombstoned one out of the
- * list (TLA+: Found, HelpMark).  Caller is in a read-side section.
+ * list (TLA+: Found, HelpMark).  Caller: read-side section.
  */
 LFMAP_HIDDEN struct entry *search_live(lfmap *m, struct key_search *s,
 				       uintptr_t *value);
 
 /* Link a new entry for s's key holding value (TLA+: Link): 0, EAGAIN or
- * ENOMEM.  Caller is in a read-side section. */
+ * ENOMEM.  Caller: read-side section. */
 LFMAP_HIDDEN int entry_insert(lfmap *m, struct key_search *s,
 			      struct entry **fresh, void *value);
 
 /* After a successful entry_tombstone: record, count, mark, unlink (TLA+:
- * StoreDeadValue, Mark).  Caller is in a read-side section. */
+ * StoreDeadValue, Mark).  Caller: read-side section. */
 LFMAP_HIDDEN void entry_remove(lfmap *m, struct key_search *s,
 			       struct entry *e, void *dead);
 
