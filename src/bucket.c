@@ -155,8 +155,9 @@ static void *segment_map(size_t bytes)
 static struct bucket *segment_alloc(lfmap *m, unsigned order)
 {
 	size_t bytes = segment_len(order) * sizeof(struct bucket);
-	struct bucket *seg = segment_is_mapped(m, bytes) ? segment_map(bytes)
-							 : map_alloc(m, bytes);
+	struct bucket *seg = segment_is_mapped(m, bytes)
+				     ? segment_map(bytes)
+				     : map_mem_alloc(m, bytes);
 	if (!seg)
 		return NULL;
 	size_t base = segment_base(order);
@@ -165,7 +166,7 @@ static struct bucket *segment_alloc(lfmap *m, unsigned order)
 		atomic_init(&seg[i].node.next, 0);
 		seg[i].node.so_key = so_key_bucket(base + i);
 	}
-	counter_add(&my_stripe(m)->bucket_bytes, (int64_t)bytes);
+	counter_add(&counter_this_thread(m)->bucket_bytes, (int64_t)bytes);
 	return seg;
 }
 
@@ -175,8 +176,8 @@ static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 	if (segment_is_mapped(m, bytes))
 		munmap(seg, round_up(bytes, SMALL_PAGE));
 	else
-		map_free(m, seg, bytes);
-	counter_add(&my_stripe(m)->bucket_bytes, -(int64_t)bytes);
+		map_mem_free(m, seg, bytes);
+	counter_add(&counter_this_thread(m)->bucket_bytes, -(int64_t)bytes);
 }
 
 /* At create: segments 1..order (bucket 0 is the head). */

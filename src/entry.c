@@ -72,7 +72,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
 	size_t size = entry_size(t->key_len);
-	struct retired *r = map_alloc(m, size);
+	struct retired *r = map_mem_alloc(m, size);
 	if (!r)
 		return NULL;
 	r->next = 0;
@@ -90,7 +90,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 /* Free an entry that was never linked. */
 void entry_discard(lfmap *m, struct entry *e)
 {
-	map_free(m, entry_retired(e), entry_size(e->key_len));
+	map_mem_free(m, entry_retired(e), entry_size(e->key_len));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */
@@ -98,7 +98,7 @@ static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 {
 	if (!list_link(&s->pos, &e->node))
 		return false;
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 	counter_add(&st->node_bytes, (int64_t)entry_size(e->key_len));
 	bucket_after_insert(m, counter_add(&st->entries, 1));
 	return true;
@@ -148,7 +148,7 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 		  void *dead)
 {
 	lfmap_assert(reclaim_in_read_section());
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 	if (dead) {
 		/* Plain store: read only by the retirement callback, which runs
 		 * after a grace period that waits for this section. */

@@ -215,19 +215,21 @@ struct lfmap {
 	struct counter_stripe stripes[COUNTER_STRIPES];
 };
 
-/* Allocation through the map's allocator. */
-static inline void *map_alloc(const lfmap *m, size_t size)
+/* Allocate and free through the map's allocator (the user's
+ * lfmap_options.allocator, or malloc/free): every allocation the map makes
+ * goes through these two. */
+static inline void *map_mem_alloc(const lfmap *m, size_t size)
 {
 	return m->alloc.alloc(size, m->alloc.ctx);
 }
 
-static inline void map_free(const lfmap *m, void *ptr, size_t size)
+static inline void map_mem_free(const lfmap *m, void *ptr, size_t size)
 {
 	m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
 /* The calling thread's stripe of m's counters (counter.h). */
-static inline struct counter_stripe *my_stripe(lfmap *m)
+static inline struct counter_stripe *counter_this_thread(lfmap *m)
 {
 	return &m->stripes[counter_stripe_index()];
 }

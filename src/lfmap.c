@@ -525,7 +525,7 @@ int lfmap_clear(lfmap *m)
 	int err = map_check(m);
 	if (err)
 		return err;
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 	int64_t removed = 0;
 
 	reclaim_read_lock();

@@ -392,7 +392,7 @@ void reclaim_chain_end(lfmap *m)
  */
 static void batch_free(lfmap *m, uintptr_t link)
 {
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 	int64_t bytes = 0, values = 0;
 
 	while (link) {
@@ -405,7 +405,7 @@ static void batch_free(lfmap *m, uintptr_t link)
 			reclaim_value_now(m, r->value);
 			values++;
 		}
-		map_free(m, r, size);
+		map_mem_free(m, r, size);
 		bytes += (int64_t)size;
 		link = next;
 	}
@@ -521,7 +521,7 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 	int64_t size = (int64_t)entry_size(e->key_len);
 
 	counter_add(&st->node_bytes, -size);
@@ -531,17 +531,17 @@ void reclaim_retire_entry(lfmap *m, struct entry *e)
 
 struct retired *reclaim_value_record(lfmap *m)
 {
-	return map_alloc(m, sizeof(struct retired));
+	return map_mem_alloc(m, sizeof(struct retired));
 }
 
 void reclaim_value_record_free(lfmap *m, struct retired *rec)
 {
-	map_free(m, rec, sizeof *rec);
+	map_mem_free(m, rec, sizeof *rec);
 }
 
 void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 {
-	struct counter_stripe *st = my_stripe(m);
+	struct counter_stripe *st = counter_this_thread(m);
 
 	rec->value = value;
 	counter_add(&st->pending_values, 1);
