@@ -143,10 +143,8 @@ static void check_rc(const accepted_rcs accept, int rc, const char *op,
 		  pool);
 }
 
-static void op_put(struct worker *w)
+static void op_put(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 1, 1, 0);
 	struct test_value *v = store_begin(k, "put");
 	int rc = lfmap_put(w->m, KEY_ARG(k), v);
 	check_rc(put_rcs, rc, "put", k, pool);
@@ -157,10 +155,8 @@ static void op_put(struct worker *w)
 	}
 }
 
-static void op_insert(struct worker *w)
+static void op_insert(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 1, 9, 0);
 	void *existing = NULL;
 	INC(w, insert);
 	lfmap_read_lock();
@@ -177,10 +173,8 @@ static void op_insert(struct worker *w)
 		INC(w, insert_ok);
 }
 
-static void op_replace(struct worker *w)
+static void op_replace(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 4, 5, 1);
 	INC(w, replace);
 	struct test_value *v = store_begin(k, "replace");
 	int rc = lfmap_replace(w->m, KEY_ARG(k), v);
@@ -189,26 +183,28 @@ static void op_replace(struct worker *w)
 		INC(w, replace_ok);
 }
 
-/* The current value of k for a conditional op, checked; the caller is in
- * a read-side section and keeps it until the conditional call returns. */
-static int get_current(struct worker *w, uint64_t k, void **cur,
-		       const char *what)
+/* Start a conditional op (cas, delete_if) on k: draw whether to pass a
+ * wrong expected value (1 in 8), enter a read-side section, which the
+ * caller keeps until its conditional call returns, and read k's current
+ * value into *cur (NULL when absent), checked. */
+static int conditional_begin(struct worker *w, uint64_t k, void **cur,
+			     bool *pick_wrong, const char *what)
 {
+	*cur = NULL;
+	*pick_wrong = rng_below(&w->rng, 8) == 0;
+	lfmap_read_lock();
 	int rc = lfmap_get(w->m, KEY_ARG(k), cur);
 	if (rc == 0)
 		val_check(*cur, k, what, &w->aux);
 	return rc;
 }
 
-static void op_cas(struct worker *w)
+static void op_cas(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 1, 1, 0);
-	void *cur = NULL;
-	bool pick_wrong = rng_below(&w->rng, 8) == 0;
+	void *cur;
+	bool pick_wrong;
 	INC(w, cas);
-	lfmap_read_lock();
-	int rc = get_current(w, k, &cur, "get (for cas)");
+	int rc = conditional_begin(w, k, &cur, &pick_wrong, "get (for cas)");
 	if (pool == POOL_ALWAYS)
 		expect_rc(rc, rc == 0, "get (for cas)", k, pool);
 	bool wrong = rc != 0 || pick_wrong;
@@ -224,10 +220,8 @@ static void op_cas(struct worker *w)
 		INC(w, cas_ok);
 }
 
-static void op_delete(struct worker *w)
+static void op_delete(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 0, 6, 1);
 	INC(w, delete);
 	int rc = lfmap_delete(w->m, KEY_ARG(k));
 	if (pool == POOL_ABSENT)
@@ -238,15 +232,13 @@ static void op_delete(struct worker *w)
 		INC(w, delete_ok);
 }
 
-static void op_delete_if(struct worker *w)
+static void op_delete_if(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 1, 8, 1);
-	void *cur = NULL;
-	bool pick_wrong = rng_below(&w->rng, 8) == 0;
+	void *cur;
+	bool pick_wrong;
 	INC(w, delete_if);
-	lfmap_read_lock();
-	int rc = get_current(w, k, &cur, "get (for delete_if)");
+	int rc = conditional_begin(w, k, &cur, &pick_wrong,
+				   "get (for delete_if)");
 	/* Always-present keys only ever see a wrong expected value. */
 	bool wrong = rc != 0 || pool == POOL_ALWAYS || pick_wrong;
 	rc = lfmap_delete_if(w->m, KEY_ARG(k), wrong ? &sentinel_value : cur);
@@ -265,10 +257,8 @@ static void op_delete_if(struct worker *w)
 		INC(w, delete_if_ok);
 }
 
-static void op_take(struct worker *w)
+static void op_take(struct worker *w, uint64_t k, int pool)
 {
-	int pool;
-	uint64_t k = pick_key(w, &pool, 0, 9, 1);
 	void *v = NULL;
 	INC(w, take);
 	int rc = lfmap_take(w->m, KEY_ARG(k), &v);
@@ -326,10 +316,9 @@ static void *compute_fn(void *old, void *ctxp)
 	return ret;
 }
 
-static void op_compute(struct worker *w)
+static void op_compute(struct worker *w, uint64_t k, int pool)
 {
-	struct compute_ctx c = { .w = w };
-	c.key = pick_key(w, &c.pool, 3, 6, 1);
+	struct compute_ctx c = { .w = w, .key = k, .pool = pool };
 	INC(w, compute);
 	int rc = lfmap_compute(w->m, KEY_ARG(c.key), compute_fn, &c);
 	expect_rc(rc, rc == 0 || rc == ENOMEM, "compute", c.key, c.pool);
@@ -403,22 +392,44 @@ static void op_clone(struct worker *w)
 
 unsigned weight_total;
 
+/*
+ * The single-key update ops.  Each draws its key from the pools with its
+ * own weights (always-present, churn, absent; see pick_key), and op_random
+ * draws it for them before the op runs, so the order of random draws is
+ * the op's own.
+ */
+struct keyed_op {
+	void (*run)(struct worker *w, uint64_t k, int pool);
+	unsigned p_always, p_churn, p_absent;
+};
+
+static const struct keyed_op keyed_ops[OP_NKINDS] = {
+	[OP_PUT] = { op_put, 1, 1, 0 },
+	[OP_INSERT] = { op_insert, 1, 9, 0 },
+	[OP_REPLACE] = { op_replace, 4, 5, 1 },
+	[OP_CAS] = { op_cas, 1, 1, 0 },
+	[OP_DELETE] = { op_delete, 0, 6, 1 },
+	[OP_DELETE_IF] = { op_delete_if, 1, 8, 1 },
+	[OP_TAKE] = { op_take, 0, 9, 1 },
+	[OP_COMPUTE] = { op_compute, 3, 6, 1 },
+};
+
 void op_random(struct worker *w)
 {
 	uint64_t x = rng_below(&w->rng, weight_total);
 	int op = 0;
 	while (x >= cfg.weights[op])
 		x -= cfg.weights[op++];
+	const struct keyed_op *ko = &keyed_ops[op];
+	if (ko->run) {
+		int pool;
+		uint64_t k = pick_key(w, &pool, ko->p_always, ko->p_churn,
+				      ko->p_absent);
+		ko->run(w, k, pool);
+		return;
+	}
 	switch (op) {
 	case OP_GET: op_get(w); break;
-	case OP_PUT: op_put(w); break;
-	case OP_INSERT: op_insert(w); break;
-	case OP_REPLACE: op_replace(w); break;
-	case OP_CAS: op_cas(w); break;
-	case OP_DELETE: op_delete(w); break;
-	case OP_DELETE_IF: op_delete_if(w); break;
-	case OP_TAKE: op_take(w); break;
-	case OP_COMPUTE: op_compute(w); break;
 	case OP_ITER: op_iter(w); break;
 	case OP_CLONE: op_clone(w); break;
 	}
