@@ -450,10 +450,10 @@ LFMAP_API int lfmap_get_u64(lfmap *m, uint64_t key, void **value);
  * Results: for each i, results[i] is 0 (found; values[i] is the value) or
  * ENOENT (values[i] is NULL).  values or results may be NULL (not both):
  * with results NULL, values[i] == NULL means absent (values are non-NULL).
- * Returns 0, or EINVAL with nothing written when m is NULL or not a live
- * map (unlike the single-key calls, also while lfmap_destroy of m runs its
- * destructors: EINVAL, not EBADF), n > 0 and keys, key_lens or both of
- * values/results are NULL, or any key is invalid (NULL with a non-zero
+ * Returns 0; EBADF with nothing written while lfmap_destroy of m runs
+ * its destructors (G.1); or EINVAL with nothing written when m is NULL or
+ * not a live map, n > 0 and keys, key_lens or both of values/results are
+ * NULL, or any key is invalid (NULL with a non-zero
  * length, longer than LFMAP_KEY_MAX; every key is checked before any is
  * looked up).  n == 0 returns 0 (m is still checked).  No other errors.
  * Threads: any.  Read side: may (the whole call runs in one section: the

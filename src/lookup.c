@@ -250,8 +250,9 @@ get_many(lfmap *m, const uint64_t *keys8, const void *const *keys,
 int lfmap_get_many_u64(lfmap *m, const uint64_t *keys, size_t n,
 		       void **values, int *results)
 {
-	if (unlikely(map_check(m)))
-		return EINVAL;
+	int err = map_check(m);
+	if (unlikely(err))
+		return err;
 	if (n == 0)
 		return 0;
 	if (unlikely(!keys || (!values && !results)))
@@ -263,8 +264,9 @@ int lfmap_get_many_u64(lfmap *m, const uint64_t *keys, size_t n,
 int lfmap_get_many(lfmap *m, const void *const *keys, const size_t *key_lens,
 		   size_t n, void **values, int *results)
 {
-	if (unlikely(map_check(m)))
-		return EINVAL;
+	int err = map_check(m);
+	if (unlikely(err))
+		return err;
 	if (n == 0)
 		return 0;
 	if (unlikely(!keys || !key_lens || (!values && !results)))

@@ -62,6 +62,11 @@ static void selfuse_free(void *v, void *ctx)
 		    lfmap_quiesce(s->m) != EBADF ||
 		    lfmap_destroy(s->m) != EBADF)
 			atomic_fetch_add(&s->other_rc, 1);
+		uint64_t key = other;
+		void *val = &s->pool[other];
+		if (lfmap_get_many_u64(s->m, &key, 1, &val, NULL) != EBADF ||
+		    val != &s->pool[other])
+			atomic_fetch_add(&s->other_rc, 1);
 		lfmap_iter it;
 		lfmap_read_lock();
 		lfmap_iter_init(s->m, &it);
