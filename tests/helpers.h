@@ -247,6 +247,47 @@ static inline void dtor_assert_ok(dtor *d)
 		     "destructor called twice or with a foreign pointer");
 }
 
+/*
+ * Destructor calls per value: pattern[i] is the number of calls v[i] must
+ * have had ('0'..'9'), or '.' for a value not checked.
+ */
+static inline void tval_assert_freed(tval *v, const char *pattern)
+{
+	for (size_t i = 0; pattern[i]; i++) {
+		if (pattern[i] == '.')
+			continue;
+		cr_assert_eq(atomic_load(&v[i].freed), pattern[i] - '0',
+			     "value %zu: %d destructor calls, expected %c", i,
+			     atomic_load(&v[i].freed), pattern[i]);
+	}
+}
+
+/* lfmap_quiesce succeeds, then each v[i] has the calls pattern[i] says. */
+static inline void tval_quiesce_check(lfmap *m, tval *v, const char *pattern)
+{
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	tval_assert_freed(v, pattern);
+}
+
+/*
+ * End of a tval test: lfmap_destroy succeeds, the destructor ran `calls`
+ * times in all (skipped if calls < 0), each v[i] matches pattern (skipped
+ * if NULL), no misuse was seen; then the pool is freed.
+ */
+static inline void tval_destroy_check(lfmap *m, dtor *d, tval *v, long calls,
+				      const char *pattern)
+{
+	cr_assert_eq(lfmap_destroy(m), 0);
+	if (pattern)
+		tval_assert_freed(v, pattern);
+	if (calls >= 0)
+		cr_assert_eq(dtor_calls(d), calls,
+			     "%ld destructor calls, expected %ld",
+			     dtor_calls(d), calls);
+	dtor_assert_ok(d);
+	free(v);
+}
+
 /* Options with the tval destructor, a fixed seed and optional allocator. */
 static inline lfmap_options tval_opts(dtor *d, talloc *a)
 {

@@ -52,16 +52,9 @@ Test(basic, put_get_overwrite)
 	cr_assert_eq(lfmap_count(m), 1);
 	cr_assert_eq(lfmap_get(m, "alpha", 5, &got), 0);
 	cr_assert_eq(got, &v[1]);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
+	tval_quiesce_check(m, v, "10");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[1].freed), 1);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, ".10");
 }
 
 Test(basic, put_same_value_keeps_it)
@@ -79,10 +72,7 @@ Test(basic, put_same_value_keeps_it)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 0,
 		     "re-storing the current value destroyed it");
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "1");
 }
 
 Test(basic, get_enoent_leaves_out_untouched)
@@ -115,11 +105,7 @@ Test(basic, insert_load_or_store)
 	/* The caller kept v[1]: never destroyed. */
 	cr_assert_eq(dtor_calls(&d), 0);
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "10");
 }
 
 Test(basic, replace_only_if_present)
@@ -138,15 +124,9 @@ Test(basic, replace_only_if_present)
 	cr_assert_eq(lfmap_get(m, "r", 1, &got), 0);
 	cr_assert_eq(got, &v[1]);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
+	tval_quiesce_check(m, v, "10");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, "..0");
 }
 
 Test(basic, cas_semantics)
@@ -169,16 +149,9 @@ Test(basic, cas_semantics)
 	/* expected is stale now. */
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[2]), EAGAIN);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	cr_assert_eq(atomic_load(&v[3].freed), 0);
+	tval_quiesce_check(m, v, "1000");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, NULL);
 }
 
 Test(basic, delete_and_delete_if)
@@ -202,18 +175,12 @@ Test(basic, delete_and_delete_if)
 	cr_assert_eq(lfmap_delete_if(m, "y", 1, &v[1]), 0);
 	cr_assert_eq(lfmap_get(m, "y", 1, NULL), ENOENT);
 	cr_assert_eq(lfmap_count(m), 0);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 1);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
+	tval_quiesce_check(m, v, "110");
 
 	/* A deleted key can be inserted again. */
 	cr_assert_eq(lfmap_insert(m, "x", 1, &v[2], NULL), 0);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 3);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 3, NULL);
 }
 
 Test(basic, take_hands_value_back)
@@ -237,10 +204,7 @@ Test(basic, take_hands_value_back)
 	cr_assert_eq(lfmap_defer_free(m, got), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, NULL);
 }
 
 static void *cmp_set(void *old, void *ctx)
@@ -293,11 +257,7 @@ Test(basic, compute_insert_update_remove)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[1].freed), 1);
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, "..0");
 }
 
 struct seen_old {
@@ -329,10 +289,7 @@ Test(basic, compute_passes_current_value)
 	cr_assert_eq(lfmap_compute(m, "k", 1, cmp_record, &s), 0);
 	cr_assert_eq(s.old, &v[0]);
 	cr_assert_eq(s.calls, 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, NULL);
 }
 
 Test(basic, clear_removes_everything)
@@ -462,10 +419,7 @@ Test(basic, binary_keys_with_nul_bytes)
 		}
 	lfmap_read_unlock();
 	cr_assert_eq(found_k1, 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 4);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 4, NULL);
 }
 
 Test(basic, key_is_copied)
@@ -600,11 +554,7 @@ Test(basic, str_wrappers)
 	cr_assert_eq(lfmap_delete_str(m, NULL), EINVAL);
 	cr_assert_eq(lfmap_take_str(m, NULL, &got), EINVAL);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, ".0");
 }
 
 Test(basic, u64_wrappers)
@@ -632,12 +582,7 @@ Test(basic, u64_wrappers)
 	cr_assert_eq(lfmap_get_u64(m, 7, &got), 0);
 	cr_assert_eq(got, &v[2]);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	cr_assert_eq(atomic_load(&v[2].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "101");
 }
 
 Test(basic, map_without_destructor)

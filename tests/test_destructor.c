@@ -124,11 +124,7 @@ Test(destructor, failed_calls_never_destroy)
 	cr_assert_eq(lfmap_delete(m, &k, sizeof k), ENOENT);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), 0);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, "1");
 }
 
 /*
@@ -291,10 +287,7 @@ Test(destructor, waits_for_readers)
 
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, NULL);
 }
 
 Test(destructor, barrier_flushes_all_maps)
@@ -339,9 +332,7 @@ Test(destructor, pending_values_counted)
 	cr_assert_eq(s.pending_values, 0);
 	cr_assert_eq(s.pending_bytes, 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, NULL);
 }
 
 Test(destructor, destroy_runs_pending_and_present)

@@ -421,10 +421,7 @@ Test(process, fork_child_keeps_using_inherited_map)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), 100);
 	expect_child_exit_0(pid, HANG_LIMIT_S + 5);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 100);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 100, NULL);
 }
 
 static int g_hold[2]; /* pipe: closing the write end releases a thread */
