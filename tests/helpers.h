@@ -270,6 +270,20 @@ static inline void tval_quiesce_check(lfmap *m, tval *v, const char *pattern)
 }
 
 /*
+ * After the map is gone: the destructor ran `calls` times in all (skipped
+ * if calls < 0) and saw no misuse; then the pool is freed.
+ */
+static inline void tval_pool_done(dtor *d, tval *v, long calls)
+{
+	if (calls >= 0)
+		cr_assert_eq(dtor_calls(d), calls,
+			     "%ld destructor calls, expected %ld",
+			     dtor_calls(d), calls);
+	dtor_assert_ok(d);
+	free(v);
+}
+
+/*
  * End of a tval test: lfmap_destroy succeeds, the destructor ran `calls`
  * times in all (skipped if calls < 0), each v[i] matches pattern (skipped
  * if NULL), no misuse was seen; then the pool is freed.
@@ -280,12 +294,7 @@ static inline void tval_destroy_check(lfmap *m, dtor *d, tval *v, long calls,
 	cr_assert_eq(lfmap_destroy(m), 0);
 	if (pattern)
 		tval_assert_freed(v, pattern);
-	if (calls >= 0)
-		cr_assert_eq(dtor_calls(d), calls,
-			     "%ld destructor calls, expected %ld",
-			     dtor_calls(d), calls);
-	dtor_assert_ok(d);
-	free(v);
+	tval_pool_done(d, v, calls);
 }
 
 /* Options with the tval destructor, a fixed seed and optional allocator. */
@@ -298,6 +307,16 @@ static inline lfmap_options tval_opts(dtor *d, talloc *a)
 	o.allocator = a ? &a->a : NULL;
 	o.seed = 0x5eed5eed12345678ULL;
 	return o;
+}
+
+/* A map with the tval destructor (tval_opts(d, NULL)); asserts success. */
+static inline lfmap *tval_map_new(dtor *d)
+{
+	lfmap_options o = tval_opts(d, NULL);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_not_null(m);
+	return m;
 }
 
 /* ------------------------------------------------------------------ */

@@ -4,15 +4,6 @@
  */
 #include "helpers.h"
 
-static lfmap *make_map(dtor *d)
-{
-	lfmap_options o = tval_opts(d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	cr_assert_not_null(m);
-	return m;
-}
-
 Test(basic, create_defaults_and_destroy)
 {
 	lfmap *m = NULL;
@@ -34,7 +25,7 @@ Test(basic, put_get_overwrite)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	cr_assert_eq(lfmap_put(m, "alpha", 5, &v[0]), 0);
 	cr_assert_eq(lfmap_count(m), 1);
@@ -65,7 +56,7 @@ Test(basic, put_same_value_keeps_it)
 	 */
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_replace(m, "k", 1, &v[0]), 0);
@@ -78,7 +69,7 @@ Test(basic, put_same_value_keeps_it)
 Test(basic, get_enoent_leaves_out_untouched)
 {
 	dtor d = { 0 };
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	void *got = (void *)0x1234;
 	cr_assert_eq(lfmap_get(m, "nope", 4, &got), ENOENT);
 	cr_assert_eq(got, (void *)0x1234);
@@ -89,7 +80,7 @@ Test(basic, insert_load_or_store)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	void *ex = (void *)0x1;
 	cr_assert_eq(lfmap_insert(m, "k", 1, &v[0], &ex), 0);
@@ -112,7 +103,7 @@ Test(basic, replace_only_if_present)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	cr_assert_eq(lfmap_replace(m, "r", 1, &v[0]), ENOENT);
 	cr_assert_eq(lfmap_count(m), 0);
@@ -133,7 +124,7 @@ Test(basic, cas_semantics)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[1]), ENOENT);
 	cr_assert_eq(lfmap_put(m, "c", 1, &v[0]), 0);
@@ -158,7 +149,7 @@ Test(basic, delete_and_delete_if)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	cr_assert_eq(lfmap_delete(m, "x", 1), ENOENT);
 	cr_assert_eq(lfmap_delete_if(m, "x", 1, &v[0]), ENOENT);
@@ -187,7 +178,7 @@ Test(basic, take_hands_value_back)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	void *got = (void *)0x1;
 	cr_assert_eq(lfmap_take(m, "t", 1, &got), ENOENT);
@@ -230,7 +221,7 @@ Test(basic, compute_insert_update_remove)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	/* Absent + NULL: stays absent. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_remove, NULL), 0);
@@ -278,7 +269,7 @@ Test(basic, compute_passes_current_value)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	struct seen_old s = { (void *)0x1, 0, &v[0] };
 
 	cr_assert_eq(lfmap_compute(m, "k", 1, cmp_record, &s), 0);
@@ -297,7 +288,7 @@ Test(basic, clear_removes_everything)
 	dtor d = { 0 };
 	size_t n = 1000;
 	tval *v = tval_pool(n);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, &v[i]), 0);
 	cr_assert_eq(lfmap_count(m), n);
@@ -320,16 +311,14 @@ Test(basic, clear_removes_everything)
 	cr_assert_eq(lfmap_count(m), 1);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&extra.freed), 1);
-	cr_assert_eq(dtor_calls(&d), (long)n + 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, (long)n + 1);
 }
 
 Test(basic, zero_length_key)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 
 	/* NULL with length 0 and "" with length 0 are the same (empty) key. */
 	cr_assert_eq(lfmap_put(m, NULL, 0, &v[0]), 0);
@@ -368,15 +357,14 @@ Test(basic, zero_length_key)
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
 	cr_assert_eq(atomic_load(&v[1].freed), 0, "taken value was destroyed");
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, -1);
 }
 
 Test(basic, binary_keys_with_nul_bytes)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	const char k0[] = { 'a', 0, 'b' };
 	const char k1[] = { 'a', 0, 'c' };
 	const char k2[] = { 0, 0, 0, 0 };
@@ -426,7 +414,7 @@ Test(basic, key_is_copied)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	char buf[16];
 	strcpy(buf, "transient");
 	cr_assert_eq(lfmap_put(m, buf, strlen(buf), &v[0]), 0);
@@ -440,7 +428,7 @@ Test(basic, key_max_length)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	unsigned char *big = malloc(LFMAP_KEY_MAX + 1);
 	cr_assert_not_null(big);
 	for (size_t i = 0; i <= LFMAP_KEY_MAX; i++)
@@ -491,7 +479,7 @@ Test(basic, many_keys_and_lengths)
 	dtor d = { 0 };
 	size_t n = test_size(20000, 5000);
 	tval *v = tval_pool(n);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	char key[64];
 	for (size_t i = 0; i < n; i++) {
 		int len = snprintf(key, sizeof key, "%zu/%.*s", i, (int)(i % 40),
@@ -519,16 +507,14 @@ Test(basic, many_keys_and_lengths)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), (long)((n + 1) / 2));
 	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), (long)n);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, (long)n);
 }
 
 Test(basic, str_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	void *got;
 
 	cr_assert_eq(lfmap_put_str(m, "one", &v[0]), 0);
@@ -561,7 +547,7 @@ Test(basic, u64_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d);
 	void *got;
 	uint64_t big = UINT64_MAX;
 

@@ -95,8 +95,7 @@ Test(coexist, foreign_callback_calls_lfmap_before_and_after_lfmap_callbacks)
 	cr_assert_eq(lfmap_delete_u64(m, 7), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&d.calls), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, -1);
 }
 
 struct app_thread {
