@@ -68,6 +68,15 @@ static inline double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A map with default options; asserts success. */
+static inline lfmap *plain_map_new(void)
+{
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	cr_assert_not_null(m);
+	return m;
+}
+
 static inline void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -380,6 +389,16 @@ static inline lfmap_options hval_opts(hcount *c, talloc *a)
 	o.allocator = a ? &a->a : NULL;
 	o.seed = 0x0123456789abcdefULL;
 	return o;
+}
+
+/* A map with the hval destructor (hval_opts(c, a)); asserts success. */
+static inline lfmap *hval_map_new(hcount *c, talloc *a)
+{
+	lfmap_options o = hval_opts(c, a);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_not_null(m);
+	return m;
 }
 
 /* ------------------------------------------------------------------ */

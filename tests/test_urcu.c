@@ -151,8 +151,7 @@ static void *lfmap_then_register(void *arg)
 static void run_app_thread(void *(*fn)(void *), int expect_ok)
 {
 	dtor d = { 0 };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	struct app_thread a = { .m = m };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, fn, &a), 0);
@@ -452,8 +451,7 @@ static void *use_and_exit(void *arg)
 Test(process, fork_after_other_threads_unregistered)
 {
 	alarm(HANG_LIMIT_S);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(pipe(g_hold), 0);
 	pthread_t gone, alive;
 	cr_assert_eq(pthread_create(&gone, NULL, use_and_exit, NULL), 0);
@@ -489,8 +487,7 @@ Test(process, fork_after_other_threads_unregistered)
 Test(process, fork_with_another_registered_thread_aborts_child_in_debug)
 {
 	alarm(HANG_LIMIT_S);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(pipe(g_hold), 0);
 	pthread_t alive;
 	cr_assert_eq(pthread_create(&alive, NULL, use_then_wait, NULL), 0);
