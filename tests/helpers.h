@@ -68,14 +68,6 @@ static inline double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A map with default options; asserts success. */
-static inline lfmap *plain_map_new(void)
-{
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
-	cr_assert_not_null(m);
-	return m;
-}
 
 static inline void sleep_ms(long ms)
 {
@@ -203,6 +195,34 @@ static inline void talloc_assert_clean(talloc *t)
 		     atomic_load(&t->live_blocks));
 }
 
+/* A map with options o (NULL: defaults); asserts success. */
+static inline lfmap *map_new_opts(const lfmap_options *o)
+{
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(o, &m), 0);
+	cr_assert_not_null(m);
+	return m;
+}
+
+/* A map with default options; asserts success. */
+static inline lfmap *plain_map_new(void)
+{
+	return map_new_opts(NULL);
+}
+
+/* Options with a value destructor, a fixed seed and optional allocator. */
+static inline lfmap_options value_free_opts(void (*value_free)(void *, void *),
+					    void *ctx, talloc *a, uint64_t seed)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.value_free = value_free;
+	o.value_free_ctx = ctx;
+	o.allocator = a ? &a->a : NULL;
+	o.seed = seed;
+	return o;
+}
+
 /* ------------------------------------------------------------------ */
 /* tval: values that count their destructor calls                     */
 /* ------------------------------------------------------------------ */
@@ -309,23 +329,14 @@ static inline void tval_destroy_check(lfmap *m, dtor *d, tval *v, long calls,
 /* Options with the tval destructor, a fixed seed and optional allocator. */
 static inline lfmap_options tval_opts(dtor *d, talloc *a)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.value_free = tval_free;
-	o.value_free_ctx = d;
-	o.allocator = a ? &a->a : NULL;
-	o.seed = 0x5eed5eed12345678ULL;
-	return o;
+	return value_free_opts(tval_free, d, a, 0x5eed5eed12345678ULL);
 }
 
 /* A map with the tval destructor (tval_opts(d, NULL)); asserts success. */
 static inline lfmap *tval_map_new(dtor *d)
 {
 	lfmap_options o = tval_opts(d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	cr_assert_not_null(m);
-	return m;
+	return map_new_opts(&o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,14 +356,20 @@ typedef struct hcount {
 	atomic_long bad;
 } hcount;
 
-static inline hval *hval_new(hcount *c, long n)
+/* Stamp a freshly allocated h and count it as made. */
+static inline hval *hval_init(hval *h, hcount *c, long n)
 {
-	hval *h = malloc(sizeof *h);
-	cr_assert_not_null(h);
 	h->magic = HVAL_MAGIC;
 	h->n = n;
 	atomic_fetch_add(&c->made, 1);
 	return h;
+}
+
+static inline hval *hval_new(hcount *c, long n)
+{
+	hval *h = malloc(sizeof *h);
+	cr_assert_not_null(h);
+	return hval_init(h, c, n);
 }
 
 /* Thread-safe variant for use off the Criterion thread (no cr_assert). */
@@ -361,10 +378,7 @@ static inline hval *hval_new_nocheck(hcount *c, long n)
 	hval *h = malloc(sizeof *h);
 	if (!h)
 		abort();
-	h->magic = HVAL_MAGIC;
-	h->n = n;
-	atomic_fetch_add(&c->made, 1);
-	return h;
+	return hval_init(h, c, n);
 }
 
 static inline void hval_free(void *v, void *ctx)
@@ -382,23 +396,14 @@ static inline void hval_free(void *v, void *ctx)
 
 static inline lfmap_options hval_opts(hcount *c, talloc *a)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.value_free = hval_free;
-	o.value_free_ctx = c;
-	o.allocator = a ? &a->a : NULL;
-	o.seed = 0x0123456789abcdefULL;
-	return o;
+	return value_free_opts(hval_free, c, a, 0x0123456789abcdefULL);
 }
 
 /* A map with the hval destructor (hval_opts(c, a)); asserts success. */
 static inline lfmap *hval_map_new(hcount *c, talloc *a)
 {
 	lfmap_options o = hval_opts(c, a);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	cr_assert_not_null(m);
-	return m;
+	return map_new_opts(&o);
 }
 
 /* ------------------------------------------------------------------ */
