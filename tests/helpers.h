@@ -332,11 +332,18 @@ static inline lfmap_options tval_opts(dtor *d, talloc *a)
 	return value_free_opts(tval_free, d, a, 0x5eed5eed12345678ULL);
 }
 
-/* A map with the tval destructor (tval_opts(d, NULL)); asserts success. */
-static inline lfmap *tval_map_new(dtor *d)
+/* A map with the tval destructor (tval_opts(d, a)); asserts success. */
+static inline lfmap *tval_map_new(dtor *d, talloc *a)
 {
-	lfmap_options o = tval_opts(d, NULL);
+	lfmap_options o = tval_opts(d, a);
 	return map_new_opts(&o);
+}
+
+/* Put keys 0..n-1 -> &pool[i] into m, each put asserted to succeed. */
+static inline void tval_map_fill(lfmap *m, tval *pool, size_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, &pool[i]), 0);
 }
 
 /* ------------------------------------------------------------------ */

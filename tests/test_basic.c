@@ -25,7 +25,7 @@ Test(basic, put_get_overwrite)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_put(m, "alpha", 5, &v[0]), 0);
 	cr_assert_eq(lfmap_count(m), 1);
@@ -56,7 +56,7 @@ Test(basic, put_same_value_keeps_it)
 	 */
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_replace(m, "k", 1, &v[0]), 0);
@@ -69,7 +69,7 @@ Test(basic, put_same_value_keeps_it)
 Test(basic, get_enoent_leaves_out_untouched)
 {
 	dtor d = { 0 };
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got = (void *)0x1234;
 	cr_assert_eq(lfmap_get(m, "nope", 4, &got), ENOENT);
 	cr_assert_eq(got, (void *)0x1234);
@@ -80,7 +80,7 @@ Test(basic, insert_load_or_store)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	void *ex = (void *)0x1;
 	cr_assert_eq(lfmap_insert(m, "k", 1, &v[0], &ex), 0);
@@ -103,7 +103,7 @@ Test(basic, replace_only_if_present)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_replace(m, "r", 1, &v[0]), ENOENT);
 	cr_assert_eq(lfmap_count(m), 0);
@@ -124,7 +124,7 @@ Test(basic, cas_semantics)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[1]), ENOENT);
 	cr_assert_eq(lfmap_put(m, "c", 1, &v[0]), 0);
@@ -149,7 +149,7 @@ Test(basic, delete_and_delete_if)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_delete(m, "x", 1), ENOENT);
 	cr_assert_eq(lfmap_delete_if(m, "x", 1, &v[0]), ENOENT);
@@ -178,7 +178,7 @@ Test(basic, take_hands_value_back)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	void *got = (void *)0x1;
 	cr_assert_eq(lfmap_take(m, "t", 1, &got), ENOENT);
@@ -221,7 +221,7 @@ Test(basic, compute_insert_update_remove)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	/* Absent + NULL: stays absent. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_remove, NULL), 0);
@@ -269,7 +269,7 @@ Test(basic, compute_passes_current_value)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	struct seen_old s = { (void *)0x1, 0, &v[0] };
 
 	cr_assert_eq(lfmap_compute(m, "k", 1, cmp_record, &s), 0);
@@ -288,7 +288,7 @@ Test(basic, clear_removes_everything)
 	dtor d = { 0 };
 	size_t n = 1000;
 	tval *v = tval_pool(n);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, &v[i]), 0);
 	cr_assert_eq(lfmap_count(m), n);
@@ -318,7 +318,7 @@ Test(basic, zero_length_key)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	/* NULL with length 0 and "" with length 0 are the same (empty) key. */
 	cr_assert_eq(lfmap_put(m, NULL, 0, &v[0]), 0);
@@ -364,7 +364,7 @@ Test(basic, binary_keys_with_nul_bytes)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	const char k0[] = { 'a', 0, 'b' };
 	const char k1[] = { 'a', 0, 'c' };
 	const char k2[] = { 0, 0, 0, 0 };
@@ -414,7 +414,7 @@ Test(basic, key_is_copied)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	char buf[16];
 	strcpy(buf, "transient");
 	cr_assert_eq(lfmap_put(m, buf, strlen(buf), &v[0]), 0);
@@ -428,7 +428,7 @@ Test(basic, key_max_length)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	unsigned char *big = malloc(LFMAP_KEY_MAX + 1);
 	cr_assert_not_null(big);
 	for (size_t i = 0; i <= LFMAP_KEY_MAX; i++)
@@ -479,7 +479,7 @@ Test(basic, many_keys_and_lengths)
 	dtor d = { 0 };
 	size_t n = test_size(20000, 5000);
 	tval *v = tval_pool(n);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	char key[64];
 	for (size_t i = 0; i < n; i++) {
 		int len = snprintf(key, sizeof key, "%zu/%.*s", i, (int)(i % 40),
@@ -514,7 +514,7 @@ Test(basic, str_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got;
 
 	cr_assert_eq(lfmap_put_str(m, "one", &v[0]), 0);
@@ -547,7 +547,7 @@ Test(basic, u64_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got;
 	uint64_t big = UINT64_MAX;
 

@@ -40,7 +40,7 @@ Test(destructor, once_per_removal_kind)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(16);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t k;
 
 	/* replace via put */
@@ -102,7 +102,7 @@ Test(destructor, failed_calls_never_destroy)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t k = 1;
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 	cr_assert_eq(lfmap_insert_u64(m, 1, &v[1], NULL), EEXIST);
@@ -145,7 +145,7 @@ Test(destructor, random_mix_exactly_once)
 	unsigned char *taken = calloc(nops, 1);
 	unsigned char *stored = calloc(nops, 1);
 	void **model = calloc(nkeys, sizeof *model);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 
 	for (size_t i = 0; i < nops; i++) {
@@ -256,7 +256,7 @@ Test(destructor, waits_for_readers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 
 	lfmap_read_lock();
@@ -284,7 +284,7 @@ Test(destructor, barrier_flushes_all_maps)
 {
 	dtor d1 = { 0 }, d2 = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *a = tval_map_new(&d1), *b = tval_map_new(&d2);
+	lfmap *a = tval_map_new(&d1, NULL), *b = tval_map_new(&d2, NULL);
 	cr_assert_eq(lfmap_put_u64(a, 1, &v[0]), 0);
 	cr_assert_eq(lfmap_put_u64(b, 1, &v[1]), 0);
 	cr_assert_eq(lfmap_delete_u64(a, 1), 0);
@@ -308,7 +308,7 @@ Test(destructor, pending_values_counted)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 	/* Hold a read section so the grace period cannot end. */
 	lfmap_read_lock();
@@ -331,7 +331,7 @@ Test(destructor, destroy_runs_pending_and_present)
 	dtor d = { 0 };
 	size_t n = 5000;
 	tval *v = tval_pool(2 * n);
-	lfmap *m = tval_map_new(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, &v[i]), 0);
 	for (uint64_t i = 0; i < n; i++)

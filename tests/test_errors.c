@@ -71,9 +71,7 @@ Test(errors, bad_arguments_change_nothing)
 {
 	dtor d = { 0 };
 	tval *val = tval_pool(3);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put(m, "k", 1, &val[0]), 0);
 
 	void *v = (void *)0x1;

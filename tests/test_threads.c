@@ -94,9 +94,7 @@ Test(threads, racing_inserts_one_winner)
 	size_t n = test_size(20000, 3000);
 	dtor d = { 0 };
 	tval *vals = tval_pool(NTHREADS * n);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	atomic_long wins = 0, errors = 0;
 	struct race r[NTHREADS];
 	pthread_t t[NTHREADS];

@@ -74,9 +74,7 @@ Test(coexist, foreign_callback_calls_lfmap_before_and_after_lfmap_callbacks)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 7, &v[3]), 0);
 
 	struct foreign_cb f1 = { .m = m, .key = 7, .expect = &v[3] };
@@ -383,9 +381,7 @@ Test(process, fork_child_keeps_using_inherited_map)
 	alarm(2 * HANG_LIMIT_S);
 	dtor d = { 0 };
 	tval *v = tval_pool(300);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t k = 0; k < 100; k++)
 		cr_assert_eq(lfmap_put_u64(m, k, &v[k]), 0);
 	/* Retirements in flight at the fork. */
