@@ -68,6 +68,7 @@ static inline double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+
 static inline void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -194,6 +195,34 @@ static inline void talloc_assert_clean(talloc *t)
 		     atomic_load(&t->live_blocks));
 }
 
+/* A map with options o (NULL: defaults); asserts success. */
+static inline lfmap *map_new_opts(const lfmap_options *o)
+{
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(o, &m), 0);
+	cr_assert_not_null(m);
+	return m;
+}
+
+/* A map with default options; asserts success. */
+static inline lfmap *plain_map_new(void)
+{
+	return map_new_opts(NULL);
+}
+
+/* Options with a value destructor, a fixed seed and optional allocator. */
+static inline lfmap_options value_free_opts(void (*value_free)(void *, void *),
+					    void *ctx, talloc *a, uint64_t seed)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.value_free = value_free;
+	o.value_free_ctx = ctx;
+	o.allocator = a ? &a->a : NULL;
+	o.seed = seed;
+	return o;
+}
+
 /* ------------------------------------------------------------------ */
 /* tval: values that count their destructor calls                     */
 /* ------------------------------------------------------------------ */
@@ -247,16 +276,74 @@ static inline void dtor_assert_ok(dtor *d)
 		     "destructor called twice or with a foreign pointer");
 }
 
+/*
+ * Destructor calls per value: pattern[i] is the number of calls v[i] must
+ * have had ('0'..'9'), or '.' for a value not checked.
+ */
+static inline void tval_assert_freed(tval *v, const char *pattern)
+{
+	for (size_t i = 0; pattern[i]; i++) {
+		if (pattern[i] == '.')
+			continue;
+		cr_assert_eq(atomic_load(&v[i].freed), pattern[i] - '0',
+			     "value %zu: %d destructor calls, expected %c", i,
+			     atomic_load(&v[i].freed), pattern[i]);
+	}
+}
+
+/* lfmap_quiesce succeeds, then each v[i] has the calls pattern[i] says. */
+static inline void tval_quiesce_check(lfmap *m, tval *v, const char *pattern)
+{
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	tval_assert_freed(v, pattern);
+}
+
+/*
+ * After the map is gone: the destructor ran `calls` times in all (skipped
+ * if calls < 0) and saw no misuse; then the pool is freed.
+ */
+static inline void tval_pool_done(dtor *d, tval *v, long calls)
+{
+	if (calls >= 0)
+		cr_assert_eq(dtor_calls(d), calls,
+			     "%ld destructor calls, expected %ld",
+			     dtor_calls(d), calls);
+	dtor_assert_ok(d);
+	free(v);
+}
+
+/*
+ * End of a tval test: lfmap_destroy succeeds, the destructor ran `calls`
+ * times in all (skipped if calls < 0), each v[i] matches pattern (skipped
+ * if NULL), no misuse was seen; then the pool is freed.
+ */
+static inline void tval_destroy_check(lfmap *m, dtor *d, tval *v, long calls,
+				      const char *pattern)
+{
+	cr_assert_eq(lfmap_destroy(m), 0);
+	if (pattern)
+		tval_assert_freed(v, pattern);
+	tval_pool_done(d, v, calls);
+}
+
 /* Options with the tval destructor, a fixed seed and optional allocator. */
 static inline lfmap_options tval_opts(dtor *d, talloc *a)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.value_free = tval_free;
-	o.value_free_ctx = d;
-	o.allocator = a ? &a->a : NULL;
-	o.seed = 0x5eed5eed12345678ULL;
-	return o;
+	return value_free_opts(tval_free, d, a, 0x5eed5eed12345678ULL);
+}
+
+/* A map with the tval destructor (tval_opts(d, a)); asserts success. */
+static inline lfmap *tval_map_new(dtor *d, talloc *a)
+{
+	lfmap_options o = tval_opts(d, a);
+	return map_new_opts(&o);
+}
+
+/* Put keys 0..n-1 -> &pool[i] into m, each put asserted to succeed. */
+static inline void tval_map_fill(lfmap *m, tval *pool, size_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, &pool[i]), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -276,14 +363,20 @@ typedef struct hcount {
 	atomic_long bad;
 } hcount;
 
-static inline hval *hval_new(hcount *c, long n)
+/* Stamp a freshly allocated h and count it as made. */
+static inline hval *hval_init(hval *h, hcount *c, long n)
 {
-	hval *h = malloc(sizeof *h);
-	cr_assert_not_null(h);
 	h->magic = HVAL_MAGIC;
 	h->n = n;
 	atomic_fetch_add(&c->made, 1);
 	return h;
+}
+
+static inline hval *hval_new(hcount *c, long n)
+{
+	hval *h = malloc(sizeof *h);
+	cr_assert_not_null(h);
+	return hval_init(h, c, n);
 }
 
 /* Thread-safe variant for use off the Criterion thread (no cr_assert). */
@@ -292,10 +385,7 @@ static inline hval *hval_new_nocheck(hcount *c, long n)
 	hval *h = malloc(sizeof *h);
 	if (!h)
 		abort();
-	h->magic = HVAL_MAGIC;
-	h->n = n;
-	atomic_fetch_add(&c->made, 1);
-	return h;
+	return hval_init(h, c, n);
 }
 
 static inline void hval_free(void *v, void *ctx)
@@ -313,13 +403,14 @@ static inline void hval_free(void *v, void *ctx)
 
 static inline lfmap_options hval_opts(hcount *c, talloc *a)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.value_free = hval_free;
-	o.value_free_ctx = c;
-	o.allocator = a ? &a->a : NULL;
-	o.seed = 0x0123456789abcdefULL;
-	return o;
+	return value_free_opts(hval_free, c, a, 0x0123456789abcdefULL);
+}
+
+/* A map with the hval destructor (hval_opts(c, a)); asserts success. */
+static inline lfmap *hval_map_new(hcount *c, talloc *a)
+{
+	lfmap_options o = hval_opts(c, a);
+	return map_new_opts(&o);
 }
 
 /* ------------------------------------------------------------------ */

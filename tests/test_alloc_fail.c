@@ -498,11 +498,8 @@ Test(alloc_fail, delete_and_shrink_without_memory)
 	dtor d = { 0 };
 	size_t n = test_size(20000, 5000);
 	tval *pool = tval_pool(n);
-	lfmap_options o = tval_opts(&d, &ta);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	for (uint64_t i = 0; i < n; i++)
-		cr_assert_eq(lfmap_put_u64(m, i, &pool[i]), 0);
+	lfmap *m = tval_map_new(&d, &ta);
+	tval_map_fill(m, pool, n);
 	lfmap_stats s0 = quiet_stats(m);
 
 	atomic_store(&ta.fail_all, true);
@@ -563,9 +560,7 @@ Test(alloc_fail, defer_free)
 	talloc_init(&ta);
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap_options o = tval_opts(&d, &ta);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, &ta);
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 	void *taken;
 	cr_assert_eq(lfmap_take_u64(m, 1, &taken), 0);

@@ -4,15 +4,6 @@
  */
 #include "helpers.h"
 
-static lfmap *make_map(dtor *d)
-{
-	lfmap_options o = tval_opts(d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	cr_assert_not_null(m);
-	return m;
-}
-
 Test(basic, create_defaults_and_destroy)
 {
 	lfmap *m = NULL;
@@ -34,7 +25,7 @@ Test(basic, put_get_overwrite)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_put(m, "alpha", 5, &v[0]), 0);
 	cr_assert_eq(lfmap_count(m), 1);
@@ -52,16 +43,9 @@ Test(basic, put_get_overwrite)
 	cr_assert_eq(lfmap_count(m), 1);
 	cr_assert_eq(lfmap_get(m, "alpha", 5, &got), 0);
 	cr_assert_eq(got, &v[1]);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
+	tval_quiesce_check(m, v, "10");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[1].freed), 1);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, ".10");
 }
 
 Test(basic, put_same_value_keeps_it)
@@ -72,23 +56,20 @@ Test(basic, put_same_value_keeps_it)
 	 */
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_put(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_replace(m, "k", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 0,
 		     "re-storing the current value destroyed it");
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "1");
 }
 
 Test(basic, get_enoent_leaves_out_untouched)
 {
 	dtor d = { 0 };
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got = (void *)0x1234;
 	cr_assert_eq(lfmap_get(m, "nope", 4, &got), ENOENT);
 	cr_assert_eq(got, (void *)0x1234);
@@ -99,7 +80,7 @@ Test(basic, insert_load_or_store)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	void *ex = (void *)0x1;
 	cr_assert_eq(lfmap_insert(m, "k", 1, &v[0], &ex), 0);
@@ -115,18 +96,14 @@ Test(basic, insert_load_or_store)
 	/* The caller kept v[1]: never destroyed. */
 	cr_assert_eq(dtor_calls(&d), 0);
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "10");
 }
 
 Test(basic, replace_only_if_present)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_replace(m, "r", 1, &v[0]), ENOENT);
 	cr_assert_eq(lfmap_count(m), 0);
@@ -138,22 +115,16 @@ Test(basic, replace_only_if_present)
 	cr_assert_eq(lfmap_get(m, "r", 1, &got), 0);
 	cr_assert_eq(got, &v[1]);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
+	tval_quiesce_check(m, v, "10");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, "..0");
 }
 
 Test(basic, cas_semantics)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[1]), ENOENT);
 	cr_assert_eq(lfmap_put(m, "c", 1, &v[0]), 0);
@@ -169,23 +140,16 @@ Test(basic, cas_semantics)
 	/* expected is stale now. */
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[2]), EAGAIN);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	cr_assert_eq(atomic_load(&v[3].freed), 0);
+	tval_quiesce_check(m, v, "1000");
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, NULL);
 }
 
 Test(basic, delete_and_delete_if)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	cr_assert_eq(lfmap_delete(m, "x", 1), ENOENT);
 	cr_assert_eq(lfmap_delete_if(m, "x", 1, &v[0]), ENOENT);
@@ -202,25 +166,19 @@ Test(basic, delete_and_delete_if)
 	cr_assert_eq(lfmap_delete_if(m, "y", 1, &v[1]), 0);
 	cr_assert_eq(lfmap_get(m, "y", 1, NULL), ENOENT);
 	cr_assert_eq(lfmap_count(m), 0);
-	cr_assert_eq(lfmap_quiesce(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 1);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
+	tval_quiesce_check(m, v, "110");
 
 	/* A deleted key can be inserted again. */
 	cr_assert_eq(lfmap_insert(m, "x", 1, &v[2], NULL), 0);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 3);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 3, NULL);
 }
 
 Test(basic, take_hands_value_back)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	void *got = (void *)0x1;
 	cr_assert_eq(lfmap_take(m, "t", 1, &got), ENOENT);
@@ -237,10 +195,7 @@ Test(basic, take_hands_value_back)
 	cr_assert_eq(lfmap_defer_free(m, got), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, NULL);
 }
 
 static void *cmp_set(void *old, void *ctx)
@@ -266,7 +221,7 @@ Test(basic, compute_insert_update_remove)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	/* Absent + NULL: stays absent. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_remove, NULL), 0);
@@ -293,11 +248,7 @@ Test(basic, compute_insert_update_remove)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[1].freed), 1);
 
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[2].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, "..0");
 }
 
 struct seen_old {
@@ -318,7 +269,7 @@ Test(basic, compute_passes_current_value)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	struct seen_old s = { (void *)0x1, 0, &v[0] };
 
 	cr_assert_eq(lfmap_compute(m, "k", 1, cmp_record, &s), 0);
@@ -329,10 +280,7 @@ Test(basic, compute_passes_current_value)
 	cr_assert_eq(lfmap_compute(m, "k", 1, cmp_record, &s), 0);
 	cr_assert_eq(s.old, &v[0]);
 	cr_assert_eq(s.calls, 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, NULL);
 }
 
 Test(basic, clear_removes_everything)
@@ -340,7 +288,7 @@ Test(basic, clear_removes_everything)
 	dtor d = { 0 };
 	size_t n = 1000;
 	tval *v = tval_pool(n);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, &v[i]), 0);
 	cr_assert_eq(lfmap_count(m), n);
@@ -363,16 +311,14 @@ Test(basic, clear_removes_everything)
 	cr_assert_eq(lfmap_count(m), 1);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&extra.freed), 1);
-	cr_assert_eq(dtor_calls(&d), (long)n + 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, (long)n + 1);
 }
 
 Test(basic, zero_length_key)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 
 	/* NULL with length 0 and "" with length 0 are the same (empty) key. */
 	cr_assert_eq(lfmap_put(m, NULL, 0, &v[0]), 0);
@@ -411,15 +357,14 @@ Test(basic, zero_length_key)
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
 	cr_assert_eq(atomic_load(&v[1].freed), 0, "taken value was destroyed");
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, -1);
 }
 
 Test(basic, binary_keys_with_nul_bytes)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	const char k0[] = { 'a', 0, 'b' };
 	const char k1[] = { 'a', 0, 'c' };
 	const char k2[] = { 0, 0, 0, 0 };
@@ -462,17 +407,14 @@ Test(basic, binary_keys_with_nul_bytes)
 		}
 	lfmap_read_unlock();
 	cr_assert_eq(found_k1, 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 4);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 4, NULL);
 }
 
 Test(basic, key_is_copied)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	char buf[16];
 	strcpy(buf, "transient");
 	cr_assert_eq(lfmap_put(m, buf, strlen(buf), &v[0]), 0);
@@ -486,7 +428,7 @@ Test(basic, key_max_length)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	unsigned char *big = malloc(LFMAP_KEY_MAX + 1);
 	cr_assert_not_null(big);
 	for (size_t i = 0; i <= LFMAP_KEY_MAX; i++)
@@ -537,7 +479,7 @@ Test(basic, many_keys_and_lengths)
 	dtor d = { 0 };
 	size_t n = test_size(20000, 5000);
 	tval *v = tval_pool(n);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	char key[64];
 	for (size_t i = 0; i < n; i++) {
 		int len = snprintf(key, sizeof key, "%zu/%.*s", i, (int)(i % 40),
@@ -565,16 +507,14 @@ Test(basic, many_keys_and_lengths)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), (long)((n + 1) / 2));
 	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), (long)n);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, (long)n);
 }
 
 Test(basic, str_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got;
 
 	cr_assert_eq(lfmap_put_str(m, "one", &v[0]), 0);
@@ -600,18 +540,14 @@ Test(basic, str_wrappers)
 	cr_assert_eq(lfmap_delete_str(m, NULL), EINVAL);
 	cr_assert_eq(lfmap_take_str(m, NULL, &got), EINVAL);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 2);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 2, ".0");
 }
 
 Test(basic, u64_wrappers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(3);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	void *got;
 	uint64_t big = UINT64_MAX;
 
@@ -632,19 +568,13 @@ Test(basic, u64_wrappers)
 	cr_assert_eq(lfmap_get_u64(m, 7, &got), 0);
 	cr_assert_eq(got, &v[2]);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(atomic_load(&v[1].freed), 0);
-	cr_assert_eq(atomic_load(&v[2].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, "101");
 }
 
 Test(basic, map_without_destructor)
 {
 	/* Values are opaque: with no destructor the map never touches them. */
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(lfmap_put_str(m, "a", (void *)0x10), 0);
 	cr_assert_eq(lfmap_put_str(m, "a", (void *)0x20), 0);
 	cr_assert_eq(lfmap_put_str(m, "b", (void *)0x30), 0);

@@ -44,9 +44,7 @@ Test(compute, concurrent_counters_exact)
 {
 	hcount c = { 0 };
 	struct incr_ctx ic = { &c, 0 };
-	lfmap_options o = hval_opts(&c, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = hval_map_new(&c, NULL);
 	int iters = (int)test_size(40000, 5000);
 	int keys = 3;
 	struct worker w = { m, &ic, iters, keys, 0 };
@@ -110,9 +108,7 @@ static void *toggle_thread(void *arg)
 Test(compute, concurrent_toggle_parity)
 {
 	hcount c = { 0 };
-	lfmap_options o = hval_opts(&c, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = hval_map_new(&c, NULL);
 	/* Each thread toggles each key iters/16 times; with an even total per
 	 * key every key ends absent, with one extra round every key present. */
 	int iters = (int)test_size(16000, 1600);
@@ -186,9 +182,7 @@ static void *computer_thread(void *arg)
 Test(compute, mixed_with_put_delete_insert)
 {
 	hcount c = { 0 };
-	lfmap_options o = hval_opts(&c, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = hval_map_new(&c, NULL);
 	struct mixed x = { m, &c, (int)test_size(30000, 3000), 0 };
 	pthread_t t[4];
 	cr_assert_eq(pthread_create(&t[0], NULL, putter_thread, &x), 0);

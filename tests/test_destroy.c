@@ -171,11 +171,8 @@ Test(destroy, failed_clone_does_not_wait_for_readers, .timeout = 30)
 	talloc_init(&ta);
 	size_t n = 100;
 	tval *pool = tval_pool(n);
-	lfmap_options o = tval_opts(&d, &ta);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	for (uint64_t i = 0; i < n; i++)
-		cr_assert_eq(lfmap_put_u64(m, i, &pool[i]), 0);
+	lfmap *m = tval_map_new(&d, &ta);
+	tval_map_fill(m, pool, n);
 	/* The copies go to the same destructor; each counts its own calls. */
 	struct clone_copier cp = { tval_pool(n), 0, 50 };
 
@@ -287,11 +284,8 @@ Test(destroy, failed_clone_inside_read_section_frees_everything,
 		talloc ta;
 		talloc_init(&ta);
 		tval *pool = tval_pool(n);
-		lfmap_options o = tval_opts(&d, &ta);
-		lfmap *m = NULL;
-		cr_assert_eq(lfmap_create(&o, &m), 0);
-		for (uint64_t i = 0; i < n; i++)
-			cr_assert_eq(lfmap_put_u64(m, i, &pool[i]), 0);
+		lfmap *m = tval_map_new(&d, &ta);
+		tval_map_fill(m, pool, n);
 		cr_assert_eq(lfmap_quiesce(m), 0);
 		long live_before = atomic_load(&ta.live_bytes);
 		struct clone_copier cp = { tval_pool(n), 0, 0 };

@@ -5,14 +5,6 @@
  */
 #include "helpers.h"
 
-static lfmap *make_map(dtor *d)
-{
-	lfmap_options o = tval_opts(d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	return m;
-}
-
 struct ctx_check {
 	atomic_long calls;
 	atomic_long wrong_ctx;
@@ -48,7 +40,7 @@ Test(destructor, once_per_removal_kind)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(16);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t k;
 
 	/* replace via put */
@@ -103,16 +95,14 @@ Test(destructor, once_per_removal_kind)
 		cr_assert_eq(atomic_load(&v[i].freed), i < 13 ? 1 : 0,
 			     "after destroy: value %d: %d calls", i,
 			     atomic_load(&v[i].freed));
-	cr_assert_eq(dtor_calls(&d), 13);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, 13);
 }
 
 Test(destructor, failed_calls_never_destroy)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t k = 1;
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 	cr_assert_eq(lfmap_insert_u64(m, 1, &v[1], NULL), EEXIST);
@@ -124,11 +114,7 @@ Test(destructor, failed_calls_never_destroy)
 	cr_assert_eq(lfmap_delete(m, &k, sizeof k), ENOENT);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), 0);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, "1");
 }
 
 /*
@@ -159,7 +145,7 @@ Test(destructor, random_mix_exactly_once)
 	unsigned char *taken = calloc(nops, 1);
 	unsigned char *stored = calloc(nops, 1);
 	void **model = calloc(nkeys, sizeof *model);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 
 	for (size_t i = 0; i < nops; i++) {
@@ -270,7 +256,7 @@ Test(destructor, waits_for_readers)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(1);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 
 	lfmap_read_lock();
@@ -291,17 +277,14 @@ Test(destructor, waits_for_readers)
 
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 1, NULL);
 }
 
 Test(destructor, barrier_flushes_all_maps)
 {
 	dtor d1 = { 0 }, d2 = { 0 };
 	tval *v = tval_pool(4);
-	lfmap *a = make_map(&d1), *b = make_map(&d2);
+	lfmap *a = tval_map_new(&d1, NULL), *b = tval_map_new(&d2, NULL);
 	cr_assert_eq(lfmap_put_u64(a, 1, &v[0]), 0);
 	cr_assert_eq(lfmap_put_u64(b, 1, &v[1]), 0);
 	cr_assert_eq(lfmap_delete_u64(a, 1), 0);
@@ -325,7 +308,7 @@ Test(destructor, pending_values_counted)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(2);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
 	/* Hold a read section so the grace period cannot end. */
 	lfmap_read_lock();
@@ -339,9 +322,7 @@ Test(destructor, pending_values_counted)
 	cr_assert_eq(s.pending_values, 0);
 	cr_assert_eq(s.pending_bytes, 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, -1, NULL);
 }
 
 Test(destructor, destroy_runs_pending_and_present)
@@ -350,7 +331,7 @@ Test(destructor, destroy_runs_pending_and_present)
 	dtor d = { 0 };
 	size_t n = 5000;
 	tval *v = tval_pool(2 * n);
-	lfmap *m = make_map(&d);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, &v[i]), 0);
 	for (uint64_t i = 0; i < n; i++)
@@ -359,6 +340,5 @@ Test(destructor, destroy_runs_pending_and_present)
 	cr_assert_eq(dtor_calls(&d), (long)(2 * n));
 	for (size_t i = 0; i < 2 * n; i++)
 		cr_assert_eq(atomic_load(&v[i].freed), 1);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, -1);
 }

@@ -13,16 +13,9 @@ static void *tok(uint64_t i)
 	return (void *)(uintptr_t)(i * 2 + 1);
 }
 
-static lfmap *make_plain(void)
-{
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
-	return m;
-}
-
 Test(iter, empty_map)
 {
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	lfmap_iter it;
 	const void *k = (void *)0x1;
 	size_t kl = 7;
@@ -48,7 +41,7 @@ static int count_fn(const void *k, size_t kl, void *v, void *ctx)
 
 Test(iter, foreach_empty_and_after_clear)
 {
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	size_t calls = 0;
 	cr_assert_eq(lfmap_foreach(m, count_fn, &calls), 0);
 	cr_assert_eq(calls, 0);
@@ -63,7 +56,7 @@ Test(iter, foreach_empty_and_after_clear)
 Test(iter, every_key_once_at_quiescence)
 {
 	size_t n = test_size(50000, 10000);
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	/* Remove some so the list holds gaps and retired nodes. */
@@ -114,7 +107,7 @@ static int stop_fn(const void *k, size_t kl, void *v, void *ctx)
 
 Test(iter, foreach_stops_on_nonzero)
 {
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < 100; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	struct stop_ctx s = { 0, 5 };
@@ -141,7 +134,7 @@ static int in_section_fn(const void *k, size_t kl, void *v, void *ctx)
 
 Test(iter, foreach_runs_in_read_section)
 {
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < 10; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	int outside = 0;
@@ -176,7 +169,7 @@ static int delete_fn(const void *k, size_t kl, void *v, void *ctx)
 Test(iter, foreach_deleting_as_it_goes)
 {
 	size_t n = 20000;
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	struct del_ctx d = { m, calloc(n, 1), n, 0, 0 };
@@ -195,7 +188,7 @@ Test(iter, inserting_during_walk_no_duplicates)
 	/* Insert new keys (forcing grows) while walking: old keys exactly
 	 * once, new keys at most once. */
 	size_t n = 2000, extra = 30000;
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	unsigned char *seen = calloc(n + extra, 1);
@@ -256,7 +249,7 @@ Test(iter, stable_keys_once_during_resize, .timeout = 60)
 	 * the map far below any sane shrink threshold. */
 	size_t churn_n = test_size(40000, 10000);
 	size_t stable = churn_n / 20;
-	lfmap *m = make_plain();
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < stable; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s0 = quiet_stats(m);

@@ -42,8 +42,7 @@ static void *range_thread(void *arg)
 Test(threads, disjoint_puts_deletes_exact_count, .timeout = 60)
 {
 	size_t per = test_size(50000, 8000);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	atomic_long errors = 0;
 	struct range_worker w[NTHREADS];
 	pthread_t t[NTHREADS];
@@ -95,9 +94,7 @@ Test(threads, racing_inserts_one_winner)
 	size_t n = test_size(20000, 3000);
 	dtor d = { 0 };
 	tval *vals = tval_pool(NTHREADS * n);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	atomic_long wins = 0, errors = 0;
 	struct race r[NTHREADS];
 	pthread_t t[NTHREADS];
@@ -225,8 +222,7 @@ Test(threads, readers_always_find_stable_keys)
 	/* Writers churn other keys (grows, shrinks); readers must never miss
 	 * a key that is present all along. */
 	size_t stable = 1000;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < stable; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	struct mixed x = { .m = m, .stable = stable };
@@ -265,8 +261,7 @@ static void *one_shot(void *arg)
 
 Test(threads, exiting_threads_do_not_stall_grace_periods, .timeout = 60)
 {
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	int nthreads = (int)test_size(400, 100);
 	for (int i = 0; i < nthreads; i++) {
 		pthread_t t;
@@ -315,8 +310,7 @@ Test(threads, read_lock_nesting)
 	lfmap_read_unlock();
 	cr_assert_not(lfmap_in_read_section());
 	/* Calls made outside a section do not leave one open. */
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(lfmap_put_u64(m, 1, tok(1)), 0);
 	cr_assert_eq(lfmap_get_u64(m, 1, NULL), 0);
 	cr_assert_not(lfmap_in_read_section());

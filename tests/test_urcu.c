@@ -74,9 +74,7 @@ Test(coexist, foreign_callback_calls_lfmap_before_and_after_lfmap_callbacks)
 {
 	dtor d = { 0 };
 	tval *v = tval_pool(4);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	cr_assert_eq(lfmap_put_u64(m, 7, &v[3]), 0);
 
 	struct foreign_cb f1 = { .m = m, .key = 7, .expect = &v[3] };
@@ -95,8 +93,7 @@ Test(coexist, foreign_callback_calls_lfmap_before_and_after_lfmap_callbacks)
 	cr_assert_eq(lfmap_delete_u64(m, 7), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	cr_assert_eq(atomic_load(&d.calls), 2);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_pool_done(&d, v, -1);
 }
 
 struct app_thread {
@@ -152,8 +149,7 @@ static void *lfmap_then_register(void *arg)
 static void run_app_thread(void *(*fn)(void *), int expect_ok)
 {
 	dtor d = { 0 };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	struct app_thread a = { .m = m };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, fn, &a), 0);
@@ -385,9 +381,7 @@ Test(process, fork_child_keeps_using_inherited_map)
 	alarm(2 * HANG_LIMIT_S);
 	dtor d = { 0 };
 	tval *v = tval_pool(300);
-	lfmap_options o = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = tval_map_new(&d, NULL);
 	for (uint64_t k = 0; k < 100; k++)
 		cr_assert_eq(lfmap_put_u64(m, k, &v[k]), 0);
 	/* Retirements in flight at the fork. */
@@ -421,10 +415,7 @@ Test(process, fork_child_keeps_using_inherited_map)
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), 100);
 	expect_child_exit_0(pid, HANG_LIMIT_S + 5);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	cr_assert_eq(dtor_calls(&d), 100);
-	dtor_assert_ok(&d);
-	free(v);
+	tval_destroy_check(m, &d, v, 100, NULL);
 }
 
 static int g_hold[2]; /* pipe: closing the write end releases a thread */
@@ -456,8 +447,7 @@ static void *use_and_exit(void *arg)
 Test(process, fork_after_other_threads_unregistered)
 {
 	alarm(HANG_LIMIT_S);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(pipe(g_hold), 0);
 	pthread_t gone, alive;
 	cr_assert_eq(pthread_create(&gone, NULL, use_and_exit, NULL), 0);
@@ -493,8 +483,7 @@ Test(process, fork_after_other_threads_unregistered)
 Test(process, fork_with_another_registered_thread_aborts_child_in_debug)
 {
 	alarm(HANG_LIMIT_S);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(NULL, &m), 0);
+	lfmap *m = plain_map_new();
 	cr_assert_eq(pipe(g_hold), 0);
 	pthread_t alive;
 	cr_assert_eq(pthread_create(&alive, NULL, use_then_wait, NULL), 0);
