@@ -76,6 +76,7 @@ check-exports: lib
 # purpose with `make abi-update`.
 ABIDIFF_OPTS := --headers-dir1 include --headers-dir2 include
 check-abi: lib
+	@bash scripts/deps.sh pkg
 	@if abidiff $(ABIDIFF_OPTS) $(ABI_BASELINE) $(SHARED) > $(B)/abidiff.out 2>&1; then \
 	  echo "check-abi: $(SHARED) has the ABI of $(ABI_BASELINE)"; \
 	else rc=$$?; cat $(B)/abidiff.out; \
@@ -111,9 +112,11 @@ examples-shared: lib
 	done; bash scripts/check-record.sh examples-shared $$pass $$fail; [ $$fail -eq 0 ]
 
 check-consumers: lib
+	@bash scripts/deps.sh pkg
 	@bash scripts/check-consumers.sh "$(MAKE)"
 
 check-man: man
+	@bash scripts/deps.sh pkg
 	@bash scripts/check-man.sh include/lfmap.h $(MAN_DIR)
 
 check-readme: lib

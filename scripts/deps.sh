@@ -8,6 +8,7 @@
 #   core   compiler, liburcu, Criterion, pkg-config     (library, tests)
 #   bench  Concurrency Kit, oneTBB, g++, gnuplot         (make bench)
 #   tla    Java and Maven (TLC is fetched by tla/fetch-tlc.sh)
+#   pkg    abigail-tools, cmake, python3                (make check-pkg: ABI, CMake consumer, man pages)
 #   check  valgrind                                     (make valgrind)
 #   fuzz   clang and its libFuzzer/sanitizer runtimes   (make fuzz)
 set -euo pipefail
@@ -17,6 +18,7 @@ pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind"
 pkgs_tla="default-jre-headless maven"
 pkgs_check="valgrind"
 pkgs_fuzz="clang libclang-rt-14-dev"
+pkgs_pkg="abigail-tools cmake python3"
 
 want=()
 for group in "${@:-core}"; do
