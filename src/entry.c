@@ -33,7 +33,8 @@
  * function in lfmap.c, nested if the caller holds one), so every node it
  * reaches stays allocated until it returns (reclaim.c).  Allocations happen before the CAS that would make
  * them visible, so an allocation failure returns ENOMEM with the map
- * untouched.
+ * untouched.  Entries come from the map's slab (slab.c): aligned slots,
+ * chunks from the map's allocator.
  */
 #include <string.h>
 
@@ -72,7 +73,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
 	size_t size = entry_size(t->key_len);
-	struct retired *r = map_mem_alloc(m, size);
+	struct retired *r = slab_alloc(m, size);
 	if (!r)
 		return NULL;
 	r->next = 0;
@@ -90,7 +91,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 /* Free an entry that was never linked. */
 void entry_discard(lfmap *m, struct entry *e)
 {
-	map_mem_free(m, entry_retired(e), entry_size(e->key_len));
+	slab_free(m, entry_retired(e), entry_size(e->key_len));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */
@@ -98,8 +99,8 @@ static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 {
 	if (!list_link(&s->pos, &e->node))
 		return false;
+	/* node_bytes: counted by slab.c, per chunk. */
 	struct counter_stripe *st = counter_this_thread(m);
-	counter_add(&st->node_bytes, (int64_t)entry_size(e->key_len));
 	bucket_after_insert(m, counter_add(&st->entries, 1));
 	return true;
 }

@@ -8,6 +8,8 @@
  *   counter.c  striped counters and the thread's stripe
  *   hash.c     keyed hash, split-order keys (unreversed)
  *   internal.h these types (no functions of its own beyond accessors)
+ *   slab.c     per-map slab of aligned entry slots (chunks from the
+ *              map's allocator)
  *   reclaim.c  liburcu: thread registration, read-side sections,
  *              call_rcu retirement, barriers, ThreadSanitizer edges
  *   list.c     the split-ordered Harris-Michael list (search, link, mark,
@@ -33,6 +35,7 @@
 
 #include "counter.h"
 #include "debug.h"
+#include "slab.h"
 
 /* ------------------------------------------------------------------ */
 /* Tuning constants                                                    */
@@ -213,6 +216,9 @@ struct lfmap {
 	uintptr_t retire_batch;
 
 	struct counter_stripe stripes[COUNTER_STRIPES];
+
+	/* Entry slots (slab.c). */
+	struct slab slab;
 };
 
 /* Allocate and free through the map's allocator (the user's

@@ -173,6 +173,7 @@ static void map_teardown(lfmap *m)
 			entry_discard(m, entry_of(n));
 		n = next;
 	}
+	slab_destroy(m);
 	bucket_directory_free(m);
 	m->magic = LFMAP_DEAD;
 	lfmap_allocator a = m->alloc;

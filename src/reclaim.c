@@ -405,8 +405,13 @@ static void batch_free(lfmap *m, uintptr_t link)
 			reclaim_value_now(m, r->value);
 			values++;
 		}
-		map_mem_free(m, r, size);
-		bytes += (int64_t)size;
+		if (link & RETIRED_VALUE_RECORD) {
+			map_mem_free(m, r, size);
+			bytes += (int64_t)size;
+		} else {
+			/* node_bytes: slab.c counts it when the chunk goes. */
+			slab_free(m, r, size);
+		}
 		link = next;
 	}
 	counter_add(&st->pending_values, -values);
@@ -521,11 +526,7 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
-	struct counter_stripe *st = counter_this_thread(m);
-	int64_t size = (int64_t)entry_size(e->key_len);
-
-	counter_add(&st->node_bytes, -size);
-	counter_add(&st->pending_bytes, size);
+	/* Its bytes stay in node_bytes (slab.c) until its slot is freed. */
 	retire(m, entry_retired(e), 0);
 }
 

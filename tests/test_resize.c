@@ -101,7 +101,10 @@ Test(resize, grow_and_shrink_contents_intact, .timeout = 60)
 	cr_assert_lt(small.bucket_bytes, big.bucket_bytes,
 		     "bucket memory not returned: %zu -> %zu", big.bucket_bytes,
 		     small.bucket_bytes);
-	cr_assert_lt(small.node_bytes, big.node_bytes / 16);
+	/* Every 64th key survives, so every slab chunk keeps a few live
+	 * entries and stays (its free slots are reused by later inserts);
+	 * delete_everything_returns_memory checks that chunks go back. */
+	cr_assert_leq(small.node_bytes, big.node_bytes);
 	cr_assert_eq(small.pending_bytes, 0);
 	cr_assert_eq(small.pending_values, 0);
 

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test_slab.c - the entry slab (src/slab.c): aligned slots, reuse of freed
+ * slots, chunks going back to the allocator, chunk allocation failure,
+ * large keys beside the slab, concurrent churn, and (under ASan) a use of
+ * a freed slot being reported.
+ */
+#include "helpers.h"
+#include "internal.h" /* struct entry, struct retired, m->slab */
+#include "slab.h"
+
+/* A distinct non-NULL value per key. */
+static void *tok(uint64_t i)
+{
+	return (void *)(uintptr_t)((i << 4) | 8);
+}
+
+static lfmap *make_map(talloc *ta)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.allocator = &ta->a;
+	o.seed = 11;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	return m;
+}
+
+static long chunks(lfmap *m)
+{
+	return atomic_load(&m->slab.chunks);
+}
+
+/* The start of the slot (or allocation) holding the entry whose key the
+ * iterator reported. */
+static uintptr_t slot_of_key(const void *key)
+{
+	return (uintptr_t)key - offsetof(struct entry, key) -
+	       sizeof(struct retired);
+}
+
+Test(slab, slots_are_line_aligned)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	static const size_t lens[] = { 0, 1, 8, 12, 13, 76, 77, 200 };
+	unsigned char key[256];
+	for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+		for (unsigned i = 0; i < 40; i++) {
+			memset(key, (int)(l * 64 + i), sizeof key);
+			if (lens[l])
+				key[0] = (unsigned char)i;
+			if (lens[l] > 1)
+				key[1] = (unsigned char)l;
+			int rc = lfmap_put(m, key, lens[l], tok(l * 100 + i));
+			cr_assert_eq(rc, 0);
+			if (!lens[l])
+				break; /* one empty key */
+		}
+	}
+	size_t seen = 0, one_line = 0;
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		uintptr_t slot = slot_of_key(k);
+		cr_assert_eq(slot % 64, 0, "key_len %zu: slot %#lx not aligned",
+			     kl, (unsigned long)slot);
+		/* The entry and its trailer fit its class. */
+		cr_assert_leq(entry_size(kl) + SLAB_TRAILER,
+			      (size_t)64 << slab_class(entry_size(kl)));
+		if (entry_size(kl) <= 64 - SLAB_TRAILER) {
+			/* Keys up to 12 bytes: the whole entry in one line. */
+			cr_assert_eq(slot / 64,
+				     ((uintptr_t)k + kl - (kl > 0)) / 64);
+			one_line++;
+		}
+		seen++;
+	}
+	lfmap_read_unlock();
+	cr_assert_eq(seen, lfmap_count(m));
+	cr_assert_eq(one_line, 1 + 3 * 40);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Slots freed after a grace period are handed out again: no allocation. */
+Test(slab, freed_slots_are_reused)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	for (uint64_t i = 0; i < 200; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_eq(chunks(m), 1);
+	for (uint64_t i = 1; i < 200; i += 2)
+		cr_assert_eq(lfmap_delete_u64(m, i), 0);
+	lfmap_stats s0 = quiet_stats(m);
+	long allocs = atomic_load(&ta.allocs);
+	/* 55 slots never carved, then the 100 freed ones. */
+	for (uint64_t i = 1000; i < 1150; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_eq(atomic_load(&ta.allocs), allocs,
+		     "%ld allocations for entries that had free slots",
+		     atomic_load(&ta.allocs) - allocs);
+	cr_assert_eq(chunks(m), 1);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_eq(s1.node_bytes, s0.node_bytes);
+	cr_assert_eq(s1.node_bytes, SLAB_CHUNK_BYTES);
+	for (uint64_t i = 1000; i < 1150; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Deleting every key gives every chunk back, the current ones included. */
+Test(slab, chunks_go_back_when_empty)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	lfmap_stats s0 = quiet_stats(m);
+	long live0 = atomic_load(&ta.live_bytes);
+	size_t n = test_size(20000, 5000);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_geq(chunks(m), (long)(n / (SLAB_CHUNK_BYTES / 64)));
+	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_delete_u64(m, i), 0);
+	lfmap_stats s2 = quiet_stats(m);
+	cr_assert_eq(chunks(m), 0, "%ld chunks kept after deleting all",
+		     chunks(m));
+	cr_assert_eq(s2.node_bytes, s0.node_bytes);
+	cr_assert_eq(atomic_load(&ta.live_bytes) - live0,
+		     (long)(s2.bucket_bytes - s0.bucket_bytes));
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* A put needing a new chunk when the allocator fails: ENOMEM, map and
+ * memory unchanged; the next put after recovery succeeds. */
+static void put_fails_cleanly(talloc *ta, lfmap *m, uint64_t key)
+{
+	lfmap_stats before = quiet_stats(m);
+	long live = atomic_load(&ta->live_bytes);
+	long nchunks = chunks(m);
+	cr_assert_eq(lfmap_put_u64(m, key, tok(key)), ENOMEM);
+	cr_assert_eq(lfmap_get_u64(m, key, NULL), ENOENT);
+	lfmap_stats after = quiet_stats(m);
+	cr_assert_eq(after.entries, before.entries);
+	cr_assert_eq(after.node_bytes, before.node_bytes);
+	cr_assert_eq(atomic_load(&ta->live_bytes) - live,
+		     (long)(after.bucket_bytes - before.bucket_bytes));
+	cr_assert_eq(chunks(m), nchunks);
+}
+
+Test(slab, chunk_failure)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	/* Refuse chunks (and segments as large: grows may fail, puts not). */
+	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
+	put_fails_cleanly(&ta, m, 0);
+	cr_assert_eq(lfmap_count(m), 0);
+	talloc_disarm(&ta);
+
+	/* Fill past the first chunk, then refuse again: puts succeed while
+	 * the current chunk has slots, then one fails cleanly. */
+	uint64_t k = 0;
+	while (chunks(m) < 2) {
+		cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
+		k++;
+	}
+	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
+	int rc = 0;
+	uint64_t ok = 0;
+	for (; ok < SLAB_CHUNK_BYTES / 64; ok++) {
+		lfmap_stats s = quiet_stats(m);
+		long live = atomic_load(&ta.live_bytes);
+		rc = lfmap_put_u64(m, k, tok(k));
+		if (rc) {
+			cr_assert_eq(rc, ENOMEM);
+			cr_assert_eq(lfmap_get_u64(m, k, NULL), ENOENT);
+			lfmap_stats s2 = quiet_stats(m);
+			cr_assert_eq(s2.entries, s.entries);
+			cr_assert_eq(s2.node_bytes, s.node_bytes);
+			cr_assert_eq(atomic_load(&ta.live_bytes) - live,
+				     (long)(s2.bucket_bytes - s.bucket_bytes));
+			break;
+		}
+		k++;
+	}
+	cr_assert_eq(rc, ENOMEM, "a full chunk never asked for another");
+	cr_assert_gt(ok, 0, "the second chunk had no free slot");
+	cr_assert_eq(chunks(m), 2);
+	talloc_disarm(&ta);
+	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
+	cr_assert_eq(lfmap_count(m), k + 1);
+	for (uint64_t i = 0; i <= k; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Entries too large for the largest class come from the allocator. */
+Test(slab, large_keys_beside_the_slab)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	unsigned char key[300];
+	memset(key, 7, sizeof key);
+	cr_assert_lt(slab_class(entry_size(sizeof key)), 0);
+	lfmap_stats s0 = quiet_stats(m);
+	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_eq(chunks(m), 0);
+	cr_assert_eq(s1.node_bytes - s0.node_bytes, entry_size(sizeof key));
+	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
+	lfmap_stats s2 = quiet_stats(m);
+	cr_assert_eq(s2.node_bytes, s0.node_bytes);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Threads churn disjoint key ranges; frees come from the call_rcu thread.
+ * Every value is where it should be, and deleting all returns every
+ * chunk. */
+struct churn {
+	lfmap *m;
+	uint64_t base;
+	size_t n;
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	for (int round = 0; round < 4; round++) {
+		for (uint64_t i = 0; i < c->n; i++)
+			cr_assert_eq(lfmap_put_u64(c->m, c->base + i,
+						   tok(c->base + i + round)),
+				     0);
+		for (uint64_t i = round & 1; i < c->n; i += 2)
+			cr_assert_eq(lfmap_delete_u64(c->m, c->base + i), 0);
+	}
+	for (uint64_t i = 0; i < c->n; i++) {
+		void *v;
+		int rc = lfmap_get_u64(c->m, c->base + i, &v);
+		cr_assert_eq(rc, i & 1 ? ENOENT : 0); /* round 3 deleted odd */
+		if (!rc)
+			cr_assert_eq(v, tok(c->base + i + 3));
+	}
+	return NULL;
+}
+
+Test(slab, concurrent_churn)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	lfmap_stats s0 = quiet_stats(m);
+	enum { T = 4 };
+	pthread_t th[T];
+	struct churn c[T];
+	for (int t = 0; t < T; t++) {
+		c[t] = (struct churn){ m, (uint64_t)t << 32,
+				       test_size(20000, 3000) };
+		cr_assert_eq(pthread_create(&th[t], NULL, churn_thread, &c[t]),
+			     0);
+	}
+	for (int t = 0; t < T; t++)
+		cr_assert_eq(pthread_join(th[t], NULL), 0);
+	for (int t = 0; t < T; t++)
+		for (uint64_t i = 0; i < c[t].n; i += 2)
+			cr_assert_eq(lfmap_delete_u64(m, c[t].base + i), 0);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_eq(s1.entries, 0);
+	cr_assert_eq(s1.node_bytes, s0.node_bytes);
+	cr_assert_eq(chunks(m), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Under ASan a freed slot is poisoned: reading a deleted entry's key after
+ * the grace period is reported (ASan exits with status 1). */
+Test(slab, freed_slot_is_poisoned, .exit_code = 1)
+{
+	lfmap *m = NULL;
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	for (uint64_t i = 0; i < 8; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	const volatile unsigned char *key = NULL;
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	cr_assert(lfmap_iter_next(&it, &k, &kl, &v));
+	key = k;
+	uint64_t victim;
+	memcpy(&victim, k, sizeof victim);
+	lfmap_read_unlock();
+	cr_assert_eq(lfmap_delete_u64(m, victim), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	(void)key[0]; /* use after free: ASan aborts here */
+	cr_assert_fail("a freed slot was readable");
+}
+#endif
