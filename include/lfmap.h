@@ -240,9 +240,14 @@ typedef struct lfmap_stats {
 	size_t buckets;        /* published bucket count (power of two) */
 	uint64_t grows;        /* bucket count doublings so far */
 	uint64_t shrinks;      /* completed shrinks so far */
-	size_t node_bytes;     /* bytes held by entries in the list */
+	size_t node_bytes;     /* bytes held for entries: slab chunks (free
+				* slots included) and entries allocated on
+				* their own, until the allocator gets them
+				* back */
 	size_t bucket_bytes;   /* bytes held by segments and bucket nodes */
-	size_t pending_bytes;  /* bytes retired, waiting for a grace period */
+	size_t pending_bytes;  /* value records retired, waiting for a grace
+				* period (retired entries stay in node_bytes
+				* until their slot is freed) */
 	size_t pending_values; /* values waiting for their destructor */
 	/* Room to grow: lfmap_get_stats writes zeros here; a later release
 	 * reports new figures in these words, keeping the struct's size. */

@@ -204,6 +204,7 @@ static void *chunk_take(struct slab_chunk *c)
 static void *stripe_alloc(lfmap *m, struct slab_stripe *st, unsigned idx,
 			  int cls)
 {
+	lfmap_assert(atomic_load_explicit(&st->busy, memory_order_relaxed));
 	struct slab_chunk *c = st->cur[cls];
 	void *p = c ? chunk_take(c) : NULL;
 	if (!p) {
@@ -271,7 +272,7 @@ static void stripe_sweep(lfmap *m, unsigned home, int cls,
 {
 	struct slab_stripe *st = &m->slab.stripes[home];
 	if (!stripe_try(st))
-		return;
+		return; /* the holder's stripe: see the top */
 	if (st->cur[cls] == c &&
 	    atomic_load_explicit(&c->state, memory_order_acquire) ==
 		    SLAB_OWNED) {

@@ -19,13 +19,21 @@
 #include "counter.h"
 #include "debug.h"
 
-/* Slot sizes: 64, 128, 256 bytes. */
+/* Slot sizes: 64, 128, 256 bytes.  64 holds the entry of a key of up to
+ * 12 bytes (44 + key + trailer), the common u64 case, in one line; above
+ * 256 bytes an entry spans 4+ lines anyway and the allocator's own header
+ * is a small part of it, so bigger entries go to the allocator. */
 #define SLAB_CLASSES 3
 #define SLAB_MIN_SHIFT 6
 #define SLAB_MAX_SLOT ((size_t)64 << (SLAB_CLASSES - 1))
 /* Every slot ends with this many bytes naming its chunk (slab.c). */
 #define SLAB_TRAILER sizeof(void *)
-/* Bytes of a chunk, header included, before alignment slack. */
+/* Bytes of a chunk, header included, before alignment slack: 255 slots of
+ * 64 bytes, so one allocator call per 255 inserts; small enough that the
+ * partly used chunks a map keeps (one per stripe and class in use, 768 KiB
+ * at most, ~32 KiB with 2 threads on one class) do not matter beside the
+ * entries that needed them, and that a chunk empties (and goes back) soon
+ * after its entries are deleted. */
 #define SLAB_CHUNK_BYTES ((size_t)16384)
 
 struct slab_chunk;
