@@ -38,13 +38,21 @@
 
 struct slab_chunk;
 
-/* One stripe: a try-flag and the chunk it allocates from, per class.
- * 64 bytes each (padding, not alignment: struct lfmap comes from the
+/* One stripe: a try-flag and, per class, the chunk it allocates from and
+ * the chunks it may adopt.  128 bytes each (padding, not alignment: struct lfmap comes from the
  * user's allocator, which promises no more than malloc's alignment). */
 struct slab_stripe {
 	_Atomic(int) busy;
+	_Atomic(int) sweep; /* a sweep is wanted (slab.c, stripe_drop) */
 	struct slab_chunk *cur[SLAB_CLASSES];
-	char pad_[64 - sizeof(void *) * (SLAB_CLASSES + 1)];
+	/* Given-up chunks with free slots: pushed by frees, taken whole by
+	 * the flag holder into the plain, doubly linked list `partial`. */
+	_Atomic(uintptr_t) pushed[SLAB_CLASSES];
+	struct slab_chunk *partial[SLAB_CLASSES];
+	/* Listed chunks whose last slot came back: pushed by that free,
+	 * returned by the flag holder. */
+	_Atomic(uintptr_t) emptied[SLAB_CLASSES];
+	char pad_[128 - 8 - 4 * sizeof(void *) * SLAB_CLASSES];
 };
 
 struct slab {
