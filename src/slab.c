@@ -126,6 +126,10 @@
 struct slab_chunk {
 	_Atomic(uintptr_t) state;  /* SLAB_LIVE * live | flags */
 	_Atomic(uintptr_t) remote; /* freed slots, linked through word 0 */
+	/* Read by every free: on the state word's line. */
+	unsigned short cls;
+	unsigned short home; /* its stripe (every chunk stays with one) */
+	unsigned cap;        /* slots */
 	void *raw;                 /* what the allocator returned */
 	char *bump;                /* owner: next never-carved slot */
 	char *end;                 /* owner: end of the last whole slot */
@@ -133,9 +137,6 @@ struct slab_chunk {
 	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
 	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
 	struct slab_chunk *prev, *next; /* flag holder: the partial list */
-	unsigned short cls;
-	unsigned short home; /* its stripe (every chunk stays with one) */
-	unsigned cap;        /* slots */
 };
 #define SLAB_HEADER 128
 _Static_assert(sizeof(struct slab_chunk) <= SLAB_HEADER, "chunk header");

@@ -238,7 +238,8 @@ Test(slab, large_keys_beside_the_slab)
 
 /* Random churn at a steady size: given-up chunks are listed again once a
  * quarter of their slots are free and adopted, so the chunks held stay
- * near the live entries (never relisting them measured 6x). */
+ * near the live entries (measured 1.4x at 100k entries; never relisting
+ * them, 6x). */
 Test(slab, churn_reuses_given_up_chunks)
 {
 	talloc ta;
@@ -259,12 +260,14 @@ Test(slab, churn_reuses_given_up_chunks)
 		cr_assert_eq(lfmap_delete_u64(m, keys[i]), 0);
 		keys[i] = next++;
 		cr_assert_eq(lfmap_put_u64(m, keys[i], tok(keys[i])), 0);
-		if (r % 4096 == 0)
-			cr_assert_eq(lfmap_barrier(), 0); /* frees come back */
+		/* Deleted entries come back after a grace period: wait for
+		 * them now and then, so at most n/16 are pending. */
+		if (r % (n / 16) == 0)
+			cr_assert_eq(lfmap_barrier(), 0);
 	}
 	lfmap_stats after = quiet_stats(m);
 	cr_assert_eq(after.entries, n);
-	cr_assert_leq(after.node_bytes, full.node_bytes * 8 / 5,
+	cr_assert_leq(after.node_bytes, full.node_bytes * 2,
 		      "chunks grew %zu -> %zu bytes under churn",
 		      full.node_bytes, after.node_bytes);
 	for (size_t i = 0; i < n; i++)
