@@ -282,7 +282,8 @@ static void partial_collect(struct slab_stripe *st, int cls)
  * live slot and SLAB_EMPTIED keeps adopters off it, so nobody else can
  * touch it.
  */
-static void stripe_sweep_held(lfmap *m, struct slab_stripe *st)
+static __attribute__((noinline, cold)) void
+stripe_sweep_held(lfmap *m, struct slab_stripe *st)
 {
 	for (int cls = 0; cls < SLAB_CLASSES; cls++) {
 		struct slab_chunk *c = st->cur[cls];
@@ -331,13 +332,13 @@ static struct slab_chunk *stripe_adopt(struct slab_stripe *st, int cls)
 	return NULL;
 }
 
-/* A slot of class cls from stripe st (index idx).  Caller holds st->busy. */
-static void *stripe_alloc(lfmap *m, struct slab_stripe *st, unsigned idx,
-			  int cls)
+/* The current chunk c (maybe NULL) of class cls is exhausted: give it up
+ * and take a slot from an adopted or new chunk.  Caller holds st->busy. */
+static __attribute__((noinline)) void *
+stripe_refill(lfmap *m, struct slab_stripe *st, unsigned idx, int cls,
+	      struct slab_chunk *c)
 {
-	lfmap_assert(atomic_load_explicit(&st->busy, memory_order_relaxed));
-	struct slab_chunk *c = st->cur[cls];
-	void *p = c ? chunk_take(c) : NULL;
+	void *p = NULL;
 	while (!p) {
 		if (c) {
 			/* Exhausted: give it up.  A free lists it again
@@ -354,6 +355,20 @@ static void *stripe_alloc(lfmap *m, struct slab_stripe *st, unsigned idx,
 		st->cur[cls] = c;
 		p = chunk_take(c);
 	}
+	/* relaxed: as in stripe_alloc. */
+	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
+	return p;
+}
+
+/* A slot of class cls from stripe st (index idx).  Caller holds st->busy. */
+static inline void *stripe_alloc(lfmap *m, struct slab_stripe *st,
+				 unsigned idx, int cls)
+{
+	lfmap_assert(atomic_load_explicit(&st->busy, memory_order_relaxed));
+	struct slab_chunk *c = st->cur[cls];
+	void *p = c ? chunk_take(c) : NULL;
+	if (unlikely(!p))
+		return stripe_refill(m, st, idx, cls, c);
 	/* relaxed: SLAB_OWNED keeps the chunk alive; the release that
 	 * publishes this increment is the owner's clearing of SLAB_OWNED. */
 	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
@@ -380,16 +395,23 @@ static bool stripe_try(struct slab_stripe *st)
  * wanting thread gets the flag or the holder sees the request: no sweep
  * is lost.  (release, within seq_cst: our writes for the next holder.)
  */
-static void stripe_drop(lfmap *m, struct slab_stripe *st)
+static __attribute__((noinline, cold)) void
+stripe_drop_sweep(lfmap *m, struct slab_stripe *st)
 {
-	for (;;) {
-		atomic_store_explicit(&st->busy, 0, memory_order_seq_cst);
-		if (!atomic_load_explicit(&st->sweep, memory_order_seq_cst) ||
-		    !stripe_try(st))
-			return;
+	while (stripe_try(st)) {
 		atomic_store_explicit(&st->sweep, 0, memory_order_relaxed);
 		stripe_sweep_held(m, st);
+		atomic_store_explicit(&st->busy, 0, memory_order_seq_cst);
+		if (!atomic_load_explicit(&st->sweep, memory_order_seq_cst))
+			return;
 	}
+}
+
+static inline void stripe_drop(lfmap *m, struct slab_stripe *st)
+{
+	atomic_store_explicit(&st->busy, 0, memory_order_seq_cst);
+	if (unlikely(atomic_load_explicit(&st->sweep, memory_order_seq_cst)))
+		stripe_drop_sweep(m, st);
 }
 
 static void stripe_want_sweep(lfmap *m, struct slab_stripe *st)
