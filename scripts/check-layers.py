@@ -174,6 +174,17 @@ def main():
             return f"{d}/{f} [{floor[f][0]} {floor[f][1]}]"
 
         edges = defaultdict(set)
+
+        def edge(kind, f, g, detail):
+            """Record f -> g; an error when g is on a higher floor."""
+            up = floor[g][0] > floor[f][0]
+            graph.append(f"{kind:7} {label(f)} -> {label(g)}" +
+                         (f": {detail}" if detail else "") +
+                         ("  UPWARD" if up else ""))
+            if up:
+                errors.append(f"upward {kind}: {label(f)} -> {label(g)}" +
+                              (f" ({detail})" if detail else ""))
+            edges[f].add(g)
         closure = {f: includes(d, os.path.join(d, f)) for f in floor}
         for f in sorted(floor):
             reached = set()
@@ -183,13 +194,7 @@ def main():
                 if h not in floor:
                     continue  # reported above
                 n_inc += 1
-                up = floor[h][0] > floor[f][0]
-                graph.append(f"include {label(f)} -> {label(h)}" +
-                             ("  UPWARD" if up else ""))
-                if up:
-                    errors.append(f"upward include: {label(f)} includes "
-                                  f"{label(h)}")
-                edges[f].add(h)
+                edge("include", f, h, "")
         defs, undef, owner = {}, {}, defaultdict(set)
         for f in sorted(floor):
             if f.endswith(SOURCE_EXT):
@@ -204,16 +209,9 @@ def main():
                         callee[g].append(s)
             for g in sorted(callee):
                 n_call += 1
-                up = floor[g][0] > floor[f][0]
                 names = callee[g]
-                shown = " ".join(names[:4]) + \
-                    (f" +{len(names) - 4}" if len(names) > 4 else "")
-                graph.append(f"call    {label(f)} -> {label(g)}: {shown}" +
-                             ("  UPWARD" if up else ""))
-                if up:
-                    errors.append(f"upward call: {label(f)} calls "
-                                  f"{label(g)} ({', '.join(names)})")
-                edges[f].add(g)
+                edge("call", f, g, " ".join(names[:4]) +
+                     (f" +{len(names) - 4}" if len(names) > 4 else ""))
         for comp in circles(floor, edges):
             errors.append(f"circle in {d}/: " + " <-> ".join(comp))
     os.makedirs(outdir, exist_ok=True)
