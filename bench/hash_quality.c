@@ -8,66 +8,39 @@
  * thresholds on the same statistics.
  *
  *   cc -O2 -D_GNU_SOURCE -Isrc -Itests -Iinclude bench/hash_quality.c \
- *      build/release/liblfmap.a -lurcu-memb -lurcu-common -pthread -lm -o hq
+ *      src/hash.c -lm -o hq   (hash_seed_from is hidden in liblfmap.a)
  */
 #include <stdio.h>
 
 #include "hash.h"
 #include "hash_stats.h"
 
-/* The hash before the one-multiply short-key path (lfmap 6a3a33e). */
+/* The hash before the one-multiply short-key path (lfmap 6a3a33e): short
+ * keys took the long-key path's finish, with b = 0 below 4 bytes. */
 static uint64_t hash_key_prev(const uint64_t seed[2], const void *key,
 			      size_t len)
 {
-	static const uint64_t k0 = 0xa0761d6478bd642fULL;
-	static const uint64_t k1 = 0xe7037ed1a0b428dbULL;
-	const unsigned char *p = key;
-	uint64_t h = seed[0] ^ ((uint64_t)len * k0);
 	uint64_t a, b;
 	if (len > 16)
 		return hash_key(seed, key, len); /* unchanged path */
-	if (len >= 8) {
-		a = hash_load64(p);
-		b = hash_load64(p + len - 8);
-	} else if (len >= 4) {
-		a = hash_load32(p);
-		b = hash_load32(p + len - 4);
-	} else if (len > 0) {
-		a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
-		    p[len - 1];
+	hash_short_words(key, len, &a, &b);
+	if (len < 4)
 		b = 0;
-	} else {
-		a = b = 0;
-	}
-	h = hash_fold_mul(a ^ seed[1] ^ k1, b ^ h);
-	return hash_fold_mul(h ^ k0, (uint64_t)len ^ seed[1]);
+	return hash_long_finish(seed, a, b, seed[0] ^ ((uint64_t)len * HASH_K0),
+				len);
 }
 
 /* The bare one-multiply fold (ANALYSIS.md's prototype P2a generalised to
- * 16 bytes), measured and rejected. */
+ * 16 bytes), measured and rejected: hash_key without its final multiply. */
 static uint64_t hash_key_fold_only(const uint64_t seed[2], const void *key,
 				   size_t len)
 {
-	static const uint64_t k0 = 0xa0761d6478bd642fULL;
-	static const uint64_t k1 = 0xe7037ed1a0b428dbULL;
-	const unsigned char *p = key;
 	uint64_t a, b;
 	if (len > 16)
 		return hash_key(seed, key, len);
-	if (len >= 8) {
-		a = hash_load64(p);
-		b = hash_load64(p + len - 8);
-	} else if (len >= 4) {
-		a = hash_load32(p);
-		b = hash_load32(p + len - 4);
-	} else if (len > 0) {
-		a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
-		    p[len - 1];
-		b = a;
-	} else {
-		a = b = 0;
-	}
-	return hash_fold_mul(a ^ seed[0] ^ ((uint64_t)len * k0), b ^ seed[1] ^ k1);
+	hash_short_words(key, len, &a, &b);
+	return hash_fold_mul(a ^ seed[0] ^ ((uint64_t)len * HASH_K0),
+			     b ^ seed[1] ^ HASH_K1);
 }
 
 static void row(const char *name, hs_fn f, size_t len)

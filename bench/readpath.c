@@ -58,6 +58,22 @@ static void *val(uint64_t k)
 	return (void *)(uintptr_t)(2 * k + 1);
 }
 
+/* A map sized for n keys (fixed seed) holding keys 1..n. */
+static lfmap *filled_map(size_t n)
+{
+	lfmap_options o = {0};
+	o.capacity_hint = n;
+	o.seed = 0x9e3779b97f4a7c15ULL;
+	lfmap *m;
+	int rc = lfmap_create(&o, &m);
+	if (rc)
+		die("lfmap_create", rc);
+	for (uint64_t key = 1; key <= n; key++)
+		if ((rc = lfmap_put_u64(m, key, val(key))) != 0)
+			die("lfmap_put_u64", rc);
+	return m;
+}
+
 static volatile uint64_t sink;
 
 __attribute__((noinline)) static void phase_null(const uint64_t *keys, size_t k)
@@ -142,16 +158,7 @@ static int cmp_double(const void *a, const void *b)
 
 static int wall(size_t n, int reps)
 {
-	lfmap_options o = {0};
-	o.capacity_hint = n;
-	o.seed = 0x9e3779b97f4a7c15ULL;
-	lfmap *m;
-	int rc = lfmap_create(&o, &m);
-	if (rc)
-		die("lfmap_create", rc);
-	for (uint64_t key = 1; key <= n; key++)
-		if ((rc = lfmap_put_u64(m, key, val(key))) != 0)
-			die("lfmap_put_u64", rc);
+	lfmap *m = filled_map(n);
 	size_t k = 2000000;
 	uint64_t *keys = malloc(k * sizeof *keys);
 	if (!keys)
@@ -205,16 +212,7 @@ int main(int argc, char **argv)
 	if (n < 10 || batch < 1 || batch > 256)
 		die("bad arguments", 0);
 
-	lfmap_options o = {0};
-	o.capacity_hint = n;
-	o.seed = 0x9e3779b97f4a7c15ULL;
-	lfmap *m;
-	int rc = lfmap_create(&o, &m);
-	if (rc)
-		die("lfmap_create", rc);
-	for (uint64_t key = 1; key <= n; key++)
-		if ((rc = lfmap_put_u64(m, key, val(key))) != 0)
-			die("lfmap_put_u64", rc);
+	lfmap *m = filled_map(n);
 	for (uint64_t key = 1; key <= 2 * n; key++)
 		if ((lfmap_get_u64(m, key, NULL) == 0) != (key <= n))
 			die("prefill check", (int)key);
@@ -253,7 +251,7 @@ int main(int argc, char **argv)
 	printf("readpath N=%zu K=%zu ok\n", n, k);
 	free(hit);
 	free(miss);
-	rc = lfmap_destroy(m);
+	int rc = lfmap_destroy(m);
 	if (rc)
 		die("lfmap_destroy", rc);
 	return 0;

@@ -37,8 +37,10 @@ struct session {
 	int owner;
 };
 
+static lfmap *sessions; /* the session table: name -> struct session */
 static atomic_long clock_ticks;
 static atomic_long made, freed;
+static atomic_int reaper_stop;
 
 static void session_free(void *value, void *ctx)
 {
@@ -64,7 +66,6 @@ static void session_name(char *buf, size_t size, int owner, int i)
 }
 
 struct client {
-	lfmap *map;
 	int id;
 	long refreshed, recreated, logouts;
 	int failed;
@@ -86,21 +87,21 @@ static void *client_main(void *arg)
 		if (rand_r(&seed) % 16 == 0) {
 			/* logout: take the old session out, then let it go */
 			void *old;
-			if (lfmap_take_str(c->map, name, &old) == 0) {
+			if (lfmap_take_str(sessions, name, &old) == 0) {
 				c->logouts++;
 				/* readers may still hold old: no free() here */
-				if (lfmap_defer_free(c->map, old) != 0)
+				if (lfmap_defer_free(sessions, old) != 0)
 					c->failed = 1;
 			}
 			session_free(s, NULL);
 			continue;
 		}
-		int err = lfmap_replace_str(c->map, name, s);
+		int err = lfmap_replace_str(sessions, name, s);
 		if (err == 0) {
 			c->refreshed++;
 		} else if (err == ENOENT) {
 			/* reaped (or logged out): start a new session */
-			err = lfmap_insert_str(c->map, name, s, NULL);
+			err = lfmap_insert_str(sessions, name, s, NULL);
 			if (err == 0)
 				c->recreated++;
 			else
@@ -115,8 +116,6 @@ static void *client_main(void *arg)
 }
 
 struct reaper {
-	lfmap *map;
-	atomic_int stop;
 	long reaped, kept_fresh, passes;
 	int failed;
 };
@@ -124,20 +123,20 @@ struct reaper {
 static void *reaper_main(void *arg)
 {
 	struct reaper *rp = arg;
-	while (!atomic_load_explicit(&rp->stop, memory_order_acquire) && !rp->failed) {
+	while (!atomic_load_explicit(&reaper_stop, memory_order_acquire) && !rp->failed) {
 		long now = atomic_load_explicit(&clock_ticks, memory_order_relaxed);
 		lfmap_iter it;
 		const void *key;
 		size_t key_len;
 		void *value;
 		lfmap_read_lock(); /* value stays valid until the unlock */
-		lfmap_iter_init(rp->map, &it);
+		lfmap_iter_init(sessions, &it);
 		while (lfmap_iter_next(&it, &key, &key_len, &value)) {
 			const struct session *s = value;
 			if (s->expires > now)
 				continue;
 			/* remove it only if it is still the session we saw */
-			int err = lfmap_delete_if(rp->map, key, key_len, value);
+			int err = lfmap_delete_if(sessions, key, key_len, value);
 			if (err == 0)
 				rp->reaped++;
 			else if (err == EAGAIN || err == ENOENT)
@@ -165,17 +164,16 @@ static int print_one(const void *key, size_t key_len, void *value, void *ctx)
 int main(void)
 {
 	lfmap_options opts = { .value_free = session_free };
-	lfmap *map;
-	if (lfmap_create(&opts, &map) != 0)
+	if (lfmap_create(&opts, &sessions) != 0)
 		return 1;
 
 	struct client clients[CLIENTS];
-	struct reaper rp = { .map = map };
+	struct reaper rp = { 0 };
 	pthread_t ct[CLIENTS], rt;
 	if (pthread_create(&rt, NULL, reaper_main, &rp) != 0)
 		return 1;
 	for (int i = 0; i < CLIENTS; i++) {
-		clients[i] = (struct client){ .map = map, .id = i };
+		clients[i] = (struct client){ .id = i };
 		if (pthread_create(&ct[i], NULL, client_main, &clients[i]) != 0)
 			return 1;
 	}
@@ -188,18 +186,18 @@ int main(void)
 		recreated += clients[i].recreated;
 		logouts += clients[i].logouts;
 	}
-	atomic_store_explicit(&rp.stop, 1, memory_order_release);
+	atomic_store_explicit(&reaper_stop, 1, memory_order_release);
 	pthread_join(rt, NULL);
 	bad |= rp.failed;
 
 	int left = 3;
 	printf("a few live sessions:\n");
-	if (lfmap_foreach(map, print_one, &left) < 0)
+	if (lfmap_foreach(sessions, print_one, &left) < 0)
 		bad = 1;
 
 	/* Every destructor requested so far (replaced, reaped, deferred). */
 	lfmap_barrier();
-	size_t live = lfmap_count(map);
+	size_t live = lfmap_count(sessions);
 	long m = atomic_load(&made), f = atomic_load(&freed);
 	printf("%ld refreshed, %ld recreated, %ld logouts; reaper: %ld passes, "
 	       "%ld reaped, %ld left alone (refreshed meanwhile)\n",
@@ -207,7 +205,7 @@ int main(void)
 	printf("sessions made %ld, freed %ld, live %zu\n", m, f, live);
 	if (m - f != (long)live)
 		bad = 1;
-	if (lfmap_destroy(map) != 0 || atomic_load(&made) != atomic_load(&freed))
+	if (lfmap_destroy(sessions) != 0 || atomic_load(&made) != atomic_load(&freed))
 		bad = 1;
 	if (bad) {
 		printf("FAIL: sessions leaked or freed twice\n");

@@ -19,10 +19,13 @@
 #     check-man            a page for every LFMAP_API call, synopsis = header
 #     check-readme         the README's usage example compiles warning-free
 #     check-spdx           an SPDX line atop every source file
+#     check-layers         src/, stress/, bench/: no include or call from a
+#                          lower floor up (scripts/layers.txt), no circle;
+#                          the graph in build/layers-graph.txt
 #   make abi-update        regenerate abi/liblfmap.abi after a deliberate ABI
 #                          change (commit the result)
 
-.PHONY: install uninstall man check-pkg check-exports check-abi abi-update \
+.PHONY: install uninstall man check-pkg check-exports check-abi abi-update check-layers \
 	test-shared examples-shared check-consumers check-man check-readme \
 	check-spdx check-ldflags check-build-deps
 
@@ -142,9 +145,17 @@ check-ldflags:
 		echo "check-ldflags: LDFLAGS=-Wl,-z,now reaches the .so link (BIND_NOW)" || \
 		{ echo "check-ldflags: LDFLAGS did not reach the .so link (no BIND_NOW)"; exit 1; }
 
+# Layers with arrows one way (issue 11): the include (cc -MM) and call (nm
+# on the objects) edges of src/, stress/ and bench/ against the floors of
+# scripts/layers.txt; fails on an upward edge, a circle, or a file on no
+# floor.  Every edge checked goes to build/layers-graph.txt.  ~15 s.
+check-layers:
+	@bash scripts/deps.sh pkg bench
+	CC="$(CC)" CXX="$(CXX)" python3 scripts/check-layers.py scripts/layers.txt build
+
 # One target for CHECK_TARGETS; each sub-check records its own line.
 PKG_CHECKS := check-spdx check-build-deps check-exports check-abi check-ldflags check-man check-readme \
-	examples-shared test-shared check-consumers
+	check-layers examples-shared test-shared check-consumers
 check-pkg:
 	@bash scripts/check-run.sh "$(MAKE)" $(PKG_CHECKS)
 

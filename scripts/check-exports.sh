@@ -22,37 +22,34 @@ sed 's/@.*//' "$tmp/versioned" | sort -u > "$tmp/shared"
 nm -g --defined-only "$static" | awk 'NF == 3 {print $3}' | sort -u > "$tmp/static"
 
 fail=0
-missing=$(comm -23 "$tmp/header" "$tmp/shared")
-extra=$(comm -13 "$tmp/header" "$tmp/shared")
-if [ -n "$missing" ]; then
-	echo "check-exports: declared with LFMAP_API in $header but not exported by $shared:" >&2
-	echo "$missing" | sed 's/^/    /' >&2
-	echo "  -> define each in a file listed in LIB_SRCS (Makefile), without 'static'." >&2
+# report LIST MESSAGE [HINT...]: when LIST is not empty, print MESSAGE, the
+# names indented and the hints on stderr, and fail.
+report() {
+	local list=$1 msg=$2 hint
+	shift 2
+	[ -n "$list" ] || return 0
+	echo "check-exports: $msg" >&2
+	echo "$list" | sed 's/^/    /' >&2
+	for hint in "$@"; do
+		echo "$hint" >&2
+	done
 	fail=1
-fi
-if [ -n "$extra" ]; then
-	echo "check-exports: exported by $shared but not declared with LFMAP_API in $header:" >&2
-	echo "$extra" | sed 's/^/    /' >&2
-	echo "  -> a public call: add 'LFMAP_API <prototype>;' with its doc comment to $header;" >&2
-	echo "     an internal one: give it a module prefix (list_, bucket_, ...) and do not" >&2
-	echo "     mark it visible; pkg/lfmap.map exports lfmap_* names that are not hidden." >&2
-	fail=1
-fi
-unversioned=$(grep -v '@@\?LFMAP_[0-9]*\.[0-9]*$' "$tmp/versioned" || true)
-if [ -n "$unversioned" ]; then
-	echo "check-exports: exported without an LFMAP_x.y version (pkg/lfmap.map):" >&2
-	echo "$unversioned" | sed 's/^/    /' >&2
-	fail=1
-fi
-leaked=$(comm -13 "$tmp/header" "$tmp/static")
-if [ -n "$leaked" ]; then
-	echo "check-exports: global symbols in $static that the header does not declare:" >&2
-	echo "$leaked" | sed 's/^/    /' >&2
-	echo "  -> internal functions must be hidden (the Makefile compiles with" >&2
-	echo "     -fvisibility=hidden; do not mark them LFMAP_API or visibility(\"default\"))," >&2
-	echo "     so that objcopy --localize-hidden makes them local in the archive." >&2
-	fail=1
-fi
+}
+report "$(comm -23 "$tmp/header" "$tmp/shared")" \
+	"declared with LFMAP_API in $header but not exported by $shared:" \
+	"  -> define each in a file listed in LIB_SRCS (Makefile), without 'static'."
+report "$(comm -13 "$tmp/header" "$tmp/shared")" \
+	"exported by $shared but not declared with LFMAP_API in $header:" \
+	"  -> a public call: add 'LFMAP_API <prototype>;' with its doc comment to $header;" \
+	"     an internal one: give it a module prefix (list_, bucket_, ...) and do not" \
+	"     mark it visible; pkg/lfmap.map exports lfmap_* names that are not hidden."
+report "$(grep -v '@@\?LFMAP_[0-9]*\.[0-9]*$' "$tmp/versioned" || true)" \
+	"exported without an LFMAP_x.y version (pkg/lfmap.map):"
+report "$(comm -13 "$tmp/header" "$tmp/static")" \
+	"global symbols in $static that the header does not declare:" \
+	"  -> internal functions must be hidden (the Makefile compiles with" \
+	"     -fvisibility=hidden; do not mark them LFMAP_API or visibility(\"default\"))," \
+	"     so that objcopy --localize-hidden makes them local in the archive."
 n=$(wc -l < "$tmp/header")
 if [ $fail -eq 0 ]; then
 	echo "check-exports: $n functions declared = exported by the .so (versioned) = global in the .a"

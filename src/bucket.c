@@ -196,9 +196,12 @@ int bucket_directory_init(lfmap *m, unsigned order)
 }
 
 /* At destroy (no concurrency).  Bucket nodes live in the segments, so this
- * frees them too; entries are freed by walking the list. */
+ * frees them too; entries are freed by walking the list.  Caller:
+ * exclusive. */
 void bucket_directory_free(lfmap *m)
 {
+	/* relaxed: a debug check; no step of m may be in flight. */
+	lfmap_assert(atomic_load_explicit(&m->chains, memory_order_relaxed) == 0);
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
 		struct bucket *seg = atomic_load_explicit(&m->segs[o],
 							  memory_order_relaxed);
@@ -212,11 +215,12 @@ void bucket_directory_free(lfmap *m)
 
 /*
  * bucket_init - link the node of bucket bk = bucket b, claimed by the
- * caller (TLA+: InitBucket, PublishBucket).  Caller is in a read-side
- * section and loaded a size > b.
+ * caller (TLA+: InitBucket, PublishBucket).  Caller: read-side section,
+ * in which it loaded a size > b.
  */
 static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
 {
+	lfmap_assert(reclaim_in_read_section());
 	unsigned order = bucket_order(b);
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
@@ -323,8 +327,8 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries);
 /*
  * resize - bring m's size to what its count calls for.  Called by the
  * triggers (after an insert or a delete), at the end of every resize
- * (after its try-lock is released) and by bucket_quiesce.  Caller is in a
- * read-side section or is a callback.
+ * (after its try-lock is released) and by bucket_quiesce.  Caller:
+ * read-side section | call_rcu callback.
  *
  * The rule that makes a trigger that loses the try-lock harmless: whoever
  * releases the try-lock then re-reads the count and starts the resize it
@@ -338,6 +342,7 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries);
  */
 static void resize(lfmap *m)
 {
+	lfmap_assert(reclaim_in_read_section() || reclaim_in_callback());
 	bool grow_failed = false;
 	for (;;) {
 		atomic_thread_fence(memory_order_seq_cst);
@@ -379,6 +384,7 @@ static lfmap *map_of_resize_head(struct rcu_head *head)
  * holding the try-lock; resize() saw the shrink trigger. */
 static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 {
+	lfmap_assert(reclaim_in_read_section() || reclaim_in_callback());
 	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned from = size_order(size), to = from;
 
@@ -492,6 +498,7 @@ void bucket_after_delete(lfmap *m, int64_t stripe_entries)
  */
 void bucket_quiesce(lfmap *m)
 {
+	lfmap_assert(!reclaim_in_read_section());
 	for (;;) {
 		reclaim_wait_map(m);
 		/* acquire: see the size the holder published. */

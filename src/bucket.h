@@ -8,8 +8,10 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "reclaim.h"
 
 LFMAP_HIDDEN int bucket_directory_init(lfmap *m, unsigned order);
+/* Free the segments.  Caller: exclusive (create's failure path, teardown). */
 LFMAP_HIDDEN void bucket_directory_free(lfmap *m);
 LFMAP_HIDDEN struct list_node *bucket_get(lfmap *m, size_t b);
 
@@ -24,9 +26,11 @@ static inline size_t segment_base(unsigned order)
 }
 
 /* The bucket of index b (0 < b < a size read in the caller's read-side
- * section, so its segment is published and stays allocated). */
+ * section, so its segment is published and stays allocated).  Caller:
+ * read-side section. */
 static inline struct bucket *bucket_slot(lfmap *m, size_t b)
 {
+	lfmap_assert(reclaim_in_read_section());
 	unsigned order = bucket_order(b);
 	/* acquire: pairs with the grow's release of the segment. */
 	struct bucket *seg = atomic_load_explicit(&m->segs[order],
@@ -36,12 +40,13 @@ static inline struct bucket *bucket_slot(lfmap *m, size_t b)
 
 /*
  * bucket_start - the node a search for an entry with this hash starts
- * from.  Caller is in a read-side section, which keeps the size it reads
- * usable (a shrink waits a grace period before removing anything).  The
- * common case (bucket linked) is inline; bucket_get does the rest.
+ * from.  Caller: read-side section, which keeps the size it reads usable
+ * (a shrink waits a grace period before removing anything).  The common
+ * case (bucket linked) is inline; bucket_get does the rest.
  */
 static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
 {
+	lfmap_assert(reclaim_in_read_section());
 	/* acquire: pairs with the grow's release of the size, so the
 	 * segment for any bucket below it is visible. */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);

@@ -85,10 +85,11 @@ LFMAP_HIDDEN void entry_remove(lfmap *m, struct key_search *s,
 			       struct entry *e, void *dead);
 
 /* Free an entry that was never linked (or, at destroy, one no thread can
- * reach). */
+ * reach): the caller owns it, in any context. */
 LFMAP_HIDDEN void entry_discard(lfmap *m, struct entry *e);
 
-/* Leave an update's read-side section; free its unused allocations. */
+/* Leave an update's read-side section; free its unused allocations.
+ * Caller: read-side section (the one it ends). */
 LFMAP_HIDDEN void update_end(lfmap *m, struct entry *fresh,
 			     struct retired *rec);
 

@@ -38,6 +38,40 @@ static inline uint64_t hash_load32(const unsigned char *p)
 	return v;
 }
 
+/* The multipliers of hash_key (wyhash's secret constants). */
+#define HASH_K0 0xa0761d6478bd642fULL
+#define HASH_K1 0xe7037ed1a0b428dbULL
+
+/* A key of at most 16 bytes as two possibly overlapping words a and b,
+ * injective for a given length (below 4 bytes, b = a). */
+static inline __attribute__((always_inline)) void
+hash_short_words(const unsigned char *p, size_t len, uint64_t *a, uint64_t *b)
+{
+	if (len >= 8) {
+		*a = hash_load64(p);
+		*b = hash_load64(p + len - 8);
+	} else if (len >= 4) {
+		*a = hash_load32(p);
+		*b = hash_load32(p + len - 4);
+	} else if (len > 0) {
+		*a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
+		     p[len - 1];
+		*b = *a;
+	} else {
+		*a = *b = 0;
+	}
+}
+
+/* The end of the long-key path: the last 16 bytes (a, b) folded into the
+ * running state h, then the length. */
+static inline __attribute__((always_inline)) uint64_t
+hash_long_finish(const uint64_t seed[2], uint64_t a, uint64_t b, uint64_t h,
+		 size_t len)
+{
+	h = hash_fold_mul(a ^ seed[1] ^ HASH_K1, b ^ h);
+	return hash_fold_mul(h ^ HASH_K0, (uint64_t)len ^ seed[1]);
+}
+
 /*
  * hash_key - keyed hash of a byte string.
  * A multiply-fold construction in the style of wyhash: input words are
@@ -67,46 +101,30 @@ static inline uint64_t hash_load32(const unsigned char *p)
 static inline uint64_t hash_key(const uint64_t seed[2], const void *key,
 				size_t len)
 {
-	static const uint64_t k0 = 0xa0761d6478bd642fULL;
-	static const uint64_t k1 = 0xe7037ed1a0b428dbULL;
 	const unsigned char *p = key;
 	uint64_t a, b;
 
 	if (likely(len <= 16)) {
-		if (len >= 8) {
-			a = hash_load64(p);
-			b = hash_load64(p + len - 8);
-		} else if (len >= 4) {
-			a = hash_load32(p);
-			b = hash_load32(p + len - 4);
-		} else if (len > 0) {
-			a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
-			    p[len - 1];
-			b = a;
-		} else {
-			a = b = 0;
-		}
-		uint64_t h = hash_fold_mul(a ^ seed[0] ^ ((uint64_t)len * k0),
-					   b ^ seed[1] ^ k1);
+		hash_short_words(p, len, &a, &b);
+		uint64_t h = hash_fold_mul(a ^ seed[0] ^ ((uint64_t)len * HASH_K0),
+					   b ^ seed[1] ^ HASH_K1);
 		/* The fold alone leaves output bits that some input bits never
 		 * flip (measured avalanche bias 0.5); one 64-bit multiply and a
 		 * shift spread them (bias at the sampling noise). */
-		h *= k0;
+		h *= HASH_K0;
 		return h ^ (h >> 32);
 	}
-	uint64_t h = seed[0] ^ ((uint64_t)len * k0);
+	uint64_t h = seed[0] ^ ((uint64_t)len * HASH_K0);
 	size_t n = len;
 	while (n > 16) {
-		h = hash_fold_mul(hash_load64(p) ^ seed[1] ^ k0,
+		h = hash_fold_mul(hash_load64(p) ^ seed[1] ^ HASH_K0,
 				  hash_load64(p + 8) ^ h);
 		p += 16;
 		n -= 16;
 	}
 	/* The last 16 bytes of the key (overlapping the last block). */
-	a = hash_load64(p + n - 16);
-	b = hash_load64(p + n - 8);
-	h = hash_fold_mul(a ^ seed[1] ^ k1, b ^ h);
-	return hash_fold_mul(h ^ k0, (uint64_t)len ^ seed[1]);
+	return hash_long_finish(seed, hash_load64(p + n - 16),
+				hash_load64(p + n - 8), h, len);
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include "hash.h"
 #include "internal.h"
+#include "reclaim.h"
 
 /* What a search looks for: a split-order key, and for entries the key. */
 struct list_target {
@@ -65,11 +66,12 @@ static inline int list_compare(const struct list_node *n,
 /*
  * list_lookup - read-only search (TLA+: Lookup).  From start, the first
  * node >= target if it compares equal, else NULL.  Never writes, never
- * retries.  Caller is in a read-side section.
+ * retries.  Caller: read-side section.
  */
 static inline struct list_node *list_lookup(struct list_node *start,
 					    const struct list_target *t)
 {
+	lfmap_assert(reclaim_in_read_section());
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
 	struct list_node *curr =

@@ -140,8 +140,8 @@ struct walk {
 };
 
 /* One group of cnt <= GET_MANY_GROUP keys; key i is keys8[i] (len 8) when
- * keys8 is non-NULL, else keys[i] / lens[i] (already checked).  Caller is
- * in a read-side section.  Returns with values[i] / results[i] set. */
+ * keys8 is non-NULL, else keys[i] / lens[i] (already checked).  Caller:
+ * read-side section.  Returns with values[i] / results[i] set. */
 static inline __attribute__((always_inline)) void
 get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	  const size_t *lens, size_t cnt, void **values, int *results)

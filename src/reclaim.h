@@ -63,9 +63,16 @@ static inline void reclaim_read_unlock(void)
 	reclaim_read_unlock_outer();
 }
 
+/* Debug checks of the context phrases "Caller: read-side section" and
+ * "Caller: call_rcu callback" (between reclaim_callback_enter and _exit). */
 static inline bool reclaim_in_read_section(void)
 {
 	return reclaim_self.nesting > 0;
+}
+
+static inline bool reclaim_in_callback(void)
+{
+	return reclaim_self.callbacks > 0;
 }
 /* Undo lfmap's own urcu-memb registration of the calling thread, if it has
  * one: 0, or EBUSY inside a read-side section (lfmap's or urcu's). */
@@ -74,12 +81,12 @@ LFMAP_HIDDEN int reclaim_thread_unregister(void);
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 
 /* Retire an entry the caller's CAS unlinked; freed after a grace period,
- * its dead value (if any) handed to the destructor first.  Caller is in a
+ * its dead value (if any) handed to the destructor first.  Caller:
  * read-side section. */
 LFMAP_HIDDEN void reclaim_retire_entry(lfmap *m, struct entry *e);
 
 /* Hand value to m's destructor after a grace period, using record rec
- * (allocated with reclaim_value_record).  Caller is in a section. */
+ * (allocated with reclaim_value_record).  Caller: read-side section. */
 LFMAP_HIDDEN void reclaim_retire_value(lfmap *m, struct retired *rec,
 				       void *value);
 LFMAP_HIDDEN struct retired *reclaim_value_record(lfmap *m);
@@ -88,7 +95,8 @@ LFMAP_HIDDEN void reclaim_value_record_free(lfmap *m,
 
 /*
  * Chained steps (retire batches here, shrinks in bucket.c).  reclaim_call
- * queues fn after a grace period; fn must start with
+ * queues fn after a grace period (Caller: read-side section | call_rcu
+ * callback); fn must start with
  * reclaim_callback_enter() and end with reclaim_callback_exit().
  * reclaim_chain_begin/end bracket a chain of m so that reclaim_wait_map
  * waits for all of its steps; a step must not touch m after ending its

@@ -522,6 +522,8 @@ void slab_free(lfmap *m, void *p, size_t size)
 
 void slab_destroy(lfmap *m)
 {
+	/* relaxed: a debug check of "exclusive": no step of m in flight. */
+	lfmap_assert(atomic_load_explicit(&m->chains, memory_order_relaxed) == 0);
 	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
 		struct slab_stripe *st = &m->slab.stripes[i];
 		/* No other thread: the flag is ours (unless a fork left it

@@ -92,8 +92,8 @@ LFMAP_HIDDEN void *slab_alloc(struct lfmap *m, size_t size);
  */
 LFMAP_HIDDEN void slab_free(struct lfmap *m, void *p, size_t size);
 
-/* Return the stripes' current chunks (all slots must be free).  Caller: map
- * teardown, no other thread uses m. */
+/* Return the stripes' current chunks (all slots must be free).  Caller:
+ * exclusive (map teardown). */
 LFMAP_HIDDEN void slab_destroy(struct lfmap *m);
 
 #endif /* LFMAP_SLAB_H */

@@ -59,6 +59,8 @@ extern struct config cfg;
 struct rng { uint64_t s[4]; };
 
 double now_s(void);
+/* splitmix64's finalizer: a stateless 64-bit mix, full avalanche. */
+uint64_t mix64(uint64_t x);
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
 uint64_t rng_next(struct rng *r);
 uint64_t rng_below(struct rng *r, uint64_t n);

@@ -227,18 +227,17 @@ struct walk do_walk(struct worker *w, lfmap *m, bool use_foreach,
 {
 	struct walk wk;
 	walk_begin(&wk, w, where);
+	/* The caller's section spans the walk, so every value it reported is
+	 * re-checked before the section ends. */
+	lfmap_read_lock();
 	if (use_foreach) {
-		/* The caller's section spans both walks; the second walk only
-		 * re-checks (inside lfmap's section) what the first reported. */
-		lfmap_read_lock();
 		int rc = lfmap_foreach(m, foreach_cb, &wk);
 		CHECK(rc == 0, "lfmap_foreach returned %d", rc);
+		/* A second walk only re-checks (inside lfmap's own section)
+		 * what the first reported. */
 		rc = lfmap_foreach(m, foreach_last_cb, &wk);
-		walk_recheck(&wk);
-		lfmap_read_unlock();
 		CHECK(rc == 0, "lfmap_foreach returned %d", rc);
 	} else {
-		lfmap_read_lock();
 		lfmap_iter it;
 		const void *key;
 		size_t key_len;
@@ -246,9 +245,9 @@ struct walk do_walk(struct worker *w, lfmap *m, bool use_foreach,
 		lfmap_iter_init(m, &it);
 		while (lfmap_iter_next(&it, &key, &key_len, &value))
 			walk_visit(&wk, key, key_len, value);
-		walk_recheck(&wk);
-		lfmap_read_unlock();
 	}
+	walk_recheck(&wk);
+	lfmap_read_unlock();
 	walk_end(&wk);
 	return wk;
 }

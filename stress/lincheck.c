@@ -4,6 +4,7 @@
  * See lincheck.h.
  */
 #include "lincheck.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -78,16 +79,6 @@ struct search {
 	size_t memo_used;
 	uint64_t states;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* Returns false when (done, value) was already visited. */
 static bool memo_add(struct search *s, uint64_t done, uint64_t value)

@@ -478,6 +478,118 @@ static inline void check_model(lfmap *m, void *const *model, size_t n)
 		     w.visits, expect);
 }
 
+/* ------------------------------------------------------------------ */
+/* titer: an iterator with the outputs of its last step               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	lfmap_iter it;
+	const void *key;
+	size_t key_len;
+	void *value;
+	uint64_t u64; /* the key as a u64, when key_len is 8 */
+} titer;
+
+/* Start walking m; the caller holds a read-side section. */
+static inline void titer_init(titer *w, lfmap *m)
+{
+	lfmap_iter_init(m, &w->it);
+}
+
+/* One lfmap_iter_next into w's fields; false when the walk has ended. */
+static inline bool titer_next(titer *w)
+{
+	if (!lfmap_iter_next(&w->it, &w->key, &w->key_len, &w->value))
+		return false;
+	if (w->key_len == sizeof w->u64)
+		memcpy(&w->u64, w->key, sizeof w->u64);
+	return true;
+}
+
+/* key (key_len bytes) maps to want. */
+static inline void assert_maps_to(lfmap *m, const void *key, size_t key_len,
+				  void *want)
+{
+	void *got = NULL;
+	cr_assert_eq(lfmap_get(m, key, key_len, &got), 0);
+	cr_assert_eq(got, want);
+}
+
+/* ------------------------------------------------------------------ */
+/* section_holder: a thread that holds a read-side section            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	atomic_bool in;
+	atomic_bool stop;
+	pthread_t thread;
+} section_holder;
+
+static inline void *section_holder_main(void *p)
+{
+	section_holder *h = p;
+	lfmap_read_lock();
+	atomic_store(&h->in, true);
+	while (!atomic_load(&h->stop))
+		sleep_ms(1);
+	lfmap_read_unlock();
+	return NULL;
+}
+
+/* Start h's thread; returns once it is inside its section. */
+static inline void section_holder_start(section_holder *h)
+{
+	atomic_init(&h->in, false);
+	atomic_init(&h->stop, false);
+	cr_assert_eq(pthread_create(&h->thread, NULL, section_holder_main, h), 0);
+	while (!atomic_load(&h->in))
+		sleep_ms(1);
+}
+
+/* End h's section and join its thread. */
+static inline void section_holder_stop(section_holder *h)
+{
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
+}
+
+/* lfmap_foreach callback: counts its calls in *(size_t *)ctx. */
+static inline int count_visits(const void *key, size_t key_len, void *value,
+			       void *ctx)
+{
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* Run n threads of fn(arg) (n <= 64) and join them. */
+static inline void run_threads(int n, void *(*fn)(void *), void *arg)
+{
+	pthread_t t[64];
+	cr_assert_leq(n, 64);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, fn, arg), 0);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+}
+
+/* a and b iterate the same values in the same order; returns how many. */
+static inline size_t assert_same_order(lfmap *a, lfmap *b)
+{
+	titer wa, wb;
+	size_t n = 0;
+	lfmap_read_lock();
+	titer_init(&wa, a);
+	titer_init(&wb, b);
+	while (titer_next(&wa)) {
+		cr_assert(titer_next(&wb), "second walk ended at %zu", n);
+		cr_assert_eq(wa.value, wb.value, "different order at %zu", n);
+		n++;
+	}
+	cr_assert_not(titer_next(&wb), "second walk longer than %zu", n);
+	lfmap_read_unlock();
+	return n;
+}
+
 /* Stats after lfmap_quiesce (asserting it succeeds). */
 static inline lfmap_stats quiet_stats(lfmap *m)
 {

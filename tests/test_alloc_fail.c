@@ -232,9 +232,7 @@ Test(alloc_fail, create)
 	for (k = 1; k <= MAX_K; k++) {
 		talloc ta;
 		talloc_init(&ta);
-		lfmap_options o;
-		memset(&o, 0, sizeof o);
-		o.allocator = &ta.a;
+		lfmap_options o = value_free_opts(NULL, NULL, &ta, 0);
 		o.capacity_hint = 1000;
 		lfmap *m = (lfmap *)0x1;
 		talloc_arm(&ta, k);
@@ -352,8 +350,7 @@ static long grow_run(talloc *ta, long k, int *enomem, size_t *buckets_out,
 	dtor d = { 0 };
 	lfmap_options o = tval_opts(&d, ta);
 	o.value_free = NULL; /* plain tokens as values */
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	talloc_arm(ta, k);
 	for (uint64_t i = 0; i < GROW_KEYS; i++) {
 		void *v = (void *)(uintptr_t)(i + 1);
@@ -450,12 +447,8 @@ Test(alloc_fail, grow_refused_then_allowed)
 {
 	talloc ta;
 	talloc_init(&ta);
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.allocator = &ta.a;
-	o.seed = 7;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap_options o = value_free_opts(NULL, NULL, &ta, 7);
+	lfmap *m = map_new_opts(&o);
 	lfmap_stats s0;
 	cr_assert_eq(lfmap_get_stats(m, &s0), 0);
 

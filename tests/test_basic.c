@@ -29,9 +29,7 @@ Test(basic, put_get_overwrite)
 
 	cr_assert_eq(lfmap_put(m, "alpha", 5, &v[0]), 0);
 	cr_assert_eq(lfmap_count(m), 1);
-	void *got = NULL;
-	cr_assert_eq(lfmap_get(m, "alpha", 5, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, "alpha", 5, &v[0]);
 	/* Presence test with a NULL out pointer. */
 	cr_assert_eq(lfmap_get(m, "alpha", 5, NULL), 0);
 	/* Prefixes and extensions are different keys. */
@@ -41,8 +39,7 @@ Test(basic, put_get_overwrite)
 	/* Overwrite: old value goes to the destructor, count unchanged. */
 	cr_assert_eq(lfmap_put(m, "alpha", 5, &v[1]), 0);
 	cr_assert_eq(lfmap_count(m), 1);
-	cr_assert_eq(lfmap_get(m, "alpha", 5, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, "alpha", 5, &v[1]);
 	tval_quiesce_check(m, v, "10");
 
 	tval_destroy_check(m, &d, v, 2, ".10");
@@ -89,9 +86,7 @@ Test(basic, insert_load_or_store)
 	cr_assert_eq(ex, &v[0]);
 	cr_assert_eq(lfmap_insert(m, "k", 1, &v[1], NULL), EEXIST);
 	cr_assert_eq(lfmap_count(m), 1);
-	void *got;
-	cr_assert_eq(lfmap_get(m, "k", 1, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, "k", 1, &v[0]);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	/* The caller kept v[1]: never destroyed. */
 	cr_assert_eq(dtor_calls(&d), 0);
@@ -111,9 +106,7 @@ Test(basic, replace_only_if_present)
 
 	cr_assert_eq(lfmap_put(m, "r", 1, &v[0]), 0);
 	cr_assert_eq(lfmap_replace(m, "r", 1, &v[1]), 0);
-	void *got;
-	cr_assert_eq(lfmap_get(m, "r", 1, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, "r", 1, &v[1]);
 	cr_assert_eq(lfmap_count(m), 1);
 	tval_quiesce_check(m, v, "10");
 
@@ -130,13 +123,10 @@ Test(basic, cas_semantics)
 	cr_assert_eq(lfmap_put(m, "c", 1, &v[0]), 0);
 	/* Wrong expected value: EAGAIN, nothing changes, caller keeps v[2]. */
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[3], &v[2]), EAGAIN);
-	void *got;
-	cr_assert_eq(lfmap_get(m, "c", 1, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, "c", 1, &v[0]);
 	/* Right expected value. */
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[1]), 0);
-	cr_assert_eq(lfmap_get(m, "c", 1, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, "c", 1, &v[1]);
 	/* expected is stale now. */
 	cr_assert_eq(lfmap_cas(m, "c", 1, &v[0], &v[2]), EAGAIN);
 	cr_assert_eq(lfmap_count(m), 1);
@@ -228,17 +218,14 @@ Test(basic, compute_insert_update_remove)
 	cr_assert_eq(lfmap_count(m), 0);
 	/* Absent + value: inserted. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_set, &v[0]), 0);
-	void *got;
-	cr_assert_eq(lfmap_get(m, "c", 1, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, "c", 1, &v[0]);
 	/* Unchanged: nothing destroyed. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_keep, NULL), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(dtor_calls(&d), 0);
 	/* Update: the old value is destroyed. */
 	cr_assert_eq(lfmap_compute(m, "c", 1, cmp_set, &v[1]), 0);
-	cr_assert_eq(lfmap_get(m, "c", 1, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, "c", 1, &v[1]);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(atomic_load(&v[0].freed), 1);
 	/* Remove. */
@@ -323,10 +310,8 @@ Test(basic, zero_length_key)
 	/* NULL with length 0 and "" with length 0 are the same (empty) key. */
 	cr_assert_eq(lfmap_put(m, NULL, 0, &v[0]), 0);
 	void *got;
-	cr_assert_eq(lfmap_get(m, "", 0, &got), 0);
-	cr_assert_eq(got, &v[0]);
-	cr_assert_eq(lfmap_get(m, "x", 0, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, "", 0, &v[0]);
+	assert_maps_to(m, "x", 0, &v[0]);
 	cr_assert_eq(lfmap_insert(m, NULL, 0, &v[1], &got), EEXIST);
 	cr_assert_eq(got, &v[0]);
 	/* It is distinct from a one-byte NUL key. */
@@ -334,17 +319,14 @@ Test(basic, zero_length_key)
 	cr_assert_eq(lfmap_count(m), 1);
 
 	/* The empty key is reported by iteration with length 0. */
-	lfmap_iter it;
-	const void *k;
-	size_t kl = 99;
-	void *val;
+	titer w = { .key_len = 99 };
 	int n = 0;
 	lfmap_read_lock();
-	lfmap_iter_init(m, &it);
-	while (lfmap_iter_next(&it, &k, &kl, &val)) {
+	titer_init(&w, m);
+	while (titer_next(&w)) {
 		n++;
-		cr_assert_eq(kl, 0);
-		cr_assert_eq(val, &v[0]);
+		cr_assert_eq(w.key_len, 0);
+		cr_assert_eq(w.value, &v[0]);
 	}
 	lfmap_read_unlock();
 	cr_assert_eq(n, 1);
@@ -375,35 +357,26 @@ Test(basic, binary_keys_with_nul_bytes)
 	cr_assert_eq(lfmap_put(m, k2, sizeof k2, &v[2]), 0);
 	cr_assert_eq(lfmap_put(m, k3, sizeof k3, &v[3]), 0);
 	cr_assert_eq(lfmap_count(m), 4);
-	void *got;
-	cr_assert_eq(lfmap_get(m, k0, sizeof k0, &got), 0);
-	cr_assert_eq(got, &v[0]);
-	cr_assert_eq(lfmap_get(m, k1, sizeof k1, &got), 0);
-	cr_assert_eq(got, &v[1]);
-	cr_assert_eq(lfmap_get(m, k2, sizeof k2, &got), 0);
-	cr_assert_eq(got, &v[2]);
-	cr_assert_eq(lfmap_get(m, k3, sizeof k3, &got), 0);
-	cr_assert_eq(got, &v[3]);
+	assert_maps_to(m, k0, sizeof k0, &v[0]);
+	assert_maps_to(m, k1, sizeof k1, &v[1]);
+	assert_maps_to(m, k2, sizeof k2, &v[2]);
+	assert_maps_to(m, k3, sizeof k3, &v[3]);
 	/* Only the bytes up to key_len count, not a C string's length. */
 	cr_assert_eq(lfmap_get(m, "a", 1, NULL), ENOENT);
 	cr_assert_eq(lfmap_get(m, k0, 2, NULL), ENOENT);
 	cr_assert_eq(lfmap_delete(m, k0, sizeof k0), 0);
-	cr_assert_eq(lfmap_get(m, k1, sizeof k1, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, k1, sizeof k1, &v[1]);
 
 	/* Reported keys are byte-exact copies. */
 	int found_k1 = 0;
-	lfmap_iter it;
-	const void *k;
-	size_t kl;
-	void *val;
+	titer w;
 	lfmap_read_lock();
-	lfmap_iter_init(m, &it);
-	while (lfmap_iter_next(&it, &k, &kl, &val))
-		if (val == &v[1]) {
+	titer_init(&w, m);
+	while (titer_next(&w))
+		if (w.value == &v[1]) {
 			found_k1++;
-			cr_assert_eq(kl, sizeof k1);
-			cr_assert_eq(memcmp(k, k1, sizeof k1), 0);
+			cr_assert_eq(w.key_len, sizeof k1);
+			cr_assert_eq(memcmp(w.key, k1, sizeof k1), 0);
 		}
 	lfmap_read_unlock();
 	cr_assert_eq(found_k1, 1);
@@ -435,9 +408,7 @@ Test(basic, key_max_length)
 		big[i] = (unsigned char)(i * 31 + 7);
 
 	cr_assert_eq(lfmap_put(m, big, LFMAP_KEY_MAX, &v[0]), 0);
-	void *got;
-	cr_assert_eq(lfmap_get(m, big, LFMAP_KEY_MAX, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, big, LFMAP_KEY_MAX, &v[0]);
 	/* A key that differs only in its last byte is another key. */
 	big[LFMAP_KEY_MAX - 1] ^= 1;
 	cr_assert_eq(lfmap_get(m, big, LFMAP_KEY_MAX, NULL), ENOENT);
@@ -461,8 +432,7 @@ Test(basic, key_max_length)
 	cr_assert_eq(lfmap_compute(m, big, LFMAP_KEY_MAX + 1, cmp_set, &v[2]),
 		     EINVAL);
 	cr_assert_eq(lfmap_count(m), 2);
-	cr_assert_eq(lfmap_get(m, big, LFMAP_KEY_MAX, &got), 0);
-	cr_assert_eq(got, &v[0]);
+	assert_maps_to(m, big, LFMAP_KEY_MAX, &v[0]);
 
 	cr_assert_eq(lfmap_delete(m, big, LFMAP_KEY_MAX), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
@@ -490,9 +460,7 @@ Test(basic, many_keys_and_lengths)
 	for (size_t i = 0; i < n; i++) {
 		int len = snprintf(key, sizeof key, "%zu/%.*s", i, (int)(i % 40),
 				   "________________________________________");
-		void *got;
-		cr_assert_eq(lfmap_get(m, key, (size_t)len, &got), 0);
-		cr_assert_eq(got, &v[i]);
+		assert_maps_to(m, key, (size_t)len, &v[i]);
 		/* One byte shorter is a different (absent) key. */
 		if (i % 40)
 			cr_assert_eq(lfmap_get(m, key, (size_t)len - 1, NULL),
@@ -531,8 +499,7 @@ Test(basic, str_wrappers)
 	cr_assert_eq(lfmap_delete_str(m, "one"), ENOENT);
 	cr_assert_eq(lfmap_get_str(m, "one", NULL), ENOENT);
 	cr_assert_eq(lfmap_put_str(m, "", &v[2]), 0);
-	cr_assert_eq(lfmap_get(m, NULL, 0, &got), 0);
-	cr_assert_eq(got, &v[2]);
+	assert_maps_to(m, NULL, 0, &v[2]);
 	/* NULL strings. */
 	cr_assert_eq(lfmap_get_str(m, NULL, &got), EINVAL);
 	cr_assert_eq(lfmap_put_str(m, NULL, &v[1]), EINVAL);
@@ -556,8 +523,7 @@ Test(basic, u64_wrappers)
 	cr_assert_eq(lfmap_get_u64(m, 0, &got), 0);
 	cr_assert_eq(got, &v[0]);
 	/* The key is the 8 bytes in host order. */
-	cr_assert_eq(lfmap_get(m, &big, sizeof big, &got), 0);
-	cr_assert_eq(got, &v[1]);
+	assert_maps_to(m, &big, sizeof big, &v[1]);
 	cr_assert_eq(lfmap_insert_u64(m, 0, &v[2], &got), EEXIST);
 	cr_assert_eq(got, &v[0]);
 	cr_assert_eq(lfmap_take_u64(m, big, &got), 0);
@@ -590,32 +556,14 @@ Test(basic, map_without_destructor)
 
 Test(basic, fixed_seed_gives_reproducible_order)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.seed = 42;
-	lfmap *a = NULL, *b = NULL;
-	cr_assert_eq(lfmap_create(&o, &a), 0);
-	cr_assert_eq(lfmap_create(&o, &b), 0);
+	lfmap_options o = value_free_opts(NULL, NULL, NULL, 42);
+	lfmap *a = map_new_opts(&o), *b = map_new_opts(&o);
 	for (uint64_t i = 1; i <= 200; i++)
 		cr_assert_eq(lfmap_put_u64(a, i, (void *)(uintptr_t)i), 0);
 	for (uint64_t i = 200; i >= 1; i--)
 		cr_assert_eq(lfmap_put_u64(b, i, (void *)(uintptr_t)i), 0);
-	lfmap_iter ia, ib;
-	const void *k;
-	size_t kl;
-	void *va, *vb;
-	int n = 0;
-	lfmap_read_lock();
-	lfmap_iter_init(a, &ia);
-	lfmap_iter_init(b, &ib);
-	while (lfmap_iter_next(&ia, &k, &kl, &va)) {
-		cr_assert(lfmap_iter_next(&ib, &k, &kl, &vb));
-		cr_assert_eq(va, vb, "same seed, different order at %d", n);
-		n++;
-	}
-	cr_assert_not(lfmap_iter_next(&ib, &k, &kl, &vb));
-	lfmap_read_unlock();
-	cr_assert_eq(n, 200);
+	/* Same seed: same order. */
+	cr_assert_eq(assert_same_order(a, b), 200);
 	cr_assert_eq(lfmap_destroy(a), 0);
 	cr_assert_eq(lfmap_destroy(b), 0);
 }

@@ -13,8 +13,7 @@ static void *copy_hval(const void *v, void *ctx)
 static lfmap *make_hmap(hcount *c, size_t n)
 {
 	lfmap_options o = hval_opts(c, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, hval_new(c, (long)i)), 0);
 	return m;
@@ -133,30 +132,12 @@ Test(clone, keeps_options)
 
 Test(clone, fixed_seed_same_order)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.seed = 99;
-	lfmap *src = NULL, *dst = NULL;
-	cr_assert_eq(lfmap_create(&o, &src), 0);
+	lfmap_options o = value_free_opts(NULL, NULL, NULL, 99);
+	lfmap *src = map_new_opts(&o), *dst = NULL;
 	for (uint64_t i = 1; i <= 500; i++)
 		cr_assert_eq(lfmap_put_u64(src, i, (void *)(uintptr_t)i), 0);
 	cr_assert_eq(lfmap_clone(src, NULL, NULL, &dst), 0);
-	lfmap_iter a, b;
-	const void *k;
-	size_t kl;
-	void *va, *vb;
-	int n = 0;
-	lfmap_read_lock();
-	lfmap_iter_init(src, &a);
-	lfmap_iter_init(dst, &b);
-	while (lfmap_iter_next(&a, &k, &kl, &va)) {
-		cr_assert(lfmap_iter_next(&b, &k, &kl, &vb));
-		cr_assert_eq(va, vb);
-		n++;
-	}
-	cr_assert_not(lfmap_iter_next(&b, &k, &kl, &vb));
-	lfmap_read_unlock();
-	cr_assert_eq(n, 500);
+	cr_assert_eq(assert_same_order(src, dst), 500);
 	cr_assert_eq(lfmap_destroy(src), 0);
 	cr_assert_eq(lfmap_destroy(dst), 0);
 }
@@ -202,8 +183,7 @@ Test(clone, copy_returning_null_is_enomem)
 	talloc_init(&ta);
 	hcount c = { 0 };
 	lfmap_options o = hval_opts(&c, &ta);
-	lfmap *src = NULL;
-	cr_assert_eq(lfmap_create(&o, &src), 0);
+	lfmap *src = map_new_opts(&o);
 	size_t n = 50;
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(src, i, hval_new(&c, (long)i)), 0);

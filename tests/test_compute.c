@@ -48,11 +48,7 @@ Test(compute, concurrent_counters_exact)
 	int iters = (int)test_size(40000, 5000);
 	int keys = 3;
 	struct worker w = { m, &ic, iters, keys, 0 };
-	pthread_t t[NTHREADS];
-	for (int i = 0; i < NTHREADS; i++)
-		cr_assert_eq(pthread_create(&t[i], NULL, incr_thread, &w), 0);
-	for (int i = 0; i < NTHREADS; i++)
-		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	run_threads(NTHREADS, incr_thread, &w);
 	cr_assert_eq(atomic_load(&w.errors), 0);
 
 	/* No lost update: the counters sum to the number of calls. */
@@ -87,7 +83,9 @@ static void *toggle(void *old, void *ctx)
 	return old ? NULL : hval_new_nocheck(c, 1);
 }
 
-struct toggler {
+/* What the worker threads of a test share: the map, the hval counts, the
+ * operations per thread, and the calls that failed. */
+struct workers {
 	lfmap *m;
 	hcount *c;
 	int iters;
@@ -96,7 +94,7 @@ struct toggler {
 
 static void *toggle_thread(void *arg)
 {
-	struct toggler *t = arg;
+	struct workers *t = arg;
 	for (int i = 0; i < t->iters; i++) {
 		uint64_t k = (uint64_t)(i % 16);
 		if (lfmap_compute(t->m, &k, sizeof k, toggle, t->c) != 0)
@@ -112,12 +110,8 @@ Test(compute, concurrent_toggle_parity)
 	/* Each thread toggles each key iters/16 times; with an even total per
 	 * key every key ends absent, with one extra round every key present. */
 	int iters = (int)test_size(16000, 1600);
-	struct toggler tg = { m, &c, iters, 0 };
-	pthread_t t[NTHREADS];
-	for (int i = 0; i < NTHREADS; i++)
-		cr_assert_eq(pthread_create(&t[i], NULL, toggle_thread, &tg), 0);
-	for (int i = 0; i < NTHREADS; i++)
-		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	struct workers tg = { m, &c, iters, 0 };
+	run_threads(NTHREADS, toggle_thread, &tg);
 	cr_assert_eq(atomic_load(&tg.errors), 0);
 	/* iters is a multiple of 16, NTHREADS even: every key toggled an even
 	 * number of times. */
@@ -131,16 +125,10 @@ Test(compute, concurrent_toggle_parity)
 }
 
 /* Compute interleaved with the other writers on the same key. */
-struct mixed {
-	lfmap *m;
-	hcount *c;
-	int iters;
-	atomic_long errors;
-};
 
 static void *putter_thread(void *arg)
 {
-	struct mixed *x = arg;
+	struct workers *x = arg;
 	for (int i = 0; i < x->iters; i++) {
 		uint64_t k = 7;
 		int rc;
@@ -169,7 +157,7 @@ static void *putter_thread(void *arg)
 
 static void *computer_thread(void *arg)
 {
-	struct mixed *x = arg;
+	struct workers *x = arg;
 	struct incr_ctx ic = { x->c, 0 };
 	for (int i = 0; i < x->iters; i++) {
 		uint64_t k = 7;
@@ -183,7 +171,7 @@ Test(compute, mixed_with_put_delete_insert)
 {
 	hcount c = { 0 };
 	lfmap *m = hval_map_new(&c, NULL);
-	struct mixed x = { m, &c, (int)test_size(30000, 3000), 0 };
+	struct workers x = { m, &c, (int)test_size(30000, 3000), 0 };
 	pthread_t t[4];
 	cr_assert_eq(pthread_create(&t[0], NULL, putter_thread, &x), 0);
 	cr_assert_eq(pthread_create(&t[1], NULL, putter_thread, &x), 0);

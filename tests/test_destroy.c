@@ -143,22 +143,6 @@ static void *clone_copy(const void *v, void *ctx)
 	return &c->copies[t->id];
 }
 
-struct reader_arg {
-	atomic_bool in;
-	atomic_bool stop;
-};
-
-static void *hold_reader(void *p)
-{
-	struct reader_arg *r = p;
-	lfmap_read_lock();
-	atomic_store(&r->in, true);
-	while (!atomic_load(&r->stop))
-		sleep_ms(1);
-	lfmap_read_unlock();
-	return NULL;
-}
-
 /*
  * A clone that fails must free its half-built copy without waiting for a
  * grace period: it was never published.  Another thread holds a read-side
@@ -184,17 +168,13 @@ Test(destroy, failed_clone_does_not_wait_for_readers, .timeout = 30)
 	cr_assert_eq(lfmap_delete_u64(warm, 1), 0);
 	cr_assert_eq(lfmap_destroy(warm), 0);
 
-	struct reader_arg r = { 0 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, hold_reader, &r), 0);
-	while (!atomic_load(&r.in))
-		sleep_ms(1);
+	section_holder r;
+	section_holder_start(&r);
 	double t0 = now_seconds();
 	lfmap *c = (lfmap *)0x1;
 	int rc = lfmap_clone(m, clone_copy, &cp, &c);
 	double took = now_seconds() - t0;
-	atomic_store(&r.stop, true);
-	pthread_join(th, NULL);
+	section_holder_stop(&r);
 
 	cr_assert_eq(rc, ENOMEM);
 	cr_assert_eq(c, (lfmap *)0x1, "failed clone wrote *out");

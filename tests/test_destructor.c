@@ -25,8 +25,7 @@ Test(destructor, receives_its_ctx)
 	memset(&o, 0, sizeof o);
 	o.value_free = free_check_ctx;
 	o.value_free_ctx = &g_ctx_check;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	cr_assert_eq(lfmap_put_u64(m, 1, (void *)0x11), 0);
 	cr_assert_eq(lfmap_put_u64(m, 1, (void *)0x12), 0);
 	cr_assert_eq(lfmap_put_u64(m, 2, (void *)0x13), 0);

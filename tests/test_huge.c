@@ -37,8 +37,7 @@ static void fill_check_shrink(lfmap *m, size_t n)
 Test(huge, default_allocator_maps_large_segments)
 {
 	lfmap_options o = { .capacity_hint = HINT };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	struct bucket *seg = atomic_load(&m->segs[BIG_ORDER]);
 	cr_assert_not_null(seg);
 #ifndef LFMAP_NO_HUGE_PAGES
@@ -60,8 +59,7 @@ Test(huge, user_allocator_gets_every_byte)
 	dtor d = { 0 };
 	lfmap_options o = tval_opts(&d, &a);
 	o.capacity_hint = HINT;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	lfmap_stats s;
 	cr_assert_eq(lfmap_get_stats(m, &s), 0);
 	cr_assert_geq((size_t)atomic_load(&a.live_bytes), s.bucket_bytes,

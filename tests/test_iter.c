@@ -30,25 +30,16 @@ Test(iter, empty_map)
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 
-static int count_fn(const void *k, size_t kl, void *v, void *ctx)
-{
-	(void)k;
-	(void)kl;
-	(void)v;
-	++*(size_t *)ctx;
-	return 0;
-}
-
 Test(iter, foreach_empty_and_after_clear)
 {
 	lfmap *m = plain_map_new();
 	size_t calls = 0;
-	cr_assert_eq(lfmap_foreach(m, count_fn, &calls), 0);
+	cr_assert_eq(lfmap_foreach(m, count_visits, &calls), 0);
 	cr_assert_eq(calls, 0);
 	for (uint64_t i = 0; i < 100; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	cr_assert_eq(lfmap_clear(m), 0);
-	cr_assert_eq(lfmap_foreach(m, count_fn, &calls), 0);
+	cr_assert_eq(lfmap_foreach(m, count_visits, &calls), 0);
 	cr_assert_eq(calls, 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
@@ -65,22 +56,18 @@ Test(iter, every_key_once_at_quiescence)
 
 	unsigned char *seen = calloc(n, 1);
 	size_t reported = 0;
-	lfmap_iter it;
-	const void *k;
-	size_t kl;
-	void *v;
+	titer w;
 	lfmap_read_lock();
-	lfmap_iter_init(m, &it);
-	while (lfmap_iter_next(&it, &k, &kl, &v)) {
-		uint64_t key;
-		cr_assert_eq(kl, sizeof key);
-		memcpy(&key, k, sizeof key);
+	titer_init(&w, m);
+	while (titer_next(&w)) {
+		uint64_t key = w.u64;
+		cr_assert_eq(w.key_len, sizeof key);
 		cr_assert_lt(key, n);
 		cr_assert_eq(seen[key], 0, "key %llu reported twice",
 			     (unsigned long long)key);
 		cr_assert_neq(key % 3, 0, "deleted key %llu reported",
 			      (unsigned long long)key);
-		cr_assert_eq(v, tok(key));
+		cr_assert_eq(w.value, tok(key));
 		seen[key] = 1;
 		reported++;
 	}
@@ -193,15 +180,11 @@ Test(iter, inserting_during_walk_no_duplicates)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	unsigned char *seen = calloc(n + extra, 1);
 	uint64_t next = n;
-	lfmap_iter it;
-	const void *k;
-	size_t kl;
-	void *v;
+	titer w;
 	lfmap_read_lock();
-	lfmap_iter_init(m, &it);
-	while (lfmap_iter_next(&it, &k, &kl, &v)) {
-		uint64_t key;
-		memcpy(&key, k, sizeof key);
+	titer_init(&w, m);
+	while (titer_next(&w)) {
+		uint64_t key = w.u64;
 		cr_assert_lt(key, n + extra);
 		cr_assert_eq(seen[key], 0, "key %llu reported twice",
 			     (unsigned long long)key);
@@ -266,18 +249,14 @@ Test(iter, stable_keys_once_during_resize, .timeout = 60)
 	while (now_seconds() < end || atomic_load(&c.cycles) < min_cycles) {
 		memset(seen, 0, stable);
 		memset(seen_churn, 0, churn_n);
-		lfmap_iter it;
-		const void *k;
-		size_t kl;
-		void *v;
+		titer w;
 		lfmap_read_lock();
-		lfmap_iter_init(m, &it);
+		titer_init(&w, m);
 		size_t steps = 0;
-		while (lfmap_iter_next(&it, &k, &kl, &v)) {
-			uint64_t key;
-			cr_assert_eq(kl, sizeof key);
-			memcpy(&key, k, sizeof key);
-			cr_assert_eq(v, tok(key), "wrong value for %llu",
+		while (titer_next(&w)) {
+			uint64_t key = w.u64;
+			cr_assert_eq(w.key_len, sizeof key);
+			cr_assert_eq(w.value, tok(key), "wrong value for %llu",
 				     (unsigned long long)key);
 			if (key < stable) {
 				cr_assert_eq(seen[key], 0,

@@ -14,8 +14,7 @@ static void *v_of(uint64_t k)
 static lfmap *filled(uint64_t n)
 {
 	lfmap_options o = { .seed = 12345 };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	for (uint64_t k = 1; k <= n; k++)
 		cr_assert_eq(lfmap_put_u64(m, k, v_of(k)), 0);
 	return m;
@@ -138,8 +137,7 @@ Test(lookup, caller_section_holds_the_value)
 {
 	atomic_int freed = 0;
 	lfmap_options o = { .value_free = count_free, .value_free_ctx = &freed };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	cr_assert_eq(lfmap_put_u64(m, 1, v_of(1)), 0);
 	struct deleter d = { .m = m };
 	lfmap_read_lock();

@@ -30,16 +30,19 @@ static void check_tokens(lfmap *m, const unsigned char *present, size_t n)
 	cr_assert_eq(lfmap_count(m), expect);
 }
 
+/* check_tokens, then destroy m and free present. */
+static void check_tokens_destroy(lfmap *m, unsigned char *present, size_t n)
+{
+	check_tokens(m, present, n);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	free(present);
+}
+
 static lfmap *make_plain(unsigned flags, talloc *ta)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
+	lfmap_options o = value_free_opts(NULL, NULL, ta, 0xabcdef);
 	o.flags = flags;
-	o.seed = 0xabcdef;
-	o.allocator = ta ? &ta->a : NULL;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	return m;
+	return map_new_opts(&o);
 }
 
 static bool pow2(size_t x)
@@ -117,9 +120,7 @@ Test(resize, grow_and_shrink_contents_intact, .timeout = 60)
 	lfmap_stats again = quiet_stats(m);
 	cr_assert_gt(again.grows, big.grows);
 	cr_assert_gt(again.buckets, small.buckets);
-	check_tokens(m, present, n);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	free(present);
+	check_tokens_destroy(m, present, n);
 }
 
 Test(resize, delete_everything_returns_memory)
@@ -202,9 +203,7 @@ Test(resize, no_auto_grow_flag)
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(s1.grows, 0);
 	cr_assert_eq(s1.buckets, s0.buckets);
-	check_tokens(m, present, n);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	free(present);
+	check_tokens_destroy(m, present, n);
 }
 
 Test(resize, capacity_hint_then_shrink_on_delete)
@@ -213,8 +212,7 @@ Test(resize, capacity_hint_then_shrink_on_delete)
 	lfmap_options o;
 	memset(&o, 0, sizeof o);
 	o.capacity_hint = 1 << 16;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	for (uint64_t i = 0; i < 1000; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	for (uint64_t i = 0; i < 1000; i += 2)
@@ -267,22 +265,6 @@ static bool sized_for(size_t entries, size_t buckets)
 		entries * SHRINK_DIVISOR >= buckets * LOAD_FACTOR);
 }
 
-struct section_holder {
-	atomic_bool in;
-	atomic_bool stop;
-};
-
-static void *hold_section(void *p)
-{
-	struct section_holder *h = p;
-	lfmap_read_lock();
-	atomic_store(&h->in, true);
-	while (!atomic_load(&h->stop))
-		sleep_ms(1);
-	lfmap_read_unlock();
-	return NULL;
-}
-
 /*
  * Fill, then clear while another thread holds a read-side section: the
  * shrink to the smallest size publishes it and waits for the section.
@@ -300,11 +282,8 @@ Test(resize, grow_lost_during_shrink_is_retried, .timeout = 60)
 	lfmap_stats full = quiet_stats(m);
 	cr_assert(sized_for(full.entries, full.buckets));
 
-	struct section_holder h = { 0 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, hold_section, &h), 0);
-	while (!atomic_load(&h.in))
-		sleep_ms(1);
+	section_holder h;
+	section_holder_start(&h);
 	cr_assert_eq(lfmap_clear(m), 0);
 	lfmap_stats mid;
 	cr_assert_eq(lfmap_get_stats(m, &mid), 0);
@@ -313,8 +292,7 @@ Test(resize, grow_lost_during_shrink_is_retried, .timeout = 60)
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	sleep_ms(50);
-	atomic_store(&h.stop, true);
-	pthread_join(th, NULL);
+	section_holder_stop(&h);
 
 	lfmap_stats s = quiet_stats(m);
 	cr_assert_eq(s.entries, n);
@@ -333,16 +311,12 @@ Test(resize, shrink_end_starts_the_lost_grow, .timeout = 60)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 
-	struct section_holder h = { 0 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, hold_section, &h), 0);
-	while (!atomic_load(&h.in))
-		sleep_ms(1);
+	section_holder h;
+	section_holder_start(&h);
 	cr_assert_eq(lfmap_clear(m), 0);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
-	atomic_store(&h.stop, true);
-	pthread_join(th, NULL);
+	section_holder_stop(&h);
 
 	/* Wait for the shrink's steps (and what they start) without asking
 	 * for a resize: lfmap_barrier runs queued steps only. */

@@ -15,15 +15,29 @@ static void *tok(uint64_t i)
 	return (void *)(uintptr_t)((i << 4) | 8);
 }
 
+/* A map (seed 11) on a fresh counting allocator ta. */
 static lfmap *make_map(talloc *ta)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.allocator = &ta->a;
-	o.seed = 11;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
-	return m;
+	talloc_init(ta);
+	lfmap_options o = value_free_opts(NULL, NULL, ta, 11);
+	return map_new_opts(&o);
+}
+
+/* Destroy m; its allocator gave back everything. */
+static void destroy_clean(lfmap *m, talloc *ta)
+{
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(ta);
+}
+
+/* Keys from..to-1 map to their tok. */
+static void assert_toks(lfmap *m, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
 }
 
 static long chunks(lfmap *m)
@@ -42,7 +56,6 @@ static uintptr_t slot_of_key(const void *key)
 Test(slab, slots_are_line_aligned)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	static const size_t lens[] = { 0, 1, 8, 12, 13, 76, 77, 200 };
 	unsigned char key[256];
@@ -61,12 +74,11 @@ Test(slab, slots_are_line_aligned)
 	}
 	size_t seen = 0, one_line = 0;
 	lfmap_read_lock();
-	lfmap_iter it;
-	lfmap_iter_init(m, &it);
-	const void *k;
-	size_t kl;
-	void *v;
-	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+	titer w;
+	titer_init(&w, m);
+	while (titer_next(&w)) {
+		const void *k = w.key;
+		size_t kl = w.key_len;
 		uintptr_t slot = slot_of_key(k);
 		cr_assert_eq(slot % 64, 0, "key_len %zu: slot %#lx not aligned",
 			     kl, (unsigned long)slot);
@@ -84,15 +96,13 @@ Test(slab, slots_are_line_aligned)
 	lfmap_read_unlock();
 	cr_assert_eq(seen, lfmap_count(m));
 	cr_assert_eq(one_line, 1 + 3 * 40);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Slots freed after a grace period are handed out again: no allocation. */
 Test(slab, freed_slots_are_reused)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	for (uint64_t i = 0; i < 200; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
@@ -111,20 +121,14 @@ Test(slab, freed_slots_are_reused)
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(s1.node_bytes, SLAB_CHUNK_BYTES);
-	for (uint64_t i = 1000; i < 1150; i++) {
-		void *v;
-		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
-		cr_assert_eq(v, tok(i));
-	}
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	assert_toks(m, 1000, 1150);
+	destroy_clean(m, &ta);
 }
 
 /* Deleting every key gives every chunk back, the current ones included. */
 Test(slab, chunks_go_back_when_empty)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	lfmap_stats s0 = quiet_stats(m);
 	long live0 = atomic_load(&ta.live_bytes);
@@ -142,18 +146,21 @@ Test(slab, chunks_go_back_when_empty)
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
 	cr_assert_eq(atomic_load(&ta.live_bytes) - live0,
 		     (long)(s2.bucket_bytes - s0.bucket_bytes));
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
-/* A put needing a new chunk when the allocator fails: ENOMEM, map and
- * memory unchanged; the next put after recovery succeeds. */
-static void put_fails_cleanly(talloc *ta, lfmap *m, uint64_t key)
+/* Put key; when it fails (a new chunk was needed and the allocator
+ * refused it), it fails cleanly: ENOMEM, map and memory unchanged.
+ * Returns the put's result. */
+static int put_or_fail_cleanly(talloc *ta, lfmap *m, uint64_t key)
 {
 	lfmap_stats before = quiet_stats(m);
 	long live = atomic_load(&ta->live_bytes);
 	long nchunks = chunks(m);
-	cr_assert_eq(lfmap_put_u64(m, key, tok(key)), ENOMEM);
+	int rc = lfmap_put_u64(m, key, tok(key));
+	if (rc == 0)
+		return 0;
+	cr_assert_eq(rc, ENOMEM);
 	cr_assert_eq(lfmap_get_u64(m, key, NULL), ENOENT);
 	lfmap_stats after = quiet_stats(m);
 	cr_assert_eq(after.entries, before.entries);
@@ -161,16 +168,16 @@ static void put_fails_cleanly(talloc *ta, lfmap *m, uint64_t key)
 	cr_assert_eq(atomic_load(&ta->live_bytes) - live,
 		     (long)(after.bucket_bytes - before.bucket_bytes));
 	cr_assert_eq(chunks(m), nchunks);
+	return rc;
 }
 
 Test(slab, chunk_failure)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	/* Refuse chunks (and segments as large: grows may fail, puts not). */
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
-	put_fails_cleanly(&ta, m, 0);
+	cr_assert_eq(put_or_fail_cleanly(&ta, m, 0), ENOMEM);
 	cr_assert_eq(lfmap_count(m), 0);
 	talloc_disarm(&ta);
 
@@ -185,19 +192,9 @@ Test(slab, chunk_failure)
 	int rc = 0;
 	uint64_t ok = 0;
 	for (; ok < SLAB_CHUNK_BYTES / 64; ok++) {
-		lfmap_stats s = quiet_stats(m);
-		long live = atomic_load(&ta.live_bytes);
-		rc = lfmap_put_u64(m, k, tok(k));
-		if (rc) {
-			cr_assert_eq(rc, ENOMEM);
-			cr_assert_eq(lfmap_get_u64(m, k, NULL), ENOENT);
-			lfmap_stats s2 = quiet_stats(m);
-			cr_assert_eq(s2.entries, s.entries);
-			cr_assert_eq(s2.node_bytes, s.node_bytes);
-			cr_assert_eq(atomic_load(&ta.live_bytes) - live,
-				     (long)(s2.bucket_bytes - s.bucket_bytes));
+		rc = put_or_fail_cleanly(&ta, m, k);
+		if (rc)
 			break;
-		}
 		k++;
 	}
 	cr_assert_eq(rc, ENOMEM, "a full chunk never asked for another");
@@ -206,20 +203,14 @@ Test(slab, chunk_failure)
 	talloc_disarm(&ta);
 	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
 	cr_assert_eq(lfmap_count(m), k + 1);
-	for (uint64_t i = 0; i <= k; i++) {
-		void *v;
-		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
-		cr_assert_eq(v, tok(i));
-	}
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	assert_toks(m, 0, k + 1);
+	destroy_clean(m, &ta);
 }
 
 /* Entries too large for the largest class come from the allocator. */
 Test(slab, large_keys_beside_the_slab)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	unsigned char key[300];
 	memset(key, 7, sizeof key);
@@ -232,8 +223,7 @@ Test(slab, large_keys_beside_the_slab)
 	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
 	lfmap_stats s2 = quiet_stats(m);
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Random churn at a steady size: given-up chunks are listed again once a
@@ -243,7 +233,6 @@ Test(slab, large_keys_beside_the_slab)
 Test(slab, churn_reuses_given_up_chunks)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	size_t n = test_size(20000, 4000);
 	uint64_t *keys = malloc(n * sizeof *keys), next = 0, x = 88172645463325252ULL;
@@ -276,8 +265,7 @@ Test(slab, churn_reuses_given_up_chunks)
 	cr_assert_eq(chunks(m), 0);
 	cr_assert_eq(empty.node_bytes, 0);
 	free(keys);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Threads churn disjoint key ranges; frees come from the call_rcu thread.
@@ -313,7 +301,6 @@ static void *churn_thread(void *arg)
 Test(slab, concurrent_churn)
 {
 	talloc ta;
-	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	lfmap_stats s0 = quiet_stats(m);
 	enum { T = 4 };
@@ -334,8 +321,7 @@ Test(slab, concurrent_churn)
 	cr_assert_eq(s1.entries, 0);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(chunks(m), 0);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -343,23 +329,16 @@ Test(slab, concurrent_churn)
  * the grace period is reported (ASan exits with status 1). */
 Test(slab, freed_slot_is_poisoned, .exit_code = 1)
 {
-	lfmap *m = NULL;
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = plain_map_new();
 	for (uint64_t i = 0; i < 8; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	const volatile unsigned char *key = NULL;
 	lfmap_read_lock();
-	lfmap_iter it;
-	lfmap_iter_init(m, &it);
-	const void *k;
-	size_t kl;
-	void *v;
-	cr_assert(lfmap_iter_next(&it, &k, &kl, &v));
-	key = k;
-	uint64_t victim;
-	memcpy(&victim, k, sizeof victim);
+	titer w;
+	titer_init(&w, m);
+	cr_assert(titer_next(&w));
+	key = w.key;
+	uint64_t victim = w.u64;
 	lfmap_read_unlock();
 	cr_assert_eq(lfmap_delete_u64(m, victim), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);

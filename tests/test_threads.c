@@ -148,8 +148,7 @@ Test(threads, concurrent_overwrites_destroy_each_once)
 	dtor d = { 0 };
 	tval *vals = tval_pool(total);
 	lfmap_options opt = tval_opts(&d, NULL);
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&opt, &m), 0);
+	lfmap *m = map_new_opts(&opt);
 	atomic_long errors = 0;
 	struct overwrite o[NTHREADS];
 	pthread_t t[NTHREADS];

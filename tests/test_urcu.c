@@ -210,6 +210,24 @@ static void record_blocking_calls(struct blocking_rcs *b)
 
 static struct blocking_rcs g_blocking;
 
+/* g_blocking with two plain maps (the hang alarm set): m to call on and
+ * the victim of the destroy. */
+static struct blocking_rcs *blocking_maps_new(void)
+{
+	alarm(HANG_LIMIT_S);
+	struct blocking_rcs *b = &g_blocking;
+	b->m = plain_map_new();
+	b->victim = plain_map_new();
+	return b;
+}
+
+/* Both maps still work after the refused calls: destroy them. */
+static void blocking_maps_destroy(struct blocking_rcs *b)
+{
+	cr_assert_eq(lfmap_destroy(b->victim), 0);
+	cr_assert_eq(lfmap_destroy(b->m), 0);
+}
+
 /* A value destructor making every blocking call. */
 static void dtor_blocks(void *v, void *ctx)
 {
@@ -233,8 +251,7 @@ Test(edeadlk, blocking_calls_from_a_value_destructor)
 	alarm(HANG_LIMIT_S);
 	struct blocking_rcs *b = &g_blocking;
 	lfmap_options o = { .value_free = dtor_blocks, .value_free_ctx = b };
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = map_new_opts(&o);
 	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
 	b->m = m;
 	cr_assert_eq(lfmap_put_u64(m, 1, (void *)1), 0);
@@ -268,18 +285,14 @@ static void *queue_foreign_blocking(void *arg)
 /* The application's own call_rcu callback, before lfmap's ran there. */
 Test(edeadlk, blocking_calls_from_a_foreign_callback)
 {
-	alarm(HANG_LIMIT_S);
-	struct blocking_rcs *b = &g_blocking;
-	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
-	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	struct blocking_rcs *b = blocking_maps_new();
 	struct blocking_cb cb = { .b = b };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, queue_foreign_blocking, &cb), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	cr_assert_eq(lfmap_barrier(), 0);
 	expect_refused_on_worker(b);
-	cr_assert_eq(lfmap_destroy(b->victim), 0);
-	cr_assert_eq(lfmap_destroy(b->m), 0);
+	blocking_maps_destroy(b);
 }
 
 /* Inside the application's own urcu-memb read-side section (not lfmap's):
@@ -300,10 +313,7 @@ static void *blocking_in_app_section(void *arg)
 
 Test(edeadlk, blocking_calls_inside_the_application_read_section)
 {
-	alarm(HANG_LIMIT_S);
-	struct blocking_rcs *b = &g_blocking;
-	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
-	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	struct blocking_rcs *b = blocking_maps_new();
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, blocking_in_app_section, b), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
@@ -312,18 +322,14 @@ Test(edeadlk, blocking_calls_inside_the_application_read_section)
 	cr_assert_eq(atomic_load(&b->synchronize), EDEADLK);
 	cr_assert_eq(atomic_load(&b->barrier), 0);
 	cr_assert_eq(atomic_load(&b->quiesce), 0);
-	cr_assert_eq(lfmap_destroy(b->victim), 0);
-	cr_assert_eq(lfmap_destroy(b->m), 0);
+	blocking_maps_destroy(b);
 }
 
 /* Inside lfmap's own section: every blocking call returns EDEADLK in every
  * build (debug builds used to abort for synchronize and barrier). */
 Test(edeadlk, blocking_calls_inside_an_lfmap_section)
 {
-	alarm(HANG_LIMIT_S);
-	struct blocking_rcs *b = &g_blocking;
-	cr_assert_eq(lfmap_create(NULL, &b->m), 0);
-	cr_assert_eq(lfmap_create(NULL, &b->victim), 0);
+	struct blocking_rcs *b = blocking_maps_new();
 	lfmap_read_lock();
 	record_blocking_calls(b);
 	lfmap_read_unlock();
@@ -333,8 +339,7 @@ Test(edeadlk, blocking_calls_inside_an_lfmap_section)
 	cr_assert_eq(atomic_load(&b->synchronize), EDEADLK);
 	cr_assert_eq(lfmap_synchronize(), 0);
 	cr_assert_eq(lfmap_barrier(), 0);
-	cr_assert_eq(lfmap_destroy(b->victim), 0);
-	cr_assert_eq(lfmap_destroy(b->m), 0);
+	blocking_maps_destroy(b);
 }
 
 /* ------------------------------------------------------------------ */
