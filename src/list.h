@@ -94,26 +94,36 @@ static inline int list_compare(const struct list_node *n,
 }
 
 /*
- * list_lookup - read-only search (TLA+: Lookup).  From start, the first
- * node >= target if it compares equal, else NULL.  Never writes, never
- * retries.  Caller is in a read-side section.
+ * list_lookup - read-only search (TLA+: Lookup, LookupTag).  From start,
+ * whose so_key the caller passes (start_key: known from the bucket index,
+ * so the walk need not read it), the first node >= target if it compares
+ * equal, else NULL.  Stops without reading a successor whose tag proves
+ * it past the target.  Never writes, never retries.  Caller: read-side
+ * section.
  */
 static inline struct list_node *list_lookup(struct list_node *start,
+					    uint64_t start_key,
 					    const struct list_target *t)
 {
+	uintptr_t ptr_mask = list_ptr_mask; /* constant after start */
+	uint64_t owner = start_key;
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
-	struct list_node *curr =
-		node_ptr(atomic_load_explicit(&start->next, memory_order_acquire));
+	uintptr_t w = atomic_load_explicit(&start->next, memory_order_acquire);
 
-	while (curr) {
+	for (;;) {
+		struct list_node *curr = (struct list_node *)(w & ptr_mask);
+		if (!curr)
+			return NULL;
+		unsigned tag = (unsigned)((w & ~ptr_mask) >> NEXT_TAG_SHIFT);
+		if (so_tag_past(tag, owner, t->so_key))
+			return NULL;
 		int c = list_compare(curr, t);
 		if (c >= 0)
 			return c == 0 ? curr : NULL;
-		curr = node_ptr(
-			atomic_load_explicit(&curr->next, memory_order_acquire));
+		owner = curr->so_key;
+		w = atomic_load_explicit(&curr->next, memory_order_acquire);
 	}
-	return NULL;
 }
 
 /* Where a target belongs: pred -> curr, curr the first node >= target;
