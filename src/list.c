@@ -209,9 +209,13 @@ retry:;
 	/* acquire: see the published contents of the next node. */
 	uintptr_t pred_word = atomic_load_explicit(&pred->next,
 						   memory_order_acquire);
+	uint64_t pred_key = pred->so_key;
 
 	for (;;) {
 		struct list_node *curr = node_ptr(pred_word);
+		if (curr && so_tag_past_at_cp(next_tag(pred_word), pred_key,
+					      t->so_key))
+			break;
 		uintptr_t succ;
 		if (!list_skip_marked(m, pred, &pred_word, &curr, &succ))
 			goto retry;
@@ -226,6 +230,7 @@ retry:;
 		}
 		pred = curr;
 		pred_word = succ;
+		pred_key = curr->so_key;
 	}
 	pos->pred = pred;
 	pos->curr = node_ptr(pred_word);
