@@ -117,13 +117,6 @@ static __attribute__((constructor)) void list_tags_init(void)
 	if (env && *env && *env != '0')
 		on = 0;
 #endif
-	list_tags_set(on);
-}
-
-/* Tags on or off.  Caller: exclusive - no map exists (the constructor,
- * or a unit test at its start). */
-void list_tags_set(int on)
-{
 	list_ptr_mask = on ? NEXT_PTR_BITS : ~NEXT_MARK;
 }
 

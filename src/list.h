@@ -142,7 +142,6 @@ LFMAP_HIDDEN bool list_mark(struct list_node *n);
 LFMAP_HIDDEN bool list_unlink_at(lfmap *m, const struct list_pos *pos,
 				 uintptr_t succ);
 LFMAP_HIDDEN uintptr_t list_mark_word(struct list_node *n);
-LFMAP_HIDDEN void list_tags_set(int on);
 LFMAP_HIDDEN void list_sweep(lfmap *m, struct list_node *start);
 
 #endif /* LFMAP_LIST_H */
