@@ -55,5 +55,10 @@ lfmap_die(const char *fmt, ...);
 #ifndef LFMAP_MUTANT_FREE_NO_GRACE
 #define LFMAP_MUTANT_FREE_NO_GRACE 0
 #endif
+/* list.c, list_link: pred's new word keeps the tag it had for its old
+ * successor (a tag about a node past the new one: lookups stop early). */
+#ifndef LFMAP_MUTANT_TAG_LINK_KEEPS_OLD
+#define LFMAP_MUTANT_TAG_LINK_KEEPS_OLD 0
+#endif
 
 #endif /* LFMAP_DEBUG_H */

@@ -14,8 +14,10 @@
  *   replace   CAS value -> new value (entry_replace; TLA+: Replace); the
  *             old value is retired (destructor after a grace period)
  *   delete    CAS value -> tombstone (entry_tombstone; TLA+: Tombstone),
- *             then mark (TLA+: Mark), then a search unlinks it (TLA+:
- *             Unlink) and whoever unlinks it retires it
+ *             then mark (TLA+: Mark), then one CAS unlinks it from the
+ *             predecessor the delete's own search saw (list_unlink_at;
+ *             TLA+: DirectUnlink), or, if that predecessor changed, a
+ *             search does (TLA+: Unlink); whoever unlinks it retires it
  *
  * Put is replace, falling over to insert when it meets the tombstone;
  * insert-if-absent, replace-if-present, cas, compare-and-delete, take and
@@ -142,8 +144,10 @@ void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
 
 /*
  * After a successful entry_tombstone: record the value for the destructor
- * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink (TLA+:
- * Unlink) through a search.  Caller: read-side section.
+ * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink: through
+ * s->pos, the position of the search that found e (TLA+: DirectUnlink),
+ * else through a new search (TLA+: Unlink).  Caller: read-side section;
+ * s->pos as search_live left it.
  */
 void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 		  void *dead)
@@ -157,7 +161,10 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 		counter_add(&st->pending_values, 1);
 	}
 	int64_t stripe_entries = counter_add(&st->entries, -1);
-	list_mark(&e->node);
-	list_find(m, s->start, &s->target, &s->pos);
+	uintptr_t succ = list_mark_word(&e->node);
+	/* Unlink through the predecessor our search saw (TLA+: DirectUnlink);
+	 * search again (TLA+: Find, Unlink) only if it changed since. */
+	if (s->pos.curr != &e->node || !list_unlink_at(m, &s->pos, succ))
+		list_find(m, s->start, &s->target, &s->pos);
 	bucket_after_delete(m, stripe_entries);
 }

@@ -167,4 +167,98 @@ static inline int so_key_less(uint64_t a, uint64_t b)
 	return (b & d & (0 - d)) != 0;
 }
 
+/*
+ * Successor tags (list.h, list.c): a 16-bit function of two split-order
+ * keys, owner < succ, that a node's next word carries about its successor,
+ * so that a search can often tell "the successor is past my target" from
+ * the word alone, without reading the successor's line.
+ *
+ *   bits 0-5   c = cp + 1, cp the lowest bit where owner and succ differ
+ *              (succ has the 1 there: owner < succ); 0 means "no
+ *              information": equal keys, or keys differing only at bit 63
+ *   bits 6-15  w = succ's bits cp+1 .. cp+10 (bits past 63 read as 0)
+ *
+ * Tag 0 says nothing and is always a correct tag.  Every helper below is
+ * written against so_key_less (lowest differing bit decides) and must
+ * change with it; tests/test_tags.c checks them against so_key_less.
+ */
+#define SO_TAG_WINDOW 10
+#define SO_TAG_WINDOW_MASK ((1u << SO_TAG_WINDOW) - 1)
+
+static inline unsigned so_tag(uint64_t owner, uint64_t succ)
+{
+	/* Bit 63 forced: equal keys give cp 63 too. */
+	unsigned cp = (unsigned)__builtin_ctzll((owner ^ succ) | SO_KEY_ENTRY_FLAG);
+	if (cp == 63)
+		return 0;
+	unsigned w = (unsigned)(succ >> (cp + 1)) & SO_TAG_WINDOW_MASK;
+	return (w << 6) | (cp + 1);
+}
+
+/* Bits 0..cp of a key, cp = c - 1 (c = tag & 63, 1..63). */
+static inline uint64_t so_tag_low_mask(unsigned c)
+{
+	return ((uint64_t)1 << c) - 1;
+}
+
+/*
+ * True when tag = so_tag(owner, succ) proves succ past t (t before succ in
+ * split order), for owner <= t (owner is a node already passed, or the
+ * start bucket node: its key may equal t's when 63-bit hashes collide).
+ * If t agrees with owner through cp, succ (1 at cp) is past t; if t
+ * differs from owner below cp, t (1 there) is past succ; at the same cp
+ * the two 10-bit windows decide, or nothing does.
+ */
+static inline int so_tag_past(unsigned tag, uint64_t owner, uint64_t t)
+{
+	unsigned c = tag & 63;
+	if (!c)
+		return 0;
+	uint64_t x = owner ^ t, low = so_tag_low_mask(c);
+	if (!(x & low))
+		return 1;
+	if (x & (low >> 1))
+		return 0;
+	unsigned ws = tag >> 6;
+	unsigned wt = (unsigned)(t >> c) & SO_TAG_WINDOW_MASK;
+	unsigned d = ws ^ wt;
+	return (ws & d & (0u - d)) != 0;
+}
+
+/*
+ * The first case of so_tag_past alone: t agrees with owner through cp.
+ * Then a node n with t's key linked between owner and succ has
+ * so_tag(n, succ) == tag, known without reading succ (the writers' stop,
+ * list_find).  In the window case succ's bits past the window would be
+ * needed, so writers read succ there.
+ */
+static inline int so_tag_past_at_cp(unsigned tag, uint64_t owner, uint64_t t)
+{
+	unsigned c = tag & 63;
+	return c && !((owner ^ t) & so_tag_low_mask(c));
+}
+
+/*
+ * so_tag(pred, succ) from pred's key, curr's key and tag = so_tag(curr,
+ * succ), for pred < curr < succ, without succ's key (the unlink of curr,
+ * list.c).  If pred agrees with curr through curr's cp, pred differs from
+ * succ exactly where curr does: the same tag.  Otherwise pred and curr
+ * differ below that cp, where succ has curr's bits, and succ's bits up to
+ * cp + 10 are known (curr's below cp, the 1 at cp, the window above):
+ * enough for pred's window, which ends below cp + 10.
+ */
+static inline unsigned so_tag_unlinked(uint64_t pred, uint64_t curr,
+				       unsigned tag)
+{
+	unsigned c = tag & 63;
+	if (!c)
+		return 0;
+	uint64_t low = so_tag_low_mask(c);
+	if (!((pred ^ curr) & low))
+		return tag;
+	uint64_t succ = (curr & (low >> 1)) | ((uint64_t)1 << (c - 1)) |
+			((uint64_t)(tag >> 6) << c);
+	return so_tag(pred, succ);
+}
+
 #endif /* LFMAP_HASH_H */

@@ -11,8 +11,35 @@
  *
  * Words.  A node's next word is its successor's address with bit 0
  * (NEXT_MARK) meaning "this node is logically deleted; its next word is
- * frozen".  An entry's value word (entry.c) is the user's value or the
- * tombstone.  so_key and the key bytes never change after publication.
+ * frozen", and in bits 48-63 the successor tag (below).  An entry's value
+ * word (entry.c) is the user's value or the tombstone.  so_key and the key
+ * bytes never change after publication.
+ *
+ * Successor tags (TLA+: tla/Tags.tla).  The tag in a next word is
+ * so_tag(owner's so_key, successor's so_key) (hash.h) or 0, which says
+ * nothing.  Both keys are immutable, so a word's tag is fixed by its
+ * pointer: every CAS expects the whole word as read, tag included, and
+ * succeeds exactly when the pointer and mark match - CAS semantics are
+ * those of untagged words.  Who writes which tag:
+ *   link      n's word: so_tag(n, curr), or pred's tag when the search
+ *             stopped at it (so_tag_past_at_cp: then they are equal);
+ *             pred's new word: so_tag(pred, n)
+ *   unlink    pred's new word: so_tag_unlinked(pred, curr, curr's tag),
+ *             which equals so_tag(pred, succ) without reading succ
+ *   mark      an OR of bit 0: the tag stays
+ * A search may then stop at a word whose tag proves the successor past
+ * its target (so_tag_past), never reading the successor: an absent key
+ * costs one line fewer.  A lookup's result is the one it would get by
+ * reading the successor, since the tag is a function of that successor's
+ * key.  A writer's search stops only on the cp test (so_tag_past_at_cp)
+ * and then links before a successor it never read, which may be marked:
+ * Harris' algorithm allows it (the CAS still expects pred unmarked and
+ * pointing at curr; the marked curr is unlinked from n by a later search).
+ * Tags need address bits 48-63 to be zero: list_tags_init decides once,
+ * before main, whether the address space guarantees it (x86-64 and
+ * aarch64 with 48-bit user addresses; not with 5-level paging / 52-bit
+ * VA, pointer tagging, or other targets), else every tag is 0 and no bit
+ * is masked.
  *
  * Deletion (TLA+: Tombstone, Mark, Unlink).  An entry leaves in three
  * steps: (1) its value word is swung to the tombstone (entry.c; the
@@ -28,7 +55,8 @@
  * equal.  (b) A marked node's next word never changes.  (c) Only nodes
  * whose value is the tombstone (or bucket nodes being shrunk away) are
  * marked.  (d) A node is linked only by a CAS from an unmarked predecessor
- * that pointed at its successor.
+ * that pointed at its successor (the successor may be marked).  (e) Every
+ * tag equals so_tag(owner, successor) or 0.
  *
  * Traversals.  Every traversal runs inside a read-side section, so a node it
  * reaches, even one unlinked meanwhile, is not freed until it leaves the
@@ -40,36 +68,105 @@
  * restarts from its start node when a CAS fails, which only happens when
  * another thread's CAS succeeded: lock-free.
  */
+#include <stdlib.h>
+#include <sys/mman.h>
+
 #include "list.h"
 #include "reclaim.h"
 
+/* Tags off until list_tags_init has decided. */
+uintptr_t list_ptr_mask = ~NEXT_MARK;
+
 /*
- * Unlink curr, whose next word succ is marked, from pred (TLA+: Unlink).
- * The expected word is curr unmarked, so this fails if pred was marked or
- * changed meanwhile.  The thread whose CAS succeeds retires an entry;
- * bucket nodes are freed by the shrink that marked them.
+ * Can a user address have any of bits 48-63 set?  Only x86-64 and aarch64
+ * are known to keep user addresses below 2^48 by default; on both, Linux
+ * hands out higher addresses only when the address space is larger (x86-64
+ * 5-level paging, aarch64 52-bit VA) and mmap is given a hint above 2^47
+ * (2^48).  So: ask for one page at a hint far above, and look where it
+ * landed.  Pointer tagging (HWASan; MTE through a tagging allocator) puts
+ * bits in the top byte of ordinary pointers: tags stay off under HWASan,
+ * and list_link refuses such a node address (list_address_check).
+ */
+static int list_high_addresses(void)
+{
+#if (defined(__x86_64__) || defined(__aarch64__)) && UINTPTR_MAX == UINT64_MAX
+#if defined(__SANITIZE_HWADDRESS__)
+	return 1;
+#else
+	void *p = mmap((void *)((uintptr_t)1 << 52), 4096, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	int high = ((uintptr_t)p + 4096) > ((uintptr_t)1 << NEXT_TAG_SHIFT);
+	munmap(p, 4096);
+	return high;
+#endif
+#else
+	return 1;
+#endif
+}
+
+/* Decide once, before main and before any map exists, whether next words
+ * carry tags.  Debug builds: LFMAP_NO_TAGS=1 in the environment forces
+ * them off (to run a suite on the untagged path). */
+static __attribute__((constructor)) void list_tags_init(void)
+{
+	int on = !list_high_addresses();
+#ifdef LFMAP_DEBUG
+	const char *env = getenv("LFMAP_NO_TAGS");
+	if (env && *env && *env != '0')
+		on = 0;
+#endif
+	list_ptr_mask = on ? NEXT_PTR_BITS : ~NEXT_MARK;
+}
+
+/* A node about to be linked must fit the pointer bits (list_high_addresses
+ * says why it always should). */
+static inline void list_address_check(const struct list_node *n)
+{
+	if (unlikely((uintptr_t)n & ~list_ptr_mask))
+		lfmap_die("node address %p does not fit next-word bits 1-47 "
+			  "(successor tags are on)", (const void *)n);
+}
+
+/*
+ * Unlink curr, whose next word succ is marked, from pred, which was seen
+ * holding pred_word (curr | tag, unmarked) (TLA+: Unlink).  Expecting that
+ * word, the CAS fails if pred was marked or changed meanwhile.  The new
+ * word's tag is derived from the keys of pred and curr and curr's tag:
+ * succ is never read.  The thread whose CAS succeeds retires an entry;
+ * bucket nodes are freed by the shrink that marked them.  On success
+ * *pred_word is pred's new word.
  */
 static inline bool list_unlink(lfmap *m, struct list_node *pred,
-			       struct list_node *curr, uintptr_t succ)
+			       uintptr_t *pred_word, struct list_node *curr,
+			       uintptr_t succ)
 {
-	uintptr_t expect = (uintptr_t)curr;
+	uintptr_t expect = *pred_word;
+	uintptr_t word = succ & ~NEXT_MARK;
+	if (list_tags_on())
+		word = next_word(node_ptr(succ),
+				 so_tag_unlinked(pred->so_key, curr->so_key,
+						 next_tag(succ)));
 	if (!atomic_compare_exchange_strong_explicit(
-		    &pred->next, &expect, succ & ~NEXT_MARK,
-		    memory_order_acq_rel, memory_order_acquire))
+		    &pred->next, &expect, word, memory_order_acq_rel,
+		    memory_order_acquire))
 		return false;
 	if (so_key_is_entry(curr->so_key))
 		reclaim_retire_entry(m, entry_of(curr));
+	*pred_word = word;
 	return true;
 }
 
 /*
  * The step both traversals take at each node: load *curr's next word into
  * *succ and, while *curr is marked (logically deleted), unlink it from pred
- * and move on to its successor.  Returns false when an unlink CAS failed
- * (pred changed or was marked: restart); true with *curr NULL, or unmarked
- * with *succ its next word.
+ * (seen holding *pred_word) and move on to its successor.  Returns false
+ * when an unlink CAS failed (pred changed or was marked: restart); true
+ * with *curr NULL, or unmarked with *succ its next word.
  */
 static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
+				    uintptr_t *pred_word,
 				    struct list_node **curr, uintptr_t *succ)
 {
 	while (*curr) {
@@ -78,7 +175,7 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
 					     memory_order_acquire);
 		if (!(*succ & NEXT_MARK))
 			return true;
-		if (!list_unlink(m, pred, *curr, *succ))
+		if (!list_unlink(m, pred, pred_word, *curr, *succ))
 			return false;
 		*curr = node_ptr(*succ);
 	}
@@ -86,12 +183,15 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
 }
 
 /*
- * list_find - the search of inserts and deletes (TLA+: Find, Unlink).
- * Walks from start to the first node >= target, unlinking every marked node
- * on the way.  Fills pos; returns true when pos->curr equals the target.
- * On return pos->pred was unmarked and pointed at pos->curr at some moment
- * during the call.  Caller: read-side section; start is a bucket
- * node that is not marked (bucket.c guarantees it for the caller's size).
+ * list_find - the search of inserts and deletes (TLA+: Find, FindTag,
+ * Unlink).  Walks from start to the first node >= target, unlinking every
+ * marked node on the way, and stops before reading a node whose tag in
+ * its predecessor's word proves it past the target by the cp test
+ * (so_tag_past_at_cp): that node may be marked.  Fills pos; returns true
+ * when pos->curr equals the target.  On return pos->pred was unmarked and
+ * held pos->word, pointing at pos->curr, at some moment during the call.
+ * Caller: read-side section; start is a bucket node that is not marked
+ * (bucket.c guarantees it for the caller's size).
  */
 bool list_find(lfmap *m, struct list_node *start, const struct list_target *t,
 	       struct list_pos *pos)
@@ -100,53 +200,101 @@ bool list_find(lfmap *m, struct list_node *start, const struct list_target *t,
 retry:;
 	struct list_node *pred = start;
 	/* acquire: see the published contents of the next node. */
-	uintptr_t curr_word = atomic_load_explicit(&pred->next,
+	uintptr_t pred_word = atomic_load_explicit(&pred->next,
 						   memory_order_acquire);
-	struct list_node *curr = node_ptr(curr_word);
+	uint64_t pred_key = pred->so_key;
 
 	for (;;) {
+		struct list_node *curr = node_ptr(pred_word);
+		if (curr && so_tag_past_at_cp(next_tag(pred_word), pred_key,
+					      t->so_key))
+			break;
 		uintptr_t succ;
-		if (!list_skip_marked(m, pred, &curr, &succ))
+		if (!list_skip_marked(m, pred, &pred_word, &curr, &succ))
 			goto retry;
-		if (!curr) {
-			pos->pred = pred;
-			pos->curr = NULL;
-			return false;
-		}
+		if (!curr)
+			break;
 		int c = list_compare(curr, t);
 		if (c >= 0) {
 			pos->pred = pred;
 			pos->curr = curr;
+			pos->word = pred_word;
 			return c == 0;
 		}
 		pred = curr;
-		curr = node_ptr(succ);
+		pred_word = succ;
+		pred_key = curr->so_key;
 	}
+	pos->pred = pred;
+	pos->curr = node_ptr(pred_word);
+	pos->word = pred_word;
+	return false;
 }
 
 /*
  * list_link - publish n between pos->pred and pos->curr (TLA+: Link).
  * n's so_key, key and value must be fully written.  Returns false (n not
- * published) when pred changed or was marked since the search.
- * Ordering: release on success (n's contents become visible to any thread
- * that reaches n).
+ * published) when pred changed or was marked since the search.  n's tag
+ * to curr is pred's when the search stopped at that tag (equal then:
+ * so_tag_past_at_cp), else computed from curr's key, which the search
+ * read.  Ordering: release on success (n's contents become visible to any
+ * thread that reaches n).
  */
 bool list_link(const struct list_pos *pos, struct list_node *n)
 {
+	uintptr_t succ = (uintptr_t)pos->curr, word = (uintptr_t)n;
+	if (list_tags_on()) {
+		list_address_check(n);
+		uint64_t pred_key = pos->pred->so_key;
+		unsigned pred_tag = next_tag(pos->word);
+		if (pos->curr)
+			succ = next_word(pos->curr,
+					 so_tag_past_at_cp(pred_tag, pred_key,
+							   n->so_key)
+						 ? pred_tag
+						 : so_tag(n->so_key,
+							  pos->curr->so_key));
+		word = next_word(n, LFMAP_MUTANT(TAG_LINK_KEEPS_OLD)
+					    ? pred_tag
+					    : so_tag(pred_key, n->so_key));
+	}
 	/* relaxed: n is private until the CAS below publishes it. */
-	atomic_store_explicit(&n->next, (uintptr_t)pos->curr,
-			      memory_order_relaxed);
-	uintptr_t expect = (uintptr_t)pos->curr;
+	atomic_store_explicit(&n->next, succ, memory_order_relaxed);
+	uintptr_t expect = pos->word;
 	return atomic_compare_exchange_strong_explicit(
-		&pos->pred->next, &expect, (uintptr_t)n, memory_order_release,
+		&pos->pred->next, &expect, word, memory_order_release,
 		memory_order_relaxed);
 }
 
 /*
- * list_mark - freeze n's next word (TLA+: Mark).  Idempotent; returns true
- * when this call set the mark.  Only for tombstoned entries and bucket
- * nodes being shrunk away.
+ * list_unlink_at - unlink pos->curr, marked with next word succ, from
+ * pos->pred, through the word the caller's search saw (TLA+:
+ * DirectUnlink): one CAS, no search.  False when pred changed meanwhile
+ * (then a search unlinks it).  Caller: read-side section.
  */
+bool list_unlink_at(lfmap *m, const struct list_pos *pos, uintptr_t succ)
+{
+	lfmap_assert(reclaim_in_read_section());
+	lfmap_assert(succ & NEXT_MARK);
+	uintptr_t word = pos->word;
+	return list_unlink(m, pos->pred, &word, pos->curr, succ);
+}
+
+/*
+ * list_mark_word - freeze n's next word (TLA+: Mark); the word as it is
+ * now (marked).  Idempotent.  Only for tombstoned entries and bucket nodes
+ * being shrunk away.  list_mark: the same, true when this call set the
+ * mark.
+ */
+uintptr_t list_mark_word(struct list_node *n)
+{
+	/* release: a thread that sees the mark also sees the tombstone.
+	 * acquire: the successor the word points at is published. */
+	return atomic_fetch_or_explicit(&n->next, NEXT_MARK,
+					memory_order_acq_rel) |
+	       NEXT_MARK;
+}
+
 bool list_mark(struct list_node *n)
 {
 	/* release: a thread that sees the mark also sees the tombstone. */
@@ -172,18 +320,20 @@ retry:
 	    NEXT_MARK)
 		anchor = start;
 	struct list_node *pred = anchor;
-	struct list_node *curr = node_ptr(
-		atomic_load_explicit(&pred->next, memory_order_acquire));
+	uintptr_t pred_word =
+		atomic_load_explicit(&pred->next, memory_order_acquire);
+	struct list_node *curr = node_ptr(pred_word);
 
 	for (;;) {
 		uintptr_t succ;
-		if (!list_skip_marked(m, pred, &curr, &succ))
+		if (!list_skip_marked(m, pred, &pred_word, &curr, &succ))
 			goto retry;
 		if (!curr)
 			return;
 		if (!so_key_is_entry(curr->so_key))
 			anchor = curr;
 		pred = curr;
+		pred_word = succ;
 		curr = node_ptr(succ);
 	}
 }

@@ -19,9 +19,40 @@ struct list_target {
 	size_t key_len;
 };
 
+/*
+ * Next words with successor tags (list.c, "Words"): bits 48-63 hold
+ * so_tag(owner, successor) (hash.h) when tags are on, the successor's
+ * address bits 1-47, NEXT_MARK bit 0.  list_ptr_mask is the mask of the
+ * address bits: ~NEXT_MARK with tags off (every tag 0), bits 1-47 with
+ * tags on.  Set once before main (list.c, list_tags_init), read-only
+ * after: plain loads.
+ */
+#define NEXT_TAG_SHIFT 48
+#define NEXT_PTR_BITS ((((uintptr_t)1 << NEXT_TAG_SHIFT) - 1) & ~NEXT_MARK)
+
+LFMAP_HIDDEN extern uintptr_t list_ptr_mask;
+
 static inline struct list_node *node_ptr(uintptr_t word)
 {
-	return (struct list_node *)(word & ~NEXT_MARK);
+	return (struct list_node *)(word & list_ptr_mask);
+}
+
+/* The tag of a next word (0 with tags off). */
+static inline unsigned next_tag(uintptr_t word)
+{
+	return (unsigned)((word & ~list_ptr_mask) >> NEXT_TAG_SHIFT);
+}
+
+/* The next word of a node pointing at n (unmarked) with tag tag; the
+ * caller has checked that tags are on (list_ptr_mask != ~NEXT_MARK). */
+static inline uintptr_t next_word(const struct list_node *n, unsigned tag)
+{
+	return (uintptr_t)n | ((uintptr_t)tag << NEXT_TAG_SHIFT);
+}
+
+static inline bool list_tags_on(void)
+{
+	return list_ptr_mask != ~NEXT_MARK;
 }
 
 /* Key bytes, then length: the tie-break of list_compare for keys other
@@ -64,39 +95,55 @@ static inline int list_compare(const struct list_node *n,
 }
 
 /*
- * list_lookup - read-only search (TLA+: Lookup).  From start, the first
- * node >= target if it compares equal, else NULL.  Never writes, never
- * retries.  Caller: read-side section.
+ * list_lookup - read-only search (TLA+: Lookup, LookupTag).  From start,
+ * whose so_key the caller passes (start_key: known from the bucket index,
+ * so the walk need not read it), the first node >= target if it compares
+ * equal, else NULL.  Stops without reading a successor whose tag proves
+ * it past the target.  Never writes, never retries.  Caller: read-side
+ * section.
  */
 static inline struct list_node *list_lookup(struct list_node *start,
+					    uint64_t start_key,
 					    const struct list_target *t)
 {
 	lfmap_assert(reclaim_in_read_section());
+	uintptr_t ptr_mask = list_ptr_mask; /* constant after start */
+	uint64_t owner = start_key;
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
-	struct list_node *curr =
-		node_ptr(atomic_load_explicit(&start->next, memory_order_acquire));
+	uintptr_t w = atomic_load_explicit(&start->next, memory_order_acquire);
 
-	while (curr) {
+	for (;;) {
+		struct list_node *curr = (struct list_node *)(w & ptr_mask);
+		if (!curr)
+			return NULL;
+		unsigned tag = (unsigned)((w & ~ptr_mask) >> NEXT_TAG_SHIFT);
+		if (so_tag_past(tag, owner, t->so_key))
+			return NULL;
 		int c = list_compare(curr, t);
 		if (c >= 0)
 			return c == 0 ? curr : NULL;
-		curr = node_ptr(
-			atomic_load_explicit(&curr->next, memory_order_acquire));
+		owner = curr->so_key;
+		w = atomic_load_explicit(&curr->next, memory_order_acquire);
 	}
-	return NULL;
 }
 
-/* Where a target belongs: pred -> curr, curr the first node >= target. */
+/* Where a target belongs: pred -> curr, curr the first node >= target;
+ * word: pred's next word as the search read it (curr | tag, unmarked),
+ * what a CAS on pred expects. */
 struct list_pos {
 	struct list_node *pred;
 	struct list_node *curr;
+	uintptr_t word;
 };
 
 LFMAP_HIDDEN bool list_find(lfmap *m, struct list_node *start,
 			    const struct list_target *t, struct list_pos *pos);
 LFMAP_HIDDEN bool list_link(const struct list_pos *pos, struct list_node *n);
 LFMAP_HIDDEN bool list_mark(struct list_node *n);
+LFMAP_HIDDEN bool list_unlink_at(lfmap *m, const struct list_pos *pos,
+				 uintptr_t succ);
+LFMAP_HIDDEN uintptr_t list_mark_word(struct list_node *n);
 LFMAP_HIDDEN void list_sweep(lfmap *m, struct list_node *start);
 
 #endif /* LFMAP_LIST_H */

@@ -27,6 +27,34 @@
 #include "list.h"
 #include "reclaim.h"
 
+/*
+ * bucket_start (bucket.h) with the start node's so_key: the bucket index
+ * on the fast path (the bucket's own node), else read from the node
+ * bucket_get returns (a parent's while the bucket is being linked).  The
+ * key is what list_lookup's first tag is relative to; knowing it saves
+ * reading it (bucket nodes straddle lines).  Caller: read-side section.
+ */
+static inline __attribute__((always_inline)) struct list_node *
+lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
+{
+	/* acquire: as in bucket_start. */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	size_t b = (size_t)(hash & (size - 1));
+	if (likely(b != 0)) {
+		struct bucket *bk = bucket_slot(m, b);
+		/* acquire: as in bucket_start. */
+		if (likely(atomic_load_explicit(&bk->state,
+						memory_order_acquire) ==
+			   BUCKET_LINKED)) {
+			*start_key = so_key_bucket(b);
+			return &bk->node;
+		}
+	}
+	struct list_node *start = bucket_get(m, b);
+	*start_key = start->so_key;
+	return start;
+}
+
 /* One lookup.  Caller: read-side section; it has checked m (and
  * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
  * call on the common path, so the callers need no callee-saved registers. */
@@ -37,7 +65,9 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
 	uint64_t hash = hash_key(m->seed, key, key_len);
 	const struct list_target t = {
 		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
-	struct list_node *n = list_lookup(bucket_start(m, hash), &t);
+	uint64_t start_key;
+	struct list_node *start = lookup_start(m, hash, &start_key);
+	struct list_node *n = list_lookup(start, start_key, &t);
 	if (!n)
 		return ENOENT;
 	/* acquire: pairs with the release that stored the value. */
@@ -114,7 +144,8 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
  * Why each key gets exactly lfmap_get's guarantees: the reads a key's walk
  * makes are the reads list_lookup makes for it, in the same order (the
  * bucket's state, its next word, then each node's so_key, key and next
- * word, the value word of the node that compares equal); only reads of
+ * word, the value word of the node that compares equal; it stops at the
+ * same successor tags); only reads of
  * other keys are interleaved, and no key's result depends on another
  * key's reads.  A thread doing several lookups in turn is modelled by
  * TLA+'s Lookup of each (tla/LfMap.tla: lookups by one thread are
@@ -170,17 +201,23 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	/* 2: the bucket's node and its first node; prefetch that. */
 	for (size_t i = 0; i < cnt; i++) {
 		struct list_node *start;
+		uint64_t start_key;
 		/* acquire: pairs with bucket_init's release of LINKED. */
 		if (slot[i] && likely(atomic_load_explicit(&slot[i]->state,
 							   memory_order_acquire) ==
-				      BUCKET_LINKED))
+				      BUCKET_LINKED)) {
 			start = &slot[i]->node;
-		else
+			start_key = so_key_bucket((size_t)(w[i].hash & (size - 1)));
+		} else {
 			start = bucket_get(m, (size_t)(w[i].hash & (size - 1)));
+			start_key = start->so_key;
+		}
 		/* acquire: as in list_lookup. */
-		w[i].node = node_ptr(
-			atomic_load_explicit(&start->next, memory_order_acquire));
-		if (w[i].node) {
+		uintptr_t word =
+			atomic_load_explicit(&start->next, memory_order_acquire);
+		w[i].node = node_ptr(word);
+		if (w[i].node && !so_tag_past(next_tag(word), start_key,
+					      w[i].t.so_key)) {
 			__builtin_prefetch(w[i].node);
 			pending[np++] = (unsigned)i;
 		} else {
@@ -196,9 +233,12 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 			int c = list_compare(n, &w[i].t);
 			if (c < 0) {
 				/* acquire: as in list_lookup. */
-				n = node_ptr(atomic_load_explicit(
-					&n->next, memory_order_acquire));
-				if (n) {
+				uintptr_t word = atomic_load_explicit(
+					&n->next, memory_order_acquire);
+				uint64_t owner = n->so_key;
+				n = node_ptr(word);
+				if (n && !so_tag_past(next_tag(word), owner,
+						      w[i].t.so_key)) {
 					__builtin_prefetch(n);
 					w[i].node = n;
 					pending[keep++] = i;
