@@ -8,21 +8,56 @@
  * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So the
  * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
  * segment k+1, leaving every existing bucket where it is (as liburcu's
- * rculfhash order tables do).  Each bucket holds its own list node (so_key
- * so_key_bucket(b), written when the segment is made, before it is
- * published) and a state word: EMPTY, CLAIMED, LINKED.  An entry with hash h lives in
- * bucket h & (size-1): its search starts at that bucket's node, which
- * precedes it in split order.
+ * rculfhash order tables do).  A segment is one allocation: its buckets'
+ * list nodes (16 bytes each: so_key so_key_bucket(b), written when the
+ * segment is made, before it is published), then a state array of two bits
+ * per bucket, four buckets to a byte: EMPTY, CLAIMED, LINKED.  The state is
+ * kept out of the node so that the node is exactly a list node whose words
+ * have the meaning list.c gives them (so_key a plain immutable field), and
+ * 0.25 byte per bucket instead of 8 with padding.  An entry with hash h
+ * lives in bucket h & (size-1): its search starts at that bucket's node,
+ * which precedes it in split order.
  *
  * Lazy bucket initialisation (TLA+: ClaimBucket, InitBucket, PublishBucket).
- * The first thread to need bucket b (b > 0) CASes its state EMPTY ->
+ * The first thread to need bucket b (b > 0) moves its state EMPTY ->
  * CLAIMED.  The winner makes sure b's parent (b with its highest bit
  * cleared) is initialised, links b's node into the list by a search from the
- * parent's node, and stores LINKED with release.  A thread that finds b
+ * parent's node, and moves the state to LINKED.  A thread that finds b
  * CLAIMED does not wait: it searches from the parent's node, which precedes
  * b's entries too (slower, still correct).  Only the claimer ever links b's
  * node, so there is exactly one bucket node per bucket: racing initialisers
  * converge on it, and no allocation can fail on this path.
+ *
+ * The state bits and their memory orders.  Four buckets share a state
+ * byte, so a transition may not overwrite the byte: each is a fetch_or of
+ * one bit, EMPTY (00) -> CLAIMED (01) -> LINKED (11), and a fetch_or of a
+ * bit already set changes nothing, so every RMW on the byte moves at most
+ * its own bucket forward and the claim is decided by the old value it
+ * returns (exactly one fetch_or sees 00: the CAS EMPTY -> CLAIMED of the
+ * model, one atomic step on this bucket's state).
+ *   - ClaimBucket: fetch_or(01), acquire.  The loser that reads LINKED in
+ *     the old value starts from the node, so it needs what a reader's
+ *     acquire load gives (below); the winner needs nothing from it (the
+ *     segment's contents came with the acquire load of the segment
+ *     pointer).
+ *   - PublishBucket: fetch_or(10), release, after the link CAS.
+ *   - LoadBucketState: acquire load of the byte (bucket_state_load).  It
+ *     reads the value of some RMW in the byte's modification order.  If
+ *     that value has this bucket's LINKED bits, the RMW that wrote them
+ *     (bucket b's release fetch_or) or a later one wrote it, and every RMW
+ *     continues the release sequence headed by that release (C11
+ *     5.1.2.4), whichever bucket it was for: so the load synchronises with
+ *     bucket_init's release, and the reader sees the link CAS and every
+ *     node it published.  A reader that sees another bucket's bits learns
+ *     nothing about its own and uses only its own.
+ *   - The segment's zeroed states (and its node keys) are published by the
+ *     release store of segs[order], acquired by every reader of the
+ *     segment pointer (bucket_segment), as before.
+ * The state array of a segment covering whole 2 MiB pages is in the same
+ * mapping (below), so huge pages cover it too.  On a lookup it is one more
+ * line than the node's, but 64 bytes hold 256 buckets' states (a 2^20
+ * table's states are 256 KiB), so that line is far hotter than any node
+ * line and usually in cache.
  *
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
@@ -77,11 +112,6 @@
 #include "hash.h"
 #include "list.h"
 #include "reclaim.h"
-
-static inline size_t segment_len(unsigned order)
-{
-	return order ? (size_t)1 << (order - 1) : 1;
-}
 
 static inline unsigned size_order(size_t size)
 {
@@ -154,25 +184,27 @@ static void *segment_map(size_t bytes)
 
 static struct bucket *segment_alloc(lfmap *m, unsigned order)
 {
-	size_t bytes = segment_len(order) * sizeof(struct bucket);
-	struct bucket *seg = segment_is_mapped(m, bytes)
-				     ? segment_map(bytes)
-				     : map_mem_alloc(m, bytes);
+	size_t bytes = segment_bytes(order);
+	bool mapped = segment_is_mapped(m, bytes);
+	struct bucket *seg = mapped ? segment_map(bytes)
+				    : map_mem_alloc(m, bytes);
 	if (!seg)
 		return NULL;
 	size_t base = segment_base(order);
 	for (size_t i = 0; i < segment_len(order); i++) {
-		atomic_init(&seg[i].state, BUCKET_EMPTY);
 		atomic_init(&seg[i].node.next, 0);
 		seg[i].node.so_key = so_key_bucket(base + i);
 	}
+	/* Every bucket EMPTY.  An anonymous mapping is already zero. */
+	if (!mapped)
+		memset(segment_states(seg, order), 0, segment_state_bytes(order));
 	counter_add(&counter_this_thread(m)->bucket_bytes, (int64_t)bytes);
 	return seg;
 }
 
 static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 {
-	size_t bytes = segment_len(order) * sizeof(struct bucket);
+	size_t bytes = segment_bytes(order);
 	if (segment_is_mapped(m, bytes))
 		munmap(seg, round_up(bytes, SMALL_PAGE));
 	else
@@ -211,16 +243,17 @@ void bucket_directory_free(lfmap *m)
 }
 
 /*
- * bucket_init - link the node of bucket bk = bucket b, claimed by the
- * caller (TLA+: InitBucket, PublishBucket).  Caller is in a read-side
- * section and loaded a size > b.
+ * bucket_init - link the node of bucket b, claimed by the caller (TLA+:
+ * InitBucket, PublishBucket); seg, order and i locate it.  Caller is in a
+ * read-side section and loaded a size > b.
  */
-static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
+static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
+				     unsigned order, size_t i)
 {
-	unsigned order = bucket_order(b);
+	struct list_node *node = &seg[i].node;
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
-	const struct list_target target = { .so_key = bk->node.so_key };
+	const struct list_target target = { .so_key = so_key_bucket(b) };
 	struct list_pos pos;
 
 	for (;;) {
@@ -229,12 +262,15 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
 		bool found = list_find(m, start, &target, &pos);
 		lfmap_assert(!found);
 		(void)found;
-		if (list_link(&pos, &bk->node))
+		if (list_link(&pos, node))
 			break;
 	}
-	/* release: a thread that sees LINKED may start from the node. */
-	atomic_store_explicit(&bk->state, BUCKET_LINKED, memory_order_release);
-	return &bk->node;
+	/* release: a thread that sees LINKED may start from the node (the
+	 * state argument at the top of this file). */
+	atomic_fetch_or_explicit(bucket_state_byte(seg, order, i),
+				 (uint8_t)(BUCKET_LINKED << bucket_state_shift(i)),
+				 memory_order_release);
+	return node;
 }
 
 struct list_node *bucket_get(lfmap *m, size_t b)
@@ -242,22 +278,26 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 	if (unlikely(b == 0))
 		return &m->head;
 	unsigned order = bucket_order(b);
-	/* acquire: pairs with the grow's release of the segment pointer
-	 * (the bucket's so_key and EMPTY state are visible). */
-	struct bucket *seg = atomic_load_explicit(&m->segs[order],
-						  memory_order_acquire);
-	struct bucket *bk = &seg[b - segment_base(order)];
-	/* acquire: pairs with bucket_init's release of LINKED. */
-	int state = atomic_load_explicit(&bk->state, memory_order_acquire);
+	/* The segment's zeroed states (and node keys) are visible: the
+	 * acquire in bucket_segment. */
+	struct bucket *seg = bucket_segment(m, order);
+	size_t i = b - segment_base(order);
+	int state = bucket_state_load(seg, order, i);
 	if (likely(state == BUCKET_LINKED))
-		return &bk->node;
-	if (state == BUCKET_EMPTY &&
-	    atomic_compare_exchange_strong_explicit(
-		    &bk->state, &state, BUCKET_CLAIMED, memory_order_acquire,
-		    memory_order_acquire)) /* TLA+: ClaimBucket */
-		return bucket_init(m, b, bk);
+		return &seg[i].node;
+	if (state == BUCKET_EMPTY) {
+		/* TLA+: ClaimBucket.  acquire: a loser that reads LINKED
+		 * starts from the node, as after bucket_state_load. */
+		uint8_t old = atomic_fetch_or_explicit(
+			bucket_state_byte(seg, order, i),
+			(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
+			memory_order_acquire);
+		state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+		if (state == BUCKET_EMPTY)
+			return bucket_init(m, b, seg, order, i);
+	}
 	if (state == BUCKET_LINKED)
-		return &bk->node;
+		return &seg[i].node;
 	/* Another thread is linking it: start from the parent. */
 	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
 }
@@ -407,10 +447,8 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 		struct bucket *seg = atomic_load_explicit(&m->segs[o],
 							  memory_order_relaxed);
 		for (size_t i = 0; i < segment_len(o); i++) {
-			/* acquire: pairs with bucket_init's release.  After
-			 * grace period 1 no bucket here is CLAIMED. */
-			int state = atomic_load_explicit(&seg[i].state,
-							 memory_order_acquire);
+			/* After grace period 1 no bucket here is CLAIMED. */
+			int state = bucket_state_load(seg, o, i);
 			lfmap_assert(state != BUCKET_CLAIMED);
 			if (state == BUCKET_LINKED)
 				list_mark(&seg[i].node);

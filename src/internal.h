@@ -163,17 +163,23 @@ static inline struct entry *entry_of(struct list_node *n)
 
 /*
  * A bucket: its list node lives in the segment array itself (one pointer
- * hop fewer on every lookup than a separately allocated node), with a state
- * word saying whether the node is linked yet (bucket.c).
+ * hop fewer on every lookup than a separately allocated node), 16 bytes.
+ * Its state (whether the node is linked yet) is not in the bucket: it is
+ * two bits in a byte array that follows the segment's nodes (bucket.c),
+ * 0.25 byte per bucket.  The values are chosen so that each transition is
+ * a fetch_or of one bit: EMPTY -> CLAIMED sets bit 0, CLAIMED -> LINKED
+ * sets bit 1.
  */
 enum bucket_state {
 	BUCKET_EMPTY = 0,   /* node not linked; nobody is linking it */
 	BUCKET_CLAIMED = 1, /* one thread is linking the node */
-	BUCKET_LINKED = 2,  /* node linked: searches may start from it */
+	BUCKET_LINKED = 3,  /* node linked: searches may start from it */
 };
+#define BUCKET_STATE_BITS 2
+#define BUCKET_STATE_MASK 3u
+#define BUCKETS_PER_STATE_BYTE 4
 
 struct bucket {
-	_Atomic(int) state;
 	struct list_node node; /* so_key set when the segment is made */
 };
 
