@@ -221,7 +221,7 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			bucket_directory_free(m);
 			return ENOMEM;
 		}
-		atomic_init(&m->segs[o], seg);
+		atomic_init(&m->segs[o], (uintptr_t)seg);
 	}
 	atomic_init(&m->size, (size_t)1 << order);
 	return 0;
@@ -232,11 +232,11 @@ int bucket_directory_init(lfmap *m, unsigned order)
 void bucket_directory_free(lfmap *m)
 {
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
-		struct bucket *seg = atomic_load_explicit(&m->segs[o],
-							  memory_order_relaxed);
+		struct bucket *seg = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		if (seg) {
 			segment_free(m, seg, o);
-			atomic_store_explicit(&m->segs[o], NULL,
+			atomic_store_explicit(&m->segs[o], 0,
 					      memory_order_relaxed);
 		}
 	}
@@ -270,7 +270,31 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
 	atomic_fetch_or_explicit(bucket_state_byte(seg, order, i),
 				 (uint8_t)(BUCKET_LINKED << bucket_state_shift(i)),
 				 memory_order_release);
+	/* acq_rel: the last bucket to count acquires every earlier one's
+	 * publication (all of them RMWs on one counter: one release
+	 * sequence), and releases it with SEGMENT_LINKED. */
+	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
+						  memory_order_acq_rel) + 1;
+	lfmap_assert(linked <= segment_len(order));
+	if (linked == segment_len(order))
+		atomic_fetch_or_explicit(&m->segs[order], SEGMENT_LINKED,
+					 memory_order_release);
 	return node;
+}
+
+/* Claim bucket i of seg (TLA+: ClaimBucket): true when this thread moved
+ * it EMPTY -> CLAIMED; else *state is what it found. */
+static bool bucket_claim(struct bucket *seg, unsigned order, size_t i,
+			 int *state)
+{
+	/* acquire: a loser that reads LINKED starts from the node, as after
+	 * bucket_state_load. */
+	uint8_t old = atomic_fetch_or_explicit(
+		bucket_state_byte(seg, order, i),
+		(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
+		memory_order_acquire);
+	*state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+	return *state == BUCKET_EMPTY;
 }
 
 struct list_node *bucket_get(lfmap *m, size_t b)
@@ -278,28 +302,89 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 	if (unlikely(b == 0))
 		return &m->head;
 	unsigned order = bucket_order(b);
-	/* The segment's zeroed states (and node keys) are visible: the
-	 * acquire in bucket_segment. */
-	struct bucket *seg = bucket_segment(m, order);
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
 	size_t i = b - segment_base(order);
+	if (likely(w & SEGMENT_LINKED))
+		return &seg[i].node;
 	int state = bucket_state_load(seg, order, i);
 	if (likely(state == BUCKET_LINKED))
 		return &seg[i].node;
-	if (state == BUCKET_EMPTY) {
-		/* TLA+: ClaimBucket.  acquire: a loser that reads LINKED
-		 * starts from the node, as after bucket_state_load. */
-		uint8_t old = atomic_fetch_or_explicit(
-			bucket_state_byte(seg, order, i),
-			(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
-			memory_order_acquire);
-		state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
-		if (state == BUCKET_EMPTY)
-			return bucket_init(m, b, seg, order, i);
-	}
+	if (state == BUCKET_EMPTY && bucket_claim(seg, order, i, &state))
+		return bucket_init(m, b, seg, order, i);
 	if (state == BUCKET_LINKED)
 		return &seg[i].node;
 	/* Another thread is linking it: start from the parent. */
 	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
+}
+
+/*
+ * Completing the table: bucket_sweep.  Lookups read a bucket's state line
+ * only until its segment word has SEGMENT_LINKED, which needs every bucket
+ * of the segment LINKED; buckets nobody has needed yet would keep it unset
+ * for good.  So every insert, while the highest segment is not complete,
+ * takes one step of a sweep over it: from the segment's cursor it passes
+ * up to SWEEP_SCAN buckets that are not EMPTY (one line of states) and
+ * initialises the first one that is, then moves the cursor past what it
+ * swept.  Segment k holds 2^(k-1) buckets and the next grow comes 2^(k-1)
+ * inserts after the one that made it, so without deletes the segment is
+ * complete before the next grow.  Completing the highest segment completes
+ * all of them: the parents of its buckets are every bucket below it, and
+ * each is linked before its child.  The sweep moves work rather than adding
+ * it (each bucket is linked once, on demand or by the sweep); an insert
+ * pays at most one extra bucket link (a short search from the parent,
+ * itself initialised on demand if needed) and SWEEP_SCAN state loads, all
+ * in one line.  The cursor is a hint: two sweepers may pass the same range
+ * and the claim decides who links each bucket.
+ */
+#define SWEEP_SCAN 256
+/* A state byte whose four buckets are all LINKED. */
+#define ALL_LINKED 0xff
+
+/* One step over segment order, whose word w lacks SEGMENT_LINKED.  Out of
+ * line: the common case (complete) stays a load and a test on the insert
+ * path.  Caller: read-side section, order below a size read in it. */
+static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
+							unsigned order,
+							uintptr_t w)
+{
+	struct bucket *seg = segment_of_word(w);
+	size_t len = segment_len(order);
+	/* relaxed: a hint; the claim decides. */
+	size_t from = atomic_load_explicit(&m->fill[order].cursor,
+					   memory_order_relaxed);
+	size_t i = from, end = from + SWEEP_SCAN < len ? from + SWEEP_SCAN : len;
+	while (i < end) {
+		int state;
+		/* relaxed: only skipping; a LINKED bucket is not used here. */
+		if (i % BUCKETS_PER_STATE_BYTE == 0 &&
+		    atomic_load_explicit(bucket_state_byte(seg, order, i),
+					 memory_order_relaxed) == ALL_LINKED) {
+			i += BUCKETS_PER_STATE_BYTE;
+			continue;
+		}
+		if (bucket_state_load(seg, order, i) == BUCKET_EMPTY &&
+		    bucket_claim(seg, order, i, &state)) {
+			bucket_init(m, segment_base(order) + i, seg, order, i);
+			i++;
+			break;
+		}
+		i++;
+	}
+	/* relaxed: a hint.  Only forward. */
+	while (from < i && !atomic_compare_exchange_weak_explicit(
+				   &m->fill[order].cursor, &from, i,
+				   memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* Caller: read-side section; size was read in it. */
+static inline void bucket_sweep(lfmap *m, size_t size)
+{
+	unsigned order = size_order(size);
+	uintptr_t w = bucket_segment_word(m, order);
+	if (unlikely(!(w & SEGMENT_LINKED)))
+		bucket_sweep_step(m, order, w);
 }
 
 static bool resize_trylock(lfmap *m)
@@ -347,8 +432,15 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 		struct bucket *seg = segment_alloc(m, order + 1);
 		if (!seg)
 			return false;
-		/* release: publish the zeroed segment before the size. */
-		atomic_store_explicit(&m->segs[order + 1], seg,
+		/* relaxed: published by the release below; no bucket of
+		 * the segment can be initialised before it. */
+		atomic_store_explicit(&m->fill[order + 1].linked, 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(&m->fill[order + 1].cursor, 0,
+				      memory_order_relaxed);
+		/* release: publish the segment (its EMPTY states, the fill
+		 * counts) before the size. */
+		atomic_store_explicit(&m->segs[order + 1], (uintptr_t)seg,
 				      memory_order_release);
 		order++;
 		atomic_store_explicit(&m->size, (size_t)1 << order,
@@ -444,8 +536,8 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 
 	reclaim_read_lock();
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		struct bucket *seg = atomic_load_explicit(&m->segs[o],
-							  memory_order_relaxed);
+		struct bucket *seg = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		for (size_t i = 0; i < segment_len(o); i++) {
 			/* After grace period 1 no bucket here is CLAIMED. */
 			int state = bucket_state_load(seg, o, i);
@@ -458,11 +550,11 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 	reclaim_read_unlock();
 
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		m->shrink_segs[o] = atomic_load_explicit(&m->segs[o],
-							 memory_order_relaxed);
+		m->shrink_segs[o] = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		/* relaxed: no reader indexes past the new size (grace
 		 * period 1); the try-lock orders this before the next grow. */
-		atomic_store_explicit(&m->segs[o], NULL, memory_order_relaxed);
+		atomic_store_explicit(&m->segs[o], 0, memory_order_relaxed);
 	}
 	reclaim_call(&m->resize_rcu, bucket_shrink_free);
 	reclaim_callback_exit();
@@ -494,7 +586,10 @@ static void bucket_shrink_free(struct rcu_head *head)
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
-	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	/* acquire: the segments below this size are visible (bucket_sweep
+	 * indexes them). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	bucket_sweep(m, size);
 	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;
 	if (size > RESIZE_CHECK_INTERVAL &&

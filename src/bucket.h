@@ -71,22 +71,32 @@ static inline int bucket_state_load(struct bucket *seg, unsigned order,
 	return (byte >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
 }
 
-/* The segment of bucket b (0 < b < a size read in the caller's read-side
- * section, so its segment is published and stays allocated). */
-static inline struct bucket *bucket_segment(lfmap *m, unsigned order)
+static inline struct bucket *segment_of_word(uintptr_t w)
 {
-	/* acquire: pairs with the grow's release of the segment. */
+	return (struct bucket *)(w & ~SEGMENT_LINKED);
+}
+
+/* The segment word of order (a segment below a size read in the caller's
+ * read-side section, so published and allocated). */
+static inline uintptr_t bucket_segment_word(lfmap *m, unsigned order)
+{
+	/* acquire: pairs with the grow's release of the segment (its zeroed
+	 * states are visible) and with the release that set SEGMENT_LINKED
+	 * (every bucket's node is linked and visible). */
 	return atomic_load_explicit(&m->segs[order], memory_order_acquire);
 }
 
 /* Bucket b's node if it is LINKED, else NULL (0 < b < a size read in the
- * caller's read-side section). */
+ * caller's read-side section).  Once the whole segment is LINKED, the
+ * segment word alone says so: no state line on the lookup path. */
 static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 {
 	unsigned order = bucket_order(b);
-	struct bucket *seg = bucket_segment(m, order);
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
 	size_t i = b - segment_base(order);
-	if (likely(bucket_state_load(seg, order, i) == BUCKET_LINKED))
+	if (likely(w & SEGMENT_LINKED) ||
+	    bucket_state_load(seg, order, i) == BUCKET_LINKED)
 		return &seg[i].node;
 	return NULL;
 }
@@ -95,9 +105,11 @@ static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 static inline void bucket_prefetch(lfmap *m, size_t b)
 {
 	unsigned order = bucket_order(b);
-	struct bucket *seg = bucket_segment(m, order);
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
 	size_t i = b - segment_base(order);
-	__builtin_prefetch(bucket_state_byte(seg, order, i));
+	if (!(w & SEGMENT_LINKED))
+		__builtin_prefetch(bucket_state_byte(seg, order, i));
 	__builtin_prefetch(&seg[i]);
 }
 

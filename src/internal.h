@@ -183,12 +183,26 @@ struct bucket {
 	struct list_node node; /* so_key set when the segment is made */
 };
 
+/*
+ * A segment word (lfmap.segs[order]): the segment's address, with bit 0
+ * (SEGMENT_LINKED) set once every bucket of the segment is LINKED, so a
+ * lookup can start from a bucket's node without reading its state
+ * (bucket.c).
+ */
+#define SEGMENT_LINKED ((uintptr_t)1)
+
+/* How far the buckets of one segment are initialised (bucket.c). */
+struct segment_fill {
+	_Atomic(size_t) linked; /* buckets of the segment that are LINKED */
+	_Atomic(size_t) cursor; /* the next bucket a helper looks at */
+};
+
 struct lfmap {
 	uint64_t magic;
 
 	/* Read-mostly part: written at create and by resizes only. */
 	_Atomic(size_t) size;                    /* published bucket count */
-	_Atomic(struct bucket *) segs[MAX_ORDER + 1]; /* see bucket.c */
+	_Atomic(uintptr_t) segs[MAX_ORDER + 1]; /* segment words, bucket.c */
 	uint64_t seed[2];
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
@@ -208,6 +222,9 @@ struct lfmap {
 	unsigned shrink_from; /* order before the shrink */
 	unsigned shrink_to;   /* order after it */
 	struct bucket *shrink_segs[MAX_ORDER + 1];
+	/* Written once per bucket initialisation, so not on the read-mostly
+	 * line of segs. */
+	struct segment_fill fill[MAX_ORDER + 1];
 	_Atomic(uint64_t) grows;
 	_Atomic(uint64_t) shrinks;
 	/* Chains of call_rcu steps in flight for this map (retire batches,

@@ -41,7 +41,8 @@ Test(huge, default_allocator_maps_large_segments)
 	lfmap_options o = { .capacity_hint = HINT };
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
-	struct bucket *seg = atomic_load(&m->segs[BIG_ORDER]);
+	struct bucket *seg = (struct bucket *)(atomic_load(&m->segs[BIG_ORDER]) &
+					       ~SEGMENT_LINKED);
 	cr_assert_not_null(seg);
 #ifndef LFMAP_NO_HUGE_PAGES
 	cr_assert_eq((uintptr_t)seg & (((uintptr_t)2 << 20) - 1), 0,
