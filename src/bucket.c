@@ -329,7 +329,9 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
 	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
 						  memory_order_acq_rel) + 1;
 	lfmap_assert(linked <= segment_len(order));
-	if (linked == segment_len(order)) {
+	if (linked == (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+			       ? segment_len(order) / 2
+			       : segment_len(order))) {
 		atomic_fetch_or_explicit(&m->segs[order], SEGMENT_LINKED,
 					 memory_order_release);
 		segment_advise(m, seg, order); /* a grown segment: see above */

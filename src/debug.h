@@ -55,5 +55,11 @@ lfmap_die(const char *fmt, ...);
 #ifndef LFMAP_MUTANT_FREE_NO_GRACE
 #define LFMAP_MUTANT_FREE_NO_GRACE 0
 #endif
+/* bucket.c, bucket_init: a segment is marked complete (SEGMENT_LINKED)
+ * when half of its buckets are LINKED, so lookups start from nodes nobody
+ * has written or linked. */
+#ifndef LFMAP_MUTANT_SEGMENT_LINKED_EARLY
+#define LFMAP_MUTANT_SEGMENT_LINKED_EARLY 0
+#endif
 
 #endif /* LFMAP_DEBUG_H */

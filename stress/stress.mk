@@ -88,7 +88,8 @@ valgrind-stress:
 # Seeded bugs: each mutant library must make the harness fail.  Mutants
 # are built in their own VARIANT directories' sibling (build/mutant-*), so
 # they never pollute the normal builds.
-STRESS_MUTANTS := LFMAP_MUTANT_DELETE_NO_TOMBSTONE LFMAP_MUTANT_FREE_NO_GRACE
+STRESS_MUTANTS := LFMAP_MUTANT_DELETE_NO_TOMBSTONE LFMAP_MUTANT_FREE_NO_GRACE \
+                  LFMAP_MUTANT_SEGMENT_LINKED_EARLY
 stress-mutants:
 	@set -e; for mu in $(STRESS_MUTANTS); do \
 	  echo "==== mutant $$mu"; \
