@@ -45,7 +45,8 @@
  * Grow when entries > buckets * LOAD_FACTOR.  One entry per bucket: every
  * entry visited on a lookup is a likely cache miss, and measured against a
  * factor of two (bench/, N = 100k, one thread) lookups ran 1.2-1.4x faster
- * for 12 more bytes of bucket per entry.
+ * for 12 more bytes of bucket per entry (24-byte buckets then; 8 bytes
+ * with today's 16-byte ones).
  */
 #define LOAD_FACTOR 1
 
@@ -59,12 +60,12 @@
 #define SHRINK_DIVISOR 4
 
 /* Smallest bucket count: the table never shrinks below this.  16 buckets
- * cost 384 bytes; smaller buys nothing. */
+ * cost 260 bytes; smaller buys nothing. */
 #define MIN_ORDER 4
 
 /*
  * Largest bucket count is 2^MAX_ORDER.  Bucket indices are the low bits of
- * a 63-bit hash; 2^40 buckets (24 TiB of buckets) is beyond any machine
+ * a 63-bit hash; 2^40 buckets (16.25 TiB of buckets) is beyond any machine
  * this runs on, and the directory of segment pointers stays 41 words.
  */
 #define MAX_ORDER 40
@@ -180,7 +181,7 @@ enum bucket_state {
 #define BUCKETS_PER_STATE_BYTE 4
 
 struct bucket {
-	struct list_node node; /* so_key set when the segment is made */
+	struct list_node node; /* written by the thread that links it */
 };
 
 /*
