@@ -172,7 +172,10 @@ unsigned bucket_order_for(size_t capacity_hint)
  * asked for the capacity; its inserts come later).  A segment made by a
  * grow is touched bucket by bucket by inserts, so it is mapped without
  * advice (each first touch a 4 KiB fault) and advised when it completes
- * (bucket_init): khugepaged then collapses it in the background.
+ * (bucket_init, by whichever thread links its last bucket, a lookup
+ * included: one madvise per segment, which takes the kernel's mmap lock
+ * briefly as the grow's own mmap does): khugepaged then collapses it in
+ * the background.
  * Growing from empty to 10^6 entries, the slowest insert took 6-8 ms CPU
  * with the advice at the grow, 0.1-0.9 ms with it deferred (main, which
  * wrote every node inside the grow: 12-41 ms).
