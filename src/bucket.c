@@ -8,30 +8,89 @@
  * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So the
  * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
  * segment k+1, leaving every existing bucket where it is (as liburcu's
- * rculfhash order tables do).  Each bucket holds its own list node (so_key
- * so_key_bucket(b), written when the segment is made, before it is
- * published) and a state word: EMPTY, CLAIMED, LINKED.  An entry with hash h lives in
- * bucket h & (size-1): its search starts at that bucket's node, which
- * precedes it in split order.
+ * rculfhash order tables do).  A segment is one allocation: its buckets'
+ * list nodes, 16 bytes each, then a state array of two bits per bucket,
+ * four buckets to a byte: EMPTY, CLAIMED, LINKED.  The state is kept out
+ * of the node so that the node is exactly a list node whose words have the
+ * meaning list.c gives them (so_key a plain immutable field), and costs
+ * 0.25 byte per bucket instead of 8 with padding.  A bucket's node is
+ * written (so_key so_key_bucket(b), next) only by the thread that links
+ * it; until then its bytes are whatever the allocator returned.  An entry
+ * with hash h lives in bucket h & (size-1): its search starts at that
+ * bucket's node, which precedes it in split order.
  *
  * Lazy bucket initialisation (TLA+: ClaimBucket, InitBucket, PublishBucket).
- * The first thread to need bucket b (b > 0) CASes its state EMPTY ->
+ * The first thread to need bucket b (b > 0) moves its state EMPTY ->
  * CLAIMED.  The winner makes sure b's parent (b with its highest bit
- * cleared) is initialised, links b's node into the list by a search from the
- * parent's node, and stores LINKED with release.  A thread that finds b
- * CLAIMED does not wait: it searches from the parent's node, which precedes
- * b's entries too (slower, still correct).  Only the claimer ever links b's
- * node, so there is exactly one bucket node per bucket: racing initialisers
- * converge on it, and no allocation can fail on this path.
+ * cleared) is initialised, writes b's node, links it into the list by a
+ * search from the parent's node, and moves the state to LINKED.  A thread
+ * that finds b CLAIMED does not wait: it searches from the parent's node,
+ * which precedes b's entries too (slower, still correct).  Only the
+ * claimer ever writes or links b's node, so there is exactly one bucket
+ * node per bucket: racing initialisers converge on it, and no allocation
+ * can fail on this path.  Nobody reads the node of a bucket that is not
+ * LINKED except through the list, which reaches it only after the link
+ * CAS: so the claimer's plain writes of it race with nothing.
+ *
+ * The state bits and their memory orders.  Four buckets share a state
+ * byte, so a transition may not overwrite the byte: each is a fetch_or of
+ * one bit, EMPTY (00) -> CLAIMED (01) -> LINKED (11), and a fetch_or of a
+ * bit already set changes nothing, so every RMW on the byte moves at most
+ * its own bucket forward and the claim is decided by the old value it
+ * returns (exactly one fetch_or sees 00: the CAS EMPTY -> CLAIMED of the
+ * model, one atomic step on this bucket's state).
+ *   - ClaimBucket: fetch_or(01), acquire.  The loser that reads LINKED in
+ *     the old value starts from the node, so it needs what a reader's
+ *     acquire load gives (below); the winner needs nothing from it (the
+ *     segment came with the acquire load of the segment word).
+ *   - PublishBucket: fetch_or(10), release, after the link CAS.
+ *   - LoadBucketState: acquire load of the byte (bucket_state_load).  It
+ *     reads the value of some RMW in the byte's modification order.  If
+ *     that value has this bucket's LINKED bits, the RMW that wrote them
+ *     (bucket b's release fetch_or) or a later one wrote it, and every RMW
+ *     continues the release sequence headed by that release (C11
+ *     5.1.2.4), whichever bucket it was for: so the load synchronises with
+ *     bucket_init's release, and the reader sees the node's contents, the
+ *     link CAS and every node it published.  A reader that sees another
+ *     bucket's bits learns nothing about its own and uses only its own.
+ *   - The segment's zeroed states are published by the release store of
+ *     segs[order], acquired by every reader of the segment word
+ *     (bucket_segment_word).
+ *
+ * Complete segments (SEGMENT_LINKED).  The state array is one more line
+ * per lookup (64 bytes hold 256 buckets' states, a 2^20 table's 256 KiB,
+ * so it is hotter than any node line but still missed about a third of
+ * the time beyond the L2: measured +0.84 L1 and +0.13 LL misses per hit at
+ * N = 1e6).  So every bucket_init counts its segment's LINKED buckets
+ * (fill[order].linked, fetch_add acq_rel after its release of LINKED),
+ * and the one that brings the count to the segment's length sets
+ * SEGMENT_LINKED in the segment word (fetch_or, release).  All the counts
+ * are RMWs of one counter, hence one release sequence: the last counter
+ * acquires every earlier bucket_init's release, and its release of the
+ * flag passes them on, so a reader that acquires the word with the flag
+ * sees every bucket of the segment LINKED and its node linked, exactly
+ * what it would learn from each state byte.  States never go back while
+ * the segment is published (a shrink clears the word, flag included,
+ * before it frees the segment; a grow stores a fresh word without it), so
+ * the model's LoadBucketState would read LINKED at that point: the flag
+ * only lets the reader skip that load.  bucket_sweep (below) makes sure
+ * the highest segment completes even where some buckets are never needed.
+ * The state array of a segment covering whole 2 MiB pages is in the same
+ * mapping (below), so huge pages cover it too.
  *
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
- * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY, keys
- * written), publishes it with release, then publishes size 2^(k+1) with
- * release, and repeats while the count it read is above the trigger.  A
- * reader that acquires the new size therefore sees the segment and its
- * keys.  If the segment cannot be allocated the grow stops: the list stays
- * correct, chains get longer, and the next trigger tries again.
+ * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY:
+ * the state array zeroed, nothing else written), resets its fill counts,
+ * publishes it with release, then publishes size 2^(k+1) with release, and
+ * repeats while the count it read is above the trigger.  A reader that
+ * acquires the new size therefore sees the segment and its EMPTY states.
+ * The grower writes only the state array (0.25 byte per bucket), and not
+ * even that for a segment it maps itself (anonymous memory is zero): a
+ * grow to 2^(k+1) buckets costs one allocation, not 2^k node writes inside
+ * one caller's insert; the nodes are written one by one by the threads
+ * that link them.  If the segment cannot be allocated the grow stops: the
+ * list stays correct, chains get longer, and the next trigger tries again.
  *
  * Re-check after every resize (resize()).  A trigger that loses the
  * try-lock skips, so the holder takes over its job: whoever releases the
@@ -78,11 +137,6 @@
 #include "list.h"
 #include "reclaim.h"
 
-static inline size_t segment_len(unsigned order)
-{
-	return order ? (size_t)1 << (order - 1) : 1;
-}
-
 static inline unsigned size_order(size_t size)
 {
 	return (unsigned)__builtin_ctzll((unsigned long long)size);
@@ -110,6 +164,21 @@ unsigned bucket_order_for(size_t capacity_hint)
  * No memory is wasted: only the part of the segment that covers whole
  * 2 MiB pages gets them, the tail stays in 4 KiB pages.
  * -DLFMAP_NO_HUGE_PAGES compiles it out.
+ *
+ * When the advice is given.  The first touch of a huge page makes the
+ * kernel find and zero 2 MiB (and, in a guest, the host back it): 6-8 ms
+ * of CPU time per page measured here, inside whichever insert touches it
+ * first.  Segments made at create get the advice at once (the creator
+ * asked for the capacity; its inserts come later).  A segment made by a
+ * grow is touched bucket by bucket by inserts, so it is mapped without
+ * advice (each first touch a 4 KiB fault) and advised when it completes
+ * (bucket_init, by whichever thread links its last bucket, a lookup
+ * included: one madvise per segment, which takes the kernel's mmap lock
+ * briefly as the grow's own mmap does): khugepaged then collapses it in
+ * the background.
+ * Growing from empty to 10^6 entries, the slowest insert took 6-8 ms CPU
+ * with the advice at the grow, 0.1-0.9 ms with it deferred (main, which
+ * wrote every node inside the grow: 12-41 ms).
  */
 #define HUGE_SEGMENT ((size_t)2 << 20)
 #define SMALL_PAGE ((size_t)4096)
@@ -130,6 +199,22 @@ static bool segment_is_mapped(const lfmap *m, size_t bytes)
 #endif
 }
 
+/* Huge-page advice for the part of a mapped segment that covers whole
+ * 2 MiB pages (a no-op for other segments). */
+static void segment_advise(const lfmap *m, struct bucket *seg, unsigned order)
+{
+#if defined(LFMAP_NO_HUGE_PAGES) || !defined(MADV_HUGEPAGE)
+	(void)m;
+	(void)seg;
+	(void)order;
+#else
+	size_t bytes = segment_bytes(order);
+	if (segment_is_mapped(m, bytes))
+		(void)madvise(seg, round_up(bytes, SMALL_PAGE),
+			      MADV_HUGEPAGE); /* advice only */
+#endif
+}
+
 static void *segment_map(size_t bytes)
 {
 #if defined(LFMAP_NO_HUGE_PAGES) || !defined(MADV_HUGEPAGE)
@@ -147,32 +232,32 @@ static void *segment_map(size_t bytes)
 		munmap(p, (size_t)(a - p));
 	if (a + len < p + span)
 		munmap(a + len, (size_t)(p + span - (a + len)));
-	(void)madvise(a, len, MADV_HUGEPAGE); /* advice only */
 	return a;
 #endif
 }
 
-static struct bucket *segment_alloc(lfmap *m, unsigned order)
+static struct bucket *segment_alloc(lfmap *m, unsigned order, bool advise)
 {
-	size_t bytes = segment_len(order) * sizeof(struct bucket);
-	struct bucket *seg = segment_is_mapped(m, bytes)
-				     ? segment_map(bytes)
-				     : map_mem_alloc(m, bytes);
+	size_t bytes = segment_bytes(order);
+	bool mapped = segment_is_mapped(m, bytes);
+	struct bucket *seg = mapped ? segment_map(bytes)
+				    : map_mem_alloc(m, bytes);
 	if (!seg)
 		return NULL;
-	size_t base = segment_base(order);
-	for (size_t i = 0; i < segment_len(order); i++) {
-		atomic_init(&seg[i].state, BUCKET_EMPTY);
-		atomic_init(&seg[i].node.next, 0);
-		seg[i].node.so_key = so_key_bucket(base + i);
-	}
+	/* Every bucket EMPTY; the nodes are left as they are (bucket_init
+	 * writes each before linking it).  An anonymous mapping is already
+	 * zero, so a mapped segment costs its grower no write at all. */
+	if (!mapped)
+		memset(segment_states(seg, order), 0, segment_state_bytes(order));
+	else if (advise)
+		segment_advise(m, seg, order);
 	counter_add(&counter_this_thread(m)->bucket_bytes, (int64_t)bytes);
 	return seg;
 }
 
 static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 {
-	size_t bytes = segment_len(order) * sizeof(struct bucket);
+	size_t bytes = segment_bytes(order);
 	if (segment_is_mapped(m, bytes))
 		munmap(seg, round_up(bytes, SMALL_PAGE));
 	else
@@ -184,12 +269,12 @@ static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 int bucket_directory_init(lfmap *m, unsigned order)
 {
 	for (unsigned o = 1; o <= order; o++) {
-		struct bucket *seg = segment_alloc(m, o);
+		struct bucket *seg = segment_alloc(m, o, true);
 		if (!seg) {
 			bucket_directory_free(m);
 			return ENOMEM;
 		}
-		atomic_init(&m->segs[o], seg);
+		atomic_init(&m->segs[o], (uintptr_t)seg);
 	}
 	atomic_init(&m->size, (size_t)1 << order);
 	return 0;
@@ -203,28 +288,32 @@ void bucket_directory_free(lfmap *m)
 	/* relaxed: a debug check; no step of m may be in flight. */
 	lfmap_assert(atomic_load_explicit(&m->chains, memory_order_relaxed) == 0);
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
-		struct bucket *seg = atomic_load_explicit(&m->segs[o],
-							  memory_order_relaxed);
+		struct bucket *seg = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		if (seg) {
 			segment_free(m, seg, o);
-			atomic_store_explicit(&m->segs[o], NULL,
+			atomic_store_explicit(&m->segs[o], 0,
 					      memory_order_relaxed);
 		}
 	}
 }
 
 /*
- * bucket_init - link the node of bucket bk = bucket b, claimed by the
- * caller (TLA+: InitBucket, PublishBucket).  Caller: read-side section,
- * in which it loaded a size > b.
+ * bucket_init - link the node of bucket b, claimed by the caller (TLA+:
+ * InitBucket, PublishBucket); seg, order and i locate it.  Caller:
+ * read-side section, in which it loaded a size > b.
  */
-static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
+static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
+				     unsigned order, size_t i)
 {
 	lfmap_assert(reclaim_in_read_section());
-	unsigned order = bucket_order(b);
+	struct list_node *node = &seg[i].node;
+	/* Plain: nobody reads the node of a bucket that is not LINKED, and
+	 * the link CAS below publishes it (list_link writes next). */
+	node->so_key = so_key_bucket(b);
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
-	const struct list_target target = { .so_key = bk->node.so_key };
+	const struct list_target target = { .so_key = so_key_bucket(b) };
 	struct list_pos pos;
 
 	for (;;) {
@@ -233,12 +322,43 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *bk)
 		bool found = list_find(m, start, &target, &pos);
 		lfmap_assert(!found);
 		(void)found;
-		if (list_link(&pos, &bk->node))
+		if (list_link(&pos, node))
 			break;
 	}
-	/* release: a thread that sees LINKED may start from the node. */
-	atomic_store_explicit(&bk->state, BUCKET_LINKED, memory_order_release);
-	return &bk->node;
+	/* release: a thread that sees LINKED may start from the node (the
+	 * state argument at the top of this file). */
+	atomic_fetch_or_explicit(bucket_state_byte(seg, order, i),
+				 (uint8_t)(BUCKET_LINKED << bucket_state_shift(i)),
+				 memory_order_release);
+	/* acq_rel: the last bucket to count acquires every earlier one's
+	 * publication (all of them RMWs on one counter: one release
+	 * sequence), and releases it with SEGMENT_LINKED. */
+	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
+						  memory_order_acq_rel) + 1;
+	lfmap_assert(linked <= segment_len(order));
+	if (linked == (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+			       ? segment_len(order) / 2
+			       : segment_len(order))) {
+		atomic_fetch_or_explicit(&m->segs[order], SEGMENT_LINKED,
+					 memory_order_release);
+		segment_advise(m, seg, order); /* a grown segment: see above */
+	}
+	return node;
+}
+
+/* Claim bucket i of seg (TLA+: ClaimBucket): true when this thread moved
+ * it EMPTY -> CLAIMED; else *state is what it found. */
+static bool bucket_claim(struct bucket *seg, unsigned order, size_t i,
+			 int *state)
+{
+	/* acquire: a loser that reads LINKED starts from the node, as after
+	 * bucket_state_load. */
+	uint8_t old = atomic_fetch_or_explicit(
+		bucket_state_byte(seg, order, i),
+		(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
+		memory_order_acquire);
+	*state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+	return *state == BUCKET_EMPTY;
 }
 
 struct list_node *bucket_get(lfmap *m, size_t b)
@@ -246,24 +366,89 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 	if (unlikely(b == 0))
 		return &m->head;
 	unsigned order = bucket_order(b);
-	/* acquire: pairs with the grow's release of the segment pointer
-	 * (the bucket's so_key and EMPTY state are visible). */
-	struct bucket *seg = atomic_load_explicit(&m->segs[order],
-						  memory_order_acquire);
-	struct bucket *bk = &seg[b - segment_base(order)];
-	/* acquire: pairs with bucket_init's release of LINKED. */
-	int state = atomic_load_explicit(&bk->state, memory_order_acquire);
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
+	size_t i = b - segment_base(order);
+	if (likely(w & SEGMENT_LINKED))
+		return &seg[i].node;
+	int state = bucket_state_load(seg, order, i);
 	if (likely(state == BUCKET_LINKED))
-		return &bk->node;
-	if (state == BUCKET_EMPTY &&
-	    atomic_compare_exchange_strong_explicit(
-		    &bk->state, &state, BUCKET_CLAIMED, memory_order_acquire,
-		    memory_order_acquire)) /* TLA+: ClaimBucket */
-		return bucket_init(m, b, bk);
+		return &seg[i].node;
+	if (state == BUCKET_EMPTY && bucket_claim(seg, order, i, &state))
+		return bucket_init(m, b, seg, order, i);
 	if (state == BUCKET_LINKED)
-		return &bk->node;
+		return &seg[i].node;
 	/* Another thread is linking it: start from the parent. */
 	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
+}
+
+/*
+ * Completing the table: bucket_sweep.  Lookups read a bucket's state line
+ * only until its segment word has SEGMENT_LINKED, which needs every bucket
+ * of the segment LINKED; buckets nobody has needed yet would keep it unset
+ * for good.  So every insert, while the highest segment is not complete,
+ * takes one step of a sweep over it: from the segment's cursor it passes
+ * up to SWEEP_SCAN buckets that are not EMPTY (one line of states) and
+ * initialises the first one that is, then moves the cursor past what it
+ * swept.  Segment k holds 2^(k-1) buckets and the next grow comes 2^(k-1)
+ * inserts after the one that made it, so without deletes the segment is
+ * complete before the next grow.  Completing the highest segment completes
+ * all of them: the parents of its buckets are every bucket below it, and
+ * each is linked before its child.  The sweep moves work rather than adding
+ * it (each bucket is linked once, on demand or by the sweep); an insert
+ * pays at most one extra bucket link (a short search from the parent,
+ * itself initialised on demand if needed) and SWEEP_SCAN state loads, all
+ * in one line.  The cursor is a hint: two sweepers may pass the same range
+ * and the claim decides who links each bucket.
+ */
+#define SWEEP_SCAN 256
+/* A state byte whose four buckets are all LINKED. */
+#define ALL_LINKED 0xff
+
+/* One step over segment order, whose word w lacks SEGMENT_LINKED.  Out of
+ * line: the common case (complete) stays a load and a test on the insert
+ * path.  Caller: read-side section, order below a size read in it. */
+static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
+							unsigned order,
+							uintptr_t w)
+{
+	struct bucket *seg = segment_of_word(w);
+	size_t len = segment_len(order);
+	/* relaxed: a hint; the claim decides. */
+	size_t from = atomic_load_explicit(&m->fill[order].cursor,
+					   memory_order_relaxed);
+	size_t i = from, end = from + SWEEP_SCAN < len ? from + SWEEP_SCAN : len;
+	while (i < end) {
+		int state;
+		/* relaxed: only skipping; a LINKED bucket is not used here. */
+		if (i % BUCKETS_PER_STATE_BYTE == 0 &&
+		    atomic_load_explicit(bucket_state_byte(seg, order, i),
+					 memory_order_relaxed) == ALL_LINKED) {
+			i += BUCKETS_PER_STATE_BYTE;
+			continue;
+		}
+		if (bucket_state_load(seg, order, i) == BUCKET_EMPTY &&
+		    bucket_claim(seg, order, i, &state)) {
+			bucket_init(m, segment_base(order) + i, seg, order, i);
+			i++;
+			break;
+		}
+		i++;
+	}
+	/* relaxed: a hint.  Only forward. */
+	while (from < i && !atomic_compare_exchange_weak_explicit(
+				   &m->fill[order].cursor, &from, i,
+				   memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* Caller: read-side section; size was read in it. */
+static inline void bucket_sweep(lfmap *m, size_t size)
+{
+	unsigned order = size_order(size);
+	uintptr_t w = bucket_segment_word(m, order);
+	if (unlikely(!(w & SEGMENT_LINKED)))
+		bucket_sweep_step(m, order, w);
 }
 
 static bool resize_trylock(lfmap *m)
@@ -308,11 +493,18 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 	unsigned order = size_order(size);
 	while (order < MAX_ORDER &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
-		struct bucket *seg = segment_alloc(m, order + 1);
+		struct bucket *seg = segment_alloc(m, order + 1, false);
 		if (!seg)
 			return false;
-		/* release: publish the zeroed segment before the size. */
-		atomic_store_explicit(&m->segs[order + 1], seg,
+		/* relaxed: published by the release below; no bucket of
+		 * the segment can be initialised before it. */
+		atomic_store_explicit(&m->fill[order + 1].linked, 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(&m->fill[order + 1].cursor, 0,
+				      memory_order_relaxed);
+		/* release: publish the segment (its EMPTY states, the fill
+		 * counts) before the size. */
+		atomic_store_explicit(&m->segs[order + 1], (uintptr_t)seg,
 				      memory_order_release);
 		order++;
 		atomic_store_explicit(&m->size, (size_t)1 << order,
@@ -410,13 +602,11 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 
 	reclaim_read_lock();
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		struct bucket *seg = atomic_load_explicit(&m->segs[o],
-							  memory_order_relaxed);
+		struct bucket *seg = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		for (size_t i = 0; i < segment_len(o); i++) {
-			/* acquire: pairs with bucket_init's release.  After
-			 * grace period 1 no bucket here is CLAIMED. */
-			int state = atomic_load_explicit(&seg[i].state,
-							 memory_order_acquire);
+			/* After grace period 1 no bucket here is CLAIMED. */
+			int state = bucket_state_load(seg, o, i);
 			lfmap_assert(state != BUCKET_CLAIMED);
 			if (state == BUCKET_LINKED)
 				list_mark(&seg[i].node);
@@ -426,11 +616,11 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 	reclaim_read_unlock();
 
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		m->shrink_segs[o] = atomic_load_explicit(&m->segs[o],
-							 memory_order_relaxed);
+		m->shrink_segs[o] = segment_of_word(atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed));
 		/* relaxed: no reader indexes past the new size (grace
 		 * period 1); the try-lock orders this before the next grow. */
-		atomic_store_explicit(&m->segs[o], NULL, memory_order_relaxed);
+		atomic_store_explicit(&m->segs[o], 0, memory_order_relaxed);
 	}
 	reclaim_call(&m->resize_rcu, bucket_shrink_free);
 	reclaim_callback_exit();
@@ -462,7 +652,10 @@ static void bucket_shrink_free(struct rcu_head *head)
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
-	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	/* acquire: the segments below this size are visible (bucket_sweep
+	 * indexes them). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	bucket_sweep(m, size);
 	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;
 	if (size > RESIZE_CHECK_INTERVAL &&

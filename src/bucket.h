@@ -25,17 +25,96 @@ static inline size_t segment_base(unsigned order)
 	return order ? (size_t)1 << (order - 1) : 0;
 }
 
-/* The bucket of index b (0 < b < a size read in the caller's read-side
- * section, so its segment is published and stays allocated).  Caller:
+static inline size_t segment_len(unsigned order)
+{
+	return order ? (size_t)1 << (order - 1) : 1;
+}
+
+/* A segment is one allocation: its nodes, then the state bytes of its
+ * buckets (BUCKETS_PER_STATE_BYTE to a byte, bucket.c). */
+static inline size_t segment_state_bytes(unsigned order)
+{
+	return (segment_len(order) + BUCKETS_PER_STATE_BYTE - 1) /
+	       BUCKETS_PER_STATE_BYTE;
+}
+
+static inline size_t segment_bytes(unsigned order)
+{
+	return segment_len(order) * sizeof(struct bucket) +
+	       segment_state_bytes(order);
+}
+
+static inline _Atomic(uint8_t) *segment_states(struct bucket *seg,
+					       unsigned order)
+{
+	return (_Atomic(uint8_t) *)(seg + segment_len(order));
+}
+
+/* Where bucket i of a segment keeps its state: a byte and a shift. */
+static inline _Atomic(uint8_t) *bucket_state_byte(struct bucket *seg,
+						  unsigned order, size_t i)
+{
+	return segment_states(seg, order) + i / BUCKETS_PER_STATE_BYTE;
+}
+
+static inline unsigned bucket_state_shift(size_t i)
+{
+	return (unsigned)(i % BUCKETS_PER_STATE_BYTE) * BUCKET_STATE_BITS;
+}
+
+/* The state of bucket i of seg, loaded with acquire: pairs with
+ * bucket_init's release of LINKED (bucket.c), so a thread that sees LINKED
+ * sees the node linked and its so_key. */
+static inline int bucket_state_load(struct bucket *seg, unsigned order,
+				    size_t i)
+{
+	uint8_t byte = atomic_load_explicit(bucket_state_byte(seg, order, i),
+					    memory_order_acquire);
+	return (byte >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+}
+
+static inline struct bucket *segment_of_word(uintptr_t w)
+{
+	return (struct bucket *)(w & ~SEGMENT_LINKED);
+}
+
+/* The segment word of order (a segment below a size read in the caller's
+ * read-side section, so published and allocated). */
+static inline uintptr_t bucket_segment_word(lfmap *m, unsigned order)
+{
+	/* acquire: pairs with the grow's release of the segment (its zeroed
+	 * states are visible) and with the release that set SEGMENT_LINKED
+	 * (every bucket's node is linked and visible). */
+	return atomic_load_explicit(&m->segs[order], memory_order_acquire);
+}
+
+/* Bucket b's node if it is LINKED, else NULL (0 < b < a size read in the
+ * caller's read-side section).  Once the whole segment is LINKED, the
+ * segment word alone says so: no state line on the lookup path.  Caller:
  * read-side section. */
-static inline struct bucket *bucket_slot(lfmap *m, size_t b)
+static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 {
 	lfmap_assert(reclaim_in_read_section());
 	unsigned order = bucket_order(b);
-	/* acquire: pairs with the grow's release of the segment. */
-	struct bucket *seg = atomic_load_explicit(&m->segs[order],
-						  memory_order_acquire);
-	return &seg[b - segment_base(order)];
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
+	size_t i = b - segment_base(order);
+	if (likely(w & SEGMENT_LINKED) ||
+	    bucket_state_load(seg, order, i) == BUCKET_LINKED)
+		return &seg[i].node;
+	return NULL;
+}
+
+/* Prefetch the lines bucket_if_linked(m, b) reads (same conditions). */
+static inline void bucket_prefetch(lfmap *m, size_t b)
+{
+	unsigned order = bucket_order(b);
+	uintptr_t w = bucket_segment_word(m, order);
+	struct bucket *seg = segment_of_word(w);
+	size_t i = b - segment_base(order);
+	if (!(w & SEGMENT_LINKED))
+		__builtin_prefetch(bucket_state_byte(seg, order, i));
+	__builtin_prefetch(&seg[i]);
 }
 
 /*
@@ -52,12 +131,9 @@ static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	size_t b = (size_t)(hash & (size - 1));
 	if (likely(b != 0)) {
-		struct bucket *bk = bucket_slot(m, b);
-		/* acquire: pairs with bucket_init's release of LINKED. */
-		if (likely(atomic_load_explicit(&bk->state,
-						memory_order_acquire) ==
-			   BUCKET_LINKED))
-			return &bk->node;
+		struct list_node *n = bucket_if_linked(m, b);
+		if (likely(n != NULL))
+			return n;
 	}
 	return bucket_get(m, b);
 }

@@ -61,4 +61,11 @@ lfmap_die(const char *fmt, ...);
 #define LFMAP_MUTANT_TAG_LINK_KEEPS_OLD 0
 #endif
 
+/* bucket.c, bucket_init: a segment is marked complete (SEGMENT_LINKED)
+ * when half of its buckets are LINKED, so lookups start from nodes nobody
+ * has written or linked. */
+#ifndef LFMAP_MUTANT_SEGMENT_LINKED_EARLY
+#define LFMAP_MUTANT_SEGMENT_LINKED_EARLY 0
+#endif
+
 #endif /* LFMAP_DEBUG_H */

@@ -45,7 +45,8 @@
  * Grow when entries > buckets * LOAD_FACTOR.  One entry per bucket: every
  * entry visited on a lookup is a likely cache miss, and measured against a
  * factor of two (bench/, N = 100k, one thread) lookups ran 1.2-1.4x faster
- * for 12 more bytes of bucket per entry.
+ * for 12 more bytes of bucket per entry (24-byte buckets then; 8 bytes
+ * with today's 16-byte ones).
  */
 #define LOAD_FACTOR 1
 
@@ -59,12 +60,12 @@
 #define SHRINK_DIVISOR 4
 
 /* Smallest bucket count: the table never shrinks below this.  16 buckets
- * cost 384 bytes; smaller buys nothing. */
+ * cost 260 bytes; smaller buys nothing. */
 #define MIN_ORDER 4
 
 /*
  * Largest bucket count is 2^MAX_ORDER.  Bucket indices are the low bits of
- * a 63-bit hash; 2^40 buckets (24 TiB of buckets) is beyond any machine
+ * a 63-bit hash; 2^40 buckets (16.25 TiB of buckets) is beyond any machine
  * this runs on, and the directory of segment pointers stays 41 words.
  */
 #define MAX_ORDER 40
@@ -163,18 +164,38 @@ static inline struct entry *entry_of(struct list_node *n)
 
 /*
  * A bucket: its list node lives in the segment array itself (one pointer
- * hop fewer on every lookup than a separately allocated node), with a state
- * word saying whether the node is linked yet (bucket.c).
+ * hop fewer on every lookup than a separately allocated node), 16 bytes.
+ * Its state (whether the node is linked yet) is not in the bucket: it is
+ * two bits in a byte array that follows the segment's nodes (bucket.c),
+ * 0.25 byte per bucket.  The values are chosen so that each transition is
+ * a fetch_or of one bit: EMPTY -> CLAIMED sets bit 0, CLAIMED -> LINKED
+ * sets bit 1.
  */
 enum bucket_state {
 	BUCKET_EMPTY = 0,   /* node not linked; nobody is linking it */
 	BUCKET_CLAIMED = 1, /* one thread is linking the node */
-	BUCKET_LINKED = 2,  /* node linked: searches may start from it */
+	BUCKET_LINKED = 3,  /* node linked: searches may start from it */
 };
+#define BUCKET_STATE_BITS 2
+#define BUCKET_STATE_MASK 3u
+#define BUCKETS_PER_STATE_BYTE 4
 
 struct bucket {
-	_Atomic(int) state;
-	struct list_node node; /* so_key set when the segment is made */
+	struct list_node node; /* written by the thread that links it */
+};
+
+/*
+ * A segment word (lfmap.segs[order]): the segment's address, with bit 0
+ * (SEGMENT_LINKED) set once every bucket of the segment is LINKED, so a
+ * lookup can start from a bucket's node without reading its state
+ * (bucket.c).
+ */
+#define SEGMENT_LINKED ((uintptr_t)1)
+
+/* How far the buckets of one segment are initialised (bucket.c). */
+struct segment_fill {
+	_Atomic(size_t) linked; /* buckets of the segment that are LINKED */
+	_Atomic(size_t) cursor; /* the next bucket a helper looks at */
 };
 
 struct lfmap {
@@ -182,7 +203,7 @@ struct lfmap {
 
 	/* Read-mostly part: written at create and by resizes only. */
 	_Atomic(size_t) size;                    /* published bucket count */
-	_Atomic(struct bucket *) segs[MAX_ORDER + 1]; /* see bucket.c */
+	_Atomic(uintptr_t) segs[MAX_ORDER + 1]; /* segment words, bucket.c */
 	uint64_t seed[2];
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
@@ -202,6 +223,9 @@ struct lfmap {
 	unsigned shrink_from; /* order before the shrink */
 	unsigned shrink_to;   /* order after it */
 	struct bucket *shrink_segs[MAX_ORDER + 1];
+	/* Written once per bucket initialisation, so not on the read-mostly
+	 * line of segs. */
+	struct segment_fill fill[MAX_ORDER + 1];
 	_Atomic(uint64_t) grows;
 	_Atomic(uint64_t) shrinks;
 	/* Chains of call_rcu steps in flight for this map (retire batches,

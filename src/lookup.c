@@ -41,13 +41,10 @@ lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	size_t b = (size_t)(hash & (size - 1));
 	if (likely(b != 0)) {
-		struct bucket *bk = bucket_slot(m, b);
-		/* acquire: as in bucket_start. */
-		if (likely(atomic_load_explicit(&bk->state,
-						memory_order_acquire) ==
-			   BUCKET_LINKED)) {
+		struct list_node *n = bucket_if_linked(m, b);
+		if (likely(n != NULL)) {
 			*start_key = so_key_bucket(b);
-			return &bk->node;
+			return n;
 		}
 	}
 	struct list_node *start = bucket_get(m, b);
@@ -179,7 +176,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 {
 	lfmap_assert(reclaim_in_read_section());
 	struct walk w[GET_MANY_GROUP];
-	struct bucket *slot[GET_MANY_GROUP];
+	size_t bucket[GET_MANY_GROUP];
 	unsigned pending[GET_MANY_GROUP], np = 0;
 	/* acquire: as in bucket_start (the segments below it are visible). */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
@@ -193,23 +190,19 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		w[i].t.so_key = so_key_entry(hash);
 		w[i].t.key = key;
 		w[i].t.key_len = len;
-		size_t b = (size_t)(hash & (size - 1));
-		slot[i] = b ? bucket_slot(m, b) : NULL;
-		if (slot[i])
-			__builtin_prefetch(slot[i]);
+		bucket[i] = (size_t)(hash & (size - 1));
+		if (bucket[i])
+			bucket_prefetch(m, bucket[i]);
 	}
 	/* 2: the bucket's node and its first node; prefetch that. */
 	for (size_t i = 0; i < cnt; i++) {
-		struct list_node *start;
+		struct list_node *start =
+			bucket[i] ? bucket_if_linked(m, bucket[i]) : NULL;
 		uint64_t start_key;
-		/* acquire: pairs with bucket_init's release of LINKED. */
-		if (slot[i] && likely(atomic_load_explicit(&slot[i]->state,
-							   memory_order_acquire) ==
-				      BUCKET_LINKED)) {
-			start = &slot[i]->node;
-			start_key = so_key_bucket((size_t)(w[i].hash & (size - 1)));
+		if (likely(start)) {
+			start_key = so_key_bucket(bucket[i]);
 		} else {
-			start = bucket_get(m, (size_t)(w[i].hash & (size - 1)));
+			start = bucket_get(m, bucket[i]);
 			start_key = start->so_key;
 		}
 		/* acquire: as in list_lookup. */
