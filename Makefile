@@ -52,7 +52,7 @@ ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(CFLAGS) $(EXTRA_CF
 URCU_LIBS := -lurcu-memb -lurcu-common
 LIBS      := $(URCU_LIBS) -pthread
 
-LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/reclaim.c src/list.c \
+LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/reclaim.c src/engine_urcu.c src/list.c \
             src/bucket.c src/entry.c src/lfmap.c src/abi.c src/lookup.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
