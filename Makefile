@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lfmap - top-level Makefile.
 #
-#   make                 library (static + shared) in build/release; needs
-#                        only a C11 compiler and liburcu-dev, installs nothing
+#   make                 every engine's library (static + shared) in
+#                        build/release (ENGINES: liblfmap, liblfmap-qsbr);
+#                        needs only a C11 compiler and liburcu-dev,
+#                        installs nothing
 #   make check           everything CI runs: unit tests, examples, TLA+,
 #                        TSan and ASan stress slices, packaging checks (the
 #                        README's test command; installs its dependencies
 #                        first; ends with "N passed, N failed")
-#   make test            Criterion unit tests only
+#   make test            Criterion unit tests only (ENGINE=qsbr: against
+#                        liblfmap-qsbr; so for examples, stress, demo)
 #   make examples        build and run examples/
 #   make demo            multi-threaded demo
 #   make bench           benchmark against peers (README's main job)
@@ -230,9 +233,12 @@ CHECK_TARGETS := test examples
 # name (unit-release-qsbr, stress-tsan-qsbr, ...).
 ENGINE_STRESS_SCALE ?= smoke
 ENGINE_CHECKS := test examples stress-tsan stress-asan
-.PHONY: $(foreach e,$(ENGINES),check-engine-$(e))
-check-engine-%:
-	@bash scripts/check-run.sh "$(MAKE) ENGINE=$* STRESS_SCALE=$(ENGINE_STRESS_SCALE)" $(ENGINE_CHECKS)
+define check_engine_rule
+.PHONY: check-engine-$(1)
+check-engine-$(1):
+	@bash scripts/check-run.sh "$$(MAKE) ENGINE=$(1) STRESS_SCALE=$$(ENGINE_STRESS_SCALE)" $$(ENGINE_CHECKS)
+endef
+$(foreach e,$(ENGINES),$(eval $(call check_engine_rule,$(e))))
 CHECK_TARGETS += $(foreach e,$(filter-out memb,$(ENGINES)),check-engine-$(e))
 
 # The README's test command.  Every tier runs even after a failure; the

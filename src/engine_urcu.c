@@ -184,7 +184,8 @@ void engine_register(void)
 	URCU(register_thread)();
 #ifdef LFMAP_ENGINE_QSBR
 	/* 7.: lfmap's registrations start offline (liburcu's are online). */
-	urcu_qsbr_thread_offline();
+	if (!LFMAP_MUTANT(QSBR_STAY_ONLINE))
+		urcu_qsbr_thread_offline();
 #endif
 }
 
@@ -213,7 +214,7 @@ void reclaim_read_unlock_outer(void)
 	reclaim_section_exit();
 	URCU(read_unlock)();
 #ifdef LFMAP_ENGINE_QSBR
-	if (qsbr_implicit) {
+	if (qsbr_implicit && !LFMAP_MUTANT(QSBR_STAY_ONLINE)) {
 		qsbr_implicit = false;
 		urcu_qsbr_thread_offline();
 	}

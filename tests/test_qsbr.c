@@ -67,26 +67,51 @@ static void park(struct parked *p, pthread_t *t, lfmap *m, bool online)
 		sleep_ms(1);
 }
 
-/* Delete key 1 (value v[0]) while the parked thread blocks; the barrier
- * returns at once when the thread is offline. */
-Test(qsbr, implicit_thread_is_offline_between_calls)
+/* A map holding key 1 -> (*v)[0], a one-value pool. */
+static lfmap *one_value_map(dtor *d, tval **v)
 {
-	dtor d = { 0 };
-	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d, NULL);
-	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
+	*v = tval_pool(1);
+	lfmap *m = tval_map_new(d, NULL);
+	cr_assert_eq(lfmap_put_u64(m, 1, &(*v)[0]), 0);
+	return m;
+}
 
+/* one_value_map and a parked thread (online or not) that read key 1. */
+struct fixture {
+	dtor d;
+	tval *v;
+	lfmap *m;
 	struct parked p;
 	pthread_t t;
-	park(&p, &t, m, false);
-	cr_assert(!p.online_after, "an lfmap-registered thread stayed online");
-	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
-	cr_assert_eq(lfmap_barrier(), 0);
-	tval_assert_freed(v, "1");
+};
 
-	atomic_store(&p.stage, 2);
-	pthread_join(t, NULL);
-	tval_destroy_check(m, &d, v, 1, "1");
+static void fixture_init(struct fixture *f, bool online)
+{
+	memset(f, 0, sizeof *f);
+	f->m = one_value_map(&f->d, &f->v);
+	park(&f->p, &f->t, f->m, online);
+}
+
+/* Release the parked thread, join it, destroy the map: one destructor
+ * call in all. */
+static void fixture_done(struct fixture *f)
+{
+	atomic_store(&f->p.stage, 2);
+	pthread_join(f->t, NULL);
+	tval_destroy_check(f->m, &f->d, f->v, 1, "1");
+}
+
+/* Delete key 1 (value v[0]) while the parked thread blocks; the barrier
+ * returns at once when the thread is offline. */
+Test(qsbr, implicit_thread_is_offline_between_calls, .timeout = 20)
+{
+	struct fixture f;
+	fixture_init(&f, false);
+	cr_assert(!f.p.online_after, "an lfmap-registered thread stayed online");
+	cr_assert_eq(lfmap_delete_u64(f.m, 1), 0);
+	cr_assert_eq(lfmap_barrier(), 0);
+	tval_assert_freed(f.v, "1");
+	fixture_done(&f);
 }
 
 struct barrier_call {
@@ -105,17 +130,11 @@ static void *barrier_main(void *arg)
  * wait) until it announces a quiescent state. */
 Test(qsbr, online_thread_holds_grace_periods_until_it_announces)
 {
-	dtor d = { 0 };
-	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d, NULL);
-	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
-
-	struct parked p;
-	pthread_t t;
-	park(&p, &t, m, true);
-	cr_assert(p.online_after, "lfmap_thread_online did not keep it online");
-	p.announce = true;
-	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
+	struct fixture f;
+	fixture_init(&f, true);
+	cr_assert(f.p.online_after, "lfmap_thread_online did not keep it online");
+	f.p.announce = true;
+	cr_assert_eq(lfmap_delete_u64(f.m, 1), 0);
 
 	struct barrier_call b = { 0 };
 	pthread_t bt;
@@ -125,14 +144,14 @@ Test(qsbr, online_thread_holds_grace_periods_until_it_announces)
 	sleep_ms(300);
 	cr_assert_eq(atomic_load(&b.done), 0,
 		     "a grace period ended while an online thread was silent");
-	tval_assert_freed(v, "0");
+	tval_assert_freed(f.v, "0");
 
-	atomic_store(&p.stage, 2); /* lfmap_quiescent_state, then exits */
-	pthread_join(t, NULL);
+	atomic_store(&f.p.stage, 2); /* lfmap_quiescent_state, then exits */
+	pthread_join(f.t, NULL);
 	pthread_join(bt, NULL);
 	cr_assert_eq(atomic_load(&b.done), 1);
-	tval_assert_freed(v, "1");
-	tval_destroy_check(m, &d, v, 1, "1");
+	tval_assert_freed(f.v, "1");
+	tval_destroy_check(f.m, &f.d, f.v, 1, "1");
 }
 
 /* The blocking calls of an online thread go offline around their wait
@@ -140,10 +159,9 @@ Test(qsbr, online_thread_holds_grace_periods_until_it_announces)
 Test(qsbr, online_thread_blocking_calls_return_and_stay_online)
 {
 	dtor d = { 0 };
-	tval *v = tval_pool(1);
-	lfmap *m = tval_map_new(&d, NULL);
+	tval *v;
 	cr_assert_eq(lfmap_thread_online(), 0);
-	cr_assert_eq(lfmap_put_u64(m, 1, &v[0]), 0);
+	lfmap *m = one_value_map(&d, &v);
 	cr_assert_eq(lfmap_delete_u64(m, 1), 0);
 	cr_assert_eq(lfmap_synchronize(), 0);
 	cr_assert(urcu_qsbr_read_ongoing());
