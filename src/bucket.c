@@ -563,13 +563,12 @@ static void resize(lfmap *m)
 	}
 }
 
-static void bucket_shrink_unlink(struct rcu_head *head);
-static void bucket_shrink_free(struct rcu_head *head);
+static void bucket_shrink_unlink(struct reclaim_head *head);
+static void bucket_shrink_free(struct reclaim_head *head);
 
-static lfmap *map_of_resize_head(struct rcu_head *head)
+static lfmap *map_of_resize_head(struct reclaim_head *head)
 {
-	return (lfmap *)((char *)reclaim_head_of(head) -
-			 offsetof(lfmap, resize_rcu));
+	return (lfmap *)((char *)head - offsetof(lfmap, resize_rcu));
 }
 
 /* TLA+: PublishShrink.  Caller: read-side section | call_rcu callback,
@@ -595,9 +594,8 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 }
 
 /* TLA+: ShrinkUnlink.  After grace period 1. */
-static void bucket_shrink_unlink(struct rcu_head *head)
+static void bucket_shrink_unlink(struct reclaim_head *head)
 {
-	reclaim_callback_enter();
 	lfmap *m = map_of_resize_head(head);
 
 	reclaim_read_lock();
@@ -623,13 +621,11 @@ static void bucket_shrink_unlink(struct rcu_head *head)
 		atomic_store_explicit(&m->segs[o], 0, memory_order_relaxed);
 	}
 	reclaim_call(&m->resize_rcu, bucket_shrink_free);
-	reclaim_callback_exit();
 }
 
 /* TLA+: ShrinkFree.  After grace period 2. */
-static void bucket_shrink_free(struct rcu_head *head)
+static void bucket_shrink_free(struct reclaim_head *head)
 {
-	reclaim_callback_enter();
 	lfmap *m = map_of_resize_head(head);
 
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
@@ -644,7 +640,6 @@ static void bucket_shrink_free(struct rcu_head *head)
 	 * chain count never reads 0 in between). */
 	resize(m);
 	reclaim_chain_end(m);
-	reclaim_callback_exit();
 }
 
 /* Resize triggers, called after a successful insert / delete with the new

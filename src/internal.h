@@ -10,8 +10,11 @@
  *   internal.h these types (no functions of its own beyond accessors)
  *   slab.c     per-map slab of aligned entry slots (chunks from the
  *              map's allocator)
- *   reclaim.c  liburcu: thread registration, read-side sections,
- *              call_rcu retirement, barriers, ThreadSanitizer edges
+ *   reclaim.c  thread registration, read-side sections, batched
+ *              retirement, barriers, ThreadSanitizer edges, over one
+ *              grace-period engine on the same floor (engine.h):
+ *              liburcu memb or qsbr (engine_urcu.c), or Concurrency Kit's
+ *              ck_epoch (engine_ck.c); nothing else sees the engine
  *   list.c     the split-ordered Harris-Michael list (search, link, mark,
  *              unlink with helping)
  *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,
@@ -99,9 +102,14 @@ struct list_node {
 	uint64_t so_key;
 };
 
-/* Opaque storage for liburcu's struct rcu_head (reclaim.c checks size). */
+/*
+ * A step queued behind a grace period (reclaim_call): the engine's own
+ * callback record (liburcu's struct rcu_head, ck's ck_epoch_entry; each
+ * engine file checks that it fits) and the step to run.
+ */
 struct reclaim_head {
-	uintptr_t words_[2];
+	uintptr_t engine_[2];
+	void (*fn)(struct reclaim_head *head);
 };
 
 /*

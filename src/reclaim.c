@@ -1,33 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * reclaim.c - liburcu (urcu-memb flavour) behind lfmap's reclamation.
+ * reclaim.c - lfmap's reclamation over one grace-period engine (engine.h:
+ * liburcu's memb or qsbr flavour in engine_urcu.c, Concurrency Kit's
+ * ck_epoch in engine_ck.c).  What is here is the same for every engine;
+ * what each engine adds (how it registers, waits, runs callbacks, forks)
+ * is argued at the top of its own file.  It owns:
  *
- * This is the only file that includes liburcu.  It owns:
- *
- * 1. Thread registration.  urcu-memb requires every thread that enters a
- *    read-side section to be registered, and aborts when a thread is
- *    registered twice.  Each lfmap_read_lock (every lfmap call takes one)
- *    asks liburcu whether the thread is registered: its reader record's
- *    `registered` bit, which liburcu keeps in the same thread-local struct
- *    as the reader counter the inline read-side fast path already uses, so
- *    it is part of the same ABI.  Only when it is not does lfmap register
- *    the thread, and then it "owns" that registration: a pthread key
- *    destructor unregisters it when the thread exits, so a thread that
- *    exits without ceremony never stalls a grace period, and
+ * 1. Thread registration.  Every thread that enters a read-side section
+ *    must be registered with the engine.  Each outermost lfmap_read_lock
+ *    (every lfmap call takes one) asks the engine whether the thread is
+ *    registered, by whomever (engine_registered: inline in the engine's
+ *    reclaim_read_lock_outer).  Only when it is not does lfmap register the
+ *    thread (reclaim_register), and then it "owns" that registration: a
+ *    pthread key destructor unregisters it when the thread exits, so a
+ *    thread that exits without ceremony never stalls a grace period, and
  *    lfmap_thread_unregister hands it back early.  A registration lfmap
- *    does not own (the application's, or liburcu's own for its call_rcu
- *    worker threads) is used as it is and never undone by lfmap, whatever
- *    the order: a foreign call_rcu callback calling lfmap before any lfmap
- *    callback ran on that worker, or a thread the application registers
- *    after unregistering it (re-checked on every call, never cached).
+ *    does not own (the application's, or the engine's own for its worker
+ *    threads) is used as it is and never undone by lfmap, whatever the
+ *    order: a foreign callback calling lfmap before any lfmap callback ran
+ *    on that worker, or a thread the application registers after
+ *    unregistering it (re-checked on every call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
  *    outermost one gets a serial number, unique across threads, so debug
  *    builds can tell an iterator used outside the section (and thread)
- *    that created it.  Only the outermost lock and unlock reach urcu
- *    (reclaim_read_lock_outer/_unlock_outer); a nested one only counts,
- *    inline (reclaim.h): the outermost urcu section already covers it,
- *    since urcu sections nest by the same rule.
+ *    that created it.  Only the outermost lock and unlock reach the engine
+ *    (reclaim_read_lock_outer/_unlock_outer, defined by the engine file
+ *    around reclaim_section_enter/_exit); a nested one only counts, inline
+ *    (reclaim.h): the outermost engine section already covers it.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
@@ -35,16 +35,16 @@
  *    lock-free retire list (a Treiber stack: push by CAS, detach all by
  *    exchange, never pop one, so no ABA).  One batch per map is in flight:
  *    the pusher that finds none in flight detaches the list and queues it
- *    with call_rcu; the batch's callback, after the grace period, frees it
- *    and queues whatever was pushed meanwhile as the next batch.  Every
- *    object was pushed before the call_rcu of its batch, so it is freed (and
- *    its value handed to the destructor) after a grace period that began
- *    after its retirement: after every read-side section that could have
- *    reached it.  Because every traversal runs inside a section, no node is
- *    freed while a traversal can still reach it: no ABA, no hazard
- *    pointers.  Batching costs one call_rcu per batch instead of one per
- *    object, and 16 bytes per entry (link + value) instead of a 16-byte
- *    rcu_head plus a map pointer and the value.
+ *    with reclaim_call; the batch's callback, after the grace period, frees
+ *    it and queues whatever was pushed meanwhile as the next batch.  Every
+ *    object was pushed before the engine_call of its batch, so it is freed
+ *    (and its value handed to the destructor) after a grace period that
+ *    began after its retirement (engine.h E.1): after every read-side
+ *    section that could have reached it.  Because every traversal runs
+ *    inside a section, no node is freed while a traversal can still reach
+ *    it: no ABA, no hazard pointers.  Batching costs one engine call per
+ *    batch instead of one per object, and 16 bytes per entry (link +
+ *    value) instead of a 16-byte rcu_head plus a map pointer and the value.
  *    A deleted entry's value travels with it (struct retired.value).  The
  *    tombstoning thread writes it after its CAS, possibly after a helper
  *    already unlinked and retired the entry; that is still safe: the
@@ -52,111 +52,63 @@
  *    period before the batch's callback waits for it, and its write
  *    happens-before the callback.
  *
- * 4. ThreadSanitizer edges.  liburcu 0.13 publishes with volatile stores
- *    and waits for grace periods through futexes and membarrier, none of
- *    which TSan sees.  The grace period is a real happens-before edge from
- *    every read-side section's end to every callback after it, so we tell
- *    TSan exactly that: __tsan_release(&tsan_grace) just before each
- *    outermost section ends and at the end of each callback (before the
- *    section really ends, or a callback could acquire first), and
- *    __tsan_acquire(&tsan_grace)
- *    before a callback touches a retired object and after
- *    synchronize/barrier return.  -DLFMAP_NO_TSAN_ANNOTATIONS compiles them
- *    out (to show they are load-bearing).
+ * 4. ThreadSanitizer edges.  The engines synchronize in ways TSan does not
+ *    see (engine.h E.4).  The grace period is a real happens-before edge
+ *    from every read-side section's end to every callback after it, so we
+ *    tell TSan exactly that: __tsan_release(&reclaim_tsan_grace) just
+ *    before each outermost section ends (reclaim_section_exit) and at the
+ *    end of each callback (before the section really ends, or a callback
+ *    could acquire first), and __tsan_acquire(&reclaim_tsan_grace) before a
+ *    callback touches a retired object and after synchronize/barrier
+ *    return.  -DLFMAP_NO_TSAN_ANNOTATIONS compiles them out (to show they
+ *    are load-bearing).
  *
- * 5. Barriers.  Retire batches and shrinks run as chained call_rcu
- *    callbacks: a step queues its successor, so one rcu_barrier may return
- *    with the next step queued.  lfmap_barrier runs two: the first runs
- *    every step queued before the call, and each of those queues at most
- *    one step for anything requested before the call (a batch's callback
- *    takes everything pushed so far; a shrink has two steps), which the
- *    second runs.  It never waits for work that other threads keep
- *    adding.  Before them it waits for a grace period: a retire that
- *    took a map's busy flag (and maybe the objects other retires left to
- *    it) queues its batch inside its read-side section.  Waiting for one
- *    map (quiesce, destroy) instead repeats rcu_barrier until the map's
- *    count of chains in flight is 0: a retire counts its chain before it
- *    takes the busy flag, and a chain ends only when the map's retire list
- *    was found empty after the flag was dropped, so no chain means nothing
- *    pending (tla/RetireList.tla: NoUncountedPending), whatever retires
- *    are still running.  Other maps' traffic cannot livelock that wait
- *    (each rcu_barrier waits only for callbacks queued before it, and once
- *    m's own updates stop m's chains end in a bounded number of steps),
- *    but it does delay it: every map shares liburcu's call_rcu worker,
- *    whose queue runs in order, so m's steps run behind the callbacks (and
- *    destructor calls) other maps queued before them, and each round
- *    waits for a grace period.
+ * 5. Barriers.  Retire batches and shrinks run as chained callbacks: a
+ *    step queues its successor, so one engine_barrier may return with the
+ *    next step queued.  lfmap_barrier runs two: the first runs every step
+ *    queued before the call, and each of those queues at most one step for
+ *    anything requested before the call (a batch's callback takes
+ *    everything pushed so far; a shrink has two steps), which the second
+ *    runs.  It never waits for work that other threads keep adding.
+ *    Before them it waits for a grace period: a retire that took a map's
+ *    busy flag (and maybe the objects other retires left to it) queues its
+ *    batch inside its read-side section.  Waiting for one map (quiesce,
+ *    destroy) instead repeats engine_barrier until the map's count of
+ *    chains in flight is 0: a retire counts its chain before it takes the
+ *    busy flag, and a chain ends only when the map's retire list was found
+ *    empty after the flag was dropped, so no chain means nothing pending
+ *    (tla/RetireList.tla: NoUncountedPending), whatever retires are still
+ *    running.  Other maps' traffic cannot livelock that wait (each barrier
+ *    waits only for callbacks queued before it, and once m's own updates
+ *    stop m's chains end in a bounded number of steps), but it does delay
+ *    it: m's steps may run behind the callbacks (and destructor calls)
+ *    other maps queued before them, and each round waits for a grace
+ *    period.
  *    Every wait refuses (EDEADLK) where it could never return: inside a
- *    read-side section, lfmap's or the application's own (liburcu's
- *    rcu_barrier returns at once there, and the wait for a map would spin
- *    forever; synchronize would wait for the caller itself), and, for the
- *    callback waits (barrier, quiesce, destroy), on any call_rcu worker
- *    thread, where rcu_barrier would wait for the callback that is
- *    running: a value destructor, or the application's own callback.
+ *    read-side section, lfmap's or the application's own (a barrier could
+ *    not wait for the caller's own section, and the wait for a map would
+ *    spin forever; synchronize would wait for the caller itself), and, for
+ *    the callback waits (barrier, quiesce, destroy), on a callback worker
+ *    thread (engine_on_callback_worker), where the barrier would wait for
+ *    the callback that is running: a value destructor, or the
+ *    application's own callback.
  *
- * 6. The worker thread and fork.  liburcu starts its default call_rcu
- *    worker on the first call_rcu and aborts when pthread_create fails, so
- *    reclaim_start (from lfmap_create) starts it where an error can be
- *    returned: a probe thread first (its pthread_create error is
- *    returned), then, once the probe has exited, liburcu's worker, whose
- *    pthread_create reuses the probe's stack from glibc's stack cache.
- *    After the first success no lfmap call starts a thread.  The same
- *    first success installs fork handlers: pause the call_rcu workers
- *    before the fork (call_rcu_before_fork), resume them in the parent,
- *    and in the child let liburcu start a new worker that inherits every
- *    queued callback (call_rcu_after_fork_child).  That is all urcu-memb
- *    can do: another thread registered at the fork leaves its reader
- *    record in the child's registry, inside TLS memory that glibc hands
- *    to the child's next thread (the new worker, which registers the
- *    same address again), and a section it had open would never end.  So
- *    the header's rule is that no other thread is registered at the fork;
- *    debug builds count lfmap's registrations and die in a child that
- *    inherited one.
+ * 6. Start and fork.  reclaim_start (from lfmap_create) starts the engine
+ *    where an error can be returned, and on the first success installs
+ *    fork handlers that pass to the engine's.  The header's Fork rule (no
+ *    other thread registered at the fork) comes from the engines that
+ *    cannot do better (engine_urcu.c, 6.): debug builds count lfmap's
+ *    registrations and die in a child that inherited one.
  */
-/*
- * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
- * the thread's reader counter) inline instead of a call into the shared
- * library plus two __tls_get_addr calls: about 70 instructions fewer per
- * operation.  LGPL-2.1 section 5 allows such small inline functions in
- * object code of any license.
- */
-#if !defined(__SANITIZE_THREAD__)
-/* Under ThreadSanitizer liburcu stays out of line (uninstrumented), so its
- * internal protocol is not reported and needs no suppression. */
-#define _LGPL_SOURCE
-#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <urcu/urcu-memb.h>
-#ifndef _LGPL_SOURCE
-/* struct urcu_reader and the urcu_memb_reader TLS record (see 1.). */
-#include <urcu/static/urcu-memb.h>
-#endif
 
+#include "engine.h"
 #include "reclaim.h"
 
-_Static_assert(sizeof(struct rcu_head) == sizeof(struct reclaim_head),
-	       "struct reclaim_head must be able to hold liburcu's rcu_head");
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LFMAP_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define LFMAP_TSAN 1
-#endif
-
 #if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-static char tsan_grace; /* the sync object standing for "a grace period" */
-#define tsan_grace_release() __tsan_release(&tsan_grace)
-#define tsan_grace_acquire() __tsan_acquire(&tsan_grace)
-#else
-#define tsan_grace_release() ((void)0)
-#define tsan_grace_acquire() ((void)0)
+char reclaim_tsan_grace;
 #endif
 
 /* The calling thread's state (struct reclaim_thread, reclaim.h). */
@@ -175,29 +127,30 @@ static atomic_long owned_threads;
 /* In a child: other lfmap-registered threads the parent had at the fork. */
 static long fork_stale_threads;
 
-/* Whether liburcu counts the calling thread as registered, by whomever. */
-static inline bool urcu_registered(void)
+/* Undo lfmap's registration of the calling thread, if it owns one.
+ * Caller: in no read-side section. */
+static void unregister_owned(void)
 {
-	return URCU_TLS(urcu_memb_reader).registered;
+	if (self.owned) {
+		if (engine_registered())
+			engine_unregister();
+		atomic_fetch_sub_explicit(&owned_threads, 1,
+					  memory_order_relaxed);
+	}
+	self.owned = false;
 }
 
 static void thread_exit(void *arg)
 {
 	(void)arg;
 	/* A thread that exits inside a section would block grace periods
-	 * forever; close its sections first. */
+	 * forever; close its sections first (only the outermost one entered
+	 * the engine, reclaim.h). */
 	if (self.nesting > 0) {
-		/* Only the outermost section entered urcu (reclaim.h). */
-		self.nesting = 0;
-		urcu_memb_read_unlock();
+		self.nesting = 1;
+		reclaim_read_unlock_outer();
 	}
-	if (self.owned) {
-		if (urcu_registered())
-			urcu_memb_unregister_thread();
-		atomic_fetch_sub_explicit(&owned_threads, 1,
-					  memory_order_relaxed);
-	}
-	self.owned = false;
+	unregister_owned();
 }
 
 static void make_exit_key(void)
@@ -206,10 +159,10 @@ static void make_exit_key(void)
 		lfmap_die("pthread_key_create failed");
 }
 
-static void register_slow(void)
+void reclaim_register(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
-	urcu_memb_register_thread();
+	engine_register();
 	if (!self.owned)
 		atomic_fetch_add_explicit(&owned_threads, 1,
 					  memory_order_relaxed);
@@ -218,34 +171,35 @@ static void register_slow(void)
 	pthread_setspecific(exit_key, &self);
 }
 
-static inline void ensure_registered(void)
+static void ensure_registered(void)
 {
-	if (unlikely(!urcu_registered()))
-		register_slow();
+	if (unlikely(!engine_registered()))
+		reclaim_register();
+}
+
+/* A grace period cannot end while the caller is inside a read-side
+ * section, lfmap's or the application's own one of the same engine. */
+static bool in_any_read_section(void)
+{
+	return self.nesting > 0 || engine_in_foreign_section();
 }
 
 int reclaim_thread_unregister(void)
 {
-	if (self.nesting > 0 || urcu_memb_read_ongoing())
+	if (in_any_read_section())
 		return EBUSY;
-	if (self.owned) {
-		if (urcu_registered())
-			urcu_memb_unregister_thread();
-		atomic_fetch_sub_explicit(&owned_threads, 1,
-					  memory_order_relaxed);
-	}
-	self.owned = false;
+	unregister_owned();
 	return 0;
 }
 
 static void fork_prepare(void)
 {
-	urcu_memb_call_rcu_before_fork();
+	engine_fork_prepare();
 }
 
 static void fork_parent(void)
 {
-	urcu_memb_call_rcu_after_fork_parent();
+	engine_fork_parent();
 }
 
 static void fork_child(void)
@@ -256,54 +210,41 @@ static void fork_child(void)
 		(self.owned ? 1 : 0);
 	atomic_store_explicit(&owned_threads, self.owned ? 1 : 0,
 			      memory_order_relaxed);
-	/* Starts the child's worker: it may abort in liburcu if no thread
-	 * can be started there (see the header). */
-	urcu_memb_call_rcu_after_fork_child();
+	engine_fork_child();
 }
 
-/* Debug builds: the child of a fork that broke the header's Fork rule. */
-static void check_fork_rule(void)
-{
 #ifdef LFMAP_DEBUG
+/* Debug builds: the child of a fork that broke the header's Fork rule. */
+void reclaim_check_fork_rule(void)
+{
 	if (unlikely(fork_stale_threads > 0))
 		lfmap_die("lfmap used in the child of a fork made while %ld "
 			  "other lfmap-registered thread(s) existed (their "
-			  "urcu-memb records corrupt the child's registry)",
-			  fork_stale_threads);
+			  "%s records corrupt the child's registry)",
+			  fork_stale_threads, engine_name);
+}
 #endif
-}
 
-static void *probe_thread(void *arg)
-{
-	return arg;
-}
-
-/* Set once liburcu's default worker exists and the fork handlers are in. */
-static atomic_bool worker_started;
+/* Set once the engine started and the fork handlers are in. */
+static atomic_bool started;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int reclaim_start(void)
 {
 	/* acquire: pairs with the release store below; nothing else is
 	 * published by it, but it keeps the pairing obvious. */
-	if (likely(atomic_load_explicit(&worker_started, memory_order_acquire)))
+	if (likely(atomic_load_explicit(&started, memory_order_acquire)))
 		return 0;
 	pthread_mutex_lock(&start_lock);
 	int err = 0;
-	if (!atomic_load_explicit(&worker_started, memory_order_relaxed)) {
-		pthread_t probe;
-		err = pthread_create(&probe, NULL, probe_thread, NULL);
-		if (err == 0) {
-			pthread_join(probe, NULL);
+	if (!atomic_load_explicit(&started, memory_order_relaxed)) {
+		err = engine_start();
+		if (err == 0)
 			err = pthread_atfork(fork_prepare, fork_parent,
 					     fork_child);
-		}
-		if (err == 0) {
-			/* Starts the worker, or finds the one running. */
-			(void)urcu_memb_get_default_call_rcu_data();
-			atomic_store_explicit(&worker_started, true,
+		if (err == 0)
+			atomic_store_explicit(&started, true,
 					      memory_order_release);
-		}
 	}
 	pthread_mutex_unlock(&start_lock);
 	return err;
@@ -316,34 +257,13 @@ int reclaim_start(void)
  * its serials count up from number << 40 (2^40 sections per thread before
  * two threads' serials could meet).  Out of line: once per thread.
  */
-static __attribute__((noinline)) uint64_t section_base(void)
+void reclaim_section_first(void)
 {
 	static _Atomic(uint64_t) threads;
 	/* relaxed: only uniqueness matters. */
 	uint64_t n = atomic_fetch_add_explicit(&threads, 1,
 					       memory_order_relaxed) + 1;
-	return n << 40;
-}
-
-void reclaim_read_lock_outer(void)
-{
-	lfmap_assert(self.nesting == 0);
-	check_fork_rule();
-	ensure_registered();
-	self.nesting = 1;
-	if (unlikely(++self.section == 1))
-		self.section = section_base();
-	urcu_memb_read_lock();
-}
-
-void reclaim_read_unlock_outer(void)
-{
-	lfmap_assert(self.nesting == 1);
-	/* The release must come before the real unlock: once the section
-	 * has ended, a grace period may end and a callback acquire. */
-	tsan_grace_release();
-	self.nesting = 0;
-	urcu_memb_read_unlock();
+	self.section = n << 40;
 }
 
 uint64_t reclaim_section_id(void)
@@ -351,27 +271,22 @@ uint64_t reclaim_section_id(void)
 	return self.nesting > 0 ? self.section : 0;
 }
 
-void reclaim_callback_enter(void)
+/* Every callback (E.1) runs here: counted, so the waits refuse on its
+ * thread and reclaim_call may be used, and bracketed by the TSan edges. */
+void reclaim_run(struct reclaim_head *head)
 {
 	self.callbacks++;
 	tsan_grace_acquire();
-}
-
-void reclaim_callback_exit(void)
-{
+	head->fn(head);
 	tsan_grace_release();
 	self.callbacks--;
 }
 
-struct reclaim_head *reclaim_head_of(struct rcu_head *head)
-{
-	return (struct reclaim_head *)(void *)head;
-}
-
-void reclaim_call(struct reclaim_head *head, void (*fn)(struct rcu_head *))
+void reclaim_call(struct reclaim_head *head, void (*fn)(struct reclaim_head *))
 {
 	lfmap_assert(self.nesting > 0 || self.callbacks > 0);
-	urcu_memb_call_rcu((struct rcu_head *)(void *)head, fn);
+	head->fn = fn;
+	engine_call(head);
 }
 
 void reclaim_chain_begin(lfmap *m)
@@ -418,7 +333,7 @@ static void batch_free(lfmap *m, uintptr_t link)
 	counter_add(&st->pending_bytes, -bytes);
 }
 
-static void reclaim_batch_free(struct rcu_head *head);
+static void reclaim_batch_free(struct reclaim_head *head);
 
 /* Detach everything retired so far and queue it behind a grace period.
  * Caller holds m->retire_busy. */
@@ -466,17 +381,14 @@ static bool batch_queue_or_release(lfmap *m)
 
 /* The callback of the batch in flight: free it, then queue what was
  * retired meanwhile, or end the chain. */
-static void reclaim_batch_free(struct rcu_head *head)
+static void reclaim_batch_free(struct reclaim_head *head)
 {
-	reclaim_callback_enter();
-	lfmap *m = (lfmap *)((char *)reclaim_head_of(head) -
-			     offsetof(lfmap, retire_rcu));
+	lfmap *m = (lfmap *)((char *)head - offsetof(lfmap, retire_rcu));
 
 	batch_free(m, m->retire_batch);
 	m->retire_batch = 0;
 	if (!batch_queue_or_release(m))
 		reclaim_chain_end(m);
-	reclaim_callback_exit();
 }
 
 /* Push r (a value record if is_value) on m's retire list and make sure a
@@ -550,27 +462,11 @@ void reclaim_retire_value(lfmap *m, struct retired *rec, void *value)
 	retire(m, rec, RETIRED_VALUE_RECORD);
 }
 
-/*
- * Whether the calling thread is one of liburcu's call_rcu workers (the
- * default one or any other): it is then running a callback, lfmap's or
- * the application's.  liburcu sets a worker's thread call_rcu_data to its
- * own before it runs any callback; an application thread may point its
- * own at some worker's too, hence the thread identity check.
- */
-static bool on_call_rcu_worker(void)
+/* Whether the calling thread runs callbacks: lfmap's (counted in
+ * reclaim_run) or, as the engine knows, the application's. */
+static bool on_callback_worker(void)
 {
-	if (self.callbacks > 0)
-		return true;
-	struct call_rcu_data *crdp = urcu_memb_get_thread_call_rcu_data();
-	return crdp &&
-	       pthread_equal(urcu_memb_get_call_rcu_thread(crdp), pthread_self());
-}
-
-/* A grace period cannot end while the caller is inside a read-side
- * section, lfmap's or the application's own urcu-memb one. */
-static bool in_any_read_section(void)
-{
-	return self.nesting > 0 || urcu_memb_read_ongoing();
+	return self.callbacks > 0 || engine_on_callback_worker();
 }
 
 int reclaim_may_synchronize(void)
@@ -580,9 +476,10 @@ int reclaim_may_synchronize(void)
 
 int reclaim_may_wait_callbacks(void)
 {
-	/* rcu_barrier inside a section returns at once (liburcu prints an
-	 * error) and on a worker waits for the callback that is running. */
-	return in_any_read_section() || on_call_rcu_worker() ? EDEADLK : 0;
+	/* A barrier inside a section could not wait for it (liburcu's
+	 * returns at once and prints an error), and on a worker it waits for
+	 * the callback that is running. */
+	return in_any_read_section() || on_callback_worker() ? EDEADLK : 0;
 }
 
 int reclaim_synchronize(void)
@@ -591,7 +488,7 @@ int reclaim_synchronize(void)
 	if (err)
 		return err;
 	ensure_registered();
-	urcu_memb_synchronize_rcu();
+	engine_synchronize();
 	tsan_grace_acquire();
 	return 0;
 }
@@ -605,10 +502,10 @@ int reclaim_barrier(void)
 	/* A retire that took a map's busy flag has not necessarily queued its
 	 * batch yet, and another retire may have left its object to it; both
 	 * run inside read-side sections, so after a grace period every such
-	 * hand-off has reached call_rcu. */
-	urcu_memb_synchronize_rcu();
-	urcu_memb_barrier(); /* steps queued before the call */
-	urcu_memb_barrier(); /* the steps those queued (see 5.) */
+	 * hand-off has reached the engine. */
+	engine_synchronize();
+	engine_barrier(); /* steps queued before the call */
+	engine_barrier(); /* the steps those queued (see 5.) */
 	tsan_grace_acquire();
 	return 0;
 }
@@ -618,7 +515,7 @@ void reclaim_wait_map(lfmap *m)
 	lfmap_assert(reclaim_may_wait_callbacks() == 0);
 	ensure_registered();
 	do {
-		urcu_memb_barrier();
+		engine_barrier();
 		/* acquire: pairs with reclaim_chain_end. */
 	} while (atomic_load_explicit(&m->chains, memory_order_acquire) > 0);
 	tsan_grace_acquire();

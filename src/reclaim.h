@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * reclaim.h - the reclamation layer: the only module that knows liburcu.
+ * reclaim.h - the reclamation layer, the same over every engine (engine.h
+ * says what an engine is; only reclaim.c and the engine files see it).
  * See the design comment at the top of reclaim.c.
  */
 #ifndef LFMAP_RECLAIM_H
@@ -10,12 +11,10 @@
 
 #include "internal.h"
 
-struct rcu_head; /* liburcu's; callbacks receive it */
-
 /*
- * Start liburcu's call_rcu worker (once per process) and install the fork
- * handlers: 0, or the error of pthread_create (EAGAIN) when no thread can
- * be started.  lfmap_create calls it before making a map, so that no later
+ * Start the engine (liburcu's call_rcu worker, once per process) and
+ * install the fork handlers: 0, or the error of pthread_create (EAGAIN)
+ * when no thread can be started.  lfmap_create calls it before making a map, so that no later
  * call has to start a thread.
  */
 LFMAP_HIDDEN int reclaim_start(void);
@@ -40,7 +39,8 @@ LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
 	__attribute__((tls_model("initial-exec")));
 
 /* Read-side sections (nestable; register the thread on first use).  Only
- * the outermost lock/unlock reach urcu; nested ones count. */
+ * the outermost lock/unlock reach the engine (which defines them, see
+ * engine.h); nested ones count. */
 LFMAP_HIDDEN void reclaim_read_lock_outer(void);
 LFMAP_HIDDEN void reclaim_read_unlock_outer(void);
 
@@ -64,7 +64,8 @@ static inline void reclaim_read_unlock(void)
 }
 
 /* Debug checks of the context phrases "Caller: read-side section" and
- * "Caller: call_rcu callback" (between reclaim_callback_enter and _exit). */
+ * "Caller: call_rcu callback" (a step reclaim_call runs: reclaim_run counts
+ * it in reclaim_self.callbacks). */
 static inline bool reclaim_in_read_section(void)
 {
 	return reclaim_self.nesting > 0;
@@ -74,8 +75,8 @@ static inline bool reclaim_in_callback(void)
 {
 	return reclaim_self.callbacks > 0;
 }
-/* Undo lfmap's own urcu-memb registration of the calling thread, if it has
- * one: 0, or EBUSY inside a read-side section (lfmap's or urcu's). */
+/* Undo lfmap's own engine registration of the calling thread, if it has
+ * one: 0, or EBUSY inside a read-side section (lfmap's or a foreign one). */
 LFMAP_HIDDEN int reclaim_thread_unregister(void);
 /* Serial number of the calling thread's current outermost section. */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
@@ -95,26 +96,24 @@ LFMAP_HIDDEN void reclaim_value_record_free(lfmap *m,
 
 /*
  * Chained steps (retire batches here, shrinks in bucket.c).  reclaim_call
- * queues fn after a grace period (Caller: read-side section | call_rcu
- * callback); fn must start with
- * reclaim_callback_enter() and end with reclaim_callback_exit().
+ * runs fn(head) after a grace period, as a callback (the `call_rcu
+ * callback` context of the Caller: phrases, whatever the engine): in no
+ * read-side section, counted in reclaim_self.callbacks.  One head carries
+ * one step at a time: a step may queue its successor on its own head.
  * reclaim_chain_begin/end bracket a chain of m so that reclaim_wait_map
  * waits for all of its steps; a step must not touch m after ending its
- * chain.
+ * chain.  Caller: read-side section | call_rcu callback.
  */
 LFMAP_HIDDEN void reclaim_call(struct reclaim_head *head,
-			       void (*fn)(struct rcu_head *));
-LFMAP_HIDDEN struct reclaim_head *reclaim_head_of(struct rcu_head *head);
-LFMAP_HIDDEN void reclaim_callback_enter(void);
-LFMAP_HIDDEN void reclaim_callback_exit(void);
+			       void (*fn)(struct reclaim_head *));
 LFMAP_HIDDEN void reclaim_chain_begin(lfmap *m);
 LFMAP_HIDDEN void reclaim_chain_end(lfmap *m);
 
 /*
  * Blocking waits.  EDEADLK where they could never return: synchronize
- * inside any read-side section (lfmap's or urcu's); the callback waits
- * (barrier, and wait_map, whose caller checks reclaim_may_wait_callbacks
- * first) also on a call_rcu worker thread.
+ * inside any read-side section (lfmap's or a foreign one); the callback
+ * waits (barrier, and wait_map, whose caller checks
+ * reclaim_may_wait_callbacks first) also on a callback worker thread.
  */
 LFMAP_HIDDEN int reclaim_may_synchronize(void);
 LFMAP_HIDDEN int reclaim_may_wait_callbacks(void);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * engine.h - what reclaim.c needs from a grace-period engine, and the few
+ * pieces of reclaim.c's per-thread state an engine's read-side section
+ * updates inline.
+ *
+ * One engine is compiled into each library (Makefile: ENGINES):
+ *   memb  src/engine_urcu.c          liblfmap       (urcu-memb, default)
+ *   qsbr  src/engine_urcu.c -DLFMAP_ENGINE_QSBR  liblfmap-qsbr
+ *   ck    src/engine_ck.c            liblfmap-ck    (Concurrency Kit)
+ * Only reclaim.c and the engine files include this header; nothing above
+ * reclaim.c (list, bucket, entry, lookup, lfmap.c) knows which engine it
+ * runs on.
+ *
+ * Defined words.  A "section" is lfmap's outermost read-side section on a
+ * thread, from reclaim_read_lock_outer to reclaim_read_unlock_outer (nested
+ * ones only count, reclaim.h).  A "foreign section" is a read-side section
+ * of the same engine that the application opened itself.  A "grace
+ * period" after time t ends once every section and foreign section that
+ * began before t has ended.  A "callback" is reclaim_run(head) for a head
+ * queued with engine_call.
+ *
+ * The engine promises (reclaim.c's argument rests on exactly these):
+ *  E.1 engine_call(head): reclaim_run(head) runs once, on some thread, in
+ *      no section of its own, after a grace period that began after the
+ *      call; may be called in a section or a callback; never fails.
+ *  E.2 engine_synchronize(): returns after a grace period that began
+ *      after the call.  Caller in no section nor foreign section.
+ *  E.3 engine_barrier(): returns after every callback queued before the
+ *      call has returned.  Caller in no section nor foreign section, and
+ *      not engine_on_callback_worker().
+ *  E.4 Sections are happens-before ordered with callbacks only as far as
+ *      the engine's own synchronization goes; TSan may not see it, so
+ *      reclaim.c adds the grace-period edge itself (reclaim.c, 4.).
+ *  E.5 A thread's registration (engine_register) lets it open sections;
+ *      an unregistered thread holds up no grace period.
+ */
+#ifndef LFMAP_ENGINE_H
+#define LFMAP_ENGINE_H
+
+#include <stdbool.h>
+
+#include "reclaim.h"
+
+/* ---- provided by the engine ---------------------------------------------- */
+
+/* Name of the engine ("memb", "qsbr", "ck"), for messages. */
+LFMAP_HIDDEN extern const char engine_name[];
+
+/* Once per process, under reclaim.c's start lock, before the first map:
+ * start any thread the engine needs, so that no later call has to.  0, or
+ * the errno of the failure (EAGAIN); called again after a failure. */
+LFMAP_HIDDEN int engine_start(void);
+
+/* Registration of the calling thread with the engine, by whomever (the
+ * application's own registration counts).  engine_register only when
+ * engine_registered() is false; engine_unregister only in no section. */
+LFMAP_HIDDEN bool engine_registered(void);
+LFMAP_HIDDEN void engine_register(void);
+LFMAP_HIDDEN void engine_unregister(void);
+
+/* The engine's halves of reclaim_read_lock_outer/_unlock_outer, which the
+ * engine file defines itself (reclaim.h declares them) so that the
+ * outermost section costs no call beyond the one into it; built from
+ * reclaim_section_enter/_exit below. */
+
+/* Whether the calling thread is in a foreign section. */
+LFMAP_HIDDEN bool engine_in_foreign_section(void);
+
+/* E.1-E.3. */
+LFMAP_HIDDEN void engine_call(struct reclaim_head *head);
+LFMAP_HIDDEN void engine_synchronize(void);
+LFMAP_HIDDEN void engine_barrier(void);
+
+/* Whether the calling thread runs callbacks for the engine (lfmap's or
+ * the application's), where engine_barrier would wait for itself. */
+LFMAP_HIDDEN bool engine_on_callback_worker(void);
+
+/* pthread_atfork handlers, called by reclaim.c's. */
+LFMAP_HIDDEN void engine_fork_prepare(void);
+LFMAP_HIDDEN void engine_fork_parent(void);
+LFMAP_HIDDEN void engine_fork_child(void);
+
+/* ---- provided by reclaim.c for the engine -------------------------------- */
+
+/* Run head's step (E.1): the engine's callback calls it. */
+LFMAP_HIDDEN void reclaim_run(struct reclaim_head *head);
+
+/* Register the calling thread for lfmap (engine_register, and lfmap owns
+ * the registration: undone at thread exit).  Out of line, once a thread. */
+LFMAP_HIDDEN void reclaim_register(void);
+
+/* The calling thread's first section serial (reclaim.c, 2.), stored in
+ * reclaim_self.section. */
+LFMAP_HIDDEN void reclaim_section_first(void);
+#ifdef LFMAP_DEBUG
+LFMAP_HIDDEN void reclaim_check_fork_rule(void);
+#else
+static inline void reclaim_check_fork_rule(void) {}
+#endif
+
+/*
+ * ThreadSanitizer edges (reclaim.c, 4.).  liburcu 0.13 and Concurrency Kit
+ * both synchronize in ways TSan does not see (volatile stores, futexes,
+ * membarrier, inline assembly), so the grace period is told to TSan as a
+ * release at every section's end and callback's end and an acquire at
+ * every callback's start and after synchronize/barrier.
+ * -DLFMAP_NO_TSAN_ANNOTATIONS compiles them out (to show they are
+ * load-bearing).
+ */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LFMAP_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define LFMAP_TSAN 1
+#endif
+
+#if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+/* The sync object standing for "a grace period" (reclaim.c). */
+LFMAP_HIDDEN extern char reclaim_tsan_grace;
+#define tsan_grace_release() __tsan_release(&reclaim_tsan_grace)
+#define tsan_grace_acquire() __tsan_acquire(&reclaim_tsan_grace)
+#else
+#define tsan_grace_release() ((void)0)
+#define tsan_grace_acquire() ((void)0)
+#endif
+
+/*
+ * The engine-neutral start of an outermost section: the engine's
+ * reclaim_read_lock_outer registers the thread if needed, enters its own
+ * section, then calls this last.  Last, and with the thread's first
+ * serial taken by a call that stores it itself, so that the rare call is
+ * a tail call: with the callee in another file, a value live across it
+ * would cost the fast path a callee-saved register (push/pop, 4
+ * instructions per section).
+ */
+static inline void reclaim_section_enter(void)
+{
+	lfmap_assert(reclaim_self.nesting == 0);
+	reclaim_check_fork_rule();
+	reclaim_self.nesting = 1;
+	if (unlikely(++reclaim_self.section == 1))
+		reclaim_section_first();
+}
+
+/* The engine-neutral end: the engine's reclaim_read_unlock_outer calls it
+ * before it leaves its own section.  The release must come before the real
+ * unlock: once the section has ended, a grace period may end and a
+ * callback acquire. */
+static inline void reclaim_section_exit(void)
+{
+	lfmap_assert(reclaim_self.nesting == 1);
+	tsan_grace_release();
+	reclaim_self.nesting = 0;
+}
+
+#endif /* LFMAP_ENGINE_H */
