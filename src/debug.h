@@ -56,4 +56,20 @@ lfmap_die(const char *fmt, ...);
 #define LFMAP_MUTANT_FREE_NO_GRACE 0
 #endif
 
+/* engine_ck.c, poll_record: let ck_epoch_poll run callbacks itself
+ * (successors queued by a callback may run with no grace period). */
+#ifndef LFMAP_MUTANT_CK_DIRECT_DISPATCH
+#define LFMAP_MUTANT_CK_DIRECT_DISPATCH 0
+#endif
+/* engine_ck.c, release_record: unregister without handing the record's
+ * callbacks to the orphan list (ck_epoch_unregister drops them). */
+#ifndef LFMAP_MUTANT_CK_EXIT_NO_HANDOFF
+#define LFMAP_MUTANT_CK_EXIT_NO_HANDOFF 0
+#endif
+/* engine_ck.c, engine_barrier: do not wait for polls running callbacks
+ * they detached before the sweep. */
+#ifndef LFMAP_MUTANT_CK_BARRIER_NO_WAIT
+#define LFMAP_MUTANT_CK_BARRIER_NO_WAIT 0
+#endif
+
 #endif /* LFMAP_DEBUG_H */
