@@ -115,7 +115,9 @@
  *    grace-period edges (its 4.) cover sections and callbacks; this file
  *    adds the custody edges of an entry handed between threads:
  *    __tsan_release(entry) before every push, __tsan_acquire(entry) after
- *    every detach, before reading the entry's link or running it.  The
+ *    every detach, before reading the entry's link or running it; and the
+ *    same for a new record, released before ck_epoch_register pushes it
+ *    on ck's list and acquired by every walk of that list.  The
  *    `running` counts, move_lock and barrier_lock are C11 atomics and
  *    mutexes, which TSan sees.  Nothing is suppressed.
  *
@@ -231,19 +233,25 @@ static inline struct reclaim_head *ck_head_of(ck_epoch_entry_t *e)
 }
 
 /* The records, newest first; ck only ever pushes on the list, and a
- * record's link never changes once it is on it. */
+ * record's link never changes once it is on it.  The acquire stands for
+ * ck's push, which published the record (engine_register). */
+static ck_epoch_record_t *record_at(ck_stack_entry_t *s)
+{
+	if (!s)
+		return NULL;
+	tsan_entry_acquire(s);
+	return (ck_epoch_record_t *)(void *)((char *)s -
+			offsetof(ck_epoch_record_t, record_next));
+}
+
 static ck_epoch_record_t *first_record(void)
 {
-	ck_stack_entry_t *s = ck_pr_load_ptr(&ck_global.records.head);
-	return s ? (ck_epoch_record_t *)(void *)((char *)s -
-			offsetof(ck_epoch_record_t, record_next)) : NULL;
+	return record_at(ck_pr_load_ptr(&ck_global.records.head));
 }
 
 static ck_epoch_record_t *next_record(ck_epoch_record_t *r)
 {
-	ck_stack_entry_t *s = ck_pr_load_ptr(&r->record_next.next);
-	return s ? (ck_epoch_record_t *)(void *)((char *)s -
-			offsetof(ck_epoch_record_t, record_next)) : NULL;
+	return record_at(ck_pr_load_ptr(&r->record_next.next));
 }
 
 static bool record_has_pending(ck_epoch_record_t *r)
@@ -337,6 +345,7 @@ void engine_register(void)
 		memset(t, 0, size);
 		atomic_init(&t->running, 0);
 		atomic_init(&t->poll_epoch, 0);
+		tsan_entry_release(&t->rec.record_next);
 		ck_epoch_register(&ck_global, &t->rec, NULL);
 	}
 	atomic_store_explicit(&t->poll_epoch, ck_epoch_value(&ck_global),
