@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lfmap - top-level Makefile.
 #
-#   make                 library (static + shared) in build/release; needs
-#                        only a C11 compiler and liburcu-dev, installs nothing
+#   make                 every engine's library (static + shared) in
+#                        build/release (ENGINES: liblfmap, liblfmap-qsbr);
+#                        needs only a C11 compiler and liburcu-dev,
+#                        installs nothing
 #   make check           everything CI runs: unit tests, examples, TLA+,
 #                        TSan and ASan stress slices, packaging checks (the
 #                        README's test command; installs its dependencies
 #                        first; ends with "N passed, N failed")
-#   make test            Criterion unit tests only
+#   make test            Criterion unit tests only (ENGINE=qsbr: against
+#                        liblfmap-qsbr; so for examples, stress, demo)
 #   make examples        build and run examples/
 #   make demo            multi-threaded demo
 #   make bench           benchmark against peers (README's main job)
@@ -49,16 +52,48 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 # EXTRA_CFLAGS: for seeded-bug builds (e.g. -DLFMAP_MUTANT_...).
 ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(CFLAGS) $(EXTRA_CFLAGS)
-URCU_LIBS := -lurcu-memb -lurcu-common
+# ---- engines -----------------------------------------------------------------
+# One library per reclamation engine (src/engine.h), like liburcu's one
+# library per flavour: the engine-neutral objects are compiled once per
+# VARIANT and linked into each, with that engine's own file.
+#   memb  liblfmap       lfmap.pc       urcu-memb (the default)
+#   qsbr  liblfmap-qsbr  lfmap-qsbr.pc  urcu-qsbr (lfmap_quiescent_state...)
+# Each has its own soname (liblfmap-qsbr.so.0: one program may not load two
+# of them, but a package may ship all) and the same version script.
+# ENGINE picks the one that `make test`, examples, stress and bench link.
+# To add an engine: its name to ENGINES and the four ENGINE_*_name lines.
+ENGINES ?= memb qsbr
+ENGINE  ?= memb
+ENGINE_SRC_memb      := src/engine_urcu.c
+ENGINE_CPPFLAGS_memb :=
+ENGINE_LIBS_memb     := -lurcu-memb -lurcu-common
+ENGINE_PC_memb       := liburcu-memb
+ENGINE_SRC_qsbr      := src/engine_urcu.c
+ENGINE_CPPFLAGS_qsbr := -DLFMAP_ENGINE_QSBR
+ENGINE_LIBS_qsbr     := -lurcu-qsbr -lurcu-common
+ENGINE_PC_qsbr       := liburcu-qsbr
+ifeq ($(origin ENGINE_SRC_$(ENGINE)),undefined)
+$(error unknown ENGINE '$(ENGINE)': $(ENGINES))
+endif
+# lfmap, lfmap-qsbr, ...: the library (and .pc) name of an engine.
+engine_lib = lfmap$(if $(filter memb,$(1)),,-$(1))
+# Suffix of the ENGINE's programs' directories (build/release/tests/unit-qsbr).
+ENGSUF := $(if $(filter memb,$(ENGINE)),,-$(ENGINE))
+
+URCU_LIBS := $(ENGINE_LIBS_$(ENGINE))
 LIBS      := $(URCU_LIBS) -pthread
 
-LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/reclaim.c src/engine_urcu.c src/list.c \
+# Engine-neutral sources: nothing in them may depend on the engine.
+LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/reclaim.c src/list.c \
             src/bucket.c src/entry.c src/lfmap.c src/abi.c src/lookup.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
-STATIC   := $(B)/liblfmap.a
-SHARED   := $(B)/liblfmap.so.$(VERSION)
+LIBNAME  := $(call engine_lib,$(ENGINE))
+STATIC   := $(B)/lib$(LIBNAME).a
+SHARED   := $(B)/lib$(LIBNAME).so.$(VERSION)
+ALL_STATIC := $(foreach e,$(ENGINES),$(B)/lib$(call engine_lib,$(e)).a)
+ALL_SHARED := $(foreach e,$(ENGINES),$(B)/lib$(call engine_lib,$(e)).so.$(VERSION))
 
 # Programs in this tree link the static library: no LD_LIBRARY_PATH games.
 LINK_LFMAP = $(STATIC) $(LIBS) $(SANFLAGS)
@@ -70,7 +105,7 @@ LINK_LFMAP = $(STATIC) $(LIBS) $(SANFLAGS)
 all: lib
 # Building the library needs a C compiler and liburcu-dev only, and never
 # installs anything: `make check` and `make bench` run scripts/deps.sh.
-lib: $(STATIC) $(SHARED)
+lib: $(ALL_STATIC) $(ALL_SHARED)
 
 # Installs what `make check` needs (the README's test command).
 deps:
@@ -87,42 +122,56 @@ $(B)/pic/%.o: src/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLFMAP_BUILD_SHARED -c $< -o $@
 
-# The static archive holds one relocatable object: the modules linked
-# together (ld -r), then every hidden symbol made local, so internal names
-# (list_find, bucket_get, ...) cannot clash with a user program's.
-$(STATIC): $(LIB_OBJS)
-	@rm -f $@ $(B)/lfmap-static.o
-	$(LD) -r -o $(B)/lfmap-static.o $^
-	objcopy --localize-hidden $(B)/lfmap-static.o
-	ar rcs $@ $(B)/lfmap-static.o
-
 # Symbol versions: pkg/lfmap.map.  -z defs: every reference resolved at
 # link time (not under sanitizers: their runtime is resolved at load time).
 VERSION_SCRIPT := pkg/lfmap.map
-SO_LDFLAGS := -Wl,-soname,liblfmap.so.$(SOVER) -Wl,--version-script=$(VERSION_SCRIPT) \
+SO_LDFLAGS = -Wl,-soname,lib$(1).so.$(SOVER) -Wl,--version-script=$(VERSION_SCRIPT) \
 	      $(if $(SANFLAGS),,-Wl,-z,defs)
-$(SHARED): $(LIB_PIC) $(VERSION_SCRIPT)
-	$(CC) -shared $(SO_LDFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LIB_PIC) $(LIBS)
-	ln -sf liblfmap.so.$(VERSION) $(B)/liblfmap.so.$(SOVER)
-	ln -sf liblfmap.so.$(SOVER) $(B)/liblfmap.so
+
+# Per engine: its object, then the static archive, which holds one
+# relocatable object: the modules linked together (ld -r), then every
+# hidden symbol made local, so internal names (list_find, bucket_get, ...)
+# cannot clash with a user program's; then the shared library.
+define engine_rules
+$(B)/obj/engine-$(1).o: $(ENGINE_SRC_$(1)) $(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $(ENGINE_CPPFLAGS_$(1)) $$(ALL_CFLAGS) -fvisibility=hidden -c $$< -o $$@
+
+$(B)/pic/engine-$(1).o: $(ENGINE_SRC_$(1)) $(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $(ENGINE_CPPFLAGS_$(1)) $$(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLFMAP_BUILD_SHARED -c $$< -o $$@
+
+$(B)/lib$(call engine_lib,$(1)).a: $(LIB_OBJS) $(B)/obj/engine-$(1).o
+	@rm -f $$@ $(B)/$(call engine_lib,$(1))-static.o
+	$$(LD) -r -o $(B)/$(call engine_lib,$(1))-static.o $$^
+	objcopy --localize-hidden $(B)/$(call engine_lib,$(1))-static.o
+	ar rcs $$@ $(B)/$(call engine_lib,$(1))-static.o
+
+$(B)/lib$(call engine_lib,$(1)).so.$(VERSION): $(LIB_PIC) $(B)/pic/engine-$(1).o $(VERSION_SCRIPT)
+	$$(CC) -shared $$(call SO_LDFLAGS,$(call engine_lib,$(1))) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ \
+		$(LIB_PIC) $(B)/pic/engine-$(1).o $(ENGINE_LIBS_$(1)) -pthread
+	ln -sf lib$(call engine_lib,$(1)).so.$(VERSION) $(B)/lib$(call engine_lib,$(1)).so.$(SOVER)
+	ln -sf lib$(call engine_lib,$(1)).so.$(SOVER) $(B)/lib$(call engine_lib,$(1)).so
+endef
+$(foreach e,$(ENGINES),$(eval $(call engine_rules,$(e))))
 
 # ---- unit tests (Criterion) -------------------------------------------------
 TEST_SRCS := $(wildcard tests/*.c)
-TEST_BIN  := $(B)/tests/unit
+TEST_BIN  := $(B)/tests/unit$(ENGSUF)
 CRITERION_ARGS ?= --jobs 2
 
 $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion -lm
+	$(CC) $(CPPFLAGS) -Isrc -DLFMAP_TEST_ENGINE_$(ENGINE) $(ALL_CFLAGS) -o $@ $(TEST_SRCS) $(LINK_LFMAP) -lcriterion -lm
 
 test: deps lib $(TEST_BIN)
-	@$(SAN_ENV) bash scripts/run-criterion.sh unit-$(VARIANT) $(TEST_BIN) $(CRITERION_ARGS)
+	@$(SAN_ENV) bash scripts/run-criterion.sh unit-$(VARIANT)$(ENGSUF) $(TEST_BIN) $(CRITERION_ARGS)
 
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
-EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples$(ENGSUF)/%)
 
-$(B)/examples/%: examples/%.c $(STATIC)
+$(B)/examples$(ENGSUF)/%: examples/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Werror -o $@ $< $(LINK_LFMAP)
 
@@ -137,10 +186,10 @@ examples: lib $(EXAMPLE_BINS)
 		echo "== $$e"; \
 		if $(SAN_ENV) $$e > $$e.out 2>&1; then pass=$$((pass + 1)); tail -n 3 $$e.out; \
 		else fail=$$((fail + 1)); cat $$e.out; echo "== FAILED: $$e"; fi; done; \
-	bash scripts/check-record.sh examples-$(VARIANT) $$pass $$fail; [ $$fail -eq 0 ]
+	bash scripts/check-record.sh examples-$(VARIANT)$(ENGSUF) $$pass $$fail; [ $$fail -eq 0 ]
 
-demo: lib $(B)/examples/demo
-	$(B)/examples/demo
+demo: lib $(B)/examples$(ENGSUF)/demo
+	$(B)/examples$(ENGSUF)/demo
 
 # ---- sanitizer and debug variants of the unit tests -------------------------
 asan ubsan debug:
@@ -175,6 +224,22 @@ CHECK_TARGETS := test examples
 -include bench/bench.mk
 -include fuzz/fuzz.mk
 -include pkg/pkg.mk
+
+# Every engine but the default runs the same tiers on its own library:
+# release unit tests, examples, and the TSan and ASan stress slices (each
+# with the linearizability mode) at ENGINE_STRESS_SCALE (smoke: ~15 s a
+# slice; the default engine runs the ci slices above).  One tier per
+# engine, check-engine-<e>; its lines in the summary carry the engine's
+# name (unit-release-qsbr, stress-tsan-qsbr, ...).
+ENGINE_STRESS_SCALE ?= smoke
+ENGINE_CHECKS := test examples stress-tsan stress-asan
+define check_engine_rule
+.PHONY: check-engine-$(1)
+check-engine-$(1):
+	@bash scripts/check-run.sh "$$(MAKE) ENGINE=$(1) STRESS_SCALE=$$(ENGINE_STRESS_SCALE)" $$(ENGINE_CHECKS)
+endef
+$(foreach e,$(ENGINES),$(eval $(call check_engine_rule,$(e))))
+CHECK_TARGETS += $(foreach e,$(filter-out memb,$(ENGINES)),check-engine-$(e))
 
 # The README's test command.  Every tier runs even after a failure; the
 # last line is "N passed, N failed" over all tiers (scripts/check-run.sh

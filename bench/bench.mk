@@ -21,25 +21,36 @@ BENCH_DIR    := $(B)/bench
 LFBENCH      := $(BENCH_DIR)/lfbench
 BENCH_C_SRCS := bench/bench.c bench/cell.c bench/matrix.c bench/report.c \
                 bench/plot.c bench/map_lfmap.c bench/map_urcu.c \
-                bench/map_ck.c bench/map_lock.c bench/map_oa.c
+                bench/map_ck.c bench/map_lock.c bench/map_oa.c \
+                bench/map_urcu_qsbr.c
 BENCH_CXX_SRCS := bench/map_tbb.cpp bench/map_cuckoo.cpp
 BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) \
-                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o)
+                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o) $(BENCH_QSBR_OBJ)
 BENCH_HDRS   := bench/map_ops.h bench/driver.h bench/targets.h
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
 BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
 
+# liblfmap-qsbr beside liblfmap in one lfbench (rows lfmap-qsbr and
+# lfmap-qsbr-offline, map_lfmap_qsbr.c): its archive's one object, and the
+# adaptor's object, with every lfmap_X renamed lfmapqsbr_X.
+BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
+BENCH_QSBR_LIB  := $(BENCH_DIR)/lfmap-qsbr-renamed.o
+BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+
 ifeq ($(BENCH_NO_LFMAP),1)
 BENCH_CPPFLAGS := -DBENCH_NO_LFMAP
 BENCH_DIR      := $(B)/bench-nolfmap
 LFBENCH        := $(BENCH_DIR)/lfbench
-BENCH_LFMAP    := $(URCU_LIBS) -pthread
+BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
+BENCH_QSBR_LIB  :=
+BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+BENCH_LFMAP    := $(URCU_LIBS) -lurcu-qsbr -pthread
 BENCH_LIBDEP   :=
 else
 BENCH_CPPFLAGS :=
-BENCH_LFMAP     = $(LINK_LFMAP)
-BENCH_LIBDEP    = $(STATIC)
+BENCH_LFMAP     = $(LINK_LFMAP) $(BENCH_QSBR_LIB) -lurcu-qsbr
+BENCH_LIBDEP    = $(STATIC) $(BENCH_QSBR_LIB)
 endif
 
 # Which lfmap the numbers belong to (src/ and include/ only).
@@ -54,7 +65,8 @@ endif
 # Callgrind table: key counts, operations per phase, maps.
 BENCH_CG_NS   ?= 100000 1000000
 BENCH_CG_K    ?= 20000
-BENCH_CG_MAPS ?= lfmap cds_lfht ck_ht tbb_chm libcuckoo rwlock striped64 oa_1thread
+BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline cds_lfht cds_lfht_qsbr ck_ht tbb_chm \
+                 libcuckoo rwlock striped64 oa_1thread
 BENCH_CALLGRIND ?= 1
 BENCH_CG_RUN   = bash bench/callgrind.sh $(LFBENCH) bench/results/callgrind.md \
                  "$(BENCH_CG_NS)" $(BENCH_CG_K) "$(BENCH_CG_MAPS)"
@@ -72,6 +84,23 @@ $(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) include/lfmap.h | bench-deps
 $(BENCH_DIR)/%.o: bench/%.cpp bench/map_ops.h bench/map_cxx.hh | bench-deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
+
+# The renaming list: the qsbr library's global symbols (its API).
+$(BENCH_QSBR_SYMS): $(B)/liblfmap-qsbr.a
+	@mkdir -p $(@D)
+	nm -g --defined-only $< | awk 'NF == 3 && $$3 ~ /^lfmap_/ { print $$3, "lfmapqsbr_" substr($$3, 7) }' > $@
+
+$(BENCH_DIR)/lfmap-qsbr-renamed.o: $(B)/liblfmap-qsbr.a $(BENCH_QSBR_SYMS)
+	ar p $< lfmap-qsbr-static.o > $@.tmp
+	objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp
+
+$(BENCH_DIR)/map_lfmap_qsbr.o: bench/map_lfmap_qsbr.c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
+		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_QSBR_SYMS)) | bench-deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
+	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp)
+
+$(BENCH_DIR)/map_urcu_qsbr.o: bench/map_urcu.c
 
 $(LFBENCH): $(BENCH_OBJS) $(BENCH_LIBDEP)
 	$(CXX) -pthread $(SANFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(BENCH_LFMAP)

@@ -4,6 +4,16 @@
  * (the driver's values are odd), no destructor.  Threads register with
  * liburcu automatically on their first lfmap call; this file never calls
  * liburcu itself.
+ *
+ * map_lfmap_qsbr.c builds it again against liblfmap-qsbr (bench.mk renames
+ * that library's lfmap_* symbols and this object's references to them to
+ * lfmapqsbr_*, so both libraries live in one lfbench and are compared in
+ * the same process).  Two rows:
+ *   lfmap-qsbr          each thread online from thread_begin to thread_end
+ *                       (lfmap_thread_online), a quiescent state every
+ *                       LF_QSBR_PERIOD operations, as cds_lfht_qsbr;
+ *   lfmap-qsbr-offline  lfmap's default rule: the thread is offline
+ *                       between calls, each call goes online and back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +29,13 @@ static void *lf_unavailable(size_t n)
 	fprintf(stderr, "lfbench: built with BENCH_NO_LFMAP; no lfmap\n");
 	exit(1);
 }
+#ifdef BENCH_LFMAP_QSBR
+const map_ops map_lfmap_qsbr = {.name = "lfmap-qsbr", .create = lf_unavailable};
+const map_ops map_lfmap_qsbr_offline = {.name = "lfmap-qsbr-offline",
+					.create = lf_unavailable};
+#else
 const map_ops map_lfmap = {.name = "lfmap", .create = lf_unavailable};
+#endif
 #else
 #include "lfmap.h"
 
@@ -116,11 +132,68 @@ static void lf_describe(void *m, char *buf, size_t len)
 		 s.pending_bytes);
 }
 
-const map_ops map_lfmap = {
-	.name = "lfmap",
+#ifndef BENCH_LFMAP_QSBR
+#define LF_OPS map_lfmap
+#define LF_NAME "lfmap"
+#else
+#define LF_OPS map_lfmap_qsbr_offline
+#define LF_NAME "lfmap-qsbr-offline"
+#endif
+const map_ops LF_OPS = {
+	.name = LF_NAME,
 	MAP_OPS_CORE(lf),
 	.reclaim = lf_reclaim,
 	.describe = lf_describe,
 	.get_many = lf_get_many,
 };
+
+#ifdef BENCH_LFMAP_QSBR
+
+/* Operations between quiescent states: as cds_lfht_qsbr (map_urcu.c). */
+#define LF_QSBR_PERIOD 256
+static __thread unsigned qsbr_ops;
+
+static inline void lq_tick(void)
+{
+	if (++qsbr_ops % LF_QSBR_PERIOD == 0)
+		(void)lfmap_quiescent_state();
+}
+
+/* lq_NAME: lf_NAME, then a tick towards the next quiescent state. */
+#define LQ_TICKED(type, name, params, args)                               \
+	static type lq_##name params                                      \
+	{                                                                 \
+		type r = lf_##name args;                                  \
+		lq_tick();                                                \
+		return r;                                                 \
+	}
+LQ_TICKED(bool, get, (void *m, uint64_t key, uint64_t *value), (m, key, value))
+LQ_TICKED(bool, insert, (void *m, uint64_t key, uint64_t value), (m, key, value))
+LQ_TICKED(bool, del, (void *m, uint64_t key), (m, key))
+LQ_TICKED(size_t, get_many, (void *m, const uint64_t *keys, size_t n, uint64_t *values),
+	  (m, keys, n, values))
+
+static void lq_thread_begin(void *m)
+{
+	(void)m;
+	(void)lfmap_thread_online();
+}
+
+static void lq_thread_end(void *m)
+{
+	(void)m;
+	(void)lfmap_thread_offline();
+}
+
+#define lq_create lf_create
+#define lq_destroy lf_destroy
+const map_ops map_lfmap_qsbr = {
+	.name = "lfmap-qsbr",
+	MAP_OPS_CORE(lq),
+	MAP_OPS_THREAD(lq),
+	.reclaim = lf_reclaim,
+	.describe = lf_describe,
+	.get_many = lq_get_many,
+};
+#endif /* BENCH_LFMAP_QSBR */
 #endif /* BENCH_NO_LFMAP */

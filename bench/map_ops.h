@@ -9,9 +9,10 @@
  *
  * Threads: each map's calls are made only from threads created for it by
  * the driver (never from main).  thread_begin/thread_end run first/last in
- * each such thread; the cds_lfht adaptor registers with urcu-memb there,
- * lfmap relies on its own automatic registration.  A thread never touches
- * two different maps, so the two urcu-memb users never share a thread.
+ * each such thread; the cds_lfht adaptors register with urcu-memb or
+ * urcu-qsbr there, lfmap relies on its own automatic registration (the
+ * lfmap-qsbr row goes online there).  A thread never touches two
+ * different maps, so two liburcu users never share a thread.
  */
 #ifndef MAP_OPS_H
 #define MAP_OPS_H
@@ -64,7 +65,8 @@ typedef struct map_ops {
 	.thread_begin = prefix##_thread_begin, .thread_end = prefix##_thread_end
 
 extern const map_ops map_lfmap, map_cds_lfht, map_ck_ht, map_tbb,
-	map_cuckoo, map_rwlock, map_striped, map_oa;
+	map_cuckoo, map_rwlock, map_striped, map_oa, map_lfmap_qsbr,
+	map_lfmap_qsbr_offline, map_cds_lfht_qsbr;
 
 /*
  * Hash for the peers: the MurmurHash3 64-bit finalizer (full avalanche).

@@ -9,7 +9,11 @@
  * grace period, so a value obtained inside a read-side section stays valid
  * until that section ends, whatever other threads do meanwhile.
  *
- * Link with -llfmap (pkg-config: lfmap).
+ * Link with -llfmap (pkg-config: lfmap), or with the library of another
+ * reclamation engine: -llfmap-qsbr (lfmap-qsbr; urcu-qsbr, see QSBR).
+ * Every library implements every call of this header except those marked
+ * LFMAP_ENGINE(e), which only engine e's library defines.  Where this
+ * header says urcu-memb, read the library's flavour.
  *
  * Vocabulary used in every function comment below
  * -----------------------------------------------
@@ -144,6 +148,14 @@ extern "C" {
 #else
 #define LFMAP_API
 #endif
+
+/*
+ * LFMAP_ENGINE(e) after a declaration: the function is defined only by the
+ * library of reclamation engine e (README, "Engines"): liblfmap (memb, the
+ * default), liblfmap-qsbr (qsbr).  Expands to nothing;
+ * scripts/check-exports.sh reads it.
+ */
+#define LFMAP_ENGINE(engine)
 
 /*
  * Version of this header.  lfmap_version() returns the library's, in the
@@ -370,6 +382,75 @@ LFMAP_API bool lfmap_in_read_section(void);
  * for a grace period).  Ordering: none beyond that mutex's.
  */
 LFMAP_API int lfmap_thread_unregister(void);
+
+/*
+ * QSBR (liblfmap-qsbr only: -llfmap-qsbr, pkg-config lfmap-qsbr; the
+ * three calls below are declared for every library but defined only by
+ * that one, so a program that uses them fails to link against another).
+ * In liblfmap-qsbr, read-side sections cost nothing and a grace period
+ * waits until every registered thread that is "online" has announced a
+ * quiescent state or gone "offline".  lfmap's rule for its own
+ * registrations, so that a thread that never announces anything cannot
+ * stall reclamation:
+ *  - a thread lfmap registers (Threads) is offline; each lfmap call it
+ *    makes outside any section goes online for the call and offline again
+ *    when it returns (the outermost lfmap_read_lock/_unlock likewise).
+ *    Such a thread needs no call below, and pays about three memory fences
+ *    per outermost section;
+ *  - a thread that is online when it calls lfmap (it called
+ *    lfmap_thread_online or lfmap_quiescent_state, or the application
+ *    registered it with urcu_qsbr_register_thread, which leaves it
+ *    online) stays online: its sections cost nothing, and it must call
+ *    lfmap_quiescent_state (or lfmap_thread_offline) regularly, outside
+ *    any section, or no removed value is ever freed and lfmap_barrier,
+ *    lfmap_synchronize, lfmap_quiesce and lfmap_destroy never return.
+ *    Debug builds abort with a message when no grace period ends for
+ *    LFMAP_QSBR_STALL_SECONDS (environment, read at the first
+ *    lfmap_create; default 30, 0 turns the check off).
+ * Values obtained inside a section are valid until the section ends
+ * (C.1), never beyond it, whether the thread is online or not.  The
+ * blocking calls go offline around their wait and back online after.
+ * The application's own urcu-qsbr read-side sections are invisible, so
+ * inside one the blocking calls do not return EDEADLK (liburcu's QSBR
+ * contract: no references held across a blocking call).
+ */
+
+/*
+ * lfmap_quiescent_state - announce that the calling thread holds no
+ * reference obtained in any section (lfmap's or urcu-qsbr's); leaves it
+ * online (registering it first if needed, Threads).
+ * 0, or EBUSY inside an lfmap read-side section (nothing is done).
+ * Threads: any (acts on the calling thread).  Read side: must not (EBUSY).
+ * Blocking: never blocks (may wake a waiting grace period); the first
+ * call of a thread registers it.  Ordering: a full memory barrier.
+ * Library: liblfmap-qsbr only.
+ */
+LFMAP_API int lfmap_quiescent_state(void) LFMAP_ENGINE(qsbr);
+
+/*
+ * lfmap_thread_offline - put the calling thread offline: grace periods
+ * stop waiting for it until it goes online again (lfmap_thread_online,
+ * lfmap_quiescent_state); its later lfmap calls each go online for their
+ * duration (the first rule above).  Does nothing for an unregistered or
+ * offline thread.
+ * 0, or EBUSY inside an lfmap read-side section (nothing is done).
+ * Threads: any (acts on the calling thread).  Read side: must not (EBUSY).
+ * Blocking: never blocks.  Ordering: a full memory barrier.
+ * Library: liblfmap-qsbr only.
+ */
+LFMAP_API int lfmap_thread_offline(void) LFMAP_ENGINE(qsbr);
+
+/*
+ * lfmap_thread_online - put the calling thread online (registering it
+ * first if needed) and keep it online after lfmap calls return: from now
+ * on it must announce quiescent states (the second rule above).  Inside
+ * an lfmap section the thread is online already; the call then keeps it
+ * online after the section ends.  Always returns 0.
+ * Threads: any (acts on the calling thread).  Read side: may.
+ * Blocking: never blocks; the first call of a thread registers it.
+ * Ordering: a full memory barrier.  Library: liblfmap-qsbr only.
+ */
+LFMAP_API int lfmap_thread_online(void) LFMAP_ENGINE(qsbr);
 
 /*
  * lfmap_synchronize - wait for a grace period: every read-side section that

@@ -1,14 +1,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # pkg/pkg.mk - install and the packaging checks (included by the Makefile).
 #
-#   make install PREFIX=X [DESTDIR=D]   library, header, lfmap.pc, CMake
-#                          package, man pages, TSan suppressions
+#   make install PREFIX=X [DESTDIR=D]   every engine's library and .pc
+#                          (ENGINES: liblfmap + lfmap.pc, liblfmap-qsbr +
+#                          lfmap-qsbr.pc, ...), header, CMake package (a
+#                          target pair per engine), man pages, TSan
+#                          suppressions
 #   make uninstall         the same files removed
 #   make man               build/man/man3/*.3 from include/lfmap.h
 #   make check-pkg         every check below (in make check; ~40 s)
-#     check-exports        nm -D of the .so == the header's LFMAP_API list,
-#                          and the .a defines no other global symbol
-#     check-abi            abidiff of the .so against abi/liblfmap.abi
+#     check-exports        per engine: nm -D of the .so == the header's
+#                          LFMAP_API list (less other engines' LFMAP_ENGINE
+#                          calls), and the .a defines no other global symbol
+#     check-abi            per engine: abidiff of the .so against
+#                          abi/lib<name>.abi
 #     check-ldflags        LDFLAGS reaches the .so link
 #     check-build-deps     make / make install run no deps.sh or apt-get
 #     test-shared          the unit tests linked against liblfmap.so
@@ -19,7 +24,7 @@
 #     check-man            a page for every LFMAP_API call, synopsis = header
 #     check-readme         the README's usage example compiles warning-free
 #     check-spdx           an SPDX line atop every source file
-#   make abi-update        regenerate abi/liblfmap.abi after a deliberate ABI
+#   make abi-update        regenerate abi/lib*.abi after a deliberate ABI
 #                          change (commit the result)
 
 .PHONY: install uninstall man check-pkg check-exports check-abi abi-update \
@@ -29,7 +34,7 @@
 CMAKEDIR  ?= $(LIBDIR)/cmake/lfmap
 PKGDATADIR ?= $(DATADIR)/lfmap
 MAN_DIR   := $(B)/man/man3
-ABI_BASELINE := abi/liblfmap.abi
+ABI_BASELINE = abi/lib$(call engine_lib,$(1)).abi
 
 # pkg-config and CMake files are written at install time, so they carry the
 # PREFIX of that command.  lfmap.pc uses ${prefix}-relative paths where the
@@ -39,6 +44,14 @@ PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
 	 -e 's|@INCDIR@|$(call pc_rel,$(INCDIR))|' -e 's|@VERSION@|$(VERSION)|'
 CMAKE_SED = -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g'
+# Per engine $(1): its library name, its engine's pkg-config package and
+# link flags (the Makefile's ENGINE_PC_e and ENGINE_LIBS_e), its CMake
+# target names (lfmap::lfmap, lfmap::lfmap_qsbr and their _static).
+ENGINE_SED = -e 's|@NAME@|$(call engine_lib,$(1))|g' -e 's|@ENGINE@|$(1)|g' \
+	     -e 's|@ENGINE_PC@|$(ENGINE_PC_$(1))|g' -e 's|@ENGINE_LIBS@|$(ENGINE_LIBS_$(1))|g' \
+	     -e 's|@TARGET@|$(subst -,_,$(call engine_lib,$(1)))|g' \
+	     -e 's|@CMAKE_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(ENGINE_LIBS_$(1))))|g'
+space := $(subst ,, )
 
 man: lib
 	@rm -rf $(MAN_DIR)
@@ -48,19 +61,29 @@ install: lib man
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGDATADIR)
 	install -m 644 include/lfmap.h $(DESTDIR)$(INCDIR)/
-	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
-	ln -sf liblfmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblfmap.so.$(SOVER)
-	ln -sf liblfmap.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfmap.so
-	sed $(PC_SED) lfmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc
 	sed $(CMAKE_SED) pkg/lfmapConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/lfmapConfig.cmake
+	$(foreach e,$(ENGINES),$(call install_engine,$(e)))
 	sed $(CMAKE_SED) pkg/lfmapConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/lfmapConfigVersion.cmake
 	install -m 644 $(MAN_DIR)/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 stress/tsan.supp $(DESTDIR)$(PKGDATADIR)/tsan.supp
 
+# One engine's library, links, .pc and CMake targets (appended to
+# lfmapConfig.cmake).
+define install_engine
+install -m 644 $(B)/lib$(call engine_lib,$(1)).a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/lib$(call engine_lib,$(1)).so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf lib$(call engine_lib,$(1)).so.$(VERSION) $(DESTDIR)$(LIBDIR)/lib$(call engine_lib,$(1)).so.$(SOVER)
+	ln -sf lib$(call engine_lib,$(1)).so.$(SOVER) $(DESTDIR)$(LIBDIR)/lib$(call engine_lib,$(1)).so
+	sed $(PC_SED) $(call ENGINE_SED,$(1)) lfmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/$(call engine_lib,$(1)).pc
+	sed $(CMAKE_SED) $(call ENGINE_SED,$(1)) pkg/lfmapTargets.cmake.in >> $(DESTDIR)$(CMAKEDIR)/lfmapConfig.cmake
+	
+endef
+
 uninstall:
-	rm -f $(DESTDIR)$(INCDIR)/lfmap.h $(DESTDIR)$(LIBDIR)/liblfmap.* \
-	      $(DESTDIR)$(LIBDIR)/pkgconfig/lfmap.pc \
+	rm -f $(DESTDIR)$(INCDIR)/lfmap.h \
+	      $(foreach e,$(ENGINES),$(DESTDIR)$(LIBDIR)/lib$(call engine_lib,$(e)).a \
+	        $(DESTDIR)$(LIBDIR)/lib$(call engine_lib,$(e)).so* \
+	        $(DESTDIR)$(LIBDIR)/pkgconfig/$(call engine_lib,$(e)).pc) \
 	      $(DESTDIR)$(CMAKEDIR)/lfmapConfig.cmake \
 	      $(DESTDIR)$(CMAKEDIR)/lfmapConfigVersion.cmake \
 	      $(DESTDIR)$(MANDIR)/man3/lfmap.3 $(DESTDIR)$(MANDIR)/man3/lfmap_*.3 \
@@ -68,29 +91,34 @@ uninstall:
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGDATADIR) 2>/dev/null
 
 # ---- checks -----------------------------------------------------------------
+lib_of = $(B)/lib$(call engine_lib,$(1))
 check-exports: lib
-	@bash scripts/check-exports.sh include/lfmap.h $(SHARED) $(STATIC)
+	@$(foreach e,$(ENGINES),bash scripts/check-exports.sh include/lfmap.h \
+		$(call lib_of,$(e)).so.$(VERSION) $(call lib_of,$(e)).a $(e) &&) true
 
 # abidiff exit status: 0 identical; bit 4 a change; bit 8 an incompatible one.
 # Any difference fails: an added function is an ABI change too, made on
-# purpose with `make abi-update`.
+# purpose with `make abi-update`.  One baseline per engine's library.
 ABIDIFF_OPTS := --headers-dir1 include --headers-dir2 include
 check-abi: lib
 	@bash scripts/deps.sh pkg
-	@if abidiff $(ABIDIFF_OPTS) $(ABI_BASELINE) $(SHARED) > $(B)/abidiff.out 2>&1; then \
-	  echo "check-abi: $(SHARED) has the ABI of $(ABI_BASELINE)"; \
-	else rc=$$?; cat $(B)/abidiff.out; \
-	  echo "check-abi: the ABI differs from $(ABI_BASELINE) (abidiff exit $$rc;" \
-	       "incompatible: $$( [ $$(( rc & 8 )) -ne 0 ] && echo yes || echo no ))."; \
-	  echo "  If the change is intended (a new call, a new struct field taken from" \
-	       "reserved words), run 'make abi-update', commit $(ABI_BASELINE) and say" \
-	       "why in CHANGELOG.md.  An incompatible change also needs a new SOVER (README, ABI)."; \
-	  exit 1; fi
+	@fail=0; for e in $(ENGINES); do \
+	  name=$$( [ $$e = memb ] && echo lfmap || echo lfmap-$$e ); \
+	  base=abi/lib$$name.abi; so=$(B)/lib$$name.so.$(VERSION); \
+	  if abidiff $(ABIDIFF_OPTS) $$base $$so > $(B)/abidiff-$$e.out 2>&1; then \
+	    echo "check-abi: $$so has the ABI of $$base"; \
+	  else rc=$$?; fail=1; cat $(B)/abidiff-$$e.out; \
+	    echo "check-abi: the ABI of $$so differs from $$base (abidiff exit $$rc;" \
+	         "incompatible: $$( [ $$(( rc & 8 )) -ne 0 ] && echo yes || echo no ))."; \
+	    echo "  If the change is intended (a new call, a new struct field taken from" \
+	         "reserved words), run 'make abi-update', commit abi/ and say" \
+	         "why in CHANGELOG.md.  An incompatible change also needs a new SOVER (README, ABI)."; \
+	  fi; done; exit $$fail
 
 abi-update: lib
-	abidw --no-corpus-path --headers-dir include $(SHARED) | \
-		sed "s| comp-dir-path='[^']*'||" > $(ABI_BASELINE)
-	@echo "abi-update: wrote $(ABI_BASELINE); commit it with the change that needed it"
+	$(foreach e,$(ENGINES),abidw --no-corpus-path --headers-dir include $(call lib_of,$(e)).so.$(VERSION) | \
+		sed "s| comp-dir-path='[^']*'||" > $(call ABI_BASELINE,$(e)) &&) true
+	@echo "abi-update: wrote abi/lib*.abi; commit them with the change that needed them"
 
 SHARED_RPATH := -L$(B) -Wl,-rpath,$(CURDIR)/$(B) -llfmap
 test-shared: deps lib $(TEST_SRCS)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# scripts/check-exports.sh HEADER SHARED STATIC - what the build exports is
-# what the header declares.
+# scripts/check-exports.sh HEADER SHARED STATIC [ENGINE] - what the build
+# exports is what the header declares.
+#
+#   The functions of a library are those declared with LFMAP_API, less
+#   those marked LFMAP_ENGINE(e) for an engine e other than ENGINE (default
+#   memb): an engine's own calls are in its library only.
 #
 #   1. the dynamic symbols the shared library defines (nm -D) are exactly
 #      the functions include/lfmap.h declares with LFMAP_API, each at
@@ -9,12 +13,15 @@
 #   2. the static archive defines no global symbol but those functions
 #      (internal names such as list_find must not clash with a user's).
 set -euo pipefail
-header=$1 shared=$2 static=$3
+header=$1 shared=$2 static=$3 engine=${4:-memb}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Declarations: "LFMAP_API <type> name(" at the start of a line.
-sed -n 's/^LFMAP_API[^(]*[^A-Za-z0-9_(]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' "$header" |
+grep -E '^LFMAP_API' "$header" |
+	grep -Ev "LFMAP_ENGINE\((\w*)\)" > "$tmp/decls" || true
+grep -E "^LFMAP_API.*LFMAP_ENGINE\($engine\)" "$header" >> "$tmp/decls" || true
+sed -n 's/^LFMAP_API[^(]*[^A-Za-z0-9_(]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' "$tmp/decls" |
 	sort -u > "$tmp/header"
 nm -D --defined-only "$shared" | awk '$2 ~ /[TtWwDdBbRr]/ {print $3}' |
 	grep -v '^LFMAP_[0-9.]*$' | sort -u > "$tmp/versioned"
@@ -55,6 +62,6 @@ if [ -n "$leaked" ]; then
 fi
 n=$(wc -l < "$tmp/header")
 if [ $fail -eq 0 ]; then
-	echo "check-exports: $n functions declared = exported by the .so (versioned) = global in the .a"
+	echo "check-exports: $engine: $n functions declared = exported by $(basename "$shared") (versioned) = global in $(basename "$static")"
 fi
 exit $fail

@@ -12,7 +12,7 @@ fail=0
 norm() { tr '\n\t' '  ' | sed -e 's/  */ /g' -e 's/( /(/g' -e 's/ )/)/g' -e 's/^ //' -e 's/ $//'; }
 # Declarations, one per line, normalised.
 decls=$(awk '/^LFMAP_API /,/;/' "$header" | norm | sed 's/; */;\n/g' |
-	sed -e 's/^ *LFMAP_API //' -e '/^$/d')
+	sed -e 's/^ *LFMAP_API //' -e 's/ *LFMAP_ENGINE([a-z0-9_]*)//' -e '/^$/d')
 wrappers=$(grep -E '^static inline [^;]*lfmap_[a-z0-9_]+\(' "$header" |
 	sed -E 's/.*(lfmap_[a-z0-9_]+)\(.*/\1/')
 n=0

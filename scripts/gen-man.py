@@ -73,6 +73,7 @@ def clean_comment(c):
 
 def norm_decl(d):
     d = re.sub(r"\bLFMAP_API\s+", "", d)
+    d = re.sub(r"\s*\bLFMAP_ENGINE\(\w+\)", "", d)  # the page says which library
     return re.sub(r"\s+", " ", d).replace("( ", "(").replace(" )", ")").strip()
 
 

@@ -71,5 +71,11 @@ lfmap_die(const char *fmt, ...);
 #ifndef LFMAP_MUTANT_CK_BARRIER_NO_WAIT
 #define LFMAP_MUTANT_CK_BARRIER_NO_WAIT 0
 #endif
+/* engine_urcu.c (qsbr): lfmap-registered threads stay online (no
+ * offline at registration nor at a section's end); tests/test_qsbr.c's
+ * implicit_* test must fail. */
+#ifndef LFMAP_MUTANT_QSBR_STAY_ONLINE
+#define LFMAP_MUTANT_QSBR_STAY_ONLINE 0
+#endif
 
 #endif /* LFMAP_DEBUG_H */

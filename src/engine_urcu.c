@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * engine_urcu.c - liburcu as lfmap's grace-period engine (engine.h), in
- * its urcu-memb flavour (liblfmap).
+ * its urcu-memb flavour (liblfmap) or, compiled with -DLFMAP_ENGINE_QSBR,
+ * its urcu-qsbr flavour (liblfmap-qsbr; 7. below).  URCU(x) names the
+ * flavour's urcu_memb_x or urcu_qsbr_x.
  *
  * This is the only file that includes liburcu.  What it adds to reclaim.c:
  *
@@ -53,6 +55,38 @@
  *    thread (the new worker, which registers the same address again), and
  *    a section it had open would never end.  So the header's rule is that
  *    no other thread is registered at the fork (reclaim.c, 6.).
+ *
+ * 7. QSBR (liblfmap-qsbr).  urcu-qsbr read-side sections cost nothing: a
+ *    grace period instead waits until every registered thread that is
+ *    "online" has announced a quiescent state (urcu_qsbr_quiescent_state)
+ *    or gone "offline" (urcu_qsbr_thread_offline; an offline thread holds
+ *    no reference and is not waited for).  A library that registers
+ *    threads on their first call cannot let a thread that never announces
+ *    anything stall every grace period, so lfmap's rule (lfmap.h, "QSBR")
+ *    is, per thread:
+ *    - a thread lfmap registered starts offline (engine_register), and an
+ *      lfmap call made by an offline thread goes online for the duration
+ *      of its outermost section and offline again at its end (qsbr_implicit
+ *      below): such a thread is safe whatever it does, and pays
+ *      urcu_qsbr_thread_online/_offline (three full fences) per outermost
+ *      section, more than urcu-memb's section;
+ *    - a thread that is online when its outermost section begins (it
+ *      called lfmap_thread_online or lfmap_quiescent_state, or the
+ *      application registered it with urcu-qsbr, which leaves it online)
+ *      is left online: its sections cost nothing, and announcing quiescent
+ *      states is its own duty, as with any urcu-qsbr structure.
+ *    An lfmap section is never a quiescent state, so online is enough for
+ *    it to be covered: a grace period cannot end while an online thread is
+ *    inside one, since the thread announces its next quiescent state only
+ *    after the section ends (lfmap_quiescent_state refuses inside one), or
+ *    goes offline after it.  The same waits for the application's own
+ *    sections: they are invisible in QSBR, so engine_in_foreign_section is
+ *    false, and the waits go offline around themselves (E.2, E.3: a wait
+ *    by an online thread would otherwise wait for that thread), as
+ *    liburcu's own synchronize_rcu does.  Debug builds run a watchdog
+ *    thread that queues a probe callback and dies with a message when no
+ *    grace period ends for LFMAP_QSBR_STALL_SECONDS (default 30): a
+ *    registered thread left online without announcing anything.
  */
 /*
  * _LGPL_SOURCE makes liburcu's read-side fast path (a few lines touching
@@ -64,12 +98,24 @@
 #if !defined(__SANITIZE_THREAD__)
 #define _LGPL_SOURCE
 #endif
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#ifdef LFMAP_ENGINE_QSBR
+#include <urcu/urcu-qsbr.h>
+#ifndef _LGPL_SOURCE
+#include <urcu/static/urcu-qsbr.h>
+#endif
+#define URCU(x) urcu_qsbr_##x
+#else
 #include <urcu/urcu-memb.h>
 #ifndef _LGPL_SOURCE
 /* struct urcu_reader and the urcu_memb_reader TLS record (see 1.). */
 #include <urcu/static/urcu-memb.h>
+#endif
+#define URCU(x) urcu_memb_##x
 #endif
 
 #include "engine.h"
@@ -77,13 +123,56 @@
 _Static_assert(sizeof(struct rcu_head) <= sizeof(((struct reclaim_head *)0)->engine_),
 	       "struct reclaim_head must be able to hold liburcu's rcu_head");
 
+#ifdef LFMAP_ENGINE_QSBR
+const char engine_name[] = "urcu-qsbr";
+#define QSBR 1
+#else
 const char engine_name[] = "urcu-memb";
+#define QSBR 0
+#endif
 
 /* Whether liburcu counts the calling thread as registered, by whomever. */
 static inline bool urcu_registered(void)
 {
-	return URCU_TLS(urcu_memb_reader).registered;
+	return URCU_TLS(URCU(reader)).registered;
 }
+
+#ifdef LFMAP_ENGINE_QSBR
+/* 7.: lfmap brought the thread online for its current outermost section
+ * and takes it offline at the section's end. */
+static __thread bool qsbr_implicit __attribute__((tls_model("initial-exec")));
+
+/* Whether the thread is online (urcu-qsbr's read_ongoing means that). */
+static inline bool qsbr_online(void)
+{
+	return urcu_qsbr_read_ongoing();
+}
+
+/* Around a blocking wait: offline if online (7.), and back. */
+static inline bool wait_begin(void)
+{
+	bool online = urcu_registered() && qsbr_online();
+	if (online)
+		urcu_qsbr_thread_offline();
+	return online;
+}
+
+static inline void wait_end(bool online)
+{
+	if (online)
+		urcu_qsbr_thread_online();
+}
+#else
+static inline bool wait_begin(void)
+{
+	return false;
+}
+
+static inline void wait_end(bool online)
+{
+	(void)online;
+}
+#endif
 
 bool engine_registered(void)
 {
@@ -92,12 +181,18 @@ bool engine_registered(void)
 
 void engine_register(void)
 {
-	urcu_memb_register_thread();
+	URCU(register_thread)();
+#ifdef LFMAP_ENGINE_QSBR
+	/* 7.: lfmap's registrations start offline (liburcu's are online). */
+	if (!LFMAP_MUTANT(QSBR_STAY_ONLINE))
+		urcu_qsbr_thread_offline();
+#endif
 }
 
 void engine_unregister(void)
 {
-	urcu_memb_unregister_thread();
+	/* urcu-qsbr goes offline first itself. */
+	URCU(unregister_thread)();
 }
 
 void reclaim_read_lock_outer(void)
@@ -105,20 +200,34 @@ void reclaim_read_lock_outer(void)
 	if (unlikely(!urcu_registered()))
 		reclaim_register();
 	reclaim_section_enter();
-	urcu_memb_read_lock();
+#ifdef LFMAP_ENGINE_QSBR
+	if (!qsbr_online()) {
+		urcu_qsbr_thread_online();
+		qsbr_implicit = true;
+	}
+#endif
+	URCU(read_lock)();
 }
 
 void reclaim_read_unlock_outer(void)
 {
 	reclaim_section_exit();
-	urcu_memb_read_unlock();
+	URCU(read_unlock)();
+#ifdef LFMAP_ENGINE_QSBR
+	if (qsbr_implicit && !LFMAP_MUTANT(QSBR_STAY_ONLINE)) {
+		qsbr_implicit = false;
+		urcu_qsbr_thread_offline();
+	}
+#endif
 }
 
 bool engine_in_foreign_section(void)
 {
+	if (QSBR)
+		return false; /* invisible in QSBR (7.) */
 	/* lfmap's own section is urcu's too: only outside it does an ongoing
 	 * urcu section belong to the application. */
-	return reclaim_self.nesting == 0 && urcu_memb_read_ongoing();
+	return reclaim_self.nesting == 0 && URCU(read_ongoing)();
 }
 
 static void urcu_callback(struct rcu_head *rh)
@@ -128,42 +237,107 @@ static void urcu_callback(struct rcu_head *rh)
 
 void engine_call(struct reclaim_head *head)
 {
-	urcu_memb_call_rcu((struct rcu_head *)(void *)head->engine_,
-			   urcu_callback);
+	URCU(call_rcu)((struct rcu_head *)(void *)head->engine_, urcu_callback);
 }
 
 void engine_synchronize(void)
 {
-	urcu_memb_synchronize_rcu();
+	bool online = wait_begin();
+	URCU(synchronize_rcu)();
+	wait_end(online);
 }
 
 void engine_barrier(void)
 {
-	urcu_memb_barrier();
+	bool online = wait_begin();
+	URCU(barrier)();
+	wait_end(online);
 }
 
 bool engine_on_callback_worker(void)
 {
-	struct call_rcu_data *crdp = urcu_memb_get_thread_call_rcu_data();
+	struct call_rcu_data *crdp = URCU(get_thread_call_rcu_data)();
 	return crdp &&
-	       pthread_equal(urcu_memb_get_call_rcu_thread(crdp), pthread_self());
+	       pthread_equal(URCU(get_call_rcu_thread)(crdp), pthread_self());
 }
+
+#if defined(LFMAP_ENGINE_QSBR) && defined(LFMAP_DEBUG)
+/*
+ * The stall watchdog (7.), debug builds of liblfmap-qsbr: an unregistered
+ * thread (call_rcu needs no registration in urcu-qsbr) queues one probe
+ * callback at a time and waits for it; a probe that does not run within
+ * the limit means no grace period ended meanwhile.
+ */
+static struct rcu_head watchdog_head;
+/* Probes run; relaxed: only progress is read, nothing is published. */
+static _Atomic(unsigned long) watchdog_probes;
+
+static void watchdog_probe(struct rcu_head *rh)
+{
+	(void)rh;
+	atomic_fetch_add_explicit(&watchdog_probes, 1, memory_order_relaxed);
+}
+
+static void *watchdog_main(void *arg)
+{
+	long limit_ms = (long)(intptr_t)arg * 1000;
+	const struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+	for (;;) {
+		unsigned long before = atomic_load_explicit(
+			&watchdog_probes, memory_order_relaxed);
+		urcu_qsbr_call_rcu(&watchdog_head, watchdog_probe);
+		for (long waited = 0;
+		     atomic_load_explicit(&watchdog_probes,
+					  memory_order_relaxed) == before;
+		     waited += 50) {
+			if (waited >= limit_ms)
+				lfmap_die("urcu-qsbr: no grace period ended for "
+					  "%ld s: a registered thread is online "
+					  "and announces no quiescent state "
+					  "(lfmap_quiescent_state, "
+					  "lfmap_thread_offline; lfmap.h, QSBR)",
+					  limit_ms / 1000);
+			nanosleep(&tick, NULL);
+		}
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void watchdog_start(void)
+{
+	const char *env = getenv("LFMAP_QSBR_STALL_SECONDS");
+	long limit = env ? atol(env) : 30;
+	pthread_t t;
+
+	if (limit <= 0)
+		return; /* 0 turns it off */
+	if (pthread_create(&t, NULL, watchdog_main, (void *)(intptr_t)limit) == 0)
+		pthread_detach(t);
+}
+#else
+static void watchdog_start(void)
+{
+}
+#endif
 
 void engine_fork_prepare(void)
 {
-	urcu_memb_call_rcu_before_fork();
+	URCU(call_rcu_before_fork)();
 }
 
 void engine_fork_parent(void)
 {
-	urcu_memb_call_rcu_after_fork_parent();
+	URCU(call_rcu_after_fork_parent)();
 }
 
 void engine_fork_child(void)
 {
 	/* Starts the child's worker: it may abort in liburcu if no thread
 	 * can be started there (see the header). */
-	urcu_memb_call_rcu_after_fork_child();
+	URCU(call_rcu_after_fork_child)();
+	watchdog_start(); /* the parent's did not survive the fork */
 }
 
 static void *probe_thread(void *arg)
@@ -179,6 +353,45 @@ int engine_start(void)
 		return err;
 	pthread_join(probe, NULL);
 	/* Starts the worker, or finds the one running. */
-	(void)urcu_memb_get_default_call_rcu_data();
+	(void)URCU(get_default_call_rcu_data)();
+	watchdog_start();
 	return 0;
 }
+
+#ifdef LFMAP_ENGINE_QSBR
+/* ---- the QSBR calls (lfmap.h, "QSBR"; liblfmap-qsbr only) ---------------- */
+
+int lfmap_quiescent_state(void)
+{
+	if (reclaim_self.nesting > 0)
+		return EBUSY;
+	if (!urcu_registered())
+		reclaim_register();
+	/* Brings an offline thread online too (7.). */
+	urcu_qsbr_quiescent_state();
+	return 0;
+}
+
+int lfmap_thread_offline(void)
+{
+	if (reclaim_self.nesting > 0)
+		return EBUSY;
+	if (urcu_registered() && qsbr_online())
+		urcu_qsbr_thread_offline();
+	return 0;
+}
+
+int lfmap_thread_online(void)
+{
+	if (reclaim_self.nesting > 0) {
+		/* Stay online after the section that brought us online. */
+		qsbr_implicit = false;
+		return 0;
+	}
+	if (!urcu_registered())
+		reclaim_register();
+	if (!qsbr_online())
+		urcu_qsbr_thread_online();
+	return 0;
+}
+#endif

@@ -8,7 +8,8 @@
 # Stops at the first failing config and exits with its status.  Each
 # config prints one short line; its full output and "STRESS ..." record go
 # to $STRESS_LOG (default: stress-SCALE.log beside BIN).
-# STRESS_SECONDS=N overrides each config's duration.
+# STRESS_SECONDS=N overrides each config's duration.  STRESS_ENGINE ("-qsbr",
+# empty for the default engine) tags the make check record.
 set -uo pipefail
 
 bin=$1 scale=$2 seed=$3 variant=${4:-release}
@@ -116,7 +117,7 @@ for c in "${configs[@]}"; do
 		rm -f "$out"
 		printf 'stress %-7s %-60s FAIL (exit %d) %s\n' "$variant" "$c" "$rc" "$(echo "$rec" | short)"
 		echo "== stress slice '$scale' ($variant, seed $seed): FAILED; full log: $log"
-		bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant" "$pass" 1
+		bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant${STRESS_ENGINE:-}" "$pass" 1
 		exit "$rc"
 	fi
 	rm -f "$out"
@@ -124,4 +125,4 @@ for c in "${configs[@]}"; do
 	printf 'stress %-7s %-60s ok   %s\n' "$variant" "$c" "$(echo "$rec" | short | cut -c1-110)"
 done
 echo "== stress slice '$scale' ($variant, seed $seed) passed in $((SECONDS - t0)) s; full records: $log"
-bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant" "$pass" 0
+bash "$(dirname "$0")/../scripts/check-record.sh" "stress-$variant${STRESS_ENGINE:-}" "$pass" 0

@@ -23,7 +23,7 @@ STRESS_SRCS := stress/stress.c stress/common.c stress/values.c stress/harness.c 
 	stress/mode_mixed.c stress/mode_contend.c stress/mode_lin.c stress/lincheck.c
 STRESS_HDRS := stress/common.h stress/values.h stress/harness.h stress/modes.h \
 	stress/lincheck.h include/lfmap.h
-STRESS_BIN  := $(B)/stress/stress
+STRESS_BIN  := $(B)/stress$(ENGSUF)/stress
 
 # ThreadSanitizer: any report fails the run (exit 66).  Suppressions may
 # name liburcu only (see stress/tsan.supp).
@@ -37,7 +37,7 @@ STRESS_RUN = TSAN_OPTIONS="$(STRESS_TSAN_OPTIONS)" \
 	ASAN_OPTIONS="$(STRESS_ASAN_OPTIONS)" \
 	LSAN_OPTIONS="suppressions=$(CURDIR)/stress/lsan.supp" \
 	UBSAN_OPTIONS="$(STRESS_UBSAN_OPTIONS)" \
-	STRESS_SECONDS="$(STRESS_SECONDS)" \
+	STRESS_SECONDS="$(STRESS_SECONDS)" STRESS_ENGINE="$(ENGSUF)" \
 	bash stress/run.sh
 
 .PHONY: stress-bin stress stress-tsan stress-asan stress-ubsan stress-debug \

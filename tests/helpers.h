@@ -36,6 +36,17 @@
 
 #include "lfmap.h"
 
+/*
+ * The reclamation engine the tests are linked against: the Makefile
+ * passes -DLFMAP_TEST_ENGINE_<engine> (make test ENGINE=qsbr); memb when
+ * none is given (pkg.mk's test-shared).  Engine-specific suites are built
+ * for their engine only and skip with a reason elsewhere.
+ */
+#if !defined(LFMAP_TEST_ENGINE_qsbr) && !defined(LFMAP_TEST_ENGINE_ck) && \
+	!defined(LFMAP_TEST_ENGINE_memb)
+#define LFMAP_TEST_ENGINE_memb 1
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Sizing: sanitizer/debug builds run smaller workloads.               */
 /* ------------------------------------------------------------------ */

@@ -16,9 +16,17 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <urcu/urcu-memb.h>
 
 #include "helpers.h"
+
+#ifndef LFMAP_TEST_ENGINE_memb
+/* Every suite below calls urcu-memb itself; test_qsbr.c covers urcu-qsbr. */
+Test(coexist, urcu_memb_only)
+{
+	cr_skip_test("urcu-memb's own API (liblfmap only: make test ENGINE=memb)");
+}
+#else
+#include <urcu/urcu-memb.h>
 
 /* ------------------------------------------------------------------ */
 /* coexist: lfmap inside a program that registers urcu-memb threads     */
@@ -603,3 +611,4 @@ Test(process, worker_thread_cannot_start)
 	}
 	expect_child_exit_0(pid, HANG_LIMIT_S - 5);
 }
+#endif /* LFMAP_TEST_ENGINE_memb */
