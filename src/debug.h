@@ -71,6 +71,11 @@ lfmap_die(const char *fmt, ...);
 #ifndef LFMAP_MUTANT_CK_BARRIER_NO_WAIT
 #define LFMAP_MUTANT_CK_BARRIER_NO_WAIT 0
 #endif
+/* engine_ck.c, gather: never steal from a stale record (a thread that
+ * stopped calling lfmap keeps its map's retire chain). */
+#ifndef LFMAP_MUTANT_CK_NO_STEAL
+#define LFMAP_MUTANT_CK_NO_STEAL 0
+#endif
 /* engine_urcu.c (qsbr): lfmap-registered threads stay online (no
  * offline at registration nor at a section's end); tests/test_qsbr.c's
  * implicit_* test must fail. */

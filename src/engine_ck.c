@@ -71,13 +71,17 @@
  *        own record at the current epoch (later than its first filing:
  *        only more conservative), under a trylock of move_lock (a poll
  *        never blocks);
- *      - it looks at every other record: one that holds callbacks and has
- *        not polled while the global epoch advanced STALE_EPOCHS times
- *        belongs to a thread that stopped calling lfmap (a worker asleep
- *        on a condition variable); its callbacks are stolen and re-filed
- *        the same way (without this, that thread's retire chain would keep
- *        its map's busy flag, and everything other threads delete from the
- *        map would pile up on the retire list until it woke);
+ *      - it looks at every other record: one that holds callbacks and
+ *        whose owner has not polled since the previous look by any thread
+ *        (its `polls` count still equals `seen_polls`, which the looker
+ *        sets) belongs to a thread that stopped calling lfmap (a worker
+ *        asleep on a condition variable) or sits in one long section; its
+ *        callbacks are stolen and re-filed the same way (without this,
+ *        that thread's retire chain would keep its map's busy flag, and
+ *        everything other threads delete from the map would pile up on the
+ *        retire list until it woke).  The epoch is no clock for this: a
+ *        poll that finds every record inactive runs everything due without
+ *        advancing it;
  *      - if its own record or any other holds callbacks, it calls
  *        ck_epoch_poll_deferred, which advances the global epoch when every
  *        active record has seen it and hands back the callbacks that are
@@ -90,8 +94,9 @@
  *    owner after it was queued, and what is pending on a map is what all
  *    threads retired into it during the last ~3 * POLL_INTERVAL sections
  *    of the thread holding its chain, plus the batch in flight.  When that
- *    thread stops calling lfmap, the chain moves to a polling thread after
- *    STALE_EPOCHS + 2 of its polls.  A section that never ends stops every
+ *    thread stops calling lfmap, the chain moves at the second look of a
+ *    polling thread (within 2 * POLL_INTERVAL of its sections) and runs at
+ *    its next polls.  A section that never ends stops every
  *    grace period, as with any RCU.  Measured: stress/README.md (pending).
  *    lfmap_barrier, lfmap_quiesce and lfmap_destroy do not depend on
  *    polls: they drain every record themselves (5.).
@@ -164,14 +169,6 @@ const char engine_name[] = "ck_epoch";
  */
 #define POLL_INTERVAL 32u
 
-/*
- * Epoch advances a record holding callbacks may miss polling before
- * others steal them (4.).  Two advances make its oldest callbacks due, so
- * an owner that polls at all is never robbed while it keeps up; four
- * leaves room for an owner whose sections are a few times longer than its
- * peers'.  A theft is harmless either way (the callbacks run later, once).
- */
-#define STALE_EPOCHS 4u
 
 #if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
 #define tsan_entry_release(e) __tsan_release(e)
@@ -190,9 +187,12 @@ struct ck_thread_record {
 	 * seq_cst increments; see poll_record.
 	 */
 	atomic_uint running;
-	/* The global epoch at the owner's last poll (4.).  relaxed: a hint
-	 * for theft; a stale read only delays or hastens a harmless theft. */
-	atomic_uint poll_epoch;
+	/* Polls the owner made, and the count the last thread to look at
+	 * this record for theft saw (4.).  relaxed: hints; a stale read only
+	 * delays or hastens a theft, which is harmless either way (the
+	 * callbacks run once, later). */
+	atomic_uint polls;
+	atomic_uint seen_polls;
 };
 
 static ck_epoch_t ck_global = { .epoch = 1 }; /* as ck_epoch_init leaves it */
@@ -344,11 +344,15 @@ void engine_register(void)
 			lfmap_die("lfmap-ck: no memory for an epoch record");
 		memset(t, 0, size);
 		atomic_init(&t->running, 0);
-		atomic_init(&t->poll_epoch, 0);
+		atomic_init(&t->polls, 0);
+		atomic_init(&t->seen_polls, 0);
 		tsan_entry_release(&t->rec.record_next);
 		ck_epoch_register(&ck_global, &t->rec, NULL);
 	}
-	atomic_store_explicit(&t->poll_epoch, ck_epoch_value(&ck_global),
+	/* A recycled record's new owner is not idle. */
+	atomic_store_explicit(&t->seen_polls,
+			      atomic_load_explicit(&t->polls,
+						   memory_order_relaxed) - 1,
 			      memory_order_relaxed);
 	ck_self.rec = t;
 	ck_self.countdown = POLL_INTERVAL;
@@ -443,8 +447,6 @@ static void poll_record(struct ck_thread_record *t)
 	/* seq_cst: ordered before ck's detach of t's lists, so a barrier that
 	 * finds them detached then reads an odd count (5.). */
 	atomic_fetch_add_explicit(&t->running, 1, memory_order_seq_cst);
-	atomic_store_explicit(&t->poll_epoch, ck_epoch_value(&ck_global),
-			      memory_order_relaxed);
 	if (LFMAP_MUTANT(CK_DIRECT_DISPATCH)) {
 		/* Seeded bug: ck's dispatch runs callbacks, successors too. */
 		ck_epoch_poll(&t->rec);
@@ -467,7 +469,6 @@ static void poll_record(struct ck_thread_record *t)
  * returns whether any record holds callbacks.  Never blocks. */
 static bool gather(struct ck_thread_record *t)
 {
-	unsigned now = ck_epoch_value(&ck_global);
 	bool pending = false, locked = false;
 
 	if (atomic_load_explicit(&orphans_waiting, memory_order_relaxed) &&
@@ -486,10 +487,12 @@ static bool gather(struct ck_thread_record *t)
 		struct ck_thread_record *o = wrapper_of(r);
 		if (o == t)
 			continue;
-		unsigned seen = atomic_load_explicit(&o->poll_epoch,
-						     memory_order_relaxed);
-		if (now - seen < STALE_EPOCHS)
-			continue;
+		unsigned polls = atomic_load_explicit(&o->polls,
+						      memory_order_relaxed);
+		if (atomic_exchange_explicit(&o->seen_polls, polls,
+					     memory_order_relaxed) != polls ||
+		    LFMAP_MUTANT(CK_NO_STEAL))
+			continue; /* it polled since the last look */
 		if (!locked && pthread_mutex_trylock(&move_lock) != 0)
 			continue;
 		locked = true;
@@ -511,6 +514,11 @@ static __attribute__((noinline)) void poll_slow(void)
 	if (reclaim_self.callbacks > 0 || ck_self.polling)
 		return;
 	struct ck_thread_record *t = ck_self.rec;
+	/* relaxed: a hint for thieves (gather); only the owner writes it. */
+	atomic_store_explicit(&t->polls,
+			      atomic_load_explicit(&t->polls,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	if (gather(t))
 		poll_record(t);
 }
