@@ -231,13 +231,15 @@ CHECK_TARGETS := test examples
 -include pkg/pkg.mk
 
 # Every engine but the default runs the same tiers on its own library:
-# release unit tests, examples, and the TSan and ASan stress slices (each
-# with the linearizability mode) at ENGINE_STRESS_SCALE (smoke: ~15 s a
-# slice; the default engine runs the ci slices above).  One tier per
+# release unit tests and examples, the debug ones (debug builds carry the
+# engines' misuse detectors, e.g. the QSBR stall watchdog), and the TSan
+# and ASan stress slices (each with the linearizability mode) at
+# ENGINE_STRESS_SCALE (smoke: ~15 s a slice; the default engine runs the
+# ci slices).  About 1.5 min per engine on 2 cores.  One tier per
 # engine, check-engine-<e>; its lines in the summary carry the engine's
 # name (unit-release-qsbr, stress-tsan-qsbr, ...).
 ENGINE_STRESS_SCALE ?= smoke
-ENGINE_CHECKS := test examples stress-tsan stress-asan
+ENGINE_CHECKS := test examples debug stress-tsan stress-asan
 define check_engine_rule
 .PHONY: check-engine-$(1)
 check-engine-$(1):

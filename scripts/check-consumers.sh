@@ -58,12 +58,25 @@ else
 	bad "pkg-config --static"
 fi
 
+# The other engines' libraries: pkg-config lfmap-qsbr links liblfmap-qsbr.
+# shellcheck disable=SC2046
+if cc $CFLAGS_USER -o app_qsbr app.c $(pkg-config --cflags --libs lfmap-qsbr) \
+	-Wl,-rpath,"$prefix/lib" && ./app_qsbr &&
+	grep -q "liblfmap-qsbr.so.0 => $prefix/lib/liblfmap-qsbr.so.0" <<< "$(ldd ./app_qsbr)" &&
+	cc $CFLAGS_USER -static -o app_qsbr_static app.c \
+	$(pkg-config --static --cflags --libs lfmap-qsbr) && ./app_qsbr_static; then
+	ok "pkg-config lfmap-qsbr, shared and --static"
+else
+	bad "pkg-config lfmap-qsbr"
+fi
+
 if cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" > cmake.log 2>&1 &&
 	cmake --build build >> cmake.log 2>&1 &&
-	./build/app_shared && ./build/app_static &&
+	./build/app_shared && ./build/app_static && ./build/app_qsbr && ./build/app_qsbr_static &&
+	grep -q "liblfmap-qsbr.so.0 => $prefix/lib/" <<< "$(ldd ./build/app_qsbr)" &&
 	grep -q "liblfmap.so.0 => $prefix/lib/" <<< "$(ldd ./build/app_shared)" &&
 	! grep -q liblfmap <<< "$(ldd ./build/app_static)"; then
-	ok "CMake find_package(lfmap), lfmap::lfmap and lfmap::lfmap_static"
+	ok "CMake find_package(lfmap), lfmap::lfmap[_qsbr] and lfmap::lfmap[_qsbr]_static"
 else
 	cat cmake.log >&2
 	bad "CMake find_package(lfmap)"

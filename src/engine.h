@@ -90,7 +90,9 @@ LFMAP_HIDDEN void reclaim_run(struct reclaim_head *head);
  * the registration: undone at thread exit).  Out of line, once a thread. */
 LFMAP_HIDDEN void reclaim_register(void);
 
-LFMAP_HIDDEN uint64_t reclaim_section_base(void);
+/* The calling thread's first section serial (reclaim.c, 2.), stored in
+ * reclaim_self.section. */
+LFMAP_HIDDEN void reclaim_section_first(void);
 #ifdef LFMAP_DEBUG
 LFMAP_HIDDEN void reclaim_check_fork_rule(void);
 #else
@@ -127,16 +129,22 @@ LFMAP_HIDDEN extern char reclaim_tsan_grace;
 #define tsan_grace_acquire() ((void)0)
 #endif
 
-/* The engine-neutral start of an outermost section: the engine's
- * reclaim_read_lock_outer registers the thread if needed, calls this, then
- * enters its own section. */
+/*
+ * The engine-neutral start of an outermost section: the engine's
+ * reclaim_read_lock_outer registers the thread if needed, enters its own
+ * section, then calls this last.  Last, and with the thread's first
+ * serial taken by a call that stores it itself, so that the rare call is
+ * a tail call: with the callee in another file, a value live across it
+ * would cost the fast path a callee-saved register (push/pop, 4
+ * instructions per section).
+ */
 static inline void reclaim_section_enter(void)
 {
 	lfmap_assert(reclaim_self.nesting == 0);
 	reclaim_check_fork_rule();
 	reclaim_self.nesting = 1;
 	if (unlikely(++reclaim_self.section == 1))
-		reclaim_self.section = reclaim_section_base();
+		reclaim_section_first();
 }
 
 /* The engine-neutral end: the engine's reclaim_read_unlock_outer calls it

@@ -195,11 +195,9 @@ void engine_unregister(void)
 	URCU(unregister_thread)();
 }
 
-void reclaim_read_lock_outer(void)
+/* The outermost section of a registered thread (reclaim.c, 2.). */
+static inline void section_lock(void)
 {
-	if (unlikely(!urcu_registered()))
-		reclaim_register();
-	reclaim_section_enter();
 #ifdef LFMAP_ENGINE_QSBR
 	if (!qsbr_online()) {
 		urcu_qsbr_thread_online();
@@ -207,6 +205,24 @@ void reclaim_read_lock_outer(void)
 	}
 #endif
 	URCU(read_lock)();
+	reclaim_section_enter(); /* last: see there */
+}
+
+/* Out of line and in this file, so that the fast path below keeps no
+ * value across the registration call (a tail call from it). */
+static __attribute__((noinline, cold)) void lock_outer_registering(void)
+{
+	reclaim_register();
+	section_lock();
+}
+
+void reclaim_read_lock_outer(void)
+{
+	if (unlikely(!urcu_registered())) {
+		lock_outer_registering();
+		return;
+	}
+	section_lock();
 }
 
 void reclaim_read_unlock_outer(void)

@@ -257,13 +257,13 @@ int reclaim_start(void)
  * its serials count up from number << 40 (2^40 sections per thread before
  * two threads' serials could meet).  Out of line: once per thread.
  */
-__attribute__((noinline)) uint64_t reclaim_section_base(void)
+void reclaim_section_first(void)
 {
 	static _Atomic(uint64_t) threads;
 	/* relaxed: only uniqueness matters. */
 	uint64_t n = atomic_fetch_add_explicit(&threads, 1,
 					       memory_order_relaxed) + 1;
-	return n << 40;
+	self.section = n << 40;
 }
 
 uint64_t reclaim_section_id(void)
