@@ -25,7 +25,8 @@ BENCH_C_SRCS := bench/bench.c bench/cell.c bench/matrix.c bench/report.c \
                 bench/map_urcu_qsbr.c
 BENCH_CXX_SRCS := bench/map_tbb.cpp bench/map_cuckoo.cpp
 BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) \
-                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o) $(BENCH_QSBR_OBJ)
+                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o) $(BENCH_QSBR_OBJ) \
+                $(BENCH_CK_OBJ)
 BENCH_HDRS   := bench/map_ops.h bench/driver.h bench/targets.h
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
@@ -37,6 +38,10 @@ BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
 BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  := $(BENCH_DIR)/lfmap-qsbr-renamed.o
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+# liblfmap-ck the same way (row lfmap-ck, map_lfmap_ck.c): lfmapck_*.
+BENCH_CK_SYMS := $(BENCH_DIR)/lfmap-ck.syms
+BENCH_CK_LIB  := $(BENCH_DIR)/lfmap-ck-renamed.o
+BENCH_CK_OBJ  := $(BENCH_DIR)/map_lfmap_ck.o
 
 ifeq ($(BENCH_NO_LFMAP),1)
 BENCH_CPPFLAGS := -DBENCH_NO_LFMAP
@@ -45,12 +50,15 @@ LFBENCH        := $(BENCH_DIR)/lfbench
 BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  :=
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+BENCH_CK_SYMS  := $(BENCH_DIR)/lfmap-ck.syms
+BENCH_CK_LIB   :=
+BENCH_CK_OBJ   := $(BENCH_DIR)/map_lfmap_ck.o
 BENCH_LFMAP    := $(URCU_LIBS) -lurcu-qsbr -pthread
 BENCH_LIBDEP   :=
 else
 BENCH_CPPFLAGS :=
-BENCH_LFMAP     = $(LINK_LFMAP) $(BENCH_QSBR_LIB) -lurcu-qsbr
-BENCH_LIBDEP    = $(STATIC) $(BENCH_QSBR_LIB)
+BENCH_LFMAP     = $(LINK_LFMAP) $(BENCH_QSBR_LIB) -lurcu-qsbr $(BENCH_CK_LIB)
+BENCH_LIBDEP    = $(STATIC) $(BENCH_QSBR_LIB) $(BENCH_CK_LIB)
 endif
 
 # Which lfmap the numbers belong to (src/ and include/ only).
@@ -65,7 +73,7 @@ endif
 # Callgrind table: key counts, operations per phase, maps.
 BENCH_CG_NS   ?= 100000 1000000
 BENCH_CG_K    ?= 20000
-BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline cds_lfht cds_lfht_qsbr ck_ht tbb_chm \
+BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline lfmap-ck cds_lfht cds_lfht_qsbr ck_ht tbb_chm \
                  libcuckoo rwlock striped64 oa_1thread
 BENCH_CALLGRIND ?= 1
 BENCH_CG_RUN   = bash bench/callgrind.sh $(LFBENCH) bench/results/callgrind.md \
@@ -99,6 +107,20 @@ $(BENCH_DIR)/map_lfmap_qsbr.o: bench/map_lfmap_qsbr.c bench/map_lfmap.c $(BENCH_
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
 	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp)
+
+$(BENCH_CK_SYMS): $(B)/liblfmap-ck.a
+	@mkdir -p $(@D)
+	nm -g --defined-only $< | awk 'NF == 3 && $$3 ~ /^lfmap_/ { print $$3, "lfmapck_" substr($$3, 7) }' > $@
+
+$(BENCH_DIR)/lfmap-ck-renamed.o: $(B)/liblfmap-ck.a $(BENCH_CK_SYMS)
+	ar p $< lfmap-ck-static.o > $@.tmp
+	objcopy --redefine-syms=$(BENCH_CK_SYMS) $@.tmp $@ && rm -f $@.tmp
+
+$(BENCH_DIR)/map_lfmap_ck.o: bench/map_lfmap_ck.c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
+		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_CK_SYMS)) | bench-deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
+	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_CK_SYMS) $@.tmp $@ && rm -f $@.tmp)
 
 $(BENCH_DIR)/map_urcu_qsbr.o: bench/map_urcu.c
 
