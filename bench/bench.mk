@@ -39,7 +39,6 @@ BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  := $(BENCH_DIR)/lfmap-qsbr-renamed.o
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
 # liblfmap-ck the same way (row lfmap-ck, map_lfmap_ck.c): lfmapck_*.
-BENCH_CK_SYMS := $(BENCH_DIR)/lfmap-ck.syms
 BENCH_CK_LIB  := $(BENCH_DIR)/lfmap-ck-renamed.o
 BENCH_CK_OBJ  := $(BENCH_DIR)/map_lfmap_ck.o
 
@@ -50,7 +49,6 @@ LFBENCH        := $(BENCH_DIR)/lfbench
 BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  :=
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
-BENCH_CK_SYMS  := $(BENCH_DIR)/lfmap-ck.syms
 BENCH_CK_LIB   :=
 BENCH_CK_OBJ   := $(BENCH_DIR)/map_lfmap_ck.o
 BENCH_LFMAP    := $(URCU_LIBS) -lurcu-qsbr -pthread
@@ -93,34 +91,25 @@ $(BENCH_DIR)/%.o: bench/%.cpp bench/map_ops.h bench/map_cxx.hh | bench-deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
 
-# The renaming list: the qsbr library's global symbols (its API).
-$(BENCH_QSBR_SYMS): $(B)/liblfmap-qsbr.a
-	@mkdir -p $(@D)
-	nm -g --defined-only $< | awk 'NF == 3 && $$3 ~ /^lfmap_/ { print $$3, "lfmapqsbr_" substr($$3, 7) }' > $@
+# Per extra engine e (qsbr, ck): the renaming list (the library's global
+# symbols, its API: lfmap_X -> lfmapE_X), the library's one object renamed,
+# and the adaptor map_lfmap_E.c compiled and renamed the same way.
+define bench_renamed_engine
+$(BENCH_DIR)/lfmap-$(1).syms: $(B)/liblfmap-$(1).a
+	@mkdir -p $$(@D)
+	nm -g --defined-only $$< | awk 'NF == 3 && $$$$3 ~ /^lfmap_/ { print $$$$3, "lfmap$(1)_" substr($$$$3, 7) }' > $$@
 
-$(BENCH_DIR)/lfmap-qsbr-renamed.o: $(B)/liblfmap-qsbr.a $(BENCH_QSBR_SYMS)
-	ar p $< lfmap-qsbr-static.o > $@.tmp
-	objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp
+$(BENCH_DIR)/lfmap-$(1)-renamed.o: $(B)/liblfmap-$(1).a $(BENCH_DIR)/lfmap-$(1).syms
+	ar p $$< lfmap-$(1)-static.o > $$@.tmp
+	objcopy --redefine-syms=$(BENCH_DIR)/lfmap-$(1).syms $$@.tmp $$@ && rm -f $$@.tmp
 
-$(BENCH_DIR)/map_lfmap_qsbr.o: bench/map_lfmap_qsbr.c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
-		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_QSBR_SYMS)) | bench-deps
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
-	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp)
-
-$(BENCH_CK_SYMS): $(B)/liblfmap-ck.a
-	@mkdir -p $(@D)
-	nm -g --defined-only $< | awk 'NF == 3 && $$3 ~ /^lfmap_/ { print $$3, "lfmapck_" substr($$3, 7) }' > $@
-
-$(BENCH_DIR)/lfmap-ck-renamed.o: $(B)/liblfmap-ck.a $(BENCH_CK_SYMS)
-	ar p $< lfmap-ck-static.o > $@.tmp
-	objcopy --redefine-syms=$(BENCH_CK_SYMS) $@.tmp $@ && rm -f $@.tmp
-
-$(BENCH_DIR)/map_lfmap_ck.o: bench/map_lfmap_ck.c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
-		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_CK_SYMS)) | bench-deps
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
-	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_CK_SYMS) $@.tmp $@ && rm -f $@.tmp)
+$(BENCH_DIR)/map_lfmap_$(1).o: bench/map_lfmap_$(1).c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
+		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_DIR)/lfmap-$(1).syms) | bench-deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(BENCH_CPPFLAGS) $$(ALL_CFLAGS) -c $$< -o $$@.tmp
+	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $$@.tmp $$@,objcopy --redefine-syms=$(BENCH_DIR)/lfmap-$(1).syms $$@.tmp $$@ && rm -f $$@.tmp)
+endef
+$(foreach e,qsbr ck,$(eval $(call bench_renamed_engine,$(e))))
 
 $(BENCH_DIR)/map_urcu_qsbr.o: bench/map_urcu.c
 
