@@ -112,8 +112,9 @@
  *    second round.  ck_epoch_barrier itself (synchronize + ck_epoch_reclaim
  *    of the caller's record) would only cover the caller's record and runs
  *    successors at once (3.).  The waits yield the processor
- *    (ck_epoch_synchronize_wait's callback; sched_yield between looks at a
- *    `running` count): ck's own synchronize spins.
+ *    (ck_epoch_synchronize_wait's callback yields, then sleeps 50 us a
+ *    time; sched_yield between looks at a `running` count): ck's own
+ *    synchronize spins.
  *
  * 6. ThreadSanitizer.  ck's atomics are inline assembly and libck is not
  *    instrumented, so TSan sees none of ck's synchronization.  reclaim.c's
@@ -153,6 +154,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 
@@ -170,9 +172,14 @@ const char engine_name[] = "ck_epoch";
  * line each, mostly shared) and tries one CAS on the global epoch: some
  * hundreds of cycles, a few per section at 32.  Pending memory grows
  * linearly with it (4.), and 32 sections keep a delete-heavy thread's
- * pending batch in the hundreds of entries.
+ * pending batch in the tens of entries (tests/test_ck.c: 31 at most, one
+ * thread).  -DPOLL_INTERVAL=N overrides it for experiments: 8 and 128 gave
+ * the same peaks as 32 in the smoke slice's storm config, where stalled
+ * sections, not polls, set the peak.
  */
+#ifndef POLL_INTERVAL
 #define POLL_INTERVAL 32u
+#endif
 
 
 #if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
@@ -541,17 +548,30 @@ static __attribute__((noinline)) void poll_slow(void)
 
 /* ---- waits (E.2, E.3; 5.) ------------------------------------------------- */
 
-static void wait_yield(ck_epoch_t *global, ck_epoch_record_t *r, void *ctx)
+/*
+ * ck_epoch_synchronize_wait calls this each time it finds a record that
+ * holds the grace period up.  Yield for the first few, then sleep 50 us a
+ * time: the straggler is usually a thread preempted inside its section,
+ * and on a loaded machine a waiter that only yields keeps competing with
+ * it for the processor (urcu-memb's waiter sleeps on a futex).
+ */
+static void wait_backoff(ck_epoch_t *global, ck_epoch_record_t *r, void *ctx)
 {
+	unsigned *waits = ctx;
 	(void)global;
 	(void)r;
-	(void)ctx;
-	sched_yield();
+	if (++*waits < 16) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, 50 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 void engine_synchronize(void)
 {
-	ck_epoch_synchronize_wait(&ck_global, wait_yield, NULL);
+	unsigned waits = 0;
+	ck_epoch_synchronize_wait(&ck_global, wait_backoff, &waits);
 }
 
 void engine_barrier(void)
