@@ -88,7 +88,13 @@
  *        due, and runs them.
  *    Bound: a callback filed at epoch e is due once the epoch is e + 2, or
  *    e + 1 with every active record at e + 1, or at once when no record is
- *    active; each poll advances the epoch at most once.  So, as long as
+ *    active; each poll advances the epoch at most once.  libck 0.7.1's
+ *    poll hands back one slot per call (epoch - 1, or epoch - 2), so when
+ *    other threads' polls and synchronizes move the epoch three or more
+ *    steps between two polls of this thread, its slot would wait for the
+ *    epoch to come round again; so the poll also takes the whole record
+ *    when the epoch is two past the latest epoch anything on it was filed
+ *    at (max_filed, read after each push: an overestimate only delays).  So, as long as
  *    no thread stays inside one section while the others make
  *    POLL_INTERVAL sections, a batch runs within about three polls of its
  *    owner after it was queued, and what is pending on a map is what all
@@ -230,6 +236,7 @@ struct ck_self {
 	struct ck_thread_record *rec; /* NULL: not registered */
 	unsigned countdown;           /* sections until the next poll */
 	bool polling;                 /* inside poll_record */
+	unsigned max_filed;           /* no callback on rec filed later (4.) */
 	struct ck_thread_record *release_after_poll; /* see engine_unregister */
 };
 static __thread struct ck_self ck_self
@@ -319,6 +326,10 @@ static void push_own(struct ck_thread_record *t, ck_epoch_entry_t *e)
 	tsan_ck_writes_begin();
 	ck_epoch_call_strict(&t->rec, e, ck_callback);
 	tsan_ck_writes_end();
+	/* Read after ck's own read: at least the epoch e was filed at. */
+	unsigned now = ck_epoch_value(&ck_global);
+	if ((int)(now - ck_self.max_filed) > 0)
+		ck_self.max_filed = now;
 }
 
 /* Re-file a detached list on the caller's record (adopt, steal: 4.). */
@@ -379,6 +390,7 @@ void engine_register(void)
 			      memory_order_relaxed);
 	ck_self.rec = t;
 	ck_self.countdown = POLL_INTERVAL;
+	ck_self.max_filed = ck_epoch_value(&ck_global); /* t's lists are empty */
 }
 
 /* Hand t's callbacks to the orphan list and free t for recycling [Exit].
@@ -475,7 +487,13 @@ static void poll_record(struct ck_thread_record *t)
 		ck_epoch_poll(&t->rec);
 	} else {
 		ck_epoch_poll_deferred(&t->rec, &due);
-		run_list(CK_STACK_FIRST(&due));
+		ck_stack_entry_t *list = CK_STACK_FIRST(&due);
+		/* Catch-up (4.): everything left on t was filed at max_filed or
+		 * before; once the epoch is two past that, all of it is due by
+		 * the rule ck_epoch_poll applies to one slot. */
+		if ((int)(ck_epoch_value(&ck_global) - ck_self.max_filed) >= 2)
+			detach_record(&t->rec, &list);
+		run_list(list);
 	}
 	/* release: a barrier waiting on the count sees what the callbacks
 	 * did (pairs with its acquire load). */
