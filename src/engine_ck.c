@@ -435,12 +435,27 @@ void engine_unregister(void)
 
 static void poll_slow(void);
 
+/* ck's section, then lfmap's bookkeeping last (engine.h: the rare call
+ * in it is then a tail call). */
+static inline void section_lock(void)
+{
+	ck_epoch_begin(&ck_self.rec->rec, NULL);
+	reclaim_section_enter();
+}
+
+static __attribute__((noinline, cold)) void lock_outer_registering(void)
+{
+	reclaim_register();
+	section_lock();
+}
+
 void reclaim_read_lock_outer(void)
 {
-	if (unlikely(ck_self.rec == NULL))
-		reclaim_register();
-	reclaim_section_enter();
-	ck_epoch_begin(&ck_self.rec->rec, NULL);
+	if (unlikely(ck_self.rec == NULL)) {
+		lock_outer_registering();
+		return;
+	}
+	section_lock();
 }
 
 void reclaim_read_unlock_outer(void)
