@@ -476,8 +476,9 @@ LFMAP_API int lfmap_thread_online(void) LFMAP_ENGINE(qsbr);
  *    destructor (or any lfmap callback); the Fork rule is unchanged (no
  *    other thread registered with lfmap at the fork).
  * Between polls, what a map holds pending is about what all threads
- * deleted from it during the last 64 sections of the thread holding its
- * reclamation (README, "Engines").
+ * deleted from it during the last 64 to 96 sections of the thread holding
+ * its reclamation, unless a section stays open meanwhile (README,
+ * "Engines").
  */
 
 /*

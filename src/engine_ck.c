@@ -94,16 +94,17 @@
  *    steps between two polls of this thread, its slot would wait for the
  *    epoch to come round again; so the poll also takes the whole record
  *    when the epoch is two past the latest epoch anything on it was filed
- *    at (max_filed, read after each push: an overestimate only delays).  So, as long as
- *    no thread stays inside one section while the others make
- *    POLL_INTERVAL sections, a batch runs within about three polls of its
- *    owner after it was queued, and what is pending on a map is what all
- *    threads retired into it during the last ~3 * POLL_INTERVAL sections
- *    of the thread holding its chain, plus the batch in flight.  When that
- *    thread stops calling lfmap, the chain moves at the second look of a
- *    polling thread (within 2 * POLL_INTERVAL of its sections) and runs at
- *    its next polls.  A section that never ends stops every
- *    grace period, as with any RCU.  Measured: stress/README.md (pending).
+ *    at (max_filed, read after each push: an overestimate only delays).
+ *    So, as long as no thread stays inside one section while the others
+ *    make POLL_INTERVAL sections, a batch runs two or three polls of its
+ *    owner after it was queued (two when no other record is active at the
+ *    polls: tests/test_ck.c, poll_bound_single_thread), and what is
+ *    pending on a map is what all threads retired into it during the last
+ *    2-3 * POLL_INTERVAL sections of the thread holding its chain.  When
+ *    that thread stops calling lfmap, the chain moves at the second look
+ *    of a polling thread (within 2 * POLL_INTERVAL of its sections) and
+ *    runs at its next polls.  A section that never ends stops every grace
+ *    period, as with any RCU.  Measured: stress/README.md (pending).
  *    lfmap_barrier, lfmap_quiesce and lfmap_destroy do not depend on
  *    polls: they drain every record themselves (5.).
  *
