@@ -115,30 +115,6 @@
 #define SLAB_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define SLAB_OWNED ((uintptr_t)1)   /* a stripe's cur[] points at it */
-#define SLAB_LISTED ((uintptr_t)2)  /* on its stripe's pushed/partial list */
-#define SLAB_PUSHING ((uintptr_t)4) /* listed, the push not finished yet */
-#define SLAB_EMPTIED ((uintptr_t)8) /* listed, last slot back, on emptied */
-#define SLAB_LIVE ((uintptr_t)16)   /* one live slot */
-#define SLAB_FLAGS (SLAB_LIVE - 1)
-#define SLAB_DIRECT ((uintptr_t)1)
-
-struct slab_chunk {
-	_Atomic(uintptr_t) state;  /* SLAB_LIVE * live | flags */
-	_Atomic(uintptr_t) remote; /* freed slots, linked through word 0 */
-	/* Read by every free: on the state word's line. */
-	unsigned short cls;
-	unsigned short home; /* its stripe (every chunk stays with one) */
-	unsigned cap;        /* slots */
-	void *raw;                 /* what the allocator returned */
-	char *bump;                /* owner: next never-carved slot */
-	char *end;                 /* owner: end of the last whole slot */
-	void *local;               /* owner: free slots taken from remote */
-	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
-	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
-	struct slab_chunk *prev, *next; /* flag holder: the partial list */
-};
-#define SLAB_HEADER 128
 _Static_assert(sizeof(struct slab_chunk) <= SLAB_HEADER, "chunk header");
 
 static inline size_t class_size(int cls)

@@ -35,8 +35,33 @@
  * entries that needed them, and that a chunk empties (and goes back) soon
  * after its entries are deleted. */
 #define SLAB_CHUNK_BYTES ((size_t)16384)
+/* A chunk's header, at the allocator's pointer aligned up to 64. */
+#define SLAB_HEADER 128
 
-struct slab_chunk;
+/* A chunk's state word and header (slab.c explains them). */
+#define SLAB_OWNED ((uintptr_t)1)   /* a stripe's cur[] points at it */
+#define SLAB_LISTED ((uintptr_t)2)  /* on its stripe's pushed/partial list */
+#define SLAB_PUSHING ((uintptr_t)4) /* listed, the push not finished yet */
+#define SLAB_EMPTIED ((uintptr_t)8) /* listed, last slot back, on emptied */
+#define SLAB_LIVE ((uintptr_t)16)   /* one live slot */
+#define SLAB_FLAGS (SLAB_LIVE - 1)
+#define SLAB_DIRECT ((uintptr_t)1)
+
+struct slab_chunk {
+	_Atomic(uintptr_t) state;  /* SLAB_LIVE * live | flags */
+	_Atomic(uintptr_t) remote; /* freed slots, linked through word 0 */
+	/* Read by every free: on the state word's line. */
+	unsigned short cls;
+	unsigned short home; /* its stripe (every chunk stays with one) */
+	unsigned cap;        /* slots */
+	void *raw;                 /* what the allocator returned */
+	char *bump;                /* owner: next never-carved slot */
+	char *end;                 /* owner: end of the last whole slot */
+	void *local;               /* owner: free slots taken from remote */
+	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
+	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
+	struct slab_chunk *prev, *next; /* flag holder: the partial list */
+};
 
 /* One stripe: a try-flag and, per class, the chunk it allocates from and
  * the chunks it may adopt.  128 bytes each (padding, not alignment: struct lfmap comes from the
@@ -76,6 +101,18 @@ static inline int slab_class(size_t size)
 	return -1;
 }
 
+/* Slots of a chunk of class cls: the allocator's pointer may be anything
+ * from 64-byte aligned (max) to just past a line (min). */
+static inline size_t slab_chunk_slots_max(int cls)
+{
+	return (SLAB_CHUNK_BYTES - SLAB_HEADER) >> (SLAB_MIN_SHIFT + cls);
+}
+
+static inline size_t slab_chunk_slots_min(int cls)
+{
+	return (SLAB_CHUNK_BYTES - 63 - SLAB_HEADER) >> (SLAB_MIN_SHIFT + cls);
+}
+
 /*
  * slab_alloc - size bytes (size_class(size) >= 0) from m's slab, aligned
  * to 64 bytes when they come from a chunk; NULL when the allocator fails.
@@ -91,6 +128,32 @@ LFMAP_HIDDEN void *slab_alloc(struct lfmap *m, size_t size);
  * chunk to the allocator when this was its last live slot.
  */
 LFMAP_HIDDEN void slab_free(struct lfmap *m, void *p, size_t size);
+
+/*
+ * slab_slots_left - slots of class cls the stripes can hand out without an
+ * allocation: the rest of their current chunks (never carved, and freed
+ * ones back on their lists).  Tests use it to fill a chunk exactly, so
+ * that the next entry must allocate one.  Caller: no other thread uses
+ * the map.
+ */
+static inline size_t slab_slots_left(struct slab *s, int cls)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
+		struct slab_chunk *c = s->stripes[i].cur[cls];
+		if (!c)
+			continue;
+		n += (size_t)(c->end - c->bump) >> (SLAB_MIN_SHIFT + cls);
+		/* relaxed: no other thread uses the map. */
+		for (void *p = (void *)atomic_load_explicit(
+			     &c->remote, memory_order_relaxed);
+		     p; p = *(void **)p)
+			n++;
+		for (void *p = c->local; p; p = *(void **)p)
+			n++;
+	}
+	return n;
+}
 
 /* Return the stripes' current chunks (all slots must be free).  Caller: map
  * teardown, no other thread uses m. */
