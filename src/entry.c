@@ -82,16 +82,21 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 	atomic_init(&e->node.next, 0);
 	e->node.so_key = t->so_key;
 	atomic_init(&e->value, (uintptr_t)value);
-	e->key_len = (uint32_t)t->key_len;
+	unsigned char *k = e->key;
+	if (t->key_len >= SO_KEY_LEN_LONG) {
+		uint64_t len = t->key_len;
+		memcpy(k, &len, sizeof len);
+		k += ENTRY_LONG_LEN;
+	}
 	if (t->key_len)
-		memcpy(e->key, t->key, t->key_len);
+		memcpy(k, t->key, t->key_len);
 	return e;
 }
 
 /* Free an entry that was never linked. */
 void entry_discard(lfmap *m, struct entry *e)
 {
-	slab_free(m, entry_retired(e), entry_size(e->key_len));
+	slab_free(m, entry_retired(e), entry_size(entry_key_len(e)));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */

@@ -30,11 +30,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lfmap.h"
 
 #include "counter.h"
 #include "debug.h"
+#include "hash.h"
 #include "slab.h"
 
 /* ------------------------------------------------------------------ */
@@ -68,6 +70,7 @@
  * this runs on, and the directory of segment pointers stays 41 words.
  */
 #define MAX_ORDER 40
+_Static_assert(MAX_ORDER <= SO_KEY_HASH_BITS, "bucket indices in so_key");
 
 /* A thread checks the resize triggers when its stripe's count crosses a
  * multiple of this, or on every update while the table is this small:
@@ -126,20 +129,44 @@ struct retired {
 
 /*
  * An entry.  One allocation holds, in order: the retirement link (touched
- * only once the entry is being retired), then the part a lookup touches
- * (list node, value word, key length) with the key bytes inline.  An entry
- * pointer points at the list node.
+ * only once the entry is being retired), then the part a lookup touches:
+ * list node, value word and the key bytes inline, 24 + key_len bytes (32
+ * for an 8-byte key).  The key's length is not stored: its length code is
+ * in so_key (hash.h), which is the length itself for keys shorter than
+ * SO_KEY_LEN_LONG; a longer key's entry stores its length in the 8 bytes
+ * before the key bytes (entry_key_len, entry_key).  An entry pointer
+ * points at the list node.
  */
 struct entry {
 	struct list_node node;
 	_Atomic(uintptr_t) value;
-	uint32_t key_len;
-	unsigned char key[];
+	unsigned char key[]; /* (a long key's length first) */
 };
+
+/* Bytes before a long key's bytes: its length. */
+#define ENTRY_LONG_LEN sizeof(uint64_t)
 
 static inline size_t entry_size(size_t key_len)
 {
-	return sizeof(struct retired) + offsetof(struct entry, key) + key_len;
+	return sizeof(struct retired) + offsetof(struct entry, key) + key_len +
+	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
+}
+
+static inline size_t entry_key_len(const struct entry *e)
+{
+	size_t code = so_key_entry_len(e->node.so_key);
+	if (code < SO_KEY_LEN_LONG)
+		return code;
+	uint64_t len;
+	memcpy(&len, e->key, sizeof len);
+	return (size_t)len;
+}
+
+static inline const unsigned char *entry_key(const struct entry *e)
+{
+	return so_key_entry_len(e->node.so_key) < SO_KEY_LEN_LONG
+		       ? e->key
+		       : e->key + ENTRY_LONG_LEN;
 }
 
 static inline struct retired *entry_retired(struct entry *e)

@@ -610,9 +610,9 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 			continue;
 		it->pos_ = n;
 		if (key)
-			*key = e->key;
+			*key = entry_key(e);
 		if (key_len)
-			*key_len = e->key_len;
+			*key_len = entry_key_len(e);
 		if (value)
 			*value = (void *)v;
 		return true;

@@ -400,7 +400,7 @@ static void batch_free(lfmap *m, uintptr_t link)
 		uintptr_t next = r->next;
 		size_t size = link & RETIRED_VALUE_RECORD
 				      ? sizeof *r
-				      : entry_size(entry_of_retired(r)->key_len);
+				      : entry_size(entry_key_len(entry_of_retired(r)));
 		if (r->value) {
 			reclaim_value_now(m, r->value);
 			values++;

@@ -3,10 +3,10 @@
  * slab.h - per-map slab of aligned entry slots.  See the design comment at
  * the top of slab.c.
  *
- * An entry (its struct retired header, list node, value word, key length
- * and key bytes) is carved from a slot of one of SLAB_CLASSES sizes; an
+ * An entry (its struct retired header, list node, value word and key
+ * bytes) is carved from a slot of one of SLAB_CLASSES sizes; an
  * entry too large for the largest class comes from the map's allocator
- * directly.  Slots are 64-byte aligned, so an entry for a key of up to 12
+ * directly.  Slots are 64-byte aligned, so an entry for a key of up to 16
  * bytes lies in one cache line.  This header includes nothing of lfmap's
  * above debug.h: internal.h embeds struct slab in struct lfmap.
  */
@@ -20,7 +20,7 @@
 #include "debug.h"
 
 /* Slot sizes: 64, 128, 256 bytes.  64 holds the entry of a key of up to
- * 12 bytes (44 + key + trailer), the common u64 case, in one line; above
+ * 16 bytes (40 + key + trailer), the common u64 case, in one line; above
  * 256 bytes an entry spans 4+ lines anyway and the allocator's own header
  * is a small part of it, so bigger entries go to the allocator. */
 #define SLAB_CLASSES 3

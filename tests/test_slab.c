@@ -33,10 +33,11 @@ static long chunks(lfmap *m)
 
 /* The start of the slot (or allocation) holding the entry whose key the
  * iterator reported. */
-static uintptr_t slot_of_key(const void *key)
+static uintptr_t slot_of_key(const void *key, size_t key_len)
 {
 	return (uintptr_t)key - offsetof(struct entry, key) -
-	       sizeof(struct retired);
+	       sizeof(struct retired) -
+	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
 }
 
 Test(slab, slots_are_line_aligned)
@@ -67,14 +68,14 @@ Test(slab, slots_are_line_aligned)
 	size_t kl;
 	void *v;
 	while (lfmap_iter_next(&it, &k, &kl, &v)) {
-		uintptr_t slot = slot_of_key(k);
+		uintptr_t slot = slot_of_key(k, kl);
 		cr_assert_eq(slot % 64, 0, "key_len %zu: slot %#lx not aligned",
 			     kl, (unsigned long)slot);
 		/* The entry and its trailer fit its class. */
 		cr_assert_leq(entry_size(kl) + SLAB_TRAILER,
 			      (size_t)64 << slab_class(entry_size(kl)));
 		if (entry_size(kl) <= 64 - SLAB_TRAILER) {
-			/* Keys up to 12 bytes: the whole entry in one line. */
+			/* Keys up to 16 bytes: the whole entry in one line. */
 			cr_assert_eq(slot / 64,
 				     ((uintptr_t)k + kl - (kl > 0)) / 64);
 			one_line++;
@@ -83,7 +84,63 @@ Test(slab, slots_are_line_aligned)
 	}
 	lfmap_read_unlock();
 	cr_assert_eq(seen, lfmap_count(m));
-	cr_assert_eq(one_line, 1 + 3 * 40);
+	cr_assert_eq(one_line, 1 + 4 * 40);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Lengths around the long-key code (hash.h: the length code in so_key;
+ * from SO_KEY_LEN_LONG bytes on the entry stores the length): every key
+ * found, iterated with its own length and bytes, and gone once deleted.
+ * Keys are prefixes of one another, so only the length tells them apart. */
+Test(slab, key_lengths_in_so_key)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	static const size_t big[] = { 200, 255, 300, 1000, LFMAP_KEY_MAX };
+	enum { SHORT = 140, N = SHORT + sizeof big / sizeof big[0] };
+	size_t lens[N];
+	for (size_t i = 0; i < SHORT; i++)
+		lens[i] = i;
+	for (size_t i = SHORT; i < N; i++)
+		lens[i] = big[i - SHORT];
+	unsigned char *key = malloc(LFMAP_KEY_MAX);
+	for (size_t i = 0; i < LFMAP_KEY_MAX; i++)
+		key[i] = (unsigned char)(i * 7 + 3);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(lfmap_insert(m, key, lens[i], tok(i), NULL), 0,
+			     "key_len %zu", lens[i]);
+	for (size_t i = 0; i < N; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get(m, key, lens[i], &v), 0);
+		cr_assert_eq(v, tok(i), "key_len %zu: another length's value",
+			     lens[i]);
+	}
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl, seen = 0;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		size_t i = kl < SHORT ? kl : SHORT;
+		while (i < N && lens[i] != kl)
+			i++;
+		cr_assert_lt(i, N, "iterated a key of length %zu", kl);
+		cr_assert_eq(v, tok(i));
+		cr_assert(kl == 0 || memcmp(k, key, kl) == 0,
+			  "key_len %zu: bytes differ", kl);
+		seen++;
+	}
+	lfmap_read_unlock();
+	cr_assert_eq(seen, N);
+	for (size_t i = 0; i < N; i += 2)
+		cr_assert_eq(lfmap_delete(m, key, lens[i]), 0);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(lfmap_get(m, key, lens[i], NULL), i % 2 ? 0 : ENOENT,
+			     "key_len %zu", lens[i]);
+	free(key);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	talloc_assert_clean(&ta);
 }
