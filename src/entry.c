@@ -72,13 +72,10 @@ struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
 static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
-	size_t size = entry_size(t->key_len);
-	struct retired *r = slab_alloc(m, size);
-	if (!r)
+	/* Its record's value word is NULL already (slab_alloc). */
+	struct entry *e = slab_alloc(m, entry_bytes(t->key_len));
+	if (!e)
 		return NULL;
-	r->next = 0;
-	r->value = NULL;
-	struct entry *e = entry_of_retired(r);
 	atomic_init(&e->node.next, 0);
 	e->node.so_key = t->so_key;
 	atomic_init(&e->value, (uintptr_t)value);
@@ -96,7 +93,7 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 /* Free an entry that was never linked. */
 void entry_discard(lfmap *m, struct entry *e)
 {
-	slab_free(m, entry_retired(e), entry_size(entry_key_len(e)));
+	slab_free(m, e, entry_bytes(entry_key_len(e)));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */

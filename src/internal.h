@@ -116,23 +116,36 @@ struct reclaim_head {
 /*
  * A retired object waiting for a grace period (reclaim.c): the link in its
  * map's retire list and the value to hand to the destructor (NULL: none).
- * It heads an entry's allocation, and alone makes up a value record (a
- * value that leaves the map without its entry: replace, cas, compute,
- * defer_free).  Bit 0 of a link (and of the list head) tells which of the
- * two the object it points to is.
+ * An entry's record is beside it in its slab page (slab_record), or in
+ * front of it for an entry from the allocator; a record alone makes up a
+ * value record (a value that leaves the map without its entry: replace,
+ * cas, compute, defer_free).  The low 4 bits of a link (and of the list
+ * head) tell which of the three the record it points to is, and a slab
+ * entry's class (records are 16-byte aligned: slab pages, and the
+ * allocator's memory, aligned for any object).
  */
 struct retired {
 	uintptr_t next;
 	void *value;
 };
+_Static_assert(sizeof(struct retired) == SLAB_RECORD, "slab records");
+_Static_assert(SLAB_CLASSES <= 4, "a class in two tag bits");
 #define RETIRED_VALUE_RECORD ((uintptr_t)1)
+#define RETIRED_SLAB_ENTRY ((uintptr_t)2) /* the record of a slab entry */
+#define RETIRED_CLASS_SHIFT 2             /* and its class, bits 2-3 */
+#define RETIRED_TAGS ((uintptr_t)15)
+
+static inline int retired_class(uintptr_t link)
+{
+	return (int)((link >> RETIRED_CLASS_SHIFT) & 3);
+}
 
 /*
- * An entry.  One allocation holds, in order: the retirement link (touched
- * only once the entry is being retired), then the part a lookup touches:
- * list node, value word and the key bytes inline, 24 + key_len bytes (32
- * for an 8-byte key).  The key's length is not stored: its length code is
- * in so_key (hash.h), which is the length itself for keys shorter than
+ * An entry: list node, value word and the key bytes inline, 24 + key_len
+ * bytes (32 for an 8-byte key: a 32-byte slot, half a line); all of it is
+ * what a lookup reads.  Its retirement record is outside (struct retired
+ * above).  The key's length is not stored: its length code is in so_key
+ * (hash.h), which is the length itself for keys shorter than
  * SO_KEY_LEN_LONG; a longer key's entry stores its length in the 8 bytes
  * before the key bytes (entry_key_len, entry_key).  An entry pointer
  * points at the list node.
@@ -146,9 +159,10 @@ struct entry {
 /* Bytes before a long key's bytes: its length. */
 #define ENTRY_LONG_LEN sizeof(uint64_t)
 
-static inline size_t entry_size(size_t key_len)
+/* Bytes of the entry of a key of key_len bytes (slab_alloc's size). */
+static inline size_t entry_bytes(size_t key_len)
 {
-	return sizeof(struct retired) + offsetof(struct entry, key) + key_len +
+	return offsetof(struct entry, key) + key_len +
 	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
 }
 
@@ -171,12 +185,16 @@ static inline const unsigned char *entry_key(const struct entry *e)
 
 static inline struct retired *entry_retired(struct entry *e)
 {
-	return (struct retired *)e - 1;
+	return slab_record(e, entry_bytes(entry_key_len(e)));
 }
 
-static inline struct entry *entry_of_retired(struct retired *r)
+/* The tag of e's record in a retire link. */
+static inline uintptr_t entry_retired_tag(struct entry *e)
 {
-	return (struct entry *)(r + 1);
+	int cls = slab_class(entry_bytes(entry_key_len(e)));
+	return cls < 0 ? 0
+		       : RETIRED_SLAB_ENTRY |
+				 (uintptr_t)cls << RETIRED_CLASS_SHIFT;
 }
 
 static inline struct entry *entry_of(struct list_node *n)

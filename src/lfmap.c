@@ -372,8 +372,12 @@ static int map_remove(lfmap *m, const void *key, size_t key_len,
 		if (entry_tombstone(e, &v)) {
 			if (out)
 				*out = (void *)v;
+			/* Without a destructor nothing waits for the value:
+			 * its record (another line) is not written. */
 			entry_remove(m, &s, e,
-				     mode == REMOVE_DELETE ? (void *)v : NULL);
+				     mode == REMOVE_DELETE && m->value_free
+					     ? (void *)v
+					     : NULL);
 			break;
 		}
 		/* v is now the current value: a replace or a delete won. */
@@ -543,8 +547,10 @@ int lfmap_clear(lfmap *m)
 				;
 			if (v != VALUE_TOMBSTONE) {
 				/* Ours: see entry_remove. */
-				entry_retired(e)->value = (void *)v;
-				counter_add(&st->pending_values, 1);
+				if (m->value_free) {
+					entry_retired(e)->value = (void *)v;
+					counter_add(&st->pending_values, 1);
+				}
 				removed++;
 			}
 			/* Tombstoned now, by us or by a racing delete. */

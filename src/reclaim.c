@@ -396,21 +396,24 @@ static void batch_free(lfmap *m, uintptr_t link)
 	int64_t bytes = 0, values = 0;
 
 	while (link) {
-		struct retired *r = (struct retired *)(link & ~RETIRED_VALUE_RECORD);
+		struct retired *r = (struct retired *)(link & ~RETIRED_TAGS);
 		uintptr_t next = r->next;
-		size_t size = link & RETIRED_VALUE_RECORD
-				      ? sizeof *r
-				      : entry_size(entry_key_len(entry_of_retired(r)));
 		if (r->value) {
 			reclaim_value_now(m, r->value);
 			values++;
 		}
 		if (link & RETIRED_VALUE_RECORD) {
-			map_mem_free(m, r, size);
-			bytes += (int64_t)size;
+			map_mem_free(m, r, sizeof *r);
+			bytes += (int64_t)sizeof *r;
+		} else if (link & RETIRED_SLAB_ENTRY) {
+			/* A free slot's record holds no value (slab.c); the
+			 * entry itself is not read again.  node_bytes: slab.c
+			 * counts it when the chunk goes. */
+			r->value = NULL;
+			slab_free_record(m, r, retired_class(link));
 		} else {
-			/* node_bytes: slab.c counts it when the chunk goes. */
-			slab_free(m, r, size);
+			struct entry *e = (struct entry *)(r + 1);
+			slab_free(m, e, entry_bytes(entry_key_len(e)));
 		}
 		link = next;
 	}
@@ -479,7 +482,7 @@ static void reclaim_batch_free(struct rcu_head *head)
 	reclaim_callback_exit();
 }
 
-/* Push r (a value record if is_value) on m's retire list and make sure a
+/* Push r (its tag in is_value: RETIRED_TAGS) on m's retire list and make sure a
  * batch is on its way (TLA+: Retire).  Caller: read-side section. */
 static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 {
@@ -527,7 +530,7 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
 	/* Its bytes stay in node_bytes (slab.c) until its slot is freed. */
-	retire(m, entry_retired(e), 0);
+	retire(m, entry_retired(e), entry_retired_tag(e));
 }
 
 struct retired *reclaim_value_record(lfmap *m)

@@ -5,32 +5,44 @@
  * Why: an entry from malloc sits in a chunk whose user pointer is 16 mod 64,
  * so the key of an 8-byte-key entry straddles a cache line on every lookup
  * hit, and inserts pay malloc on chunks the call_rcu thread freed
- * (../shared/perf/ANALYSIS.md §3).  Here entries come from 64-byte-aligned
- * slots of 64, 128 or 256 bytes carved from SLAB_CHUNK_BYTES chunks, and
- * every chunk comes from the map's lfmap_allocator (a user allocator still
- * sees every byte); a chunk goes back to it when its last slot is freed.
- * Larger entries come from the allocator directly.
+ * (../shared/perf/ANALYSIS.md §3).  Here entries come from slots of 32,
+ * 64, 128 or 256 bytes, aligned to their size (64 at most), carved from
+ * SLAB_CHUNK_BYTES chunks, and every chunk comes from the map's
+ * lfmap_allocator (a user allocator still sees every byte; with the
+ * system allocator a chunk is an mmap, see chunk_memory); a chunk goes
+ * back when its last slot is freed.  Larger entries come from the
+ * allocator directly, their record in front of them.
  *
- * Layout.  A chunk is [header | slot | slot | ...], the header in the first
- * SLAB_HEADER bytes after aligning the allocator's pointer up to 64.  The last
- * SLAB_TRAILER bytes of every slot hold the address of its chunk, written
- * when the slot is first carved and never overwritten (an entry of a class
- * is at most slot - SLAB_TRAILER bytes), so a free finds the chunk without
- * any lookup; SLAB_DIRECT there means "allocated from the allocator on its
- * own" (below).  Word 0 of a free slot links it into a free list.
+ * Layout (slab.h).  A chunk is cut into SLAB_PAGE-aligned pages, each
+ * [page header | record array | slots], the slots ending at the page's end.
+ * The page header names the chunk and the class, written when the chunk
+ * is made and never changed while it lives, so a free finds its chunk
+ * from the slot's address with one load, and an entry's 16-byte
+ * retirement record (struct retired: the retire link and the dead value)
+ * is at the same index in the page's record array (slab_record), outside
+ * the slot: the slot holds only what lookups read.  A record's value word
+ * is NULL while its slot is free (zeroed with the page, cleared again by
+ * the retirement callback before it frees the slot).  The chunk header
+ * takes the first slots of one page (chunk_header_at).  A free slot is linked
+ * into its chunk's free lists through word 0 (next) of its record, so
+ * freeing a retired entry never touches the entry's own line again (the
+ * callback reads only the record and the chunk).  With the system
+ * allocator a chunk is aligned to its size and found by masking; with a
+ * user allocator through its page header.
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
  *     chunk a stripe currently owns, the chunk's owner-only fields (bump,
- *     end, local).  Plain accesses under the flag; acquire on taking it,
+ *     fresh, local).  Plain accesses under the flag; acquire on taking it,
  *     release on dropping it, so successive holders are ordered.  The flag
  *     is never waited for: slab_alloc tries the thread's stripe, then the
- *     others, and with every stripe busy allocates that one slot straight
- *     from the allocator (trailer SLAB_DIRECT).  So slab_alloc is
+ *     others, and with every stripe busy makes a chunk of its own for
+ *     that one slot and gives it up at once (the slot's free returns it;
+ *     an unlikely 64 KiB for one entry).  So slab_alloc is
  *     lock-free, and a fork while another thread holds a flag leaves the
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
- *   - chunk->remote: every free pushes the slot there (Treiber push, CAS
+ *   - chunk->remote: every free pushes the slot's record there (Treiber push, CAS
  *     release); only the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
@@ -91,10 +103,12 @@
  * allocations on their own), counted when allocated and when freed, so a
  * retired entry's bytes stay there until its slot is freed.
  *
- * Under AddressSanitizer a free slot is poisoned (all but its link word and
- * trailer), so a use after free is still reported.
+ * Under AddressSanitizer a free slot is poisoned (all but its link word),
+ * so a use after free is still reported.
  */
 #include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -115,39 +129,109 @@
 #define SLAB_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-_Static_assert(sizeof(struct slab_chunk) <= SLAB_HEADER, "chunk header");
-
 static inline size_t class_size(int cls)
 {
 	return (size_t)1 << (SLAB_MIN_SHIFT + cls);
 }
 
-static inline uintptr_t *trailer(void *slot, int cls)
+/* Memory for a chunk: with the system allocator an mmap aligned to
+ * SLAB_CHUNK_BYTES (all its pages whole; a free finds the chunk by masking
+ * the address, without reading a page header; pages resident only once
+ * carved; munmap gives them back to the system), otherwise the map's
+ * allocator. */
+static void *chunk_memory(lfmap *m, unsigned *mapped)
 {
-	return (uintptr_t *)((char *)slot + class_size(cls) - SLAB_TRAILER);
+	*mapped = 0;
+	if (!m->system_alloc)
+		return map_mem_alloc(m, SLAB_CHUNK_BYTES);
+	size_t span = 2 * SLAB_CHUNK_BYTES;
+	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	char *a = (char *)(((uintptr_t)p + SLAB_CHUNK_BYTES - 1) &
+			   ~(SLAB_CHUNK_BYTES - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + SLAB_CHUNK_BYTES < p + span)
+		munmap(a + SLAB_CHUNK_BYTES,
+		       (size_t)(p + span - (a + SLAB_CHUNK_BYTES)));
+	*mapped = 1;
+	return a;
 }
 
+/*
+ * Where the header of the chunk whose first whole page is `first` goes: in
+ * the first slots of one of its pages.  A chunk from the allocator keeps
+ * it in the first page (its pages name it).  An aligned chunk's is found
+ * by masking, and placed by the chunk's address (a colour: one of 16
+ * pages, and one of 8 header-sized runs of slots in it), so that the
+ * headers of many chunks do not all fall into the same cache sets
+ * (measured: at one fixed offset every free missed its chunk's header,
+ * +1 line per delete at N = 1e6).
+ */
+static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
+						 unsigned mapped)
+{
+	uintptr_t at = first + slab_slot_offset(cls);
+	if (mapped) {
+		/* 16 pages x 8 runs (every class has 8 header-sized runs of
+		 * slots in a page; powers of two: no division on a free). */
+		uintptr_t colour = first / SLAB_CHUNK_BYTES;
+		at += (colour % (SLAB_CHUNK_BYTES / SLAB_PAGE)) * SLAB_PAGE +
+		      (colour / (SLAB_CHUNK_BYTES / SLAB_PAGE) % 8) *
+			      (slab_header_slots(cls) << (SLAB_MIN_SHIFT + cls));
+	}
+	return (struct slab_chunk *)at;
+}
+
+/* The chunk of the slot or record at address p, of class cls. */
+static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
+					  int cls)
+{
+	if (m->system_alloc)
+		return chunk_header_at((uintptr_t)p & ~(SLAB_CHUNK_BYTES - 1),
+				       cls, 1);
+	return ((struct slab_page *)((uintptr_t)p & ~(SLAB_PAGE - 1)))->chunk;
+}
+
+/*
+ * A new chunk of class cls for stripe home: its whole pages get their
+ * header (chunk, class) and zeroed records; the chunk header takes the
+ * first slab_header_slots(cls) slots of the first page.
+ */
 static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 {
-	char *raw = map_mem_alloc(m, SLAB_CHUNK_BYTES);
+	unsigned mapped;
+	char *raw = chunk_memory(m, &mapped);
 	if (!raw)
 		return NULL;
-	uintptr_t base = ((uintptr_t)raw + 63) & ~(uintptr_t)63;
-	struct slab_chunk *c = (struct slab_chunk *)base;
-	size_t slot = class_size(cls);
-	char *first = (char *)base + SLAB_HEADER;
-	size_t room = (size_t)(raw + SLAB_CHUNK_BYTES - first);
+	uintptr_t first = ((uintptr_t)raw + SLAB_PAGE - 1) & ~(SLAB_PAGE - 1);
+	size_t pages = ((uintptr_t)raw + SLAB_CHUNK_BYTES - first) / SLAB_PAGE;
+	size_t off = slab_slot_offset(cls), per = slab_page_slots(cls);
+	struct slab_chunk *c = chunk_header_at(first, cls, mapped);
+	for (size_t i = 0; i < pages; i++) {
+		char *pg = (char *)first + i * SLAB_PAGE;
+		struct slab_page *h = (struct slab_page *)pg;
+		h->chunk = c;
+		h->cls = (uint32_t)cls;
+		h->unused_ = 0;
+		if (!mapped) /* (an mmap is zeroed) */
+			memset(pg + SLAB_PAGE_HEADER, 0, per * SLAB_RECORD);
+		SLAB_POISON(pg + off, SLAB_PAGE - off);
+	}
+	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, 0);
 	c->raw = raw;
-	c->bump = first;
-	c->cap = (unsigned)(room / slot);
-	c->end = first + c->cap * slot;
+	c->mapped = mapped;
+	c->cap = (unsigned)(pages * per - slab_header_slots(cls));
+	c->fresh = c->cap;
+	c->bump = (char *)first + off;
 	c->local = NULL;
 	c->push_next = c->empty_next = c->prev = c->next = NULL;
 	c->cls = (unsigned short)cls;
 	c->home = (unsigned short)home;
-	SLAB_POISON(first, (size_t)(c->end - first));
 	/* relaxed: a statistic for tests. */
 	atomic_fetch_add_explicit(&m->slab.chunks, 1, memory_order_relaxed);
 	counter_add(&counter_this_thread(m)->node_bytes,
@@ -159,26 +243,43 @@ static void chunk_release(lfmap *m, struct slab_chunk *c)
 {
 	void *raw = c->raw;
 	SLAB_UNPOISON(raw, SLAB_CHUNK_BYTES);
-	map_mem_free(m, raw, SLAB_CHUNK_BYTES);
+	if (c->mapped)
+		munmap(raw, SLAB_CHUNK_BYTES);
+	else
+		map_mem_free(m, raw, SLAB_CHUNK_BYTES);
 	atomic_fetch_sub_explicit(&m->slab.chunks, 1, memory_order_relaxed);
 	counter_add(&counter_this_thread(m)->node_bytes,
 		    -(int64_t)SLAB_CHUNK_BYTES);
 }
 
-/* An allocation on its own: entries too large for a class, and slots
- * when every stripe is busy. */
+/* An entry too large for a class: from the allocator, its record (value
+ * NULL) in front. */
 static void *slab_alloc_direct(lfmap *m, size_t size)
 {
-	void *p = map_mem_alloc(m, size);
-	if (p)
-		counter_add(&counter_this_thread(m)->node_bytes, (int64_t)size);
-	return p;
+	char *p = map_mem_alloc(m, SLAB_RECORD + size);
+	if (!p)
+		return NULL;
+	memset(p, 0, SLAB_RECORD);
+	counter_add(&counter_this_thread(m)->node_bytes,
+		    (int64_t)(SLAB_RECORD + size));
+	return p + SLAB_RECORD;
 }
 
 static void slab_free_direct(lfmap *m, void *p, size_t size)
 {
-	map_mem_free(m, p, size);
-	counter_add(&counter_this_thread(m)->node_bytes, -(int64_t)size);
+	map_mem_free(m, (char *)p - SLAB_RECORD, SLAB_RECORD + size);
+	counter_add(&counter_this_thread(m)->node_bytes,
+		    -(int64_t)(SLAB_RECORD + size));
+}
+
+/* The slot after p in carving order: slots end at their page's end, so
+ * from the last one on to the next page's first. */
+static inline char *slot_next(char *p, int cls)
+{
+	p += class_size(cls);
+	if (!((uintptr_t)p & (SLAB_PAGE - 1)))
+		p += slab_slot_offset(cls);
+	return p;
 }
 
 /* A free slot of c, or NULL when c is exhausted.  Caller owns c. */
@@ -187,21 +288,26 @@ static void *chunk_take(struct slab_chunk *c)
 	int cls = (int)c->cls;
 	size_t slot = class_size(cls);
 	if (!c->local) {
-		if (c->bump < c->end) {
-			void *p = c->bump;
-			c->bump += slot;
+		if (c->fresh) {
+			char *p = c->bump;
+			if (unlikely(p == (char *)c)) /* the header's slots */
+				p = slot_next((char *)c + (slab_header_slots(cls) - 1) * slot,
+					      cls);
+			c->fresh--;
+			c->bump = slot_next(p, cls);
 			SLAB_UNPOISON(p, slot);
-			*trailer(p, cls) = (uintptr_t)c;
 			return p;
 		}
-		/* acquire: the pushers' link words (and their poisoning). */
+		/* acquire: the pushers' record links (and their poisoning). */
 		c->local = (void *)atomic_exchange_explicit(
 			&c->remote, 0, memory_order_acquire);
 		if (!c->local)
 			return NULL;
 	}
-	void *p = c->local;
-	c->local = *(void **)p;
+	/* Free lists link the slots' records (slab_free_record). */
+	struct retired *r = c->local;
+	c->local = (void *)r->next;
+	void *p = slab_slot_of_record(r, cls);
 	SLAB_UNPOISON(p, slot);
 	return p;
 }
@@ -415,10 +521,15 @@ void *slab_alloc(lfmap *m, size_t size)
 		stripe_drop(m, st);
 		return p;
 	}
-	/* Every stripe busy: this slot on its own from the allocator. */
-	void *p = slab_alloc_direct(m, class_size(cls));
-	if (p)
-		*trailer(p, cls) = SLAB_DIRECT;
+	/* Every stripe busy (their holders preempted): a chunk of our own,
+	 * given up at once, so that this slot's free returns it. */
+	struct slab_chunk *c = chunk_new(m, cls, s0);
+	if (!c)
+		return NULL;
+	void *p = chunk_take(c);
+	/* relaxed, then acq_rel: as in stripe_alloc and stripe_refill. */
+	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
+	atomic_fetch_and_explicit(&c->state, ~SLAB_OWNED, memory_order_acq_rel);
 	return p;
 }
 
@@ -429,12 +540,15 @@ void slab_free(lfmap *m, void *p, size_t size)
 		slab_free_direct(m, p, size);
 		return;
 	}
-	uintptr_t tr = *trailer(p, cls);
-	if (tr == SLAB_DIRECT) {
-		slab_free_direct(m, p, class_size(cls));
-		return;
-	}
-	struct slab_chunk *c = (struct slab_chunk *)tr;
+	slab_free_record(m, slab_record(p, size), cls);
+}
+
+void slab_free_record(lfmap *m, void *rec, int cls)
+{
+	struct retired *r = rec;
+	lfmap_assert(!r->value);
+	struct slab_chunk *c = chunk_of(m, r, cls);
+	lfmap_assert(c->cls == cls);
 	/* Before our decrement, while our slot keeps c alive: see the top. */
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
@@ -442,14 +556,13 @@ void slab_free(lfmap *m, void *p, size_t size)
 	 * chunks for 64-byte slots; at a half, 102; never, 395. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
 	/* Poison first: once pushed, the owner may hand the slot out. */
-	SLAB_POISON((char *)p + sizeof(uintptr_t),
-		    class_size(cls) - sizeof(uintptr_t) - SLAB_TRAILER);
+	SLAB_POISON(slab_slot_of_record(r, cls), class_size(cls));
 	uintptr_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
 	do {
-		*(uintptr_t *)p = head;
+		r->next = head;
 		/* release: the link word, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->remote, &head, (uintptr_t)p, memory_order_release,
+		&c->remote, &head, (uintptr_t)r, memory_order_release,
 		memory_order_relaxed));
 
 	uintptr_t old = atomic_load_explicit(&c->state, memory_order_relaxed);

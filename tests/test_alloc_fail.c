@@ -13,7 +13,7 @@
  *   - and after lfmap_destroy the allocator has nothing live (no leak).
  */
 #include "helpers.h"
-#include "internal.h" /* entry_size: slots held to fill the slab chunk */
+#include "internal.h" /* entry_bytes, m->slab: filling a slab chunk */
 #include "slab.h"     /* SLAB_CHUNK_BYTES: entries come from chunks */
 
 #define BASE_KEYS 64 /* keys 0..63 are present before each operation */
@@ -22,7 +22,7 @@
 #define MAX_K 4000
 
 /* Keys of the fixture: BASE_KEYS, NEW_KEY, and fillers above NEW_KEY. */
-#define MODEL_MAX 1024
+#define MODEL_MAX 2048
 
 struct fixture {
 	talloc ta;
@@ -35,7 +35,7 @@ struct fixture {
 	void *model[MODEL_MAX];
 };
 
-#define U64_ENTRY entry_size(sizeof(uint64_t))
+#define U64_ENTRY entry_bytes(sizeof(uint64_t))
 
 /*
  * Keys 0..BASE_KEYS-1 present; if fill, more keys above NEW_KEY until the
@@ -410,7 +410,7 @@ Test(alloc_fail, clone)
  * others (entries, bucket nodes).  A failed grow must not fail the put; a put that fails with ENOMEM leaves
  * the key absent and succeeds when retried.  The map grows later anyway.
  */
-#define GROW_KEYS 600
+#define GROW_KEYS 3000
 
 static long grow_run(talloc *ta, long k, int *enomem, size_t *buckets_out,
 		     uint64_t *grows_out)

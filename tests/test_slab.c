@@ -6,7 +6,7 @@
  * a freed slot being reported.
  */
 #include "helpers.h"
-#include "internal.h" /* struct entry, struct retired, m->slab */
+#include "internal.h" /* struct entry, entry_bytes, m->slab */
 #include "slab.h"
 
 /* A distinct non-NULL value per key. */
@@ -31,24 +31,33 @@ static long chunks(lfmap *m)
 	return atomic_load(&m->slab.chunks);
 }
 
-/* The start of the slot (or allocation) holding the entry whose key the
- * iterator reported. */
-static uintptr_t slot_of_key(const void *key, size_t key_len)
+/* The entry (the start of its slot) whose key the iterator reported. */
+static uintptr_t entry_of_key(const void *key, size_t key_len)
 {
 	return (uintptr_t)key - offsetof(struct entry, key) -
-	       sizeof(struct retired) -
 	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
 }
 
-Test(slab, slots_are_line_aligned)
+static int cmp_uptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Slots aligned to their size (64 at most): an entry of up to 64 bytes
+ * never straddles a line, 8-byte-key entries two to a line; each entry's
+ * record in its page, outside every slot, its own. */
+Test(slab, slots_are_aligned_records_beside)
 {
 	talloc ta;
 	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
-	static const size_t lens[] = { 0, 1, 8, 12, 13, 76, 77, 200 };
-	unsigned char key[256];
-	for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
-		for (unsigned i = 0; i < 40; i++) {
+	static const size_t lens[] = { 0,  1,   8,   9,   12,  40, 41,
+				       104, 105, 126, 127, 224, 225, 300 };
+	enum { NL = sizeof lens / sizeof lens[0], PER = 40 };
+	unsigned char key[512];
+	for (size_t l = 0; l < NL; l++) {
+		for (unsigned i = 0; i < PER; i++) {
 			memset(key, (int)(l * 64 + i), sizeof key);
 			if (lens[l])
 				key[0] = (unsigned char)i;
@@ -60,7 +69,9 @@ Test(slab, slots_are_line_aligned)
 				break; /* one empty key */
 		}
 	}
-	size_t seen = 0, one_line = 0;
+	size_t seen = 0, one_line = 0, in_slab = 0, direct = 0;
+	uintptr_t recs[NL * PER], lines32[PER * 2];
+	size_t n32 = 0;
 	lfmap_read_lock();
 	lfmap_iter it;
 	lfmap_iter_init(m, &it);
@@ -68,25 +79,110 @@ Test(slab, slots_are_line_aligned)
 	size_t kl;
 	void *v;
 	while (lfmap_iter_next(&it, &k, &kl, &v)) {
-		uintptr_t slot = slot_of_key(k, kl);
-		cr_assert_eq(slot % 64, 0, "key_len %zu: slot %#lx not aligned",
-			     kl, (unsigned long)slot);
-		/* The entry and its trailer fit its class. */
-		cr_assert_leq(entry_size(kl) + SLAB_TRAILER,
-			      (size_t)64 << slab_class(entry_size(kl)));
-		if (entry_size(kl) <= 64 - SLAB_TRAILER) {
-			/* Keys up to 16 bytes: the whole entry in one line. */
-			cr_assert_eq(slot / 64,
-				     ((uintptr_t)k + kl - (kl > 0)) / 64);
+		uintptr_t e = entry_of_key(k, kl);
+		size_t bytes = entry_bytes(kl);
+		int cls = slab_class(bytes);
+		uintptr_t r = (uintptr_t)slab_record((void *)e, bytes);
+		if (cls < 0) {
+			cr_assert_gt(kl, 224, "key_len %zu beside the slab", kl);
+			cr_assert_eq(r, e - SLAB_RECORD);
+			direct++;
+			seen++;
+			continue;
+		}
+		size_t slot = (size_t)32 << cls;
+		size_t align = slot < 64 ? slot : 64;
+		cr_assert_eq(e % align, 0, "key_len %zu: slot %#lx not aligned",
+			     kl, (unsigned long)e);
+		cr_assert_leq(bytes, slot);
+		if (bytes <= 64) {
+			cr_assert_eq(e / 64, (e + bytes - 1) / 64,
+				     "key_len %zu straddles a line", kl);
 			one_line++;
 		}
+		if (cls == 0)
+			lines32[n32++] = e / 64;
+		/* The record: same page, before its slots, not in a slot. */
+		uintptr_t page = e & ~(SLAB_PAGE - 1);
+		cr_assert_eq(r & ~(SLAB_PAGE - 1), page);
+		cr_assert_geq(r, page + SLAB_PAGE_HEADER);
+		cr_assert_leq(r + SLAB_RECORD, page + slab_slot_offset(cls));
+		cr_assert_eq((uintptr_t)slab_slot_of_record((void *)r, cls), e);
+		cr_assert_eq(((struct slab_page *)page)->cls, (uint32_t)cls);
+		recs[in_slab++] = r;
 		seen++;
 	}
 	lfmap_read_unlock();
 	cr_assert_eq(seen, lfmap_count(m));
-	cr_assert_eq(one_line, 1 + 4 * 40);
+	cr_assert_eq(direct, 2 * PER);
+	cr_assert_eq(one_line, 1 + 5 * PER);
+	qsort(recs, in_slab, sizeof recs[0], cmp_uptr);
+	for (size_t i = 1; i < in_slab; i++)
+		cr_assert_neq(recs[i], recs[i - 1], "two entries, one record");
+	/* Keys of 0-8 bytes: 32-byte slots, carved two to a line. */
+	qsort(lines32, n32, sizeof lines32[0], cmp_uptr);
+	size_t shared = 0;
+	for (size_t i = 1; i < n32; i++)
+		shared += lines32[i] == lines32[i - 1];
+	cr_assert_geq(shared, n32 / 2 - 2, "%zu of %zu 32-byte entries share "
+		      "a line", 2 * shared, n32);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	talloc_assert_clean(&ta);
+}
+
+/* With the system allocator chunks are mmaps aligned to their size: an
+ * entry's page names a chunk header inside the same aligned chunk, no
+ * entry overlaps a header, and the headers of different chunks sit at
+ * different offsets (cache colours).  Deleting everything unmaps them. */
+Test(slab, system_chunks_aligned_and_coloured)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.seed = 5;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	size_t n = 4 * slab_chunk_slots_max(0);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_geq(chunks(m), 4);
+	uintptr_t offs[64];
+	size_t noffs = 0, seen = 0;
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		uintptr_t e = entry_of_key(k, kl);
+		uintptr_t base = e & ~(SLAB_CHUNK_BYTES - 1);
+		uintptr_t c = (uintptr_t)((struct slab_page *)(e & ~(SLAB_PAGE - 1)))
+				      ->chunk;
+		cr_assert_eq(c & ~(SLAB_CHUNK_BYTES - 1), base);
+		cr_assert(e + 32 <= c || e >= c + SLAB_HEADER,
+			  "entry %#lx on its chunk's header %#lx",
+			  (unsigned long)e, (unsigned long)c);
+		size_t j = 0;
+		while (j < noffs && offs[j] != c - base)
+			j++;
+		if (j == noffs && noffs < 64)
+			offs[noffs++] = c - base;
+		void *got;
+		uint64_t key;
+		memcpy(&key, k, sizeof key);
+		cr_assert_eq(v, tok(key));
+		cr_assert_eq(lfmap_get_u64(m, key, &got), 0);
+		seen++;
+	}
+	lfmap_read_unlock();
+	cr_assert_eq(seen, n);
+	cr_assert_gt(noffs, 1, "every chunk header at one offset");
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_delete_u64(m, i), 0);
+	lfmap_stats s = quiet_stats(m);
+	cr_assert_eq(s.node_bytes, 0);
+	cr_assert_eq(chunks(m), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
 }
 
 /* Lengths around the long-key code (hash.h: the length code in so_key;
@@ -189,7 +285,7 @@ Test(slab, chunks_go_back_when_empty)
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s1 = quiet_stats(m);
-	cr_assert_geq(chunks(m), (long)(n / (SLAB_CHUNK_BYTES / 64)));
+	cr_assert_geq(chunks(m), (long)(n / slab_chunk_slots_max(0)));
 	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_delete_u64(m, i), 0);
@@ -241,7 +337,7 @@ Test(slab, chunk_failure)
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
 	int rc = 0;
 	uint64_t ok = 0;
-	for (; ok < SLAB_CHUNK_BYTES / 64; ok++) {
+	for (; ok <= slab_chunk_slots_max(0); ok++) {
 		lfmap_stats s = quiet_stats(m);
 		long live = atomic_load(&ta.live_bytes);
 		rc = lfmap_put_u64(m, k, tok(k));
@@ -280,12 +376,13 @@ Test(slab, large_keys_beside_the_slab)
 	lfmap *m = make_map(&ta);
 	unsigned char key[300];
 	memset(key, 7, sizeof key);
-	cr_assert_lt(slab_class(entry_size(sizeof key)), 0);
+	cr_assert_lt(slab_class(entry_bytes(sizeof key)), 0);
 	lfmap_stats s0 = quiet_stats(m);
 	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(chunks(m), 0);
-	cr_assert_eq(s1.node_bytes - s0.node_bytes, entry_size(sizeof key));
+	cr_assert_eq(s1.node_bytes - s0.node_bytes,
+		     SLAB_RECORD + entry_bytes(sizeof key));
 	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
 	lfmap_stats s2 = quiet_stats(m);
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
