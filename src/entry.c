@@ -152,10 +152,12 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 {
 	lfmap_assert(reclaim_in_read_section());
 	struct counter_stripe *st = counter_this_thread(m);
-	if (dead) {
+	if (dead && m->value_free) {
 		/* Plain store: read only by the retirement callback, which runs
-		 * after a grace period that waits for this section. */
-		entry_retired(e)->value = dead;
+		 * after a grace period that waits for this section.  (Without
+		 * a destructor the record has no value word, nor a use for
+		 * one.) */
+		entry_retired(m, e)->value = dead;
 		counter_add(&st->pending_values, 1);
 	}
 	int64_t stripe_entries = counter_add(&st->entries, -1);

@@ -119,10 +119,10 @@ struct reclaim_head {
  * An entry's record is beside it in its slab page (slab_record), or in
  * front of it for an entry from the allocator; a record alone makes up a
  * value record (a value that leaves the map without its entry: replace,
- * cas, compute, defer_free).  The low 4 bits of a link (and of the list
- * head) tell which of the three the record it points to is, and a slab
- * entry's class (records are 16-byte aligned: slab pages, and the
- * allocator's memory, aligned for any object).
+ * cas, compute, defer_free).  The low 2 bits of a link (and of the list
+ * head) tell which of the three the record it points to is (records are
+ * at least 8-byte aligned), and bits 60-61 a slab entry's class (above any
+ * user address, 2^47, or 2^56 with 5-level paging).
  */
 struct retired {
 	uintptr_t next;
@@ -132,8 +132,8 @@ _Static_assert(sizeof(struct retired) == SLAB_RECORD, "slab records");
 _Static_assert(SLAB_CLASSES <= 4, "a class in two tag bits");
 #define RETIRED_VALUE_RECORD ((uintptr_t)1)
 #define RETIRED_SLAB_ENTRY ((uintptr_t)2) /* the record of a slab entry */
-#define RETIRED_CLASS_SHIFT 2             /* and its class, bits 2-3 */
-#define RETIRED_TAGS ((uintptr_t)15)
+#define RETIRED_CLASS_SHIFT 60            /* and its class, bits 60-61 */
+#define RETIRED_TAGS ((uintptr_t)3 | (uintptr_t)3 << RETIRED_CLASS_SHIFT)
 
 static inline int retired_class(uintptr_t link)
 {
@@ -181,20 +181,6 @@ static inline const unsigned char *entry_key(const struct entry *e)
 	return so_key_entry_len(e->node.so_key) < SO_KEY_LEN_LONG
 		       ? e->key
 		       : e->key + ENTRY_LONG_LEN;
-}
-
-static inline struct retired *entry_retired(struct entry *e)
-{
-	return slab_record(e, entry_bytes(entry_key_len(e)));
-}
-
-/* The tag of e's record in a retire link. */
-static inline uintptr_t entry_retired_tag(struct entry *e)
-{
-	int cls = slab_class(entry_bytes(entry_key_len(e)));
-	return cls < 0 ? 0
-		       : RETIRED_SLAB_ENTRY |
-				 (uintptr_t)cls << RETIRED_CLASS_SHIFT;
 }
 
 static inline struct entry *entry_of(struct list_node *n)
@@ -265,6 +251,22 @@ struct lfmap {
 	/* Entry slots (slab.c). */
 	struct slab slab;
 };
+
+/* e's retirement record.  Without a destructor a slab entry's record is
+ * the link alone (8 bytes, slab.h): its value word must not be used. */
+static inline struct retired *entry_retired(const lfmap *m, struct entry *e)
+{
+	return slab_record(e, entry_bytes(entry_key_len(e)), m->slab.rec_shift);
+}
+
+/* The tag of e's record in a retire link. */
+static inline uintptr_t entry_retired_tag(struct entry *e)
+{
+	int cls = slab_class(entry_bytes(entry_key_len(e)));
+	return cls < 0 ? 0
+		       : RETIRED_SLAB_ENTRY |
+				 (uintptr_t)cls << RETIRED_CLASS_SHIFT;
+}
 
 /* Allocate and free through the map's allocator (the user's
  * lfmap_options.allocator, or malloc/free): every allocation the map makes

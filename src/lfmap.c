@@ -80,6 +80,9 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	m->magic = LFMAP_MAGIC;
 	m->alloc = *a;
 	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
+	/* Entry records hold a dead value only for a destructor (slab.h). */
+	m->slab.rec_shift = opts->value_free ? SLAB_REC_SHIFT_FULL
+					     : SLAB_REC_SHIFT_LINK;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	m->seed_random = opts->seed == 0;
@@ -160,7 +163,8 @@ static void map_teardown(lfmap *m)
 		uintptr_t v = atomic_load_explicit(&e->value,
 						   memory_order_relaxed);
 		void *dead = v != VALUE_TOMBSTONE ? (void *)v
-						  : entry_retired(e)->value;
+			     : m->value_free ? entry_retired(m, e)->value
+					     : NULL;
 		if (dead)
 			reclaim_value_now(m, dead);
 	}
@@ -548,7 +552,7 @@ int lfmap_clear(lfmap *m)
 			if (v != VALUE_TOMBSTONE) {
 				/* Ours: see entry_remove. */
 				if (m->value_free) {
-					entry_retired(e)->value = (void *)v;
+					entry_retired(m, e)->value = (void *)v;
 					counter_add(&st->pending_values, 1);
 				}
 				removed++;

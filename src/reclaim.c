@@ -398,7 +398,11 @@ static void batch_free(lfmap *m, uintptr_t link)
 	while (link) {
 		struct retired *r = (struct retired *)(link & ~RETIRED_TAGS);
 		uintptr_t next = r->next;
-		if (r->value) {
+		/* A slab entry's record without a destructor is the link
+		 * alone (slab.h). */
+		bool has_value = !(link & RETIRED_SLAB_ENTRY) ||
+				 m->slab.rec_shift == SLAB_REC_SHIFT_FULL;
+		if (has_value && r->value) {
 			reclaim_value_now(m, r->value);
 			values++;
 		}
@@ -409,7 +413,8 @@ static void batch_free(lfmap *m, uintptr_t link)
 			/* A free slot's record holds no value (slab.c); the
 			 * entry itself is not read again.  node_bytes: slab.c
 			 * counts it when the chunk goes. */
-			r->value = NULL;
+			if (has_value)
+				r->value = NULL;
 			slab_free_record(m, r, retired_class(link));
 		} else {
 			struct entry *e = (struct entry *)(r + 1);
@@ -530,7 +535,7 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
 	/* Its bytes stay in node_bytes (slab.c) until its slot is freed. */
-	retire(m, entry_retired(e), entry_retired_tag(e));
+	retire(m, entry_retired(m, e), entry_retired_tag(e));
 }
 
 struct retired *reclaim_value_record(lfmap *m)

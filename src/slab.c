@@ -171,9 +171,9 @@ static void *chunk_memory(lfmap *m, unsigned *mapped)
  * +1 line per delete at N = 1e6).
  */
 static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
-						 unsigned mapped)
+						 unsigned rs, unsigned mapped)
 {
-	uintptr_t at = first + slab_slot_offset(cls);
+	uintptr_t at = first + slab_slot_offset(cls, rs);
 	if (mapped) {
 		/* 16 pages x 8 runs (every class has 8 header-sized runs of
 		 * slots in a page; powers of two: no division on a free). */
@@ -191,7 +191,7 @@ static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
 {
 	if (m->system_alloc)
 		return chunk_header_at((uintptr_t)p & ~(SLAB_CHUNK_BYTES - 1),
-				       cls, 1);
+				       cls, m->slab.rec_shift, 1);
 	return ((struct slab_page *)((uintptr_t)p & ~(SLAB_PAGE - 1)))->chunk;
 }
 
@@ -208,8 +208,9 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 		return NULL;
 	uintptr_t first = ((uintptr_t)raw + SLAB_PAGE - 1) & ~(SLAB_PAGE - 1);
 	size_t pages = ((uintptr_t)raw + SLAB_CHUNK_BYTES - first) / SLAB_PAGE;
-	size_t off = slab_slot_offset(cls), per = slab_page_slots(cls);
-	struct slab_chunk *c = chunk_header_at(first, cls, mapped);
+	unsigned rs = m->slab.rec_shift;
+	size_t off = slab_slot_offset(cls, rs), per = slab_page_slots(cls, rs);
+	struct slab_chunk *c = chunk_header_at(first, cls, rs, mapped);
 	for (size_t i = 0; i < pages; i++) {
 		char *pg = (char *)first + i * SLAB_PAGE;
 		struct slab_page *h = (struct slab_page *)pg;
@@ -217,14 +218,15 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 		h->cls = (uint32_t)cls;
 		h->unused_ = 0;
 		if (!mapped) /* (an mmap is zeroed) */
-			memset(pg + SLAB_PAGE_HEADER, 0, per * SLAB_RECORD);
+			memset(pg + SLAB_PAGE_HEADER, 0, per << rs);
 		SLAB_POISON(pg + off, SLAB_PAGE - off);
 	}
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, 0);
 	c->raw = raw;
-	c->mapped = mapped;
+	c->mapped = (unsigned short)mapped;
+	c->rs = (unsigned short)rs;
 	c->cap = (unsigned)(pages * per - slab_header_slots(cls));
 	c->fresh = c->cap;
 	c->bump = (char *)first + off;
@@ -274,11 +276,11 @@ static void slab_free_direct(lfmap *m, void *p, size_t size)
 
 /* The slot after p in carving order: slots end at their page's end, so
  * from the last one on to the next page's first. */
-static inline char *slot_next(char *p, int cls)
+static inline char *slot_next(char *p, int cls, unsigned rs)
 {
 	p += class_size(cls);
 	if (!((uintptr_t)p & (SLAB_PAGE - 1)))
-		p += slab_slot_offset(cls);
+		p += slab_slot_offset(cls, rs);
 	return p;
 }
 
@@ -292,9 +294,9 @@ static void *chunk_take(struct slab_chunk *c)
 			char *p = c->bump;
 			if (unlikely(p == (char *)c)) /* the header's slots */
 				p = slot_next((char *)c + (slab_header_slots(cls) - 1) * slot,
-					      cls);
+					      cls, c->rs);
 			c->fresh--;
-			c->bump = slot_next(p, cls);
+			c->bump = slot_next(p, cls, c->rs);
 			SLAB_UNPOISON(p, slot);
 			return p;
 		}
@@ -307,7 +309,7 @@ static void *chunk_take(struct slab_chunk *c)
 	/* Free lists link the slots' records (slab_free_record). */
 	struct retired *r = c->local;
 	c->local = (void *)r->next;
-	void *p = slab_slot_of_record(r, cls);
+	void *p = slab_slot_of_record(r, cls, c->rs);
 	SLAB_UNPOISON(p, slot);
 	return p;
 }
@@ -540,13 +542,13 @@ void slab_free(lfmap *m, void *p, size_t size)
 		slab_free_direct(m, p, size);
 		return;
 	}
-	slab_free_record(m, slab_record(p, size), cls);
+	slab_free_record(m, slab_record(p, size, m->slab.rec_shift), cls);
 }
 
 void slab_free_record(lfmap *m, void *rec, int cls)
 {
 	struct retired *r = rec;
-	lfmap_assert(!r->value);
+	lfmap_assert(m->slab.rec_shift < SLAB_REC_SHIFT_FULL || !r->value);
 	struct slab_chunk *c = chunk_of(m, r, cls);
 	lfmap_assert(c->cls == cls);
 	/* Before our decrement, while our slot keeps c alive: see the top. */
@@ -556,7 +558,8 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 	 * chunks for 64-byte slots; at a half, 102; never, 395. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
 	/* Poison first: once pushed, the owner may hand the slot out. */
-	SLAB_POISON(slab_slot_of_record(r, cls), class_size(cls));
+	SLAB_POISON(slab_slot_of_record(r, cls, m->slab.rec_shift),
+		    class_size(cls));
 	uintptr_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
 	do {
 		r->next = head;

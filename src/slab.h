@@ -7,7 +7,8 @@
  * one of SLAB_CLASSES sizes, aligned to its size up to 64 bytes, so an
  * entry never straddles a line it does not have to: an 8-byte-key entry
  * is 32 bytes, two to a line.  Its 16-byte retirement record sits beside
- * it, in the same page's record array (slab_record).  An entry too large
+ * it, in the same page's record array (slab_record; 8 bytes when the map
+ * has no destructor).  An entry too large
  * for the largest class comes from the map's allocator directly, its
  * record in front of it.  This header includes nothing of lfmap's above
  * debug.h: internal.h embeds struct slab in struct lfmap.
@@ -55,8 +56,6 @@
 #define SLAB_CHUNK_BYTES ((size_t)65536)
 /* The chunk's header takes the first slots of its first page. */
 #define SLAB_HEADER 128
-_Static_assert((SLAB_PAGE - SLAB_PAGE_HEADER) / (256 + SLAB_RECORD) >= 8,
-	       "8 header runs in a page of the largest class");
 
 /* What every page starts with. */
 struct slab_page {
@@ -65,16 +64,40 @@ struct slab_page {
 	uint32_t unused_;
 };
 
-/* Slots of a page of class cls, and where they start in the page. */
-static inline size_t slab_page_slots(int cls)
+/*
+ * Record sizes (rs = log2 bytes): 16 (SLAB_RECORD: retire link and dead
+ * value) for a map with a destructor, 8 (the link alone) without one, where
+ * no dead value waits for anything: 102 slots of 32 bytes a page instead
+ * of 85, 40 bytes an entry instead of 48.  A map's is fixed at create
+ * (struct slab.rec_shift).
+ */
+#define SLAB_REC_SHIFT_LINK 3
+#define SLAB_REC_SHIFT_FULL 4
+
+/* Slots of a page of class cls with records of 1 << rs bytes, and where
+ * they start in the page (constants: the tables below). */
+#define SLAB_PAGE_SLOTS_(cls, rs)                                              \
+	((SLAB_PAGE - SLAB_PAGE_HEADER) / ((32u << (cls)) + (1u << (rs))))
+#define SLAB_OFFSETS_(rs)                                                      \
+	{ SLAB_PAGE - SLAB_PAGE_SLOTS_(0, rs) * 32,                           \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(1, rs) * 64,                           \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(2, rs) * 128,                          \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(3, rs) * 256 }
+static const unsigned short slab_offsets_[2][SLAB_CLASSES] = {
+	SLAB_OFFSETS_(SLAB_REC_SHIFT_LINK), SLAB_OFFSETS_(SLAB_REC_SHIFT_FULL)
+};
+
+_Static_assert(SLAB_PAGE_SLOTS_(3, SLAB_REC_SHIFT_FULL) >= 8,
+	       "8 header runs in a page of the largest class");
+
+static inline size_t slab_slot_offset(int cls, unsigned rs)
 {
-	return (SLAB_PAGE - SLAB_PAGE_HEADER) /
-	       (((size_t)1 << (SLAB_MIN_SHIFT + cls)) + SLAB_RECORD);
+	return slab_offsets_[rs - SLAB_REC_SHIFT_LINK][cls];
 }
 
-static inline size_t slab_slot_offset(int cls)
+static inline size_t slab_page_slots(int cls, unsigned rs)
 {
-	return SLAB_PAGE - (slab_page_slots(cls) << (SLAB_MIN_SHIFT + cls));
+	return (SLAB_PAGE - slab_slot_offset(cls, rs)) >> (SLAB_MIN_SHIFT + cls);
 }
 
 /* Slots the chunk header takes in its page (at least 8 such runs fit in a
@@ -104,7 +127,8 @@ struct slab_chunk {
 	void *raw;                 /* what the allocator (or mmap) returned */
 	char *bump;                /* owner: next never-carved slot */
 	unsigned fresh;            /* owner: slots never carved */
-	unsigned mapped;           /* raw is an mmap of SLAB_CHUNK_BYTES */
+	unsigned short mapped;     /* raw is an mmap of SLAB_CHUNK_BYTES */
+	unsigned short rs;         /* the map's rec_shift */
 	void *local;               /* owner: free slots taken from remote */
 	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
 	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
@@ -133,6 +157,9 @@ struct slab {
 	struct slab_stripe stripes[COUNTER_STRIPES];
 	/* Chunks allocated and not yet returned (tests, stats). */
 	_Atomic(long) chunks;
+	/* log2 of a record's bytes: SLAB_REC_SHIFT_FULL or _LINK (above);
+	 * set at create, before any entry. */
+	unsigned rec_shift;
 };
 
 struct lfmap;
@@ -151,43 +178,45 @@ static inline int slab_class(size_t size)
 	return -1;
 }
 
-/* Slots of a chunk of class cls: 15 or 16 whole pages (the allocator's
- * pointer page-aligned or not), less the chunk header's. */
-static inline size_t slab_chunk_slots_max(int cls)
+/* Slots of a chunk of class cls (records 1 << rs bytes): 15 or 16 whole
+ * pages (the allocator's pointer page-aligned or not), less the chunk
+ * header's. */
+static inline size_t slab_chunk_slots_max(int cls, unsigned rs)
 {
-	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls) -
+	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls, rs) -
 	       slab_header_slots(cls);
 }
 
-static inline size_t slab_chunk_slots_min(int cls)
+static inline size_t slab_chunk_slots_min(int cls, unsigned rs)
 {
-	return (SLAB_CHUNK_BYTES / SLAB_PAGE - 1) * slab_page_slots(cls) -
+	return (SLAB_CHUNK_BYTES / SLAB_PAGE - 1) * slab_page_slots(cls, rs) -
 	       slab_header_slots(cls);
 }
 
 /*
- * slab_record - the SLAB_RECORD bytes of retirement record of the entry p
- * of size bytes: in its page's record array, or just before it for an
- * entry from the allocator (slab_class < 0).  Pure address arithmetic.
+ * slab_record - the retirement record (1 << rs bytes) of the entry p of
+ * size bytes: in its page's record array, or the SLAB_RECORD bytes just
+ * before it for an entry from the allocator (slab_class < 0).  Pure
+ * address arithmetic.
  */
-static inline void *slab_record(void *p, size_t size)
+static inline void *slab_record(void *p, size_t size, unsigned rs)
 {
 	int cls = slab_class(size);
 	if (cls < 0)
 		return (char *)p - SLAB_RECORD;
 	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
-	size_t i = ((uintptr_t)p - page - slab_slot_offset(cls)) >>
+	size_t i = ((uintptr_t)p - page - slab_slot_offset(cls, rs)) >>
 		   (SLAB_MIN_SHIFT + cls);
-	return (char *)page + SLAB_PAGE_HEADER + i * SLAB_RECORD;
+	return (char *)page + SLAB_PAGE_HEADER + (i << rs);
 }
 
 /* The slot of class cls whose record r is (the inverse of slab_record for
  * slab_class >= 0). */
-static inline void *slab_slot_of_record(void *r, int cls)
+static inline void *slab_slot_of_record(void *r, int cls, unsigned rs)
 {
 	uintptr_t page = (uintptr_t)r & ~(SLAB_PAGE - 1);
-	size_t i = ((uintptr_t)r - page - SLAB_PAGE_HEADER) / SLAB_RECORD;
-	return (char *)page + slab_slot_offset(cls) +
+	size_t i = ((uintptr_t)r - page - SLAB_PAGE_HEADER) >> rs;
+	return (char *)page + slab_slot_offset(cls, rs) +
 	       (i << (SLAB_MIN_SHIFT + cls));
 }
 

@@ -70,7 +70,7 @@ Test(slab, slots_are_aligned_records_beside)
 		}
 	}
 	size_t seen = 0, one_line = 0, in_slab = 0, direct = 0;
-	uintptr_t recs[NL * PER], lines32[PER * 2];
+	uintptr_t recs[NL * PER], lines32[NL * PER];
 	size_t n32 = 0;
 	lfmap_read_lock();
 	lfmap_iter it;
@@ -82,7 +82,8 @@ Test(slab, slots_are_aligned_records_beside)
 		uintptr_t e = entry_of_key(k, kl);
 		size_t bytes = entry_bytes(kl);
 		int cls = slab_class(bytes);
-		uintptr_t r = (uintptr_t)slab_record((void *)e, bytes);
+		unsigned rs = m->slab.rec_shift;
+		uintptr_t r = (uintptr_t)slab_record((void *)e, bytes, rs);
 		if (cls < 0) {
 			cr_assert_gt(kl, 224, "key_len %zu beside the slab", kl);
 			cr_assert_eq(r, e - SLAB_RECORD);
@@ -106,8 +107,10 @@ Test(slab, slots_are_aligned_records_beside)
 		uintptr_t page = e & ~(SLAB_PAGE - 1);
 		cr_assert_eq(r & ~(SLAB_PAGE - 1), page);
 		cr_assert_geq(r, page + SLAB_PAGE_HEADER);
-		cr_assert_leq(r + SLAB_RECORD, page + slab_slot_offset(cls));
-		cr_assert_eq((uintptr_t)slab_slot_of_record((void *)r, cls), e);
+		cr_assert_leq(r + ((size_t)1 << rs),
+			      page + slab_slot_offset(cls, rs));
+		cr_assert_eq((uintptr_t)slab_slot_of_record((void *)r, cls, rs),
+			     e);
 		cr_assert_eq(((struct slab_page *)page)->cls, (uint32_t)cls);
 		recs[in_slab++] = r;
 		seen++;
@@ -141,7 +144,7 @@ Test(slab, system_chunks_aligned_and_coloured)
 	o.seed = 5;
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
-	size_t n = 4 * slab_chunk_slots_max(0);
+	size_t n = 4 * slab_chunk_slots_max(0, m->slab.rec_shift);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	cr_assert_geq(chunks(m), 4);
@@ -285,7 +288,8 @@ Test(slab, chunks_go_back_when_empty)
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s1 = quiet_stats(m);
-	cr_assert_geq(chunks(m), (long)(n / slab_chunk_slots_max(0)));
+	cr_assert_geq(chunks(m),
+		      (long)(n / slab_chunk_slots_max(0, m->slab.rec_shift)));
 	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_delete_u64(m, i), 0);
@@ -337,7 +341,7 @@ Test(slab, chunk_failure)
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
 	int rc = 0;
 	uint64_t ok = 0;
-	for (; ok <= slab_chunk_slots_max(0); ok++) {
+	for (; ok <= slab_chunk_slots_max(0, m->slab.rec_shift); ok++) {
 		lfmap_stats s = quiet_stats(m);
 		long live = atomic_load(&ta.live_bytes);
 		rc = lfmap_put_u64(m, k, tok(k));
