@@ -420,8 +420,8 @@ Test(slab, large_key_allocation_failure)
 }
 
 /* With every stripe's flag held (threads preempted inside slab_alloc), an
- * insert still goes through: a slot of its own from the allocator, whose
- * failure is a clean ENOMEM; freeing it gives the bytes back. */
+ * insert still goes through: a chunk of its own from the allocator, whose
+ * failure is a clean ENOMEM; freeing the entry gives the chunk back. */
 Test(slab, every_stripe_busy)
 {
 	talloc ta;
