@@ -196,9 +196,33 @@ static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
 }
 
 /*
- * A new chunk of class cls for stripe home: its whole pages get their
- * header (chunk, class) and zeroed records; the chunk header takes the
- * first slab_header_slots(cls) slots of the first page.
+ * Make the page at pg ready to carve: its header (chunk, class), zeroed
+ * records (an mmap is zeroed already) and, under ASan, poisoned slots (the
+ * chunk header stays readable).  Pages are made ready when carving
+ * reaches them, so a small map's mmapped chunk is resident only as far as
+ * it is used.  Caller owns c (or is making it).
+ */
+static __attribute__((noinline)) void
+page_init(struct slab_chunk *c, char *pg, int cls, unsigned rs,
+	  unsigned mapped)
+{
+	size_t off = slab_slot_offset(cls, rs);
+	struct slab_page *h = (struct slab_page *)pg;
+	h->chunk = c;
+	h->cls = (uint32_t)cls;
+	h->unused_ = 0;
+	if (!mapped)
+		memset(pg + SLAB_PAGE_HEADER, 0, slab_page_slots(cls, rs) << rs);
+	SLAB_POISON(pg + off, SLAB_PAGE - off);
+	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) == (uintptr_t)pg)
+		SLAB_UNPOISON(c, sizeof *c);
+}
+
+/*
+ * A new chunk of class cls for stripe home.  The chunk header takes the
+ * first slab_header_slots(cls) slots of one page (chunk_header_at); that
+ * page and the first are made ready now, the others when carving reaches
+ * them (page_init).
  */
 static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 {
@@ -211,16 +235,10 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	unsigned rs = m->slab.rec_shift;
 	size_t off = slab_slot_offset(cls, rs), per = slab_page_slots(cls, rs);
 	struct slab_chunk *c = chunk_header_at(first, cls, rs, mapped);
-	for (size_t i = 0; i < pages; i++) {
-		char *pg = (char *)first + i * SLAB_PAGE;
-		struct slab_page *h = (struct slab_page *)pg;
-		h->chunk = c;
-		h->cls = (uint32_t)cls;
-		h->unused_ = 0;
-		if (!mapped) /* (an mmap is zeroed) */
-			memset(pg + SLAB_PAGE_HEADER, 0, per << rs);
-		SLAB_POISON(pg + off, SLAB_PAGE - off);
-	}
+	page_init(c, (char *)first, cls, rs, mapped);
+	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) != first)
+		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls, rs,
+			  mapped);
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, 0);
@@ -275,12 +293,16 @@ static void slab_free_direct(lfmap *m, void *p, size_t size)
 }
 
 /* The slot after p in carving order: slots end at their page's end, so
- * from the last one on to the next page's first. */
-static inline char *slot_next(char *p, int cls, unsigned rs)
+ * from the last one on to the next page's first, made ready then (if c
+ * has slots left to carve). */
+static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 {
 	p += class_size(cls);
-	if (!((uintptr_t)p & (SLAB_PAGE - 1)))
-		p += slab_slot_offset(cls, rs);
+	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
+		if (c->fresh)
+			page_init(c, p, cls, c->rs, c->mapped);
+		p += slab_slot_offset(cls, c->rs);
+	}
 	return p;
 }
 
@@ -293,10 +315,12 @@ static void *chunk_take(struct slab_chunk *c)
 		if (c->fresh) {
 			char *p = c->bump;
 			if (unlikely(p == (char *)c)) /* the header's slots */
-				p = slot_next((char *)c + (slab_header_slots(cls) - 1) * slot,
-					      cls, c->rs);
+				p = slot_next(c,
+					      (char *)c + (slab_header_slots(cls) -
+							   1) * slot,
+					      cls);
 			c->fresh--;
-			c->bump = slot_next(p, cls, c->rs);
+			c->bump = slot_next(c, p, cls);
 			SLAB_UNPOISON(p, slot);
 			return p;
 		}
