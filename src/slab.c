@@ -15,20 +15,29 @@
  *
  * Layout (slab.h).  A chunk is cut into SLAB_PAGE-aligned pages, each
  * [page header | record array | slots], the slots ending at the page's end.
- * The page header names the chunk and the class, written when the chunk
- * is made and never changed while it lives, so a free finds its chunk
- * from the slot's address with one load, and an entry's 16-byte
- * retirement record (struct retired: the retire link and the dead value)
- * is at the same index in the page's record array (slab_record), outside
- * the slot: the slot holds only what lookups read.  A record's value word
- * is NULL while its slot is free (zeroed with the page, cleared again by
- * the retirement callback before it frees the slot).  The chunk header
- * takes the first slots of one page (chunk_header_at).  A free slot is linked
+ * The page header names the chunk and the class, written when carving
+ * reaches the page (page_init) and never changed while the chunk lives.
+ * An entry's retirement record (struct retired: the retire link, and the
+ * dead value when the map has a destructor: 16 bytes, else 8) is at the
+ * same index in the page's record array (slab_record), outside the slot:
+ * the slot holds only what lookups read.  A record's value word is NULL
+ * while its slot is free (zeroed with the page, cleared again by the
+ * retirement callback before it frees the slot).  The chunk header takes
+ * the first slots of one page (chunk_header_at).  A free slot is linked
  * into its chunk's free lists through word 0 (next) of its record, so
  * freeing a retired entry never touches the entry's own line again (the
- * callback reads only the record and the chunk).  With the system
- * allocator a chunk is aligned to its size and found by masking; with a
- * user allocator through its page header.
+ * callback reads only the record and the chunk header).  With the system
+ * allocator a chunk is an mmap aligned to its size, found by masking the
+ * address (its header's place coloured by the address, so headers do not
+ * share cache sets); with a user allocator through the page header.
+ *
+ * Why records beside the slot and not in it: a 32-byte slot is what an
+ * 8-byte-key entry needs (two to a line, never straddling), and deletes
+ * must not allocate (a retired entry needs its link with no memory left).
+ * The cost: a delete writes its record's line (one more line than a link
+ * inside the entry, +0.8 LL per delete at N = 1e6), and live entries pay
+ * 8 (16) bytes for a link only pending ones use; per-thread retire blocks
+ * would take that away but need memory at retire time.
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
@@ -42,8 +51,8 @@
  *     lock-free, and a fork while another thread holds a flag leaves the
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
- *   - chunk->remote: every free pushes the slot's record there (Treiber push, CAS
- *     release); only the chunk's owner takes it, whole, with an exchange
+ *   - chunk->remote: every free pushes the slot's record there (Treiber
+ *     push, CAS release); only the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
  *     still the value the pushed slot's link was set to, and whatever
@@ -103,8 +112,8 @@
  * allocations on their own), counted when allocated and when freed, so a
  * retired entry's bytes stay there until its slot is freed.
  *
- * Under AddressSanitizer a free slot is poisoned (all but its link word),
- * so a use after free is still reported.
+ * Under AddressSanitizer a free slot is poisoned (its link is in the
+ * record), so a use after free is still reported.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -579,7 +588,9 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
 	 * measured (random churn at 100k entries, 10x replaced) 90 B/entry of
-	 * chunks for 64-byte slots; at a half, 102; never, 395. */
+	 * chunks for 64-byte slots in 16 KiB chunks; at a half, 102; never,
+	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
+	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
 	/* Poison first: once pushed, the owner may hand the slot out. */
 	SLAB_POISON(slab_slot_of_record(r, cls, m->slab.rec_shift),
