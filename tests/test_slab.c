@@ -188,6 +188,49 @@ Test(slab, system_chunks_aligned_and_coloured)
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 
+/* A reused slot's record starts without a value: with a destructor, a
+ * slot whose entry was deleted (its value in the record, destroyed after
+ * the grace period) and then taken by a new entry that leaves by take (no
+ * value for the destructor) must not hand the old value over again. */
+Test(slab, reused_record_holds_no_old_value)
+{
+	talloc ta;
+	talloc_init(&ta);
+	dtor d = { 0 };
+	lfmap_options o = tval_opts(&d, &ta);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_eq(m->slab.rec_shift, SLAB_REC_SHIFT_FULL);
+	size_t cap = slab_chunk_slots_max(0, SLAB_REC_SHIFT_FULL) + 1;
+	tval *pool = tval_pool(cap + 1);
+	uint64_t n = 0;
+	do {
+		cr_assert_lt(n, cap);
+		cr_assert_eq(lfmap_put_u64(m, n, &pool[n]), 0);
+		n++;
+	} while (slab_slots_left(&m->slab, 0) > 0);
+	long chunks0 = chunks(m);
+	/* Key 0's slot is then the only free one. */
+	cr_assert_eq(lfmap_delete_u64(m, 0), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&pool[0].freed), 1);
+	cr_assert_eq(lfmap_put_u64(m, n, &pool[n]), 0);
+	cr_assert_eq(chunks(m), chunks0, "the freed slot was not reused");
+	void *back;
+	cr_assert_eq(lfmap_take_u64(m, n, &back), 0);
+	cr_assert_eq(back, &pool[n]);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&pool[0].freed), 1,
+		     "the reused slot's record handed the old value over again");
+	cr_assert_eq(atomic_load(&pool[n].freed), 0, "a taken value destroyed");
+	cr_assert_eq(lfmap_destroy(m), 0);
+	dtor_assert_ok(&d);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(atomic_load(&pool[i].freed), 1);
+	talloc_assert_clean(&ta);
+	free(pool);
+}
+
 /* Lengths around the long-key code (hash.h: the length code in so_key;
  * from SO_KEY_LEN_LONG bytes on the entry stores the length): every key
  * found, iterated with its own length and bytes, and gone once deleted.
