@@ -28,8 +28,10 @@
  * freeing a retired entry never touches the entry's own line again (the
  * callback reads only the record and the chunk header).  With the system
  * allocator a chunk is an mmap aligned to its size, found by masking the
- * address (its header's place coloured by the address, so headers do not
- * share cache sets); with a user allocator through the page header.
+ * address; with a user allocator through the page header (one more line
+ * a free: 11,765 page headers at N = 1e6 do not stay cached).  Either way
+ * the header's place is coloured by the address, so headers do not share
+ * cache sets.
  *
  * Why records beside the slot and not in it: a 32-byte slot is what an
  * 8-byte-key entry needs (two to a line, never straddling), and deletes
@@ -171,27 +173,27 @@ static void *chunk_memory(lfmap *m, unsigned *mapped)
 
 /*
  * Where the header of the chunk whose first whole page is `first` goes: in
- * the first slots of one of its pages.  A chunk from the allocator keeps
- * it in the first page (its pages name it).  An aligned chunk's is found
- * by masking, and placed by the chunk's address (a colour: one of 16
- * pages, and one of 8 header-sized runs of slots in it), so that the
- * headers of many chunks do not all fall into the same cache sets
- * (measured: at one fixed offset every free missed its chunk's header,
- * +1 line per delete at N = 1e6).
+ * a header-sized run of slots of one of its pages, chosen by the chunk's
+ * address (a colour), so that the headers of many chunks do not all fall
+ * into the same cache sets (measured: at one fixed offset every free
+ * missed its chunk's header, +1 line per delete at N = 1e6).  An aligned
+ * (mmapped) chunk's header is found by masking: 16 pages x 8 runs by the
+ * chunk's number.  A chunk from a user allocator is found through its
+ * page headers, so its colour is free to be anything: 8 pages (it has 15
+ * or 16) x 8 runs by the first page's number.  Every class has at least
+ * 8 header-sized runs of slots a page; powers of two: no division on a
+ * free.
  */
 static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
 						 unsigned rs, unsigned mapped)
 {
-	uintptr_t at = first + slab_slot_offset(cls, rs);
-	if (mapped) {
-		/* 16 pages x 8 runs (every class has 8 header-sized runs of
-		 * slots in a page; powers of two: no division on a free). */
-		uintptr_t colour = first / SLAB_CHUNK_BYTES;
-		at += (colour % (SLAB_CHUNK_BYTES / SLAB_PAGE)) * SLAB_PAGE +
-		      (colour / (SLAB_CHUNK_BYTES / SLAB_PAGE) % 8) *
-			      (slab_header_slots(cls) << (SLAB_MIN_SHIFT + cls));
-	}
-	return (struct slab_chunk *)at;
+	uintptr_t colour = mapped ? first / SLAB_CHUNK_BYTES : first / SLAB_PAGE;
+	unsigned pages = mapped ? SLAB_CHUNK_BYTES / SLAB_PAGE : 8;
+	return (struct slab_chunk *)(first + slab_slot_offset(cls, rs) +
+				     (colour % pages) * SLAB_PAGE +
+				     (colour / pages % 8) *
+					     (slab_header_slots(cls)
+					      << (SLAB_MIN_SHIFT + cls)));
 }
 
 /* The chunk of the slot or record at address p, of class cls. */
