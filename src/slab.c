@@ -254,8 +254,10 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, 0);
 	c->raw = raw;
-	c->mapped = (unsigned short)mapped;
-	c->rs = (unsigned short)rs;
+	c->mapped = (unsigned char)mapped;
+	c->rs = (unsigned char)rs;
+	c->rec_to_slot = (unsigned char)(SLAB_MIN_SHIFT + cls - rs);
+	c->slot_off = (unsigned short)off;
 	c->cap = (unsigned)(pages * per - slab_header_slots(cls));
 	c->fresh = c->cap;
 	c->bump = (char *)first + off;
@@ -341,10 +343,14 @@ static void *chunk_take(struct slab_chunk *c)
 		if (!c->local)
 			return NULL;
 	}
-	/* Free lists link the slots' records (slab_free_record). */
+	/* Free lists link the slots' records (slab_free_record); the slot
+	 * is slab_slot_of_record's, from the chunk's copies of its
+	 * constants (record i and slot i: i << rs and i << shift bytes in). */
 	struct retired *r = c->local;
 	c->local = (void *)r->next;
-	void *p = slab_slot_of_record(r, cls, c->rs);
+	uintptr_t page = (uintptr_t)r & ~(SLAB_PAGE - 1);
+	void *p = (char *)page + c->slot_off +
+		  (((uintptr_t)r - page - SLAB_PAGE_HEADER) << c->rec_to_slot);
 	SLAB_UNPOISON(p, slot);
 	return p;
 }

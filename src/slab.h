@@ -127,8 +127,12 @@ struct slab_chunk {
 	void *raw;                 /* what the allocator (or mmap) returned */
 	char *bump;                /* owner: next never-carved slot */
 	unsigned fresh;            /* owner: slots never carved */
-	unsigned short mapped;     /* raw is an mmap of SLAB_CHUNK_BYTES */
-	unsigned short rs;         /* the map's rec_shift */
+	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
+	unsigned char rs;          /* the map's rec_shift */
+	/* slab_slot_of_record's constants for this chunk: slot offset in
+	 * a page, log2(slot bytes / record bytes). */
+	unsigned char rec_to_slot;
+	unsigned short slot_off;
 	void *local;               /* owner: free slots taken from remote */
 	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
 	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
