@@ -74,26 +74,28 @@ struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
 static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
-	size_t size = entry_size(t->key_len);
-	struct retired *r = slab_alloc(m, size);
-	if (!r)
+	/* Its record's value word is NULL already (slab_alloc). */
+	struct entry *e = slab_alloc(m, entry_bytes(t->key_len));
+	if (!e)
 		return NULL;
-	r->next = 0;
-	r->value = NULL;
-	struct entry *e = entry_of_retired(r);
 	atomic_init(&e->node.next, 0);
 	e->node.so_key = t->so_key;
 	atomic_init(&e->value, (uintptr_t)value);
-	e->key_len = (uint32_t)t->key_len;
+	unsigned char *k = e->key;
+	if (t->key_len >= SO_KEY_LEN_LONG) {
+		uint64_t len = t->key_len;
+		memcpy(k, &len, sizeof len);
+		k += ENTRY_LONG_LEN;
+	}
 	if (t->key_len)
-		memcpy(e->key, t->key, t->key_len);
+		memcpy(k, t->key, t->key_len);
 	return e;
 }
 
 /* Free an entry that was never linked. */
 void entry_discard(lfmap *m, struct entry *e)
 {
-	slab_free(m, entry_retired(e), entry_size(e->key_len));
+	slab_free(m, e, entry_bytes(entry_key_len(e)));
 }
 
 /* Link e at s->pos (TLA+: Link); on success count it. */
@@ -154,10 +156,12 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 {
 	lfmap_assert(reclaim_in_read_section());
 	struct counter_stripe *st = counter_this_thread(m);
-	if (dead) {
+	if (dead && m->value_free) {
 		/* Plain store: read only by the retirement callback, which runs
-		 * after a grace period that waits for this section. */
-		entry_retired(e)->value = dead;
+		 * after a grace period that waits for this section.  (Without
+		 * a destructor the record has no value word, nor a use for
+		 * one.) */
+		entry_retired(m, e)->value = dead;
 		counter_add(&st->pending_values, 1);
 	}
 	int64_t stripe_entries = counter_add(&st->entries, -1);

@@ -30,7 +30,7 @@ search_init(lfmap *m, struct key_search *s, const void *key, size_t key_len)
 {
 	lfmap_assert(reclaim_in_read_section());
 	uint64_t hash = hash_key(m->seed, key, key_len);
-	s->target.so_key = so_key_entry(hash);
+	s->target.so_key = so_key_entry(hash, key_len);
 	s->target.key = key;
 	s->target.key_len = key_len;
 	s->start = bucket_start(m, hash);

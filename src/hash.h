@@ -136,16 +136,43 @@ static inline uint64_t hash_key(const uint64_t seed[2], const void *key,
  * list, same iteration order; 22 instructions of reversal fewer on every
  * operation for 3 more per comparison (ANALYSIS.md prototype P2b).
  *
- * Only the low 63 bits of a hash are used: bit 63 is the entry flag (set
- * for entries, clear for bucket nodes), the reversed form's bit 0.  So an
- * entry sorts after the bucket node whose index equals its hash's low
- * bits, and bucket indices stay below 2^63.
+ * An entry's so_key is, from bit 0 up: the low SO_KEY_HASH_BITS (56) bits
+ * of its hash, a 7-bit length code (the key's length, or SO_KEY_LEN_LONG
+ * for keys of SO_KEY_LEN_LONG bytes or more, whose entries then store the
+ * length: entry_key_len), and bit 63, the entry flag (set for entries,
+ * clear for bucket nodes; the reversed form's bit 0).  Split order
+ * compares the lowest differing bit first, so the length code is compared
+ * only between entries whose 56 hash bits are equal: it is a tie-break,
+ * and carrying it costs the list's order nothing (2^40 buckets at most
+ * use 40 of the 56 bits).  Order stays total and consistent with key
+ * equality: equal keys have equal so_keys; entries with equal so_keys are
+ * ordered by key bytes, then length (list_compare), and for short keys an
+ * equal code already means an equal length.  The entry's 4-byte length
+ * field goes, which takes an 8-byte-key entry to 32 bytes.  An entry
+ * sorts after the bucket node whose index equals its hash's low bits
+ * (bucket nodes have bits 40-63 clear), and bucket indices stay below
+ * 2^SO_KEY_HASH_BITS.
  */
 #define SO_KEY_ENTRY_FLAG ((uint64_t)1 << 63)
+#define SO_KEY_HASH_BITS 56
+#define SO_KEY_LEN_LONG 127u
 
-static inline uint64_t so_key_entry(uint64_t hash)
+/* The length code of a key of len bytes. */
+static inline uint64_t so_key_len_code(size_t len)
 {
-	return hash | SO_KEY_ENTRY_FLAG;
+	return len < SO_KEY_LEN_LONG ? (uint64_t)len : SO_KEY_LEN_LONG;
+}
+
+static inline uint64_t so_key_entry(uint64_t hash, size_t len)
+{
+	return (hash & (((uint64_t)1 << SO_KEY_HASH_BITS) - 1)) |
+	       so_key_len_code(len) << SO_KEY_HASH_BITS | SO_KEY_ENTRY_FLAG;
+}
+
+/* An entry's length code (so_key_len_code of its key's length). */
+static inline unsigned so_key_entry_len(uint64_t so_key)
+{
+	return (unsigned)(so_key >> SO_KEY_HASH_BITS) & SO_KEY_LEN_LONG;
 }
 
 static inline uint64_t so_key_bucket(uint64_t index)

@@ -33,11 +33,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lfmap.h"
 
 #include "counter.h"
 #include "debug.h"
+#include "hash.h"
 #include "slab.h"
 
 /* ------------------------------------------------------------------ */
@@ -72,6 +74,7 @@
  * this runs on, and the directory of segment pointers stays 41 words.
  */
 #define MAX_ORDER 40
+_Static_assert(MAX_ORDER <= SO_KEY_HASH_BITS, "bucket indices in so_key");
 
 /* A thread checks the resize triggers when its stripe's count crosses a
  * multiple of this, or on every update while the table is this small:
@@ -122,43 +125,71 @@ struct reclaim_head {
 /*
  * A retired object waiting for a grace period (reclaim.c): the link in its
  * map's retire list and the value to hand to the destructor (NULL: none).
- * It heads an entry's allocation, and alone makes up a value record (a
- * value that leaves the map without its entry: replace, cas, compute,
- * defer_free).  Bit 0 of a link (and of the list head) tells which of the
- * two the object it points to is.
+ * An entry's record is beside it in its slab page (slab_record), or in
+ * front of it for an entry from the allocator; a record alone makes up a
+ * value record (a value that leaves the map without its entry: replace,
+ * cas, compute, defer_free).  The low 2 bits of a link (and of the list
+ * head) tell which of the three the record it points to is (records are
+ * at least 8-byte aligned), and bits 60-61 a slab entry's class (above any
+ * user address, 2^47, or 2^56 with 5-level paging).
  */
 struct retired {
 	uintptr_t next;
 	void *value;
 };
+_Static_assert(sizeof(struct retired) == SLAB_RECORD, "slab records");
+_Static_assert(SLAB_CLASSES <= 4, "a class in two tag bits");
 #define RETIRED_VALUE_RECORD ((uintptr_t)1)
+#define RETIRED_SLAB_ENTRY ((uintptr_t)2) /* the record of a slab entry */
+#define RETIRED_CLASS_SHIFT 60            /* and its class, bits 60-61 */
+#define RETIRED_TAGS ((uintptr_t)3 | (uintptr_t)3 << RETIRED_CLASS_SHIFT)
+
+static inline int retired_class(uintptr_t link)
+{
+	return (int)((link >> RETIRED_CLASS_SHIFT) & 3);
+}
 
 /*
- * An entry.  One allocation holds, in order: the retirement link (touched
- * only once the entry is being retired), then the part a lookup touches
- * (list node, value word, key length) with the key bytes inline.  An entry
- * pointer points at the list node.
+ * An entry: list node, value word and the key bytes inline, 24 + key_len
+ * bytes (32 for an 8-byte key: a 32-byte slot, half a line); all of it is
+ * what a lookup reads.  Its retirement record is outside (struct retired
+ * above).  The key's length is not stored: its length code is in so_key
+ * (hash.h), which is the length itself for keys shorter than
+ * SO_KEY_LEN_LONG; a longer key's entry stores its length in the 8 bytes
+ * before the key bytes (entry_key_len, entry_key).  An entry pointer
+ * points at the list node.
  */
 struct entry {
 	struct list_node node;
 	_Atomic(uintptr_t) value;
-	uint32_t key_len;
-	unsigned char key[];
+	unsigned char key[]; /* (a long key's length first) */
 };
 
-static inline size_t entry_size(size_t key_len)
+/* Bytes before a long key's bytes: its length. */
+#define ENTRY_LONG_LEN sizeof(uint64_t)
+
+/* Bytes of the entry of a key of key_len bytes (slab_alloc's size). */
+static inline size_t entry_bytes(size_t key_len)
 {
-	return sizeof(struct retired) + offsetof(struct entry, key) + key_len;
+	return offsetof(struct entry, key) + key_len +
+	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
 }
 
-static inline struct retired *entry_retired(struct entry *e)
+static inline size_t entry_key_len(const struct entry *e)
 {
-	return (struct retired *)e - 1;
+	size_t code = so_key_entry_len(e->node.so_key);
+	if (code < SO_KEY_LEN_LONG)
+		return code;
+	uint64_t len;
+	memcpy(&len, e->key, sizeof len);
+	return (size_t)len;
 }
 
-static inline struct entry *entry_of_retired(struct retired *r)
+static inline const unsigned char *entry_key(const struct entry *e)
 {
-	return (struct entry *)(r + 1);
+	return so_key_entry_len(e->node.so_key) < SO_KEY_LEN_LONG
+		       ? e->key
+		       : e->key + ENTRY_LONG_LEN;
 }
 
 static inline struct entry *entry_of(struct list_node *n)
@@ -252,6 +283,22 @@ struct lfmap {
 	/* Entry slots (slab.c). */
 	struct slab slab;
 };
+
+/* e's retirement record.  Without a destructor a slab entry's record is
+ * the link alone (8 bytes, slab.h): its value word must not be used. */
+static inline struct retired *entry_retired(const lfmap *m, struct entry *e)
+{
+	return slab_record(e, entry_bytes(entry_key_len(e)), m->slab.rec_shift);
+}
+
+/* The tag of e's record in a retire link. */
+static inline uintptr_t entry_retired_tag(struct entry *e)
+{
+	int cls = slab_class(entry_bytes(entry_key_len(e)));
+	return cls < 0 ? 0
+		       : RETIRED_SLAB_ENTRY |
+				 (uintptr_t)cls << RETIRED_CLASS_SHIFT;
+}
 
 /* Allocate and free through the map's allocator (the user's
  * lfmap_options.allocator, or malloc/free): every allocation the map makes

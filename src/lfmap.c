@@ -80,6 +80,9 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	m->magic = LFMAP_MAGIC;
 	m->alloc = *a;
 	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
+	/* Entry records hold a dead value only for a destructor (slab.h). */
+	m->slab.rec_shift = opts->value_free ? SLAB_REC_SHIFT_FULL
+					     : SLAB_REC_SHIFT_LINK;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	m->seed_random = opts->seed == 0;
@@ -160,7 +163,8 @@ static void map_teardown(lfmap *m)
 		uintptr_t v = atomic_load_explicit(&e->value,
 						   memory_order_relaxed);
 		void *dead = v != VALUE_TOMBSTONE ? (void *)v
-						  : entry_retired(e)->value;
+			     : m->value_free ? entry_retired(m, e)->value
+					     : NULL;
 		if (dead)
 			reclaim_value_now(m, dead);
 	}
@@ -372,8 +376,12 @@ static int map_remove(lfmap *m, const void *key, size_t key_len,
 		if (entry_tombstone(e, &v)) {
 			if (out)
 				*out = (void *)v;
+			/* Without a destructor nothing waits for the value:
+			 * its record (another line) is not written. */
 			entry_remove(m, &s, e,
-				     mode == REMOVE_DELETE ? (void *)v : NULL);
+				     mode == REMOVE_DELETE && m->value_free
+					     ? (void *)v
+					     : NULL);
 			break;
 		}
 		/* v is now the current value: a replace or a delete won. */
@@ -543,8 +551,10 @@ int lfmap_clear(lfmap *m)
 				;
 			if (v != VALUE_TOMBSTONE) {
 				/* Ours: see entry_remove. */
-				entry_retired(e)->value = (void *)v;
-				counter_add(&st->pending_values, 1);
+				if (m->value_free) {
+					entry_retired(m, e)->value = (void *)v;
+					counter_add(&st->pending_values, 1);
+				}
 				removed++;
 			}
 			/* Tombstoned now, by us or by a racing delete. */
@@ -610,9 +620,9 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 			continue;
 		it->pos_ = n;
 		if (key)
-			*key = e->key;
+			*key = entry_key(e);
 		if (key_len)
-			*key_len = e->key_len;
+			*key_len = entry_key_len(e);
 		if (value)
 			*value = (void *)v;
 		return true;

@@ -56,23 +56,24 @@ static inline bool list_tags_on(void)
 }
 
 /* Key bytes, then length: the tie-break of list_compare for keys other
- * than two 8-byte ones.  Out of line: it runs only on equal 63-bit hashes
- * or non-8-byte keys, and a call on the lookup path costs every caller its
- * callee-saved registers. */
+ * than two 8-byte ones (equal so_keys).  Out of line: it runs only on
+ * equal 56-bit hashes and length codes or non-8-byte keys, and a call on
+ * the lookup path costs every caller its callee-saved registers. */
 static __attribute__((noinline)) int
 list_compare_bytes(const struct entry *e, const struct list_target *t)
 {
-	size_t len = e->key_len < t->key_len ? e->key_len : t->key_len;
-	int c = len ? memcmp(e->key, t->key, len) : 0;
+	size_t e_len = entry_key_len(e);
+	size_t len = e_len < t->key_len ? e_len : t->key_len;
+	int c = len ? memcmp(entry_key(e), t->key, len) : 0;
 	if (c != 0)
 		return c;
-	return (e->key_len > t->key_len) - (e->key_len < t->key_len);
+	return (e_len > t->key_len) - (e_len < t->key_len);
 }
 
 /*
- * Order of a node against a target: <0, 0, >0.  Split-order key first;
- * entries with equal split-order keys (equal 63-bit hashes) are ordered by
- * key bytes, then length.
+ * Order of a node against a target: <0, 0, >0.  Split-order key first
+ * (with the key's length code, hash.h); entries with equal split-order
+ * keys are ordered by key bytes, then length.
  */
 static inline int list_compare(const struct list_node *n,
 			       const struct list_target *t)
@@ -82,8 +83,9 @@ static inline int list_compare(const struct list_node *n,
 	if (!so_key_is_entry(t->so_key))
 		return 0;
 	const struct entry *e = (const struct entry *)n;
-	if (e->key_len == 8 && t->key_len == 8) {
-		/* Big-endian words compare like memcmp, without the call. */
+	if (t->key_len == 8) {
+		/* Equal length codes: e's key is 8 bytes too.  Big-endian
+		 * words compare like memcmp, without the call. */
 		uint64_t x, y;
 		memcpy(&x, e->key, 8);
 		memcpy(&y, t->key, 8);

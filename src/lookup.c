@@ -61,7 +61,7 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
 	lfmap_assert(reclaim_in_read_section());
 	uint64_t hash = hash_key(m->seed, key, key_len);
 	const struct list_target t = {
-		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
+		.so_key = so_key_entry(hash, key_len), .key = key, .key_len = key_len};
 	uint64_t start_key;
 	struct list_node *start = lookup_start(m, hash, &start_key);
 	struct list_node *n = list_lookup(start, start_key, &t);
@@ -187,7 +187,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		size_t len = keys8 ? sizeof(uint64_t) : lens[i];
 		uint64_t hash = hash_key(m->seed, key, len);
 		w[i].hash = hash;
-		w[i].t.so_key = so_key_entry(hash);
+		w[i].t.so_key = so_key_entry(hash, len);
 		w[i].t.key = key;
 		w[i].t.key_len = len;
 		bucket[i] = (size_t)(hash & (size - 1));

@@ -311,21 +311,29 @@ static void batch_free(lfmap *m, uintptr_t link)
 	int64_t bytes = 0, values = 0;
 
 	while (link) {
-		struct retired *r = (struct retired *)(link & ~RETIRED_VALUE_RECORD);
+		struct retired *r = (struct retired *)(link & ~RETIRED_TAGS);
 		uintptr_t next = r->next;
-		size_t size = link & RETIRED_VALUE_RECORD
-				      ? sizeof *r
-				      : entry_size(entry_of_retired(r)->key_len);
-		if (r->value) {
+		/* A slab entry's record without a destructor is the link
+		 * alone (slab.h). */
+		bool has_value = !(link & RETIRED_SLAB_ENTRY) ||
+				 m->slab.rec_shift == SLAB_REC_SHIFT_FULL;
+		if (has_value && r->value) {
 			reclaim_value_now(m, r->value);
 			values++;
 		}
 		if (link & RETIRED_VALUE_RECORD) {
-			map_mem_free(m, r, size);
-			bytes += (int64_t)size;
+			map_mem_free(m, r, sizeof *r);
+			bytes += (int64_t)sizeof *r;
+		} else if (link & RETIRED_SLAB_ENTRY) {
+			/* A free slot's record holds no value (slab.c); the
+			 * entry itself is not read again.  node_bytes: slab.c
+			 * counts it when the chunk goes. */
+			if (has_value)
+				r->value = NULL;
+			slab_free_record(m, r, retired_class(link));
 		} else {
-			/* node_bytes: slab.c counts it when the chunk goes. */
-			slab_free(m, r, size);
+			struct entry *e = (struct entry *)(r + 1);
+			slab_free(m, e, entry_bytes(entry_key_len(e)));
 		}
 		link = next;
 	}
@@ -391,7 +399,7 @@ static void reclaim_batch_free(struct reclaim_head *head)
 		reclaim_chain_end(m);
 }
 
-/* Push r (a value record if is_value) on m's retire list and make sure a
+/* Push r (its tag in is_value: RETIRED_TAGS) on m's retire list and make sure a
  * batch is on its way (TLA+: Retire).  Caller: read-side section. */
 static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 {
@@ -439,7 +447,7 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
 	/* Its bytes stay in node_bytes (slab.c) until its slot is freed. */
-	retire(m, entry_retired(e), 0);
+	retire(m, entry_retired(m, e), entry_retired_tag(e));
 }
 
 struct retired *reclaim_value_record(lfmap *m)

@@ -13,12 +13,16 @@
  *   - and after lfmap_destroy the allocator has nothing live (no leak).
  */
 #include "helpers.h"
-#include "slab.h" /* SLAB_CHUNK_BYTES: entries come from chunks */
+#include "internal.h" /* entry_bytes, m->slab: filling a slab chunk */
+#include "slab.h"     /* SLAB_CHUNK_BYTES: entries come from chunks */
 
 #define BASE_KEYS 64 /* keys 0..63 are present before each operation */
 #define NEW_KEY BASE_KEYS
 #define OLD_KEY 3
 #define MAX_K 4000
+
+/* Keys of the fixture: BASE_KEYS, NEW_KEY, and fillers above NEW_KEY. */
+#define MODEL_MAX 2048
 
 struct fixture {
 	talloc ta;
@@ -26,14 +30,23 @@ struct fixture {
 	tval *pool;   /* pool[i] is the value of key i */
 	tval extra;   /* the value the operation under test tries to store */
 	lfmap *m;
-	void *model[BASE_KEYS + 1];
+	size_t n_model; /* keys 0..n_model-1 are checked */
+	size_t n_pool;  /* pool values stored (destroyed once at the end) */
+	void *model[MODEL_MAX];
 };
 
-static void fixture_setup(struct fixture *f)
+#define U64_ENTRY entry_bytes(sizeof(uint64_t))
+
+/*
+ * Keys 0..BASE_KEYS-1 present; if fill, more keys above NEW_KEY until the
+ * thread's slab chunk is full, so that the next new entry needs a new
+ * chunk: an allocation the sweep can fail.
+ */
+static void fixture_setup_fill(struct fixture *f, bool fill)
 {
 	memset(f, 0, sizeof *f);
 	talloc_init(&f->ta);
-	f->pool = tval_pool(BASE_KEYS);
+	f->pool = tval_pool(MODEL_MAX);
 	f->extra.magic = TVAL_MAGIC;
 	f->extra.id = 999;
 	lfmap_options o = tval_opts(&f->d, &f->ta);
@@ -43,7 +56,36 @@ static void fixture_setup(struct fixture *f)
 		f->model[i] = &f->pool[i];
 	}
 	f->model[NEW_KEY] = NULL;
+	f->n_model = BASE_KEYS + 1;
+	f->n_pool = BASE_KEYS;
+	int cls = slab_class(U64_ENTRY);
+	if (fill) {
+		cr_assert_gt(slab_slots_left(&f->m->slab, cls), 0);
+		long chunks = atomic_load(&f->m->slab.chunks);
+		while (slab_slots_left(&f->m->slab, cls) > 0) {
+			uint64_t k = f->n_model++;
+			cr_assert_lt(k, MODEL_MAX);
+			cr_assert_eq(lfmap_put_u64(f->m, k, &f->pool[k]), 0);
+			f->model[k] = &f->pool[k];
+		}
+		cr_assert_eq(atomic_load(&f->m->slab.chunks), chunks);
+		f->n_pool = f->n_model;
+	}
 	cr_assert_eq(lfmap_quiesce(f->m), 0);
+}
+
+static void fixture_setup(struct fixture *f)
+{
+	fixture_setup_fill(f, false);
+}
+
+/* Every value that was ever stored was destroyed once. */
+static void fixture_check_pool(struct fixture *f)
+{
+	for (size_t i = 0; i < f->n_pool; i++)
+		cr_assert_eq(atomic_load(&f->pool[i].freed), i == NEW_KEY ? 0 : 1,
+			     "value %zu destroyed %d times", i,
+			     atomic_load(&f->pool[i].freed));
 }
 
 /* Destroy the map; every value that was ever stored is destroyed once. */
@@ -52,10 +94,7 @@ static void fixture_teardown(struct fixture *f, bool extra_stored)
 	cr_assert_eq(lfmap_destroy(f->m), 0);
 	talloc_assert_clean(&f->ta);
 	dtor_assert_ok(&f->d);
-	for (size_t i = 0; i < BASE_KEYS; i++)
-		cr_assert_eq(atomic_load(&f->pool[i].freed), 1,
-			     "value %zu destroyed %d times", i,
-			     atomic_load(&f->pool[i].freed));
+	fixture_check_pool(f);
 	cr_assert_eq(atomic_load(&f->extra.freed), extra_stored ? 1 : 0,
 		     "extra destroyed %d times", atomic_load(&f->extra.freed));
 	free(f->pool);
@@ -133,21 +172,49 @@ static int run_op(struct fixture *f, enum op_kind op, uint64_t *key)
 	return -1;
 }
 
-static void sweep(enum op_kind op)
+/*
+ * adds_entry: the operation adds a key.  The fixture's chunk is then made
+ * full first, so the new entry needs exactly one new chunk: failing that
+ * allocation must give ENOMEM, and it is the only chunk-sized attempt.
+ */
+static void sweep(enum op_kind op, bool adds_entry)
 {
-	int enomem_runs = 0;
+	int enomem_runs = 0, chunk_points = 0;
 	long k;
+	size_t log[MAX_K];
 	for (k = 1; k <= MAX_K; k++) {
 		struct fixture f;
-		fixture_setup(&f);
+		fixture_setup_fill(&f, adds_entry);
 		lfmap_stats before = quiet_stats(f.m);
 		long live_before = atomic_load(&f.ta.live_bytes);
 
 		uint64_t key = 0;
+		f.ta.log = log;
+		f.ta.log_cap = MAX_K;
 		talloc_arm(&f.ta, k);
 		int rc = run_op(&f, op, &key);
-		bool reached = talloc_attempts(&f.ta) >= k;
+		long attempts = talloc_attempts(&f.ta);
+		bool reached = attempts >= k;
 		talloc_disarm(&f.ta);
+		f.ta.log = NULL;
+		long chunk_attempts = 0;
+		for (long i = 0; i < attempts && i < MAX_K; i++)
+			chunk_attempts += log[i] == SLAB_CHUNK_BYTES;
+		bool chunk_failed = reached && log[k - 1] == SLAB_CHUNK_BYTES;
+		chunk_points += chunk_failed;
+		if (adds_entry)
+			cr_assert_eq(chunk_attempts, 1,
+				     "%s, k=%ld: %ld chunk allocations for one "
+				     "entry in a full chunk",
+				     op_name[op], k, chunk_attempts);
+		else
+			cr_assert_eq(chunk_attempts, 0,
+				     "%s, k=%ld: a chunk for no new entry",
+				     op_name[op], k);
+		if (chunk_failed)
+			cr_assert_eq(rc, ENOMEM,
+				     "%s, k=%ld: the new entry's chunk failed, "
+				     "rc %d", op_name[op], k, rc);
 
 		cr_assert(rc == 0 || rc == ENOMEM, "%s, k=%ld: rc %d", op_name[op],
 			  k, rc);
@@ -159,7 +226,7 @@ static void sweep(enum op_kind op)
 			 * initialise bucket nodes lazily) */
 			lfmap_stats after = quiet_stats(f.m);
 			long live_after = atomic_load(&f.ta.live_bytes);
-			check_model(f.m, f.model, BASE_KEYS + 1);
+			check_model(f.m, f.model, f.n_model);
 			assert_same_stats(&before, &after);
 			cr_assert_eq(live_after - live_before,
 				     (long)(after.bucket_bytes - before.bucket_bytes),
@@ -181,18 +248,17 @@ static void sweep(enum op_kind op)
 				talloc_assert_clean(&f.ta);
 				dtor_assert_ok(&f.d);
 				cr_assert_eq(atomic_load(&f.extra.freed), 1);
-				for (size_t i = 0; i < BASE_KEYS; i++)
-					cr_assert_eq(atomic_load(&f.pool[i].freed), 1);
+				fixture_check_pool(&f);
 				free(f.pool);
 			} else {
 				fixture_teardown(&f, false);
 			}
 		} else {
-			void *model[BASE_KEYS + 1];
+			void *model[MODEL_MAX];
 			memcpy(model, f.model, sizeof model);
 			model[key] = &f.extra;
 			lfmap_stats after = quiet_stats(f.m);
-			check_model(f.m, model, BASE_KEYS + 1);
+			check_model(f.m, model, f.n_model);
 			if (key == OLD_KEY) {
 				cr_assert_eq(atomic_load(&f.pool[OLD_KEY].freed), 1,
 					     "%s: replaced value not destroyed",
@@ -209,21 +275,21 @@ static void sweep(enum op_kind op)
 	}
 	cr_assert_leq(k, MAX_K, "%s never completed without failure",
 		      op_name[op]);
-	/* A new entry takes a free slot of a slab chunk and allocates only
-	 * when the chunk is full (the fixture's 64 entries leave room), so
-	 * adding a key may succeed with every allocation failing:
-	 * test_slab.c's chunk_failure covers a full chunk. */
+	if (adds_entry)
+		cr_assert_eq(chunk_points, 1,
+			     "%s: the new entry's chunk failed in %d runs",
+			     op_name[op], chunk_points);
 	cr_log_info("%s: %ld allocation points, %d ENOMEM", op_name[op], k - 1,
 		    enomem_runs);
 }
 
-Test(alloc_fail, put_new_key) { sweep(OP_PUT_NEW); }
-Test(alloc_fail, put_replacing_value) { sweep(OP_PUT_REPLACE); }
-Test(alloc_fail, insert) { sweep(OP_INSERT); }
-Test(alloc_fail, replace) { sweep(OP_REPLACE); }
-Test(alloc_fail, cas) { sweep(OP_CAS); }
-Test(alloc_fail, compute_new_key) { sweep(OP_COMPUTE_NEW); }
-Test(alloc_fail, compute_update) { sweep(OP_COMPUTE_UPDATE); }
+Test(alloc_fail, put_new_key) { sweep(OP_PUT_NEW, true); }
+Test(alloc_fail, put_replacing_value) { sweep(OP_PUT_REPLACE, false); }
+Test(alloc_fail, insert) { sweep(OP_INSERT, true); }
+Test(alloc_fail, replace) { sweep(OP_REPLACE, false); }
+Test(alloc_fail, cas) { sweep(OP_CAS, false); }
+Test(alloc_fail, compute_new_key) { sweep(OP_COMPUTE_NEW, true); }
+Test(alloc_fail, compute_update) { sweep(OP_COMPUTE_UPDATE, false); }
 
 Test(alloc_fail, create)
 {
@@ -342,7 +408,7 @@ Test(alloc_fail, clone)
  * others (entries, bucket nodes).  A failed grow must not fail the put; a put that fails with ENOMEM leaves
  * the key absent and succeeds when retried.  The map grows later anyway.
  */
-#define GROW_KEYS 600
+#define GROW_KEYS 3000
 
 static long grow_run(talloc *ta, long k, int *enomem, size_t *buckets_out,
 		     uint64_t *grows_out)
@@ -402,43 +468,48 @@ Test(alloc_fail, grow_sequence, .timeout = 120)
 
 	/*
 	 * Classify allocation points: slab chunks (entries come from them,
-	 * SLAB_CHUNK_BYTES each) and bucket segments (which double in size,
-	 * so each size occurs only once or twice, and are never a chunk's
-	 * size: 24 * 2^k).  Failing a segment (a grow) must not fail the put.
-	 * Chunks may fail it (ENOMEM, map unchanged).
+	 * SLAB_CHUNK_BYTES each; one thread on a fresh map fills them one
+	 * after another, so GROW_KEYS entries take exactly as many as the
+	 * slots per chunk say) and bucket segments (every other allocation:
+	 * they double in size and are never a chunk's size, 24 * 2^k).
+	 * Failing a segment (a grow) must not fail the put; failing a chunk
+	 * fails exactly the put that needed it (ENOMEM, map unchanged, the
+	 * retry succeeds).
 	 */
-	long *freq = calloc((size_t)total, sizeof *freq);
 	long chunk_allocs = 0;
-	for (long i = 0; i < total; i++) {
+	for (long i = 0; i < total; i++)
 		chunk_allocs += sizes[i] == SLAB_CHUNK_BYTES;
-		freq[i] = sizes[i] == SLAB_CHUNK_BYTES ? total : 1;
-	}
-	cr_assert_gt(chunk_allocs, 1, "%d entries from fewer than 2 chunks?",
-		     GROW_KEYS);
+	/* (grow_run: no destructor, so 8-byte records) */
+	size_t lo = slab_chunk_slots_min(slab_class(U64_ENTRY),
+					 SLAB_REC_SHIFT_LINK);
+	size_t hi = slab_chunk_slots_max(slab_class(U64_ENTRY),
+					 SLAB_REC_SHIFT_LINK);
+	cr_assert_eq((GROW_KEYS + lo - 1) / lo, (GROW_KEYS + hi - 1) / hi,
+		     "pick GROW_KEYS so the chunk count is exact");
+	cr_assert_eq(chunk_allocs, (long)((GROW_KEYS + lo - 1) / lo),
+		     "%d entries in %ld chunks of %zu-%zu slots", GROW_KEYS,
+		     chunk_allocs, lo, hi);
 
-	int points = 0, seg_points = 0, node_points = 0;
+	int points = 0, seg_points = 0, chunk_points = 0;
 	for (long k = 1; k <= total; k++) {
-		bool is_segment = freq[k - 1] <= 3;
-		/* Every segment point; the first and then every 37th node point. */
-		if (!is_segment && node_points++ >= 8 && k % 37)
-			continue;
-		seg_points += is_segment;
+		bool is_chunk = sizes[k - 1] == SLAB_CHUNK_BYTES;
+		seg_points += !is_chunk;
+		chunk_points += is_chunk;
 		points++;
 		int en = 0;
 		size_t b;
 		uint64_t g;
 		grow_run(&ta, k, &en, &b, &g);
-		if (is_segment)
-			cr_assert_eq(en, 0,
-				     "k=%ld: failing a %zu-byte (segment) "
-				     "allocation failed a put",
-				     k, sizes[k - 1]);
+		cr_assert_eq(en, is_chunk ? 1 : 0,
+			     "k=%ld: failing a %zu-byte (%s) allocation failed "
+			     "%d puts",
+			     k, sizes[k - 1], is_chunk ? "chunk" : "segment", en);
 		cr_assert_gt(g, 0, "k=%ld: the map never grew", k);
 	}
+	cr_assert_eq(chunk_points, chunk_allocs);
 	cr_assert_gt(seg_points, 0, "no segment-sized allocation seen");
 	cr_log_info("grow sequence: %ld allocations, %d points tried, %d segments",
 		    total, points, seg_points);
-	free(freq);
 	free(sizes);
 }
 
@@ -496,6 +567,8 @@ Test(alloc_fail, delete_and_shrink_without_memory)
 	tval_map_fill(m, pool, n);
 	lfmap_stats s0 = quiet_stats(m);
 
+	/* (A new key in a full chunk without memory: sweep(), above.) */
+	tval extra = { TVAL_MAGIC, 12345, 0 };
 	atomic_store(&ta.fail_all, true);
 	for (uint64_t i = 0; i < n; i++)
 		if (i % 10)
@@ -508,19 +581,16 @@ Test(alloc_fail, delete_and_shrink_without_memory)
 	cr_assert_eq(lfmap_delete_if(m, &(uint64_t){ 10 }, sizeof(uint64_t),
 				     &pool[10]),
 		     0);
-	/* Inserting fails cleanly meanwhile, or takes a free slot of a slab
-	 * chunk without allocating (then we take it out again). */
-	tval extra = { TVAL_MAGIC, 12345, 0 };
-	int put_rc = lfmap_put_u64(m, n + 1, &extra);
-	cr_assert(put_rc == 0 || put_rc == ENOMEM, "put without memory: rc %d",
-		  put_rc);
-	if (put_rc == ENOMEM) {
-		cr_assert_eq(lfmap_get_u64(m, n + 1, NULL), ENOENT);
-	} else {
-		void *back;
-		cr_assert_eq(lfmap_take_u64(m, n + 1, &back), 0);
-		cr_assert_eq(back, &extra);
-	}
+	/* After the grace period the deleted entries' slots are free again:
+	 * a new key takes one without allocating (then leaves again). */
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	long allocs = atomic_load(&ta.allocs);
+	cr_assert_eq(lfmap_put_u64(m, n + 1, &extra), 0,
+		     "no slot reused from the deleted entries");
+	void *back;
+	cr_assert_eq(lfmap_take_u64(m, n + 1, &back), 0);
+	cr_assert_eq(back, &extra);
+	cr_assert_eq(atomic_load(&ta.allocs), allocs);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	atomic_store(&ta.fail_all, false);
 
@@ -537,9 +607,10 @@ Test(alloc_fail, delete_and_shrink_without_memory)
 	cr_assert_eq(lfmap_count(m), left);
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(s1.entries, left);
-	/* Every slab chunk still holds a kept key (every 10th): its slots
-	 * wait for reuse; a chunk goes back when its last entry does. */
-	cr_assert_leq(s1.node_bytes, s0.node_bytes);
+	/* Every slab chunk still holds kept keys (every 10th): all stay,
+	 * their free slots waiting for reuse; a chunk goes back when its
+	 * last entry does (test_slab.c). */
+	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(s1.pending_values, 0);
 	cr_assert_eq(dtor_calls(&d), (long)(n - left - 1));
 	cr_assert_eq(atomic_load(&pool[0].freed), 0, "taken value destroyed");

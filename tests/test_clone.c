@@ -106,11 +106,23 @@ Test(clone, keeps_options)
 	cr_assert_eq(lfmap_create(&o, &src), 0);
 	for (uint64_t i = 0; i < 10; i++)
 		cr_assert_eq(lfmap_put_u64(src, i, hval_new(&c, (long)i)), 0);
+	/* What an empty map like the clone costs: clone sizes it for
+	 * src's count. */
+	lfmap_options ro = o;
+	ro.capacity_hint = 10;
+	lfmap *ref = NULL;
 	long allocs_before = atomic_load(&ta.allocs);
+	cr_assert_eq(lfmap_create(&ro, &ref), 0);
+	long create_allocs = atomic_load(&ta.allocs) - allocs_before;
+	cr_assert_eq(lfmap_destroy(ref), 0);
+	allocs_before = atomic_load(&ta.allocs);
 	cr_assert_eq(lfmap_clone(src, copy_hval, &c, &dst), 0);
-	/* The map object, its buckets and a slab chunk for the entries. */
-	cr_assert_geq(atomic_load(&ta.allocs) - allocs_before, 3,
-		      "clone did not use src's allocator");
+	/* That, and one slab chunk for the 10 entries: every byte from
+	 * src's allocator. */
+	cr_assert_eq(atomic_load(&ta.allocs) - allocs_before, create_allocs + 1,
+		     "clone made %ld allocations from src's allocator, an "
+		     "empty map %ld",
+		     atomic_load(&ta.allocs) - allocs_before, create_allocs);
 	lfmap_stats s0;
 	cr_assert_eq(lfmap_get_stats(dst, &s0), 0);
 	for (uint64_t i = 10; i < 5000; i++)

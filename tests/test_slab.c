@@ -6,7 +6,7 @@
  * a freed slot being reported.
  */
 #include "helpers.h"
-#include "internal.h" /* struct entry, struct retired, m->slab */
+#include "internal.h" /* struct entry, entry_bytes, m->slab */
 #include "slab.h"
 
 /* A distinct non-NULL value per key. */
@@ -15,29 +15,15 @@ static void *tok(uint64_t i)
 	return (void *)(uintptr_t)((i << 4) | 8);
 }
 
-/* A map (seed 11) on a fresh counting allocator ta. */
 static lfmap *make_map(talloc *ta)
 {
-	talloc_init(ta);
-	lfmap_options o = value_free_opts(NULL, NULL, ta, 11);
-	return map_new_opts(&o);
-}
-
-/* Destroy m; its allocator gave back everything. */
-static void destroy_clean(lfmap *m, talloc *ta)
-{
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(ta);
-}
-
-/* Keys from..to-1 map to their tok. */
-static void assert_toks(lfmap *m, uint64_t from, uint64_t to)
-{
-	for (uint64_t i = from; i < to; i++) {
-		void *v;
-		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
-		cr_assert_eq(v, tok(i));
-	}
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.allocator = &ta->a;
+	o.seed = 11;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	return m;
 }
 
 static long chunks(lfmap *m)
@@ -45,22 +31,33 @@ static long chunks(lfmap *m)
 	return atomic_load(&m->slab.chunks);
 }
 
-/* The start of the slot (or allocation) holding the entry whose key the
- * iterator reported. */
-static uintptr_t slot_of_key(const void *key)
+/* The entry (the start of its slot) whose key the iterator reported. */
+static uintptr_t entry_of_key(const void *key, size_t key_len)
 {
 	return (uintptr_t)key - offsetof(struct entry, key) -
-	       sizeof(struct retired);
+	       (key_len >= SO_KEY_LEN_LONG ? ENTRY_LONG_LEN : 0);
 }
 
-Test(slab, slots_are_line_aligned)
+static int cmp_uptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Slots aligned to their size (64 at most): an entry of up to 64 bytes
+ * never straddles a line, 8-byte-key entries two to a line; each entry's
+ * record in its page, outside every slot, its own. */
+Test(slab, slots_are_aligned_records_beside)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
-	static const size_t lens[] = { 0, 1, 8, 12, 13, 76, 77, 200 };
-	unsigned char key[256];
-	for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
-		for (unsigned i = 0; i < 40; i++) {
+	static const size_t lens[] = { 0,  1,   8,   9,   12,  40, 41,
+				       104, 105, 126, 127, 224, 225, 300 };
+	enum { NL = sizeof lens / sizeof lens[0], PER = 40 };
+	unsigned char key[512];
+	for (size_t l = 0; l < NL; l++) {
+		for (unsigned i = 0; i < PER; i++) {
 			memset(key, (int)(l * 64 + i), sizeof key);
 			if (lens[l])
 				key[0] = (unsigned char)i;
@@ -72,37 +69,229 @@ Test(slab, slots_are_line_aligned)
 				break; /* one empty key */
 		}
 	}
-	size_t seen = 0, one_line = 0;
+	size_t seen = 0, one_line = 0, in_slab = 0, direct = 0;
+	uintptr_t recs[NL * PER], lines32[NL * PER];
+	size_t n32 = 0;
 	lfmap_read_lock();
-	titer w;
-	titer_init(&w, m);
-	while (titer_next(&w)) {
-		const void *k = w.key;
-		size_t kl = w.key_len;
-		uintptr_t slot = slot_of_key(k);
-		cr_assert_eq(slot % 64, 0, "key_len %zu: slot %#lx not aligned",
-			     kl, (unsigned long)slot);
-		/* The entry and its trailer fit its class. */
-		cr_assert_leq(entry_size(kl) + SLAB_TRAILER,
-			      (size_t)64 << slab_class(entry_size(kl)));
-		if (entry_size(kl) <= 64 - SLAB_TRAILER) {
-			/* Keys up to 12 bytes: the whole entry in one line. */
-			cr_assert_eq(slot / 64,
-				     ((uintptr_t)k + kl - (kl > 0)) / 64);
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		uintptr_t e = entry_of_key(k, kl);
+		size_t bytes = entry_bytes(kl);
+		int cls = slab_class(bytes);
+		unsigned rs = m->slab.rec_shift;
+		uintptr_t r = (uintptr_t)slab_record((void *)e, bytes, rs);
+		if (cls < 0) {
+			cr_assert_gt(kl, 224, "key_len %zu beside the slab", kl);
+			cr_assert_eq(r, e - SLAB_RECORD);
+			direct++;
+			seen++;
+			continue;
+		}
+		size_t slot = (size_t)32 << cls;
+		size_t align = slot < 64 ? slot : 64;
+		cr_assert_eq(e % align, 0, "key_len %zu: slot %#lx not aligned",
+			     kl, (unsigned long)e);
+		cr_assert_leq(bytes, slot);
+		if (bytes <= 64) {
+			cr_assert_eq(e / 64, (e + bytes - 1) / 64,
+				     "key_len %zu straddles a line", kl);
 			one_line++;
 		}
+		if (cls == 0)
+			lines32[n32++] = e / 64;
+		/* The record: same page, before its slots, not in a slot. */
+		uintptr_t page = e & ~(SLAB_PAGE - 1);
+		cr_assert_eq(r & ~(SLAB_PAGE - 1), page);
+		cr_assert_geq(r, page + SLAB_PAGE_HEADER);
+		cr_assert_leq(r + ((size_t)1 << rs),
+			      page + slab_slot_offset(cls, rs));
+		cr_assert_eq((uintptr_t)slab_slot_of_record((void *)r, cls, rs),
+			     e);
+		cr_assert_eq(((struct slab_page *)page)->cls, (uint32_t)cls);
+		recs[in_slab++] = r;
 		seen++;
 	}
 	lfmap_read_unlock();
 	cr_assert_eq(seen, lfmap_count(m));
-	cr_assert_eq(one_line, 1 + 3 * 40);
-	destroy_clean(m, &ta);
+	cr_assert_eq(direct, 2 * PER);
+	cr_assert_eq(one_line, 1 + 5 * PER);
+	qsort(recs, in_slab, sizeof recs[0], cmp_uptr);
+	for (size_t i = 1; i < in_slab; i++)
+		cr_assert_neq(recs[i], recs[i - 1], "two entries, one record");
+	/* Keys of 0-8 bytes: 32-byte slots, carved two to a line. */
+	qsort(lines32, n32, sizeof lines32[0], cmp_uptr);
+	size_t shared = 0;
+	for (size_t i = 1; i < n32; i++)
+		shared += lines32[i] == lines32[i - 1];
+	cr_assert_geq(shared, n32 / 2 - 2, "%zu of %zu 32-byte entries share "
+		      "a line", 2 * shared, n32);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* With the system allocator chunks are mmaps aligned to their size: an
+ * entry's page names a chunk header inside the same aligned chunk, no
+ * entry overlaps a header, and the headers of different chunks sit at
+ * different offsets (cache colours).  Deleting everything unmaps them. */
+Test(slab, system_chunks_aligned_and_coloured)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.seed = 5;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	size_t n = 4 * slab_chunk_slots_max(0, m->slab.rec_shift);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_geq(chunks(m), 4);
+	uintptr_t offs[64];
+	size_t noffs = 0, seen = 0;
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		uintptr_t e = entry_of_key(k, kl);
+		uintptr_t base = e & ~(SLAB_CHUNK_BYTES - 1);
+		uintptr_t c = (uintptr_t)((struct slab_page *)(e & ~(SLAB_PAGE - 1)))
+				      ->chunk;
+		cr_assert_eq(c & ~(SLAB_CHUNK_BYTES - 1), base);
+		cr_assert(e + 32 <= c || e >= c + SLAB_HEADER,
+			  "entry %#lx on its chunk's header %#lx",
+			  (unsigned long)e, (unsigned long)c);
+		size_t j = 0;
+		while (j < noffs && offs[j] != c - base)
+			j++;
+		if (j == noffs && noffs < 64)
+			offs[noffs++] = c - base;
+		void *got;
+		uint64_t key;
+		memcpy(&key, k, sizeof key);
+		cr_assert_eq(v, tok(key));
+		cr_assert_eq(lfmap_get_u64(m, key, &got), 0);
+		seen++;
+	}
+	lfmap_read_unlock();
+	cr_assert_eq(seen, n);
+	cr_assert_gt(noffs, 1, "every chunk header at one offset");
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_delete_u64(m, i), 0);
+	lfmap_stats s = quiet_stats(m);
+	cr_assert_eq(s.node_bytes, 0);
+	cr_assert_eq(chunks(m), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/* A reused slot's record starts without a value: with a destructor, a
+ * slot whose entry was deleted (its value in the record, destroyed after
+ * the grace period) and then taken by a new entry that leaves by take (no
+ * value for the destructor) must not hand the old value over again. */
+Test(slab, reused_record_holds_no_old_value)
+{
+	talloc ta;
+	talloc_init(&ta);
+	dtor d = { 0 };
+	lfmap_options o = tval_opts(&d, &ta);
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	cr_assert_eq(m->slab.rec_shift, SLAB_REC_SHIFT_FULL);
+	size_t cap = slab_chunk_slots_max(0, SLAB_REC_SHIFT_FULL) + 1;
+	tval *pool = tval_pool(cap + 1);
+	uint64_t n = 0;
+	do {
+		cr_assert_lt(n, cap);
+		cr_assert_eq(lfmap_put_u64(m, n, &pool[n]), 0);
+		n++;
+	} while (slab_slots_left(&m->slab, 0) > 0);
+	long chunks0 = chunks(m);
+	/* Key 0's slot is then the only free one. */
+	cr_assert_eq(lfmap_delete_u64(m, 0), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&pool[0].freed), 1);
+	cr_assert_eq(lfmap_put_u64(m, n, &pool[n]), 0);
+	cr_assert_eq(chunks(m), chunks0, "the freed slot was not reused");
+	void *back;
+	cr_assert_eq(lfmap_take_u64(m, n, &back), 0);
+	cr_assert_eq(back, &pool[n]);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&pool[0].freed), 1,
+		     "the reused slot's record handed the old value over again");
+	cr_assert_eq(atomic_load(&pool[n].freed), 0, "a taken value destroyed");
+	cr_assert_eq(lfmap_destroy(m), 0);
+	dtor_assert_ok(&d);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(atomic_load(&pool[i].freed), 1);
+	talloc_assert_clean(&ta);
+	free(pool);
+}
+
+/* Lengths around the long-key code (hash.h: the length code in so_key;
+ * from SO_KEY_LEN_LONG bytes on the entry stores the length): every key
+ * found, iterated with its own length and bytes, and gone once deleted.
+ * Keys are prefixes of one another, so only the length tells them apart. */
+Test(slab, key_lengths_in_so_key)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	static const size_t big[] = { 200, 255, 300, 1000, LFMAP_KEY_MAX };
+	enum { SHORT = 140, N = SHORT + sizeof big / sizeof big[0] };
+	size_t lens[N];
+	for (size_t i = 0; i < SHORT; i++)
+		lens[i] = i;
+	for (size_t i = SHORT; i < N; i++)
+		lens[i] = big[i - SHORT];
+	unsigned char *key = malloc(LFMAP_KEY_MAX);
+	for (size_t i = 0; i < LFMAP_KEY_MAX; i++)
+		key[i] = (unsigned char)(i * 7 + 3);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(lfmap_insert(m, key, lens[i], tok(i), NULL), 0,
+			     "key_len %zu", lens[i]);
+	for (size_t i = 0; i < N; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get(m, key, lens[i], &v), 0);
+		cr_assert_eq(v, tok(i), "key_len %zu: another length's value",
+			     lens[i]);
+	}
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl, seen = 0;
+	void *v;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		size_t i = kl < SHORT ? kl : SHORT;
+		while (i < N && lens[i] != kl)
+			i++;
+		cr_assert_lt(i, N, "iterated a key of length %zu", kl);
+		cr_assert_eq(v, tok(i));
+		cr_assert(kl == 0 || memcmp(k, key, kl) == 0,
+			  "key_len %zu: bytes differ", kl);
+		seen++;
+	}
+	lfmap_read_unlock();
+	cr_assert_eq(seen, N);
+	for (size_t i = 0; i < N; i += 2)
+		cr_assert_eq(lfmap_delete(m, key, lens[i]), 0);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(lfmap_get(m, key, lens[i], NULL), i % 2 ? 0 : ENOENT,
+			     "key_len %zu", lens[i]);
+	free(key);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 /* Slots freed after a grace period are handed out again: no allocation. */
 Test(slab, freed_slots_are_reused)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	for (uint64_t i = 0; i < 200; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
@@ -121,14 +310,20 @@ Test(slab, freed_slots_are_reused)
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(s1.node_bytes, SLAB_CHUNK_BYTES);
-	assert_toks(m, 1000, 1150);
-	destroy_clean(m, &ta);
+	for (uint64_t i = 1000; i < 1150; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 /* Deleting every key gives every chunk back, the current ones included. */
 Test(slab, chunks_go_back_when_empty)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	lfmap_stats s0 = quiet_stats(m);
 	long live0 = atomic_load(&ta.live_bytes);
@@ -136,7 +331,8 @@ Test(slab, chunks_go_back_when_empty)
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s1 = quiet_stats(m);
-	cr_assert_geq(chunks(m), (long)(n / (SLAB_CHUNK_BYTES / 64)));
+	cr_assert_geq(chunks(m),
+		      (long)(n / slab_chunk_slots_max(0, m->slab.rec_shift)));
 	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_delete_u64(m, i), 0);
@@ -146,21 +342,18 @@ Test(slab, chunks_go_back_when_empty)
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
 	cr_assert_eq(atomic_load(&ta.live_bytes) - live0,
 		     (long)(s2.bucket_bytes - s0.bucket_bytes));
-	destroy_clean(m, &ta);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
-/* Put key; when it fails (a new chunk was needed and the allocator
- * refused it), it fails cleanly: ENOMEM, map and memory unchanged.
- * Returns the put's result. */
-static int put_or_fail_cleanly(talloc *ta, lfmap *m, uint64_t key)
+/* A put needing a new chunk when the allocator fails: ENOMEM, map and
+ * memory unchanged; the next put after recovery succeeds. */
+static void put_fails_cleanly(talloc *ta, lfmap *m, uint64_t key)
 {
 	lfmap_stats before = quiet_stats(m);
 	long live = atomic_load(&ta->live_bytes);
 	long nchunks = chunks(m);
-	int rc = lfmap_put_u64(m, key, tok(key));
-	if (rc == 0)
-		return 0;
-	cr_assert_eq(rc, ENOMEM);
+	cr_assert_eq(lfmap_put_u64(m, key, tok(key)), ENOMEM);
 	cr_assert_eq(lfmap_get_u64(m, key, NULL), ENOENT);
 	lfmap_stats after = quiet_stats(m);
 	cr_assert_eq(after.entries, before.entries);
@@ -168,16 +361,16 @@ static int put_or_fail_cleanly(talloc *ta, lfmap *m, uint64_t key)
 	cr_assert_eq(atomic_load(&ta->live_bytes) - live,
 		     (long)(after.bucket_bytes - before.bucket_bytes));
 	cr_assert_eq(chunks(m), nchunks);
-	return rc;
 }
 
 Test(slab, chunk_failure)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	/* Refuse chunks (and segments as large: grows may fail, puts not). */
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
-	cr_assert_eq(put_or_fail_cleanly(&ta, m, 0), ENOMEM);
+	put_fails_cleanly(&ta, m, 0);
 	cr_assert_eq(lfmap_count(m), 0);
 	talloc_disarm(&ta);
 
@@ -191,10 +384,20 @@ Test(slab, chunk_failure)
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
 	int rc = 0;
 	uint64_t ok = 0;
-	for (; ok < SLAB_CHUNK_BYTES / 64; ok++) {
-		rc = put_or_fail_cleanly(&ta, m, k);
-		if (rc)
+	for (; ok <= slab_chunk_slots_max(0, m->slab.rec_shift); ok++) {
+		lfmap_stats s = quiet_stats(m);
+		long live = atomic_load(&ta.live_bytes);
+		rc = lfmap_put_u64(m, k, tok(k));
+		if (rc) {
+			cr_assert_eq(rc, ENOMEM);
+			cr_assert_eq(lfmap_get_u64(m, k, NULL), ENOENT);
+			lfmap_stats s2 = quiet_stats(m);
+			cr_assert_eq(s2.entries, s.entries);
+			cr_assert_eq(s2.node_bytes, s.node_bytes);
+			cr_assert_eq(atomic_load(&ta.live_bytes) - live,
+				     (long)(s2.bucket_bytes - s.bucket_bytes));
 			break;
+		}
 		k++;
 	}
 	cr_assert_eq(rc, ENOMEM, "a full chunk never asked for another");
@@ -203,27 +406,98 @@ Test(slab, chunk_failure)
 	talloc_disarm(&ta);
 	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
 	cr_assert_eq(lfmap_count(m), k + 1);
-	assert_toks(m, 0, k + 1);
-	destroy_clean(m, &ta);
+	for (uint64_t i = 0; i <= k; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 /* Entries too large for the largest class come from the allocator. */
 Test(slab, large_keys_beside_the_slab)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	unsigned char key[300];
 	memset(key, 7, sizeof key);
-	cr_assert_lt(slab_class(entry_size(sizeof key)), 0);
+	cr_assert_lt(slab_class(entry_bytes(sizeof key)), 0);
 	lfmap_stats s0 = quiet_stats(m);
 	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(chunks(m), 0);
-	cr_assert_eq(s1.node_bytes - s0.node_bytes, entry_size(sizeof key));
+	cr_assert_eq(s1.node_bytes - s0.node_bytes,
+		     SLAB_RECORD + entry_bytes(sizeof key));
 	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
 	lfmap_stats s2 = quiet_stats(m);
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
-	destroy_clean(m, &ta);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* Failing the allocation of an entry beside the slab: ENOMEM, map and
+ * memory unchanged. */
+Test(slab, large_key_allocation_failure)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	unsigned char key[300];
+	memset(key, 9, sizeof key);
+	lfmap_stats s0 = quiet_stats(m);
+	long live = atomic_load(&ta.live_bytes);
+	talloc_arm(&ta, 1);
+	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), ENOMEM);
+	cr_assert_eq(talloc_attempts(&ta), 1, "one allocation for the entry");
+	talloc_disarm(&ta);
+	cr_assert_eq(lfmap_get(m, key, sizeof key, NULL), ENOENT);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_eq(s1.node_bytes, s0.node_bytes);
+	cr_assert_eq(s1.entries, 0);
+	cr_assert_eq(atomic_load(&ta.live_bytes), live);
+	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
+}
+
+/* With every stripe's flag held (threads preempted inside slab_alloc), an
+ * insert still goes through: a chunk of its own from the allocator, whose
+ * failure is a clean ENOMEM; freeing the entry gives the chunk back. */
+Test(slab, every_stripe_busy)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	cr_assert_eq(lfmap_put_u64(m, 1, tok(1)), 0);
+	lfmap_stats s0 = quiet_stats(m);
+	long live = atomic_load(&ta.live_bytes);
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		atomic_store(&m->slab.stripes[i].busy, 1);
+	talloc_arm(&ta, 1);
+	cr_assert_eq(lfmap_put_u64(m, 2, tok(2)), ENOMEM);
+	cr_assert_eq(talloc_attempts(&ta), 1);
+	talloc_disarm(&ta);
+	cr_assert_eq(lfmap_get_u64(m, 2, NULL), ENOENT);
+	cr_assert_eq(atomic_load(&ta.live_bytes), live);
+	long allocs = atomic_load(&ta.allocs);
+	cr_assert_eq(lfmap_put_u64(m, 2, tok(2)), 0);
+	cr_assert_eq(atomic_load(&ta.allocs), allocs + 1,
+		     "a busy slab, yet no allocation of its own");
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		atomic_store(&m->slab.stripes[i].busy, 0);
+	lfmap_stats s1 = quiet_stats(m);
+	cr_assert_gt(s1.node_bytes, s0.node_bytes);
+	cr_assert_eq(lfmap_delete_u64(m, 2), 0);
+	lfmap_stats s2 = quiet_stats(m);
+	cr_assert_eq(s2.node_bytes, s0.node_bytes);
+	cr_assert_eq(atomic_load(&ta.live_bytes), live);
+	void *v;
+	cr_assert_eq(lfmap_get_u64(m, 1, &v), 0);
+	cr_assert_eq(v, tok(1));
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 /* Random churn at a steady size: given-up chunks are listed again once a
@@ -233,6 +507,7 @@ Test(slab, large_keys_beside_the_slab)
 Test(slab, churn_reuses_given_up_chunks)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	size_t n = test_size(20000, 4000);
 	uint64_t *keys = malloc(n * sizeof *keys), next = 0, x = 88172645463325252ULL;
@@ -265,7 +540,8 @@ Test(slab, churn_reuses_given_up_chunks)
 	cr_assert_eq(chunks(m), 0);
 	cr_assert_eq(empty.node_bytes, 0);
 	free(keys);
-	destroy_clean(m, &ta);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 /* Threads churn disjoint key ranges; frees come from the call_rcu thread.
@@ -301,6 +577,7 @@ static void *churn_thread(void *arg)
 Test(slab, concurrent_churn)
 {
 	talloc ta;
+	talloc_init(&ta);
 	lfmap *m = make_map(&ta);
 	lfmap_stats s0 = quiet_stats(m);
 	enum { T = 4 };
@@ -321,7 +598,8 @@ Test(slab, concurrent_churn)
 	cr_assert_eq(s1.entries, 0);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(chunks(m), 0);
-	destroy_clean(m, &ta);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(&ta);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -329,16 +607,23 @@ Test(slab, concurrent_churn)
  * the grace period is reported (ASan exits with status 1). */
 Test(slab, freed_slot_is_poisoned, .exit_code = 1)
 {
-	lfmap *m = plain_map_new();
+	lfmap *m = NULL;
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	cr_assert_eq(lfmap_create(&o, &m), 0);
 	for (uint64_t i = 0; i < 8; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	const volatile unsigned char *key = NULL;
 	lfmap_read_lock();
-	titer w;
-	titer_init(&w, m);
-	cr_assert(titer_next(&w));
-	key = w.key;
-	uint64_t victim = w.u64;
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	cr_assert(lfmap_iter_next(&it, &k, &kl, &v));
+	key = k;
+	uint64_t victim;
+	memcpy(&victim, k, sizeof victim);
 	lfmap_read_unlock();
 	cr_assert_eq(lfmap_delete_u64(m, victim), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
