@@ -335,7 +335,10 @@ static void target_ahead(const struct target *t, int lf, int ni)
 		int m = cfg.maps[i], ahead = 0, behind = 0, cells = 0;
 		char worst[96] = "-";
 		double wv = INFINITY;
-		if (m == lf || !cell_applies(m, t->threads, 0))
+		/* Peers only: lfmap's other engines (lfmap-qsbr, lfmap-ck)
+		 * are rows of their own, compared in the engine table. */
+		if (m == lf || !cell_applies(m, t->threads, 0) ||
+		    strncmp(mname(m), "lfmap", 5) == 0)
 			continue;
 		for (int mix = 0; mix < MIX_BATCHED; mix++) {
 			struct ratio_ci c = ratio_of(lf, mix, m, mix, ni, ti, ti, false, 1);
