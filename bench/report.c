@@ -201,6 +201,59 @@ static void report_relative(int lf)
 	}
 }
 
+/*
+ * Issue 12's question: what each reclamation engine costs and buys.  Each
+ * lfmap engine row (lfmap, lfmap-qsbr, lfmap-qsbr-offline, lfmap-ck)
+ * against cds_lfht with liburcu's memb and qsbr flavours, at 2 threads
+ * and more, every mix: the same per-repetition ratios as the table above.
+ */
+static void report_engines(void)
+{
+	static const char *const engines[] = { "lfmap", "lfmap-qsbr",
+		"lfmap-qsbr-offline", "lfmap-ck" };
+	static const char *const peers[] = { "cds_lfht", "cds_lfht_qsbr" };
+	int e[4], p[2], ne = 0, np = 0;
+	for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++)
+		if (map_selected(map_index(engines[i])))
+			e[ne++] = map_index(engines[i]);
+	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
+		if (map_selected(map_index(peers[i])))
+			p[np++] = map_index(peers[i]);
+	if (ne < 2 || np == 0)
+		return;
+	out("\n## Engines (each lfmap library against cds_lfht memb and qsbr; per-repetition ratios, wall clock; >1 = the lfmap engine faster)\n");
+	out("\n| N | mix L/I/D %% | threads |");
+	for (int i = 0; i < ne; i++)
+		for (int j = 0; j < np; j++)
+			out(" %s / %s |", mname(e[i]), mname(p[j]));
+	out("\n|---|---|---|");
+	for (int i = 0; i < ne * np; i++)
+		out("---|");
+	out("\n");
+	for (int ti = 0; ti < cfg.n_threads; ti++) {
+		int t = cfg.threads[ti];
+		if (t < 2)
+			continue;
+		for (int ni = 0; ni < cfg.n_ns; ni++)
+			for (int x = 0; x < cfg.n_mixes; x++) {
+				int mix = cfg.mixes[x];
+				if (all_mixes[mix].batched)
+					continue;
+				out("| %zu | %s | %d |", cfg.ns[ni],
+				    all_mixes[mix].label, t);
+				for (int i = 0; i < ne; i++)
+					for (int j = 0; j < np; j++) {
+						char b[96];
+						fmt_ci(b, sizeof b,
+						       ratio_of(e[i], mix, p[j], mix,
+								ni, ti, ti, false, 1));
+						out(" %s |", b);
+					}
+				out("\n");
+			}
+	}
+}
+
 static void report_batched(void)
 {
 	bool mix_on = false, any = false;
@@ -513,6 +566,7 @@ void write_report(void)
 	report_header();
 	report_throughput(lf, cds);
 	report_relative(lf);
+	report_engines();
 	report_batched();
 	report_memory();
 	report_latency();
