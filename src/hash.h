@@ -226,6 +226,42 @@ static inline int so_tag_past(unsigned tag, uint64_t owner, uint64_t t)
 }
 
 /*
+ * so_tag_past for a search that keeps, instead of owner, the position of
+ * the lowest bit where owner and t differ: dp = so_key_diff_pos(owner, t).
+ * A search needs that position anyway to order the node it just read
+ * against t (at dp, t has the 1 iff the node is before t), so the tag test
+ * of the next hop costs a compare, not a mask: the cp test of so_tag_past
+ * ("t agrees with owner through cp") is dp > cp, "t differs from owner
+ * below cp" is dp < cp, and only dp == cp leaves the windows to decide.
+ * c = 0 makes cp = c - 1 wrap to UINT_MAX, above every dp: "nothing".
+ * Equal to so_tag_past(tag, owner, t) (tests/test_tags.c).
+ */
+static inline unsigned so_key_diff_pos(uint64_t owner, uint64_t t)
+{
+	/* Bit 63 forced: equal keys, or keys differing only at bit 63, give
+	 * 63, above every cp (<= 62), as so_tag_past's masks do. */
+	return (unsigned)__builtin_ctzll((owner ^ t) | SO_KEY_ENTRY_FLAG);
+}
+
+static inline int so_tag_past_pos(unsigned tag, unsigned dp, uint64_t t)
+{
+	unsigned cp = (tag & 63) - 1;
+	if (likely(cp != dp))
+		return cp < dp;
+	unsigned ws = tag >> 6;
+	unsigned wt = (unsigned)(t >> (cp + 1)) & SO_TAG_WINDOW_MASK;
+	unsigned d = ws ^ wt;
+	return (ws & d & (0u - d)) != 0;
+}
+
+/* The order so_key_less(n, t) of a node's key n != t from dp =
+ * so_key_diff_pos(n, t): at the lowest differing bit t has the 1. */
+static inline int so_key_less_pos(unsigned dp, uint64_t t)
+{
+	return (int)((t >> dp) & 1);
+}
+
+/*
  * The first case of so_tag_past alone: t agrees with owner through cp.
  * Then a node n with t's key linked between owner and succ has
  * so_tag(n, succ) == tag, known without reading succ (the writers' stop,

@@ -70,6 +70,28 @@ list_compare_bytes(const struct entry *e, const struct list_target *t)
 }
 
 /*
+ * Order of an entry against a target with the same split-order key (equal
+ * 63-bit hashes): key bytes, then length.  Two 8-byte keys: equality first
+ * (what a hit needs), one load each.
+ */
+static inline int list_compare_key(const struct entry *e,
+				   const struct list_target *t)
+{
+	if (e->key_len == 8 && t->key_len == 8) {
+		uint64_t x, y;
+		memcpy(&x, e->key, 8);
+		memcpy(&y, t->key, 8);
+		if (likely(x == y))
+			return 0;
+		/* Big-endian words compare like memcmp, without the call. */
+		x = __builtin_bswap64(x);
+		y = __builtin_bswap64(y);
+		return (x > y) - (x < y);
+	}
+	return list_compare_bytes(e, t);
+}
+
+/*
  * Order of a node against a target: <0, 0, >0.  Split-order key first;
  * entries with equal split-order keys (equal 63-bit hashes) are ordered by
  * key bytes, then length.
@@ -81,17 +103,7 @@ static inline int list_compare(const struct list_node *n,
 		return so_key_less(n->so_key, t->so_key) ? -1 : 1;
 	if (!so_key_is_entry(t->so_key))
 		return 0;
-	const struct entry *e = (const struct entry *)n;
-	if (e->key_len == 8 && t->key_len == 8) {
-		/* Big-endian words compare like memcmp, without the call. */
-		uint64_t x, y;
-		memcpy(&x, e->key, 8);
-		memcpy(&y, t->key, 8);
-		x = __builtin_bswap64(x);
-		y = __builtin_bswap64(y);
-		return (x > y) - (x < y);
-	}
-	return list_compare_bytes(e, t);
+	return list_compare_key((const struct entry *)n, t);
 }
 
 /*
@@ -108,7 +120,11 @@ static inline struct list_node *list_lookup(struct list_node *start,
 {
 	lfmap_assert(reclaim_in_read_section());
 	uintptr_t ptr_mask = list_ptr_mask; /* constant after start */
-	uint64_t owner = start_key;
+	const uint64_t tk = t->so_key;
+	/* The owner of the word in hand (start, then each node passed), kept
+	 * as its lowest bit differing from tk: the same ctz orders the node
+	 * against tk and tests the next tag (hash.h, so_tag_past_pos). */
+	unsigned dp = so_key_diff_pos(start_key, tk);
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
 	uintptr_t w = atomic_load_explicit(&start->next, memory_order_acquire);
@@ -118,12 +134,21 @@ static inline struct list_node *list_lookup(struct list_node *start,
 		if (!curr)
 			return NULL;
 		unsigned tag = (unsigned)((w & ~ptr_mask) >> NEXT_TAG_SHIFT);
-		if (so_tag_past(tag, owner, t->so_key))
+		if (so_tag_past_pos(tag, dp, tk))
 			return NULL;
-		int c = list_compare(curr, t);
-		if (c >= 0)
-			return c == 0 ? curr : NULL;
-		owner = curr->so_key;
+		uint64_t k = curr->so_key;
+		if (k != tk) {
+			dp = so_key_diff_pos(k, tk);
+			if (!so_key_less_pos(dp, tk))
+				return NULL; /* curr is past the target */
+		} else {
+			int c = so_key_is_entry(tk)
+					? list_compare_key(entry_of(curr), t)
+					: 0;
+			if (c >= 0)
+				return c == 0 ? curr : NULL;
+			dp = so_key_diff_pos(k, tk);
+		}
 		w = atomic_load_explicit(&curr->next, memory_order_acquire);
 	}
 }
