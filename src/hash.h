@@ -236,18 +236,30 @@ static inline int so_tag_past(unsigned tag, uint64_t owner, uint64_t t)
  * c = 0 makes cp = c - 1 wrap to UINT_MAX, above every dp: "nothing".
  * Equal to so_tag_past(tag, owner, t) (tests/test_tags.c).
  */
+#define SO_KEY_SAME_POS 63u /* so_key_diff_pos of equal keys */
+
 static inline unsigned so_key_diff_pos(uint64_t owner, uint64_t t)
 {
-	/* Bit 63 forced: equal keys, or keys differing only at bit 63, give
-	 * 63, above every cp (<= 62), as so_tag_past's masks do. */
-	return (unsigned)__builtin_ctzll((owner ^ t) | SO_KEY_ENTRY_FLAG);
+	/* Equal keys (63-bit hashes collide) and keys that differ only at bit
+	 * 63 give 63, above every cp (<= 62), as so_tag_past's masks do.  The
+	 * lookup calls so_key_diff_ne, as it has compared the keys already. */
+	return owner == t ? SO_KEY_SAME_POS
+			  : (unsigned)__builtin_ctzll(owner ^ t);
+}
+
+/* so_key_diff_pos of two keys known to differ. */
+static inline unsigned so_key_diff_ne(uint64_t owner, uint64_t t)
+{
+	return (unsigned)__builtin_ctzll(owner ^ t);
 }
 
 static inline int so_tag_past_pos(unsigned tag, unsigned dp, uint64_t t)
 {
 	unsigned cp = (tag & 63) - 1;
+	if (cp < dp)
+		return 1;
 	if (likely(cp != dp))
-		return cp < dp;
+		return 0;
 	unsigned ws = tag >> 6;
 	unsigned wt = (unsigned)(t >> (cp + 1)) & SO_TAG_WINDOW_MASK;
 	unsigned d = ws ^ wt;

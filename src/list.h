@@ -69,20 +69,33 @@ list_compare_bytes(const struct entry *e, const struct list_target *t)
 	return (e->key_len > t->key_len) - (e->key_len < t->key_len);
 }
 
+/* Whether an entry and a target with the same split-order key are two
+ * equal 8-byte keys: what a hit of an 8-byte key needs, one load each. */
+static inline bool list_key_equal8(const struct entry *e,
+				   const struct list_target *t)
+{
+	uint64_t x, y;
+	if (e->key_len != 8 || t->key_len != 8)
+		return false;
+	memcpy(&x, e->key, 8);
+	memcpy(&y, t->key, 8);
+	return x == y;
+}
+
 /*
  * Order of an entry against a target with the same split-order key (equal
  * 63-bit hashes): key bytes, then length.  Two 8-byte keys: equality first
- * (what a hit needs), one load each.
+ * (what a hit needs).
  */
 static inline int list_compare_key(const struct entry *e,
 				   const struct list_target *t)
 {
+	if (likely(list_key_equal8(e, t)))
+		return 0;
 	if (e->key_len == 8 && t->key_len == 8) {
 		uint64_t x, y;
 		memcpy(&x, e->key, 8);
 		memcpy(&y, t->key, 8);
-		if (likely(x == y))
-			return 0;
 		/* Big-endian words compare like memcmp, without the call. */
 		x = __builtin_bswap64(x);
 		y = __builtin_bswap64(y);
@@ -111,12 +124,16 @@ static inline int list_compare(const struct list_node *n,
  * whose so_key the caller passes (start_key: known from the bucket index,
  * so the walk need not read it), the first node >= target if it compares
  * equal, else NULL.  Stops without reading a successor whose tag proves
- * it past the target.  Never writes, never retries.  Caller: read-side
- * section.
+ * it past the target.  Never writes, never retries.  leaf (a constant):
+ * where two keys with equal 63-bit hashes are not equal 8-byte keys (the
+ * order list_compare_key gives them may take list_compare_bytes' call),
+ * return NULL with *call set instead, nothing decided, so that the common
+ * path of the caller needs no call and no callee-saved registers.
+ * Caller: read-side section.
  */
-static inline struct list_node *list_lookup(struct list_node *start,
-					    uint64_t start_key,
-					    const struct list_target *t)
+static inline __attribute__((always_inline)) struct list_node *
+list_lookup(struct list_node *start, uint64_t start_key,
+	    const struct list_target *t, bool leaf, bool *call)
 {
 	lfmap_assert(reclaim_in_read_section());
 	uintptr_t ptr_mask = list_ptr_mask; /* constant after start */
@@ -124,7 +141,8 @@ static inline struct list_node *list_lookup(struct list_node *start,
 	/* The owner of the word in hand (start, then each node passed), kept
 	 * as its lowest bit differing from tk: the same ctz orders the node
 	 * against tk and tests the next tag (hash.h, so_tag_past_pos). */
-	unsigned dp = so_key_diff_pos(start_key, tk);
+	lfmap_assert(start_key != tk); /* a bucket node; an entry's key */
+	unsigned dp = so_key_diff_ne(start_key, tk);
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
 	uintptr_t w = atomic_load_explicit(&start->next, memory_order_acquire);
@@ -133,21 +151,30 @@ static inline struct list_node *list_lookup(struct list_node *start,
 		struct list_node *curr = (struct list_node *)(w & ptr_mask);
 		if (!curr)
 			return NULL;
-		unsigned tag = (unsigned)((w & ~ptr_mask) >> NEXT_TAG_SHIFT);
+		/* w ^ curr is w & ~ptr_mask, without another register. */
+		unsigned tag = (unsigned)((w ^ (uintptr_t)curr) >> NEXT_TAG_SHIFT);
 		if (so_tag_past_pos(tag, dp, tk))
 			return NULL;
 		uint64_t k = curr->so_key;
 		if (k != tk) {
-			dp = so_key_diff_pos(k, tk);
+			dp = so_key_diff_ne(k, tk);
 			if (!so_key_less_pos(dp, tk))
 				return NULL; /* curr is past the target */
 		} else {
-			int c = so_key_is_entry(tk)
-					? list_compare_key(entry_of(curr), t)
-					: 0;
+			int c = 0;
+			if (so_key_is_entry(tk)) {
+				const struct entry *e = entry_of(curr);
+				if (leaf) {
+					if (likely(list_key_equal8(e, t)))
+						return curr;
+					*call = true;
+					return NULL;
+				}
+				c = list_compare_key(e, t);
+			}
 			if (c >= 0)
 				return c == 0 ? curr : NULL;
-			dp = so_key_diff_pos(k, tk);
+			dp = SO_KEY_SAME_POS;
 		}
 		w = atomic_load_explicit(&curr->next, memory_order_acquire);
 	}

@@ -27,15 +27,21 @@
 #include "list.h"
 #include "reclaim.h"
 
+/* lookup_one's answer, with leaf set, where the lookup needs a call
+ * (bucket_get, list_compare_bytes): nothing decided yet, nothing written;
+ * the caller starts over with lookup_one(..., false). */
+#define LOOKUP_CALL (-1)
+
 /*
  * bucket_start (bucket.h) with the start node's so_key: the bucket index
  * on the fast path (the bucket's own node), else read from the node
  * bucket_get returns (a parent's while the bucket is being linked).  The
  * key is what list_lookup's first tag is relative to; knowing it saves
- * reading it (bucket nodes straddle lines).  Caller: read-side section.
+ * reading it (bucket nodes straddle lines).  NULL, with leaf set, where
+ * bucket_get would be called.  Caller: read-side section.
  */
 static inline __attribute__((always_inline)) struct list_node *
-lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
+lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 {
 	/* acquire: as in bucket_start. */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
@@ -47,26 +53,35 @@ lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
 			return n;
 		}
 	}
+	if (leaf)
+		return NULL;
 	struct list_node *start = bucket_get(m, b);
 	*start_key = start->so_key;
 	return start;
 }
 
 /* One lookup.  Caller: read-side section; it has checked m (and
- * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
- * call on the common path, so the callers need no callee-saved registers. */
+ * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.
+ * leaf (a constant): make no call, return LOOKUP_CALL instead (the rare
+ * cases: bucket 0, a bucket not linked yet, two keys with equal 63-bit
+ * hashes), so that the common path needs no callee-saved
+ * registers and no stack frame. */
 static inline __attribute__((always_inline)) int
-lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
+lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
+	   bool leaf)
 {
 	lfmap_assert(reclaim_in_read_section());
 	uint64_t hash = hash_key(m->seed, key, key_len);
 	const struct list_target t = {
 		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
 	uint64_t start_key;
-	struct list_node *start = lookup_start(m, hash, &start_key);
-	struct list_node *n = list_lookup(start, start_key, &t);
+	struct list_node *start = lookup_start(m, hash, &start_key, leaf);
+	if (leaf && unlikely(!start))
+		return LOOKUP_CALL;
+	bool call = false;
+	struct list_node *n = list_lookup(start, start_key, &t, leaf, &call);
 	if (!n)
-		return ENOENT;
+		return leaf && unlikely(call) ? LOOKUP_CALL : ENOENT;
 	/* acquire: pairs with the release that stored the value. */
 	uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
 					   memory_order_acquire);
@@ -83,16 +98,43 @@ static __attribute__((noinline)) int
 lookup_outside(lfmap *m, const void *key, size_t key_len, void **value)
 {
 	reclaim_read_lock_outer();
-	int ret = lookup_one(m, key, key_len, value);
+	int ret = lookup_one(m, key, key_len, value, false);
 	reclaim_read_unlock_outer();
 	return ret;
+}
+
+/* An 8-byte key's lookup with every call allowed: what lookup_u64 falls
+ * back to (a new walk; the first one decided nothing).  Out of line, cold.
+ * Caller: read-side section. */
+static __attribute__((noinline, cold)) int
+lookup_calls_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lookup_one(m, &key, sizeof key, value, false);
+}
+
+/* An 8-byte key's lookup: no call on the common path, a tail call to
+ * lookup_calls_u64 on the rare one.  Caller: read-side section. */
+static inline __attribute__((always_inline)) int
+lookup_u64(lfmap *m, uint64_t key, void **value)
+{
+	int ret = lookup_one(m, &key, sizeof key, value, true);
+	if (unlikely(ret == LOOKUP_CALL))
+		return lookup_calls_u64(m, key, value);
+	return ret;
+}
+
+/* Inside the caller's section: a leaf (no frame, no saved registers). */
+static __attribute__((noinline)) int
+lookup_nested_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lookup_u64(m, key, value);
 }
 
 static __attribute__((noinline)) int
 lookup_outside_u64(lfmap *m, uint64_t key, void **value)
 {
 	reclaim_read_lock_outer();
-	int ret = lookup_one(m, &key, sizeof key, value);
+	int ret = lookup_u64(m, key, value);
 	reclaim_read_unlock_outer();
 	return ret;
 }
@@ -108,7 +150,7 @@ int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
 	if (unlikely(err))
 		return err;
 	if (reclaim_in_read_section())
-		return lookup_one(m, key, key_len, value);
+		return lookup_one(m, key, key_len, value, false);
 	return lookup_outside(m, key, key_len, value);
 }
 
@@ -117,8 +159,9 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
 	int err = map_check(m);
 	if (unlikely(err))
 		return err;
+	/* Both tail calls: this function saves no registers. */
 	if (reclaim_in_read_section())
-		return lookup_one(m, &key, sizeof key, value);
+		return lookup_nested_u64(m, key, value);
 	return lookup_outside_u64(m, key, value);
 }
 
