@@ -95,13 +95,21 @@ static inline uintptr_t bucket_segment_word(lfmap *m, unsigned order)
 static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 {
 	lfmap_assert(reclaim_in_read_section());
-	unsigned order = bucket_order(b);
-	uintptr_t w = bucket_segment_word(m, order);
+	lfmap_assert(b != 0);
+	/* b's highest bit (63 ^ clz: one bsr): b is in segment top + 1
+	 * (bucket_order), at b without that bit (b - segment_base: one btc). */
+	unsigned top = 63u ^ (unsigned)__builtin_clzll((unsigned long long)b);
+	uintptr_t w = bucket_segment_word(m, top + 1);
 	struct bucket *seg = segment_of_word(w);
-	size_t i = b - segment_base(order);
+	size_t i = b ^ ((size_t)1 << top);
+	struct list_node *n = &seg[i].node;
+	/* Tells the compiler what it cannot see (seg is a mapped segment), so
+	 * a caller's NULL test folds away on the linked path. */
+	if (!n)
+		__builtin_unreachable();
 	if (likely(w & SEGMENT_LINKED) ||
-	    bucket_state_load(seg, order, i) == BUCKET_LINKED)
-		return &seg[i].node;
+	    bucket_state_load(seg, top + 1, i) == BUCKET_LINKED)
+		return n;
 	return NULL;
 }
 
