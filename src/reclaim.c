@@ -21,10 +21,11 @@
  *    callback ran on that worker, or a thread the application registers
  *    after unregistering it (re-checked on every call, never cached).
  *
- * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
- *    outermost one gets a serial number, unique across threads, so debug
- *    builds can tell an iterator used outside the section (and thread)
- *    that created it.  Only the outermost lock and unlock reach urcu
+ * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; in debug
+ *    builds the outermost one gets a serial number, unique across
+ *    threads, so they can tell an iterator used outside the section (and
+ *    thread) that created it (release builds keep serial 0: nothing reads
+ *    it there, and it cost every operation 5 instructions).  Only the outermost lock and unlock reach urcu
  *    (reclaim_read_lock_outer/_unlock_outer); a nested one only counts,
  *    inline (reclaim.h): the outermost urcu section already covers it,
  *    since urcu sections nest by the same rule.
@@ -315,7 +316,9 @@ int reclaim_start(void)
  * a thread's first section takes a thread number from a global counter and
  * its serials count up from number << 40 (2^40 sections per thread before
  * two threads' serials could meet).  Out of line: once per thread.
+ * Debug builds only (2.).
  */
+#ifdef LFMAP_DEBUG
 static __attribute__((noinline)) uint64_t section_base(void)
 {
 	static _Atomic(uint64_t) threads;
@@ -324,16 +327,37 @@ static __attribute__((noinline)) uint64_t section_base(void)
 					       memory_order_relaxed) + 1;
 	return n << 40;
 }
+#endif
+
+/* Enter the outermost section of a registered thread. */
+static inline __attribute__((always_inline)) void read_lock_enter(void)
+{
+	self.nesting = 1;
+#ifdef LFMAP_DEBUG
+	if (unlikely(++self.section == 1))
+		self.section = section_base();
+#endif
+	urcu_memb_read_lock();
+}
+
+/* The thread's first section: register, then enter.  A tail call of
+ * reclaim_read_lock_outer, which thus makes no call and saves no register
+ * on its common path. */
+static __attribute__((noinline)) void read_lock_registering(void)
+{
+	register_slow();
+	read_lock_enter();
+}
 
 void reclaim_read_lock_outer(void)
 {
 	lfmap_assert(self.nesting == 0);
 	check_fork_rule();
-	ensure_registered();
-	self.nesting = 1;
-	if (unlikely(++self.section == 1))
-		self.section = section_base();
-	urcu_memb_read_lock();
+	if (unlikely(!urcu_registered())) {
+		read_lock_registering();
+		return;
+	}
+	read_lock_enter();
 }
 
 void reclaim_read_unlock_outer(void)
