@@ -260,9 +260,12 @@ static inline int so_tag_past_pos(unsigned tag, unsigned dp, uint64_t t)
 		return 1;
 	if (likely(cp != dp))
 		return 0;
+	/* Equal windows (every hit's last hop: t is the successor) say
+	 * nothing; test that first. */
 	unsigned ws = tag >> 6;
-	unsigned wt = (unsigned)(t >> (cp + 1)) & SO_TAG_WINDOW_MASK;
-	unsigned d = ws ^ wt;
+	unsigned d = (ws ^ (unsigned)(t >> (cp + 1))) & SO_TAG_WINDOW_MASK;
+	if (likely(d == 0))
+		return 0;
 	return (ws & d & (0u - d)) != 0;
 }
 
