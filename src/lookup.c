@@ -71,7 +71,7 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
 	   bool leaf)
 {
 	lfmap_assert(reclaim_in_read_section());
-	uint64_t hash = hash_key(m->seed, key, key_len);
+	uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, key_len);
 	const struct list_target t = {
 		.so_key = so_key_entry(hash), .key = key, .key_len = key_len};
 	uint64_t start_key;
@@ -228,7 +228,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	for (size_t i = 0; i < cnt; i++) {
 		const void *key = keys8 ? (const void *)&keys8[i] : keys[i];
 		size_t len = keys8 ? sizeof(uint64_t) : lens[i];
-		uint64_t hash = hash_key(m->seed, key, len);
+		uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, len);
 		w[i].hash = hash;
 		w[i].t.so_key = so_key_entry(hash);
 		w[i].t.key = key;
