@@ -286,10 +286,11 @@ static inline unsigned so_key_diff_ne(uint64_t owner, uint64_t t)
 static inline int so_tag_past_pos(unsigned tag, unsigned dp, uint64_t t)
 {
 	unsigned cp = (tag & 63) - 1;
+	/* Passing first: every hop before the last of a hit. */
+	if (cp > dp)
+		return 0;
 	if (cp < dp)
 		return 1;
-	if (likely(cp != dp))
-		return 0;
 	/* Equal windows (every hit's last hop: t is the successor) say
 	 * nothing; test that first. */
 	unsigned ws = tag >> 6;
