@@ -147,10 +147,11 @@ static inline uint64_t hash_key8(const uint64_t seed8[2], uint64_t k)
 }
 
 /* hash_key of a map's key: 8-byte keys (every _u64 call, where the test
- * folds) through hash_key8. */
-static inline uint64_t hash_key_seeded(const uint64_t seed[2],
-				       const uint64_t seed8[2],
-				       const void *key, size_t len)
+ * folds) through hash_key8.  Always inline: a call would cost more than
+ * the 8-byte hash. */
+static inline __attribute__((always_inline)) uint64_t
+hash_key_seeded(const uint64_t seed[2], const uint64_t seed8[2],
+		const void *key, size_t len)
 {
 	if (len == 8)
 		return hash_key8(seed8, hash_load64(key));
