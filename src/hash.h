@@ -216,14 +216,22 @@ static inline int so_key_less(uint64_t a, uint64_t b)
 #define SO_TAG_WINDOW 10
 #define SO_TAG_WINDOW_MASK ((1u << SO_TAG_WINDOW) - 1)
 
-static inline unsigned so_tag(uint64_t owner, uint64_t succ)
+/* so_tag from cp, the lowest bit where owner and succ differ (63: none
+ * below bit 63, or equal keys: so_key_diff_pos), and succ. */
+static inline unsigned so_tag_at(unsigned cp, uint64_t succ)
 {
-	/* Bit 63 forced: equal keys give cp 63 too. */
-	unsigned cp = (unsigned)__builtin_ctzll((owner ^ succ) | SO_KEY_ENTRY_FLAG);
-	if (cp == 63)
+	if (cp >= 63)
 		return 0;
 	unsigned w = (unsigned)(succ >> (cp + 1)) & SO_TAG_WINDOW_MASK;
 	return (w << 6) | (cp + 1);
+}
+
+static inline unsigned so_tag(uint64_t owner, uint64_t succ)
+{
+	/* Bit 63 forced: equal keys give cp 63 too. */
+	return so_tag_at((unsigned)__builtin_ctzll((owner ^ succ) |
+						  SO_KEY_ENTRY_FLAG),
+			 succ);
 }
 
 /* Bits 0..cp of a key, cp = c - 1 (c = tag & 63, 1..63). */
@@ -319,6 +327,13 @@ static inline int so_tag_past_at_cp(unsigned tag, uint64_t owner, uint64_t t)
 {
 	unsigned c = tag & 63;
 	return c && !((owner ^ t) & so_tag_low_mask(c));
+}
+
+/* so_tag_past_at_cp from dp = so_key_diff_pos(owner, t), as
+ * so_tag_past_pos: one compare. */
+static inline int so_tag_past_at_cp_pos(unsigned tag, unsigned dp)
+{
+	return (tag & 63) - 1 < dp;
 }
 
 /*

@@ -115,9 +115,10 @@ Test(tags, so_tag_past_is_sound_at_every_bit)
 		     decided, total);
 }
 
-/* The lookup's form of the tag test (so_tag_past_pos, from the position of
- * the lowest bit where owner and target differ) and of the order
- * (so_key_less_pos) give so_tag_past's and so_key_less's answers for
+/* The searches' and the link's forms of the tag tests (so_tag_past_pos,
+ * so_tag_past_at_cp_pos, from the position of the lowest bit where owner
+ * and target differ), of the order (so_key_less_pos) and of the tag
+ * (so_tag_at) give the direct forms' answers for
  * every pair of positions, any tag (random garbage too) and collisions. */
 Test(tags, diff_pos_forms_equal_direct_at_every_bit)
 {
@@ -142,6 +143,9 @@ Test(tags, diff_pos_forms_equal_direct_at_every_bit)
 					     (unsigned long long)o,
 					     (unsigned long long)t);
 				past += want;
+				cr_assert_eq(so_tag_past_at_cp_pos(tag, dp),
+					     so_tag_past_at_cp(tag, o, t));
+				cr_assert_eq(so_tag_at(dp, t), so_tag(o, t));
 				if (o != t)
 					cr_assert_eq(so_key_less_pos(dp, t),
 						     so_key_less(o, t));
