@@ -208,6 +208,7 @@ struct walk {
 	struct list_target t;
 	struct list_node *node;	/* next node to compare; NULL: done */
 	uint64_t hash;
+	unsigned dp;		/* as in list_lookup: the owner of node's word */
 };
 
 /* One group of cnt <= GET_MANY_GROUP keys; key i is keys8[i] (len 8) when
@@ -252,8 +253,10 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		uintptr_t word =
 			atomic_load_explicit(&start->next, memory_order_acquire);
 		w[i].node = node_ptr(word);
-		if (w[i].node && !so_tag_past(next_tag(word), start_key,
-					      w[i].t.so_key)) {
+		/* start is a bucket node, the target an entry's key. */
+		w[i].dp = so_key_diff_ne(start_key, w[i].t.so_key);
+		if (w[i].node &&
+		    !so_tag_past_pos(next_tag(word), w[i].dp, w[i].t.so_key)) {
 			__builtin_prefetch(w[i].node);
 			pending[np++] = (unsigned)i;
 		} else {
@@ -266,17 +269,27 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		for (unsigned j = 0; j < np; j++) {
 			unsigned i = pending[j];
 			struct list_node *n = w[i].node;
-			int c = list_compare(n, &w[i].t);
+			const uint64_t tk = w[i].t.so_key;
+			uint64_t k = n->so_key;
+			unsigned dp;
+			int c;
+			/* list_lookup's order and tag test. */
+			if (k != tk) {
+				dp = so_key_diff_ne(k, tk);
+				c = so_key_less_pos(dp, tk) ? -1 : 1;
+			} else {
+				dp = SO_KEY_SAME_POS;
+				c = list_compare_key(entry_of(n), &w[i].t);
+			}
 			if (c < 0) {
 				/* acquire: as in list_lookup. */
 				uintptr_t word = atomic_load_explicit(
 					&n->next, memory_order_acquire);
-				uint64_t owner = n->so_key;
 				n = node_ptr(word);
-				if (n && !so_tag_past(next_tag(word), owner,
-						      w[i].t.so_key)) {
+				if (n && !so_tag_past_pos(next_tag(word), dp, tk)) {
 					__builtin_prefetch(n);
 					w[i].node = n;
+					w[i].dp = dp;
 					pending[keep++] = i;
 					continue;
 				}

@@ -110,8 +110,8 @@ static void collider16(const lfmap *m, uint64_t k, unsigned char out[16])
 	cr_assert_eq(hash_key(m->seed, out, 16), hash_key(m->seed, &k, 8));
 }
 
-/* Both lookups of 8-byte key k, in and outside a section: want (0 or
- * ENOENT) and, when found, value v. */
+/* Every lookup of 8-byte key k (get_u64, get, get_many_u64), in and
+ * outside a section: want (0 or ENOENT) and, when found, value v. */
 static void assert_u64_lookup(lfmap *m, uint64_t k, int want, void *v)
 {
 	for (int section = 0; section < 2; section++) {
@@ -123,6 +123,11 @@ static void assert_u64_lookup(lfmap *m, uint64_t k, int want, void *v)
 		cr_assert_eq(lfmap_get(m, &k, 8, &b), want);
 		if (want == 0)
 			cr_assert(a == v && b == v);
+		void *c = NULL;
+		int r = -1;
+		cr_assert_eq(lfmap_get_many_u64(m, &k, 1, &c, &r), 0);
+		cr_assert_eq(r, want);
+		cr_assert_eq(c, want == 0 ? v : NULL);
 		if (section)
 			lfmap_read_unlock();
 	}
