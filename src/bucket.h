@@ -95,14 +95,27 @@ static inline uintptr_t bucket_segment_word(lfmap *m, unsigned order)
 static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 {
 	lfmap_assert(reclaim_in_read_section());
-	unsigned order = bucket_order(b);
-	uintptr_t w = bucket_segment_word(m, order);
-	struct bucket *seg = segment_of_word(w);
-	size_t i = b - segment_base(order);
-	if (likely(w & SEGMENT_LINKED) ||
-	    bucket_state_load(seg, order, i) == BUCKET_LINKED)
-		return &seg[i].node;
-	return NULL;
+	lfmap_assert(b != 0);
+	/* b's highest bit (63 ^ clz: one bsr): b is in segment top + 1
+	 * (bucket_order), at b without that bit (b - segment_base: one btc). */
+	unsigned top = 63u ^ (unsigned)__builtin_clzll((unsigned long long)b);
+	uintptr_t w = bucket_segment_word(m, top + 1);
+	size_t i = b ^ ((size_t)1 << top);
+	struct list_node *n;
+	if (likely(w & SEGMENT_LINKED)) {
+		/* w - SEGMENT_LINKED: the address, one lea with the index. */
+		n = &((struct bucket *)(w - SEGMENT_LINKED))[i].node;
+	} else {
+		struct bucket *seg = segment_of_word(w);
+		if (bucket_state_load(seg, top + 1, i) != BUCKET_LINKED)
+			return NULL;
+		n = &seg[i].node;
+	}
+	/* Tells the compiler what it cannot see (a mapped segment), so a
+	 * caller's NULL test folds away. */
+	if (!n)
+		__builtin_unreachable();
+	return n;
 }
 
 /* Prefetch the lines bucket_if_linked(m, b) reads (same conditions). */

@@ -14,7 +14,10 @@
 /* Not a live map: EBADF while lfmap_destroy runs the destructors of the
  * values left in it (a destructor calling into its own map); anything
  * else is misuse (freed or never created), caught in debug builds. */
-static __attribute__((noinline, unused)) int map_check_dead(const lfmap *m)
+/* noipa: takes m where the caller has it (given m->magic instead, the
+ * callers' common path moved registers around to load it there). */
+static __attribute__((noinline, noipa, cold, unused)) int
+map_check_dead(const lfmap *m)
 {
 	if (m->magic == LFMAP_DYING)
 		return EBADF;

@@ -29,7 +29,7 @@ static inline __attribute__((always_inline)) void
 search_init(lfmap *m, struct key_search *s, const void *key, size_t key_len)
 {
 	lfmap_assert(reclaim_in_read_section());
-	uint64_t hash = hash_key(m->seed, key, key_len);
+	uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, key_len);
 	s->target.so_key = so_key_entry(hash, key_len);
 	s->target.key = key;
 	s->target.key_len = key_len;

@@ -128,6 +128,37 @@ static inline uint64_t hash_key(const uint64_t seed[2], const void *key,
 }
 
 /*
+ * The two secret words of hash_key's short path for an 8-byte key, with
+ * the constants folded in once per map (seed8 = hash_seed8(seed)), so
+ * that hash_key8 spends no instruction on them: hash_key8(seed8, k) ==
+ * hash_key(seed, &k, 8) (tests/test_hash.c).
+ */
+static inline void hash_seed8(const uint64_t seed[2], uint64_t seed8[2])
+{
+	seed8[0] = seed[0] ^ (8 * HASH_K0);
+	seed8[1] = seed[1] ^ HASH_K1;
+}
+
+static inline uint64_t hash_key8(const uint64_t seed8[2], uint64_t k)
+{
+	uint64_t h = hash_fold_mul(k ^ seed8[0], k ^ seed8[1]);
+	h *= HASH_K0;
+	return h ^ (h >> 32);
+}
+
+/* hash_key of a map's key: 8-byte keys (every _u64 call, where the test
+ * folds) through hash_key8.  Always inline: a call would cost more than
+ * the 8-byte hash. */
+static inline __attribute__((always_inline)) uint64_t
+hash_key_seeded(const uint64_t seed[2], const uint64_t seed8[2],
+		const void *key, size_t len)
+{
+	if (len == 8)
+		return hash_key8(seed8, hash_load64(key));
+	return hash_key(seed, key, len);
+}
+
+/*
  * Split-order keys, stored without the bit reversal.  Split order sorts
  * nodes by their bit-reversed hash (Shalev & Shavit); instead of storing
  * reverse(h) and comparing with <, so_key holds h itself and so_key_less
@@ -212,14 +243,22 @@ static inline int so_key_less(uint64_t a, uint64_t b)
 #define SO_TAG_WINDOW 10
 #define SO_TAG_WINDOW_MASK ((1u << SO_TAG_WINDOW) - 1)
 
-static inline unsigned so_tag(uint64_t owner, uint64_t succ)
+/* so_tag from cp, the lowest bit where owner and succ differ (63: none
+ * below bit 63, or equal keys: so_key_diff_pos), and succ. */
+static inline unsigned so_tag_at(unsigned cp, uint64_t succ)
 {
-	/* Bit 63 forced: equal keys give cp 63 too. */
-	unsigned cp = (unsigned)__builtin_ctzll((owner ^ succ) | SO_KEY_ENTRY_FLAG);
-	if (cp == 63)
+	if (cp >= 63)
 		return 0;
 	unsigned w = (unsigned)(succ >> (cp + 1)) & SO_TAG_WINDOW_MASK;
 	return (w << 6) | (cp + 1);
+}
+
+static inline unsigned so_tag(uint64_t owner, uint64_t succ)
+{
+	/* Bit 63 forced: equal keys give cp 63 too. */
+	return so_tag_at((unsigned)__builtin_ctzll((owner ^ succ) |
+						  SO_KEY_ENTRY_FLAG),
+			 succ);
 }
 
 /* Bits 0..cp of a key, cp = c - 1 (c = tag & 63, 1..63). */
@@ -253,6 +292,58 @@ static inline int so_tag_past(unsigned tag, uint64_t owner, uint64_t t)
 }
 
 /*
+ * so_tag_past for a search that keeps, instead of owner, the position of
+ * the lowest bit where owner and t differ: dp = so_key_diff_pos(owner, t).
+ * A search needs that position anyway to order the node it just read
+ * against t (at dp, t has the 1 iff the node is before t), so the tag test
+ * of the next hop costs a compare, not a mask: the cp test of so_tag_past
+ * ("t agrees with owner through cp") is dp > cp, "t differs from owner
+ * below cp" is dp < cp, and only dp == cp leaves the windows to decide.
+ * c = 0 makes cp = c - 1 wrap to UINT_MAX, above every dp: "nothing".
+ * Equal to so_tag_past(tag, owner, t) (tests/test_tags.c).
+ */
+#define SO_KEY_SAME_POS 63u /* so_key_diff_pos of equal keys */
+
+static inline unsigned so_key_diff_pos(uint64_t owner, uint64_t t)
+{
+	/* Equal keys (63-bit hashes collide) and keys that differ only at bit
+	 * 63 give 63, above every cp (<= 62), as so_tag_past's masks do.  The
+	 * lookup calls so_key_diff_ne, as it has compared the keys already. */
+	return owner == t ? SO_KEY_SAME_POS
+			  : (unsigned)__builtin_ctzll(owner ^ t);
+}
+
+/* so_key_diff_pos of two keys known to differ. */
+static inline unsigned so_key_diff_ne(uint64_t owner, uint64_t t)
+{
+	return (unsigned)__builtin_ctzll(owner ^ t);
+}
+
+static inline int so_tag_past_pos(unsigned tag, unsigned dp, uint64_t t)
+{
+	unsigned cp = (tag & 63) - 1;
+	/* Passing first: every hop before the last of a hit. */
+	if (cp > dp)
+		return 0;
+	if (cp < dp)
+		return 1;
+	/* Equal windows (every hit's last hop: t is the successor) say
+	 * nothing; test that first. */
+	unsigned ws = tag >> 6;
+	unsigned d = (ws ^ (unsigned)(t >> (cp + 1))) & SO_TAG_WINDOW_MASK;
+	if (likely(d == 0))
+		return 0;
+	return (ws & d & (0u - d)) != 0;
+}
+
+/* The order so_key_less(n, t) of a node's key n != t from dp =
+ * so_key_diff_pos(n, t): at the lowest differing bit t has the 1. */
+static inline int so_key_less_pos(unsigned dp, uint64_t t)
+{
+	return (int)((t >> dp) & 1);
+}
+
+/*
  * The first case of so_tag_past alone: t agrees with owner through cp.
  * Then a node n with t's key linked between owner and succ has
  * so_tag(n, succ) == tag, known without reading succ (the writers' stop,
@@ -263,6 +354,13 @@ static inline int so_tag_past_at_cp(unsigned tag, uint64_t owner, uint64_t t)
 {
 	unsigned c = tag & 63;
 	return c && !((owner ^ t) & so_tag_low_mask(c));
+}
+
+/* so_tag_past_at_cp from dp = so_key_diff_pos(owner, t), as
+ * so_tag_past_pos: one compare. */
+static inline int so_tag_past_at_cp_pos(unsigned tag, unsigned dp)
+{
+	return (tag & 63) - 1 < dp;
 }
 
 /*

@@ -244,6 +244,7 @@ struct lfmap {
 	_Atomic(size_t) size;                    /* published bucket count */
 	_Atomic(uintptr_t) segs[MAX_ORDER + 1]; /* segment words, bucket.c */
 	uint64_t seed[2];
+	uint64_t seed8[2]; /* hash_seed8(seed): 8-byte keys' hash, hash.h */
 	void (*value_free)(void *value, void *ctx);
 	void *value_free_ctx;
 	lfmap_allocator alloc;

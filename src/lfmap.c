@@ -85,6 +85,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 					     : SLAB_REC_SHIFT_LINK;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
+	hash_seed8(m->seed, m->seed8);
 	m->seed_random = opts->seed == 0;
 	m->value_free = opts->value_free;
 	m->value_free_ctx = opts->value_free_ctx;
@@ -676,6 +677,7 @@ int lfmap_clone(lfmap *src, void *(*copy)(const void *value, void *ctx),
 		/* Same fixed seed: same hash, same iteration order. */
 		dst->seed[0] = src->seed[0];
 		dst->seed[1] = src->seed[1];
+		hash_seed8(dst->seed, dst->seed8);
 		dst->seed_random = 0;
 	}
 

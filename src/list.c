@@ -245,18 +245,19 @@ bool list_link(const struct list_pos *pos, struct list_node *n)
 	uintptr_t succ = (uintptr_t)pos->curr, word = (uintptr_t)n;
 	if (list_tags_on()) {
 		list_address_check(n);
-		uint64_t pred_key = pos->pred->so_key;
 		unsigned pred_tag = next_tag(pos->word);
+		/* pred's lowest bit differing from n: one ctz for the stop
+		 * test and pred's new tag. */
+		unsigned dp = so_key_diff_pos(pos->pred->so_key, n->so_key);
 		if (pos->curr)
 			succ = next_word(pos->curr,
-					 so_tag_past_at_cp(pred_tag, pred_key,
-							   n->so_key)
+					 so_tag_past_at_cp_pos(pred_tag, dp)
 						 ? pred_tag
 						 : so_tag(n->so_key,
 							  pos->curr->so_key));
 		word = next_word(n, LFMAP_MUTANT(TAG_LINK_KEEPS_OLD)
 					    ? pred_tag
-					    : so_tag(pred_key, n->so_key));
+					    : so_tag_at(dp, n->so_key));
 	}
 	/* relaxed: n is private until the CAS below publishes it. */
 	atomic_store_explicit(&n->next, succ, memory_order_relaxed);

@@ -70,6 +70,43 @@ list_compare_bytes(const struct entry *e, const struct list_target *t)
 	return (e_len > t->key_len) - (e_len < t->key_len);
 }
 
+/* Whether an entry and a target with the same split-order key are two
+ * equal 8-byte keys: what a hit of an 8-byte key needs, one load each. */
+static inline bool list_key_equal8(const struct entry *e,
+				   const struct list_target *t)
+{
+	uint64_t x, y;
+	/* e's so_key equals t's (every caller compared them), so its length
+	 * code does: e's key is 8 bytes when t's is (hash.h). */
+	if (t->key_len != 8)
+		return false;
+	memcpy(&x, e->key, 8);
+	memcpy(&y, t->key, 8);
+	return x == y;
+}
+
+/*
+ * Order of an entry against a target with the same split-order key (equal
+ * 63-bit hashes): key bytes, then length.  Two 8-byte keys: equality first
+ * (what a hit needs).
+ */
+static inline int list_compare_key(const struct entry *e,
+				   const struct list_target *t)
+{
+	if (likely(list_key_equal8(e, t)))
+		return 0;
+	if (t->key_len == 8) { /* and so e's: equal length codes */
+		uint64_t x, y;
+		memcpy(&x, e->key, 8);
+		memcpy(&y, t->key, 8);
+		/* Big-endian words compare like memcmp, without the call. */
+		x = __builtin_bswap64(x);
+		y = __builtin_bswap64(y);
+		return (x > y) - (x < y);
+	}
+	return list_compare_bytes(e, t);
+}
+
 /*
  * Order of a node against a target: <0, 0, >0.  Split-order key first
  * (with the key's length code, hash.h); entries with equal split-order
@@ -82,18 +119,7 @@ static inline int list_compare(const struct list_node *n,
 		return so_key_less(n->so_key, t->so_key) ? -1 : 1;
 	if (!so_key_is_entry(t->so_key))
 		return 0;
-	const struct entry *e = (const struct entry *)n;
-	if (t->key_len == 8) {
-		/* Equal length codes: e's key is 8 bytes too.  Big-endian
-		 * words compare like memcmp, without the call. */
-		uint64_t x, y;
-		memcpy(&x, e->key, 8);
-		memcpy(&y, t->key, 8);
-		x = __builtin_bswap64(x);
-		y = __builtin_bswap64(y);
-		return (x > y) - (x < y);
-	}
-	return list_compare_bytes(e, t);
+	return list_compare_key((const struct entry *)n, t);
 }
 
 /*
@@ -101,16 +127,25 @@ static inline int list_compare(const struct list_node *n,
  * whose so_key the caller passes (start_key: known from the bucket index,
  * so the walk need not read it), the first node >= target if it compares
  * equal, else NULL.  Stops without reading a successor whose tag proves
- * it past the target.  Never writes, never retries.  Caller: read-side
- * section.
+ * it past the target.  Never writes, never retries.  leaf (a constant):
+ * where two keys with equal 63-bit hashes are not equal 8-byte keys (the
+ * order list_compare_key gives them may take list_compare_bytes' call),
+ * return NULL with *call set instead, nothing decided, so that the common
+ * path of the caller needs no call and no callee-saved registers.
+ * Caller: read-side section.
  */
-static inline struct list_node *list_lookup(struct list_node *start,
-					    uint64_t start_key,
-					    const struct list_target *t)
+static inline __attribute__((always_inline)) struct list_node *
+list_lookup(struct list_node *start, uint64_t start_key,
+	    const struct list_target *t, bool leaf, bool *call)
 {
 	lfmap_assert(reclaim_in_read_section());
 	uintptr_t ptr_mask = list_ptr_mask; /* constant after start */
-	uint64_t owner = start_key;
+	const uint64_t tk = t->so_key;
+	/* The owner of the word in hand (start, then each node passed), kept
+	 * as its lowest bit differing from tk: the same ctz orders the node
+	 * against tk and tests the next tag (hash.h, so_tag_past_pos). */
+	lfmap_assert(start_key != tk); /* a bucket node; an entry's key */
+	unsigned dp = so_key_diff_ne(start_key, tk);
 	/* acquire: pairs with the release CAS that published each node, so
 	 * its so_key, key and value word are visible. */
 	uintptr_t w = atomic_load_explicit(&start->next, memory_order_acquire);
@@ -119,13 +154,31 @@ static inline struct list_node *list_lookup(struct list_node *start,
 		struct list_node *curr = (struct list_node *)(w & ptr_mask);
 		if (!curr)
 			return NULL;
-		unsigned tag = (unsigned)((w & ~ptr_mask) >> NEXT_TAG_SHIFT);
-		if (so_tag_past(tag, owner, t->so_key))
+		/* w ^ curr is w & ~ptr_mask, without another register. */
+		unsigned tag = (unsigned)((w ^ (uintptr_t)curr) >> NEXT_TAG_SHIFT);
+		if (so_tag_past_pos(tag, dp, tk))
 			return NULL;
-		int c = list_compare(curr, t);
-		if (c >= 0)
-			return c == 0 ? curr : NULL;
-		owner = curr->so_key;
+		uint64_t k = curr->so_key;
+		if (k != tk) {
+			dp = so_key_diff_ne(k, tk);
+			if (!so_key_less_pos(dp, tk))
+				return NULL; /* curr is past the target */
+		} else {
+			int c = 0;
+			if (so_key_is_entry(tk)) {
+				const struct entry *e = entry_of(curr);
+				if (leaf) {
+					if (likely(list_key_equal8(e, t)))
+						return curr;
+					*call = true;
+					return NULL;
+				}
+				c = list_compare_key(e, t);
+			}
+			if (c >= 0)
+				return c == 0 ? curr : NULL;
+			dp = SO_KEY_SAME_POS;
+		}
 		w = atomic_load_explicit(&curr->next, memory_order_acquire);
 	}
 }

@@ -27,15 +27,21 @@
 #include "list.h"
 #include "reclaim.h"
 
+/* lookup_one's answer, with leaf set, where the lookup needs a call
+ * (bucket_get, list_compare_bytes): nothing decided yet, nothing written;
+ * the caller starts over with lookup_one(..., false). */
+#define LOOKUP_CALL (-1)
+
 /*
  * bucket_start (bucket.h) with the start node's so_key: the bucket index
  * on the fast path (the bucket's own node), else read from the node
  * bucket_get returns (a parent's while the bucket is being linked).  The
  * key is what list_lookup's first tag is relative to; knowing it saves
- * reading it (bucket nodes straddle lines).  Caller: read-side section.
+ * reading it (bucket nodes straddle lines).  NULL, with leaf set, where
+ * bucket_get would be called.  Caller: read-side section.
  */
 static inline __attribute__((always_inline)) struct list_node *
-lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
+lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 {
 	/* acquire: as in bucket_start. */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
@@ -47,26 +53,35 @@ lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key)
 			return n;
 		}
 	}
+	if (leaf)
+		return NULL;
 	struct list_node *start = bucket_get(m, b);
 	*start_key = start->so_key;
 	return start;
 }
 
 /* One lookup.  Caller: read-side section; it has checked m (and
- * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.  No
- * call on the common path, so the callers need no callee-saved registers. */
+ * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.
+ * leaf (a constant): make no call, return LOOKUP_CALL instead (the rare
+ * cases: bucket 0, a bucket not linked yet, two keys with equal 63-bit
+ * hashes), so that the common path needs no callee-saved
+ * registers and no stack frame. */
 static inline __attribute__((always_inline)) int
-lookup_one(lfmap *m, const void *key, size_t key_len, void **value)
+lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
+	   bool leaf)
 {
 	lfmap_assert(reclaim_in_read_section());
-	uint64_t hash = hash_key(m->seed, key, key_len);
+	uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, key_len);
 	const struct list_target t = {
 		.so_key = so_key_entry(hash, key_len), .key = key, .key_len = key_len};
 	uint64_t start_key;
-	struct list_node *start = lookup_start(m, hash, &start_key);
-	struct list_node *n = list_lookup(start, start_key, &t);
+	struct list_node *start = lookup_start(m, hash, &start_key, leaf);
+	if (leaf && unlikely(!start))
+		return LOOKUP_CALL;
+	bool call = false;
+	struct list_node *n = list_lookup(start, start_key, &t, leaf, &call);
 	if (!n)
-		return ENOENT;
+		return leaf && unlikely(call) ? LOOKUP_CALL : ENOENT;
 	/* acquire: pairs with the release that stored the value. */
 	uintptr_t v = atomic_load_explicit(&entry_of(n)->value,
 					   memory_order_acquire);
@@ -83,16 +98,43 @@ static __attribute__((noinline)) int
 lookup_outside(lfmap *m, const void *key, size_t key_len, void **value)
 {
 	reclaim_read_lock_outer();
-	int ret = lookup_one(m, key, key_len, value);
+	int ret = lookup_one(m, key, key_len, value, false);
 	reclaim_read_unlock_outer();
 	return ret;
+}
+
+/* An 8-byte key's lookup with every call allowed: what lookup_u64 falls
+ * back to (a new walk; the first one decided nothing).  Out of line, cold.
+ * Caller: read-side section. */
+static __attribute__((noinline, cold)) int
+lookup_calls_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lookup_one(m, &key, sizeof key, value, false);
+}
+
+/* An 8-byte key's lookup: no call on the common path, a tail call to
+ * lookup_calls_u64 on the rare one.  Caller: read-side section. */
+static inline __attribute__((always_inline)) int
+lookup_u64(lfmap *m, uint64_t key, void **value)
+{
+	int ret = lookup_one(m, &key, sizeof key, value, true);
+	if (unlikely(ret == LOOKUP_CALL))
+		return lookup_calls_u64(m, key, value);
+	return ret;
+}
+
+/* Inside the caller's section: a leaf (no frame, no saved registers). */
+static __attribute__((noinline)) int
+lookup_nested_u64(lfmap *m, uint64_t key, void **value)
+{
+	return lookup_u64(m, key, value);
 }
 
 static __attribute__((noinline)) int
 lookup_outside_u64(lfmap *m, uint64_t key, void **value)
 {
 	reclaim_read_lock_outer();
-	int ret = lookup_one(m, &key, sizeof key, value);
+	int ret = lookup_u64(m, key, value);
 	reclaim_read_unlock_outer();
 	return ret;
 }
@@ -108,7 +150,7 @@ int lfmap_get(lfmap *m, const void *key, size_t key_len, void **value)
 	if (unlikely(err))
 		return err;
 	if (reclaim_in_read_section())
-		return lookup_one(m, key, key_len, value);
+		return lookup_one(m, key, key_len, value, false);
 	return lookup_outside(m, key, key_len, value);
 }
 
@@ -117,8 +159,9 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
 	int err = map_check(m);
 	if (unlikely(err))
 		return err;
+	/* Both tail calls: this function saves no registers. */
 	if (reclaim_in_read_section())
-		return lookup_one(m, &key, sizeof key, value);
+		return lookup_nested_u64(m, key, value);
 	return lookup_outside_u64(m, key, value);
 }
 
@@ -165,6 +208,7 @@ struct walk {
 	struct list_target t;
 	struct list_node *node;	/* next node to compare; NULL: done */
 	uint64_t hash;
+	unsigned dp;		/* as in list_lookup: the owner of node's word */
 };
 
 /* One group of cnt <= GET_MANY_GROUP keys; key i is keys8[i] (len 8) when
@@ -185,7 +229,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	for (size_t i = 0; i < cnt; i++) {
 		const void *key = keys8 ? (const void *)&keys8[i] : keys[i];
 		size_t len = keys8 ? sizeof(uint64_t) : lens[i];
-		uint64_t hash = hash_key(m->seed, key, len);
+		uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, len);
 		w[i].hash = hash;
 		w[i].t.so_key = so_key_entry(hash, len);
 		w[i].t.key = key;
@@ -209,8 +253,10 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		uintptr_t word =
 			atomic_load_explicit(&start->next, memory_order_acquire);
 		w[i].node = node_ptr(word);
-		if (w[i].node && !so_tag_past(next_tag(word), start_key,
-					      w[i].t.so_key)) {
+		/* start is a bucket node, the target an entry's key. */
+		w[i].dp = so_key_diff_ne(start_key, w[i].t.so_key);
+		if (w[i].node &&
+		    !so_tag_past_pos(next_tag(word), w[i].dp, w[i].t.so_key)) {
 			__builtin_prefetch(w[i].node);
 			pending[np++] = (unsigned)i;
 		} else {
@@ -223,17 +269,27 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 		for (unsigned j = 0; j < np; j++) {
 			unsigned i = pending[j];
 			struct list_node *n = w[i].node;
-			int c = list_compare(n, &w[i].t);
+			const uint64_t tk = w[i].t.so_key;
+			uint64_t k = n->so_key;
+			unsigned dp;
+			int c;
+			/* list_lookup's order and tag test. */
+			if (k != tk) {
+				dp = so_key_diff_ne(k, tk);
+				c = so_key_less_pos(dp, tk) ? -1 : 1;
+			} else {
+				dp = SO_KEY_SAME_POS;
+				c = list_compare_key(entry_of(n), &w[i].t);
+			}
 			if (c < 0) {
 				/* acquire: as in list_lookup. */
 				uintptr_t word = atomic_load_explicit(
 					&n->next, memory_order_acquire);
-				uint64_t owner = n->so_key;
 				n = node_ptr(word);
-				if (n && !so_tag_past(next_tag(word), owner,
-						      w[i].t.so_key)) {
+				if (n && !so_tag_past_pos(next_tag(word), dp, tk)) {
 					__builtin_prefetch(n);
 					w[i].node = n;
+					w[i].dp = dp;
 					pending[keep++] = i;
 					continue;
 				}

@@ -33,7 +33,7 @@ struct reclaim_thread {
 	unsigned nesting;   /* lfmap read-side nesting depth */
 	unsigned callbacks; /* lfmap callbacks running on this thread */
 	bool owned;         /* lfmap registered this thread (see reclaim.c 1.) */
-	uint64_t section;   /* serial of the outermost section */
+	uint64_t section;   /* serial of the outermost section (debug) */
 };
 LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
 	__attribute__((tls_model("initial-exec")));
@@ -78,7 +78,8 @@ static inline bool reclaim_in_callback(void)
 /* Undo lfmap's own engine registration of the calling thread, if it has
  * one: 0, or EBUSY inside a read-side section (lfmap's or a foreign one). */
 LFMAP_HIDDEN int reclaim_thread_unregister(void);
-/* Serial number of the calling thread's current outermost section. */
+/* Serial number of the calling thread's current outermost section (debug
+ * builds; 0 in release builds, which never check it). */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 
 /* Retire an entry the caller's CAS unlinked; freed after a grace period,

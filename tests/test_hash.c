@@ -131,3 +131,23 @@ Test(hash, deterministic_and_length_sensitive)
 				      "collide", len, l2);
 	}
 }
+
+/* The maps' 8-byte path (hash_key8 with the folded seed words) is
+ * hash_key of the 8 bytes, for every seed; hash_key_seeded picks it for
+ * length 8 only. */
+Test(hash, key8_equals_hash_key_of_8_bytes)
+{
+	for (uint64_t sd = 1; sd <= 20; sd++) {
+		uint64_t s[2], s8[2];
+		seed_of(sd, s);
+		hash_seed8(s, s8);
+		for (uint64_t i = 0; i < 2000; i++) {
+			uint64_t k = i * 0x9e3779b97f4a7c15ULL + sd;
+			cr_assert_eq(hash_key8(s8, k), hash_key(s, &k, 8));
+			cr_assert_eq(hash_key_seeded(s, s8, &k, 8),
+				     hash_key(s, &k, 8));
+			cr_assert_eq(hash_key_seeded(s, s8, &k, 7),
+				     hash_key(s, &k, 7));
+		}
+	}
+}

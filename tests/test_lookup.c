@@ -2,9 +2,12 @@
 /*
  * test_lookup.c - the read path (src/lookup.c): lfmap_get_u64 as its own
  * entry point, lookups inside and outside the caller's read-side section,
- * nesting that only counts (reclaim.h), thread exit inside nested sections.
+ * nesting that only counts (reclaim.h), thread exit inside nested sections,
+ * keys whose 64-bit hashes collide (the fallback of lfmap_get_u64's leaf).
  */
+#include "hash.h"
 #include "helpers.h"
+#include "internal.h"
 
 static void *v_of(uint64_t k)
 {
@@ -88,6 +91,78 @@ Test(lookup, deleted_and_replaced_keys)
 		}
 	}
 	lfmap_read_unlock();
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/*
+ * A 16-byte key with the same 64-bit hash as the 8-byte key k under m's
+ * seed.  hash_key folds (a ^ s0 ^ len * K0) * (b ^ s1 ^ K1) (hash.h): with
+ * the first factor 1 the fold is the second factor, so b is chosen to make
+ * it k's fold.  Only a test that reads the secret can do this.
+ */
+static void collider16(const lfmap *m, uint64_t k, unsigned char out[16])
+{
+	const uint64_t *s = m->seed;
+	uint64_t f = hash_fold_mul(k ^ s[0] ^ 8 * HASH_K0, k ^ s[1] ^ HASH_K1);
+	uint64_t a = 1 ^ s[0] ^ 16 * HASH_K0, b = f ^ s[1] ^ HASH_K1;
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+	cr_assert_eq(hash_key(m->seed, out, 16), hash_key(m->seed, &k, 8));
+}
+
+/* Every lookup of 8-byte key k (get_u64, get, get_many_u64), in and
+ * outside a section: want (0 or ENOENT) and, when found, value v. */
+static void assert_u64_lookup(lfmap *m, uint64_t k, int want, void *v)
+{
+	for (int section = 0; section < 2; section++) {
+		if (section)
+			lfmap_read_lock();
+		void *a = NULL, *b = NULL;
+		cr_assert_eq(lfmap_get_u64(m, k, &a), want, "key %llu",
+			     (unsigned long long)k);
+		cr_assert_eq(lfmap_get(m, &k, 8, &b), want);
+		if (want == 0)
+			cr_assert(a == v && b == v);
+		void *c = NULL;
+		int r = -1;
+		cr_assert_eq(lfmap_get_many_u64(m, &k, 1, &c, &r), 0);
+		cr_assert_eq(r, want);
+		cr_assert_eq(c, want == 0 ? v : NULL);
+		if (section)
+			lfmap_read_unlock();
+	}
+}
+
+/* Equal 64-bit hashes, so equal split-order keys: the list orders the two
+ * entries by key bytes and lengths, and every lookup must tell them apart
+ * (lfmap_get_u64's leaf hands such a walk to its fallback).  Across many
+ * k, the 16-byte key sorts before k's entry for some and after it for
+ * others; most land in a bucket other than 0. */
+Test(lookup, equal_hashes_of_8_and_16_byte_keys)
+{
+	lfmap *m = filled(500);
+	int before = 0, after = 0;
+	for (uint64_t k = 1000; k < 1200; k++) {
+		unsigned char c[16];
+		collider16(m, k, c);
+		memcmp(c, &k, 8) < 0 ? before++ : after++;
+		void *v;
+		cr_assert_eq(lfmap_put(m, c, 16, v_of(k + 1)), 0);
+		assert_u64_lookup(m, k, ENOENT, NULL);
+		cr_assert_eq(lfmap_put_u64(m, k, v_of(k)), 0);
+		assert_u64_lookup(m, k, 0, v_of(k));
+		cr_assert_eq(lfmap_get(m, c, 16, &v), 0);
+		cr_assert_eq(v, v_of(k + 1));
+		cr_assert_eq(lfmap_delete(m, c, 16), 0);
+		assert_u64_lookup(m, k, 0, v_of(k));
+		cr_assert_eq(lfmap_put(m, c, 16, v_of(k + 2)), 0);
+		cr_assert_eq(lfmap_delete_u64(m, k), 0);
+		assert_u64_lookup(m, k, ENOENT, NULL);
+		cr_assert_eq(lfmap_get(m, c, 16, &v), 0);
+		cr_assert_eq(v, v_of(k + 2));
+	}
+	cr_assert(before > 20 && after > 20, "%d before, %d after", before,
+		  after);
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 

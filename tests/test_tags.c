@@ -115,6 +115,56 @@ Test(tags, so_tag_past_is_sound_at_every_bit)
 		     decided, total);
 }
 
+/* The searches' and the link's forms of the tag tests (so_tag_past_pos,
+ * so_tag_past_at_cp_pos, from the position of the lowest bit where owner
+ * and target differ), of the order (so_key_less_pos) and of the tag
+ * (so_tag_at) give the direct forms' answers for
+ * every pair of positions, any tag (random garbage too) and collisions. */
+Test(tags, diff_pos_forms_equal_direct_at_every_bit)
+{
+	long past = 0;
+	for (unsigned cps = 0; cps < 64; cps++) {
+		for (unsigned cpt = 0; cpt < 65; cpt++) {
+			for (int i = 0; i < 40; i++) {
+				uint64_t o = key_with_zero(cps);
+				uint64_t s = key_after(o, cps), t;
+				if (cpt == 64)
+					t = o; /* a 63-bit hash collision */
+				else if ((o >> cpt) & 1)
+					continue;
+				else
+					t = key_after(o, cpt);
+				unsigned tag = i % 8 == 7 ? (unsigned)(rnd() & 0xffff)
+							  : so_tag(o, s);
+				unsigned dp = so_key_diff_pos(o, t);
+				int want = so_tag_past(tag, o, t);
+				cr_assert_eq(so_tag_past_pos(tag, dp, t), want,
+					     "tag %#x o %#llx t %#llx", tag,
+					     (unsigned long long)o,
+					     (unsigned long long)t);
+				past += want;
+				cr_assert_eq(so_tag_past_at_cp_pos(tag, dp),
+					     so_tag_past_at_cp(tag, o, t));
+				cr_assert_eq(so_tag_at(dp, t), so_tag(o, t));
+				if (o != t)
+					cr_assert_eq(so_key_less_pos(dp, t),
+						     so_key_less(o, t));
+				if (t != s) {
+					unsigned ds = so_key_diff_pos(s, t);
+					cr_assert_eq(so_key_less_pos(ds, t),
+						     so_key_less(s, t));
+				}
+			}
+		}
+	}
+	cr_assert_gt(past, 1000);
+	/* A bucket node and an entry with the same low 63 bits. */
+	uint64_t e = rnd() | SO_KEY_ENTRY_FLAG, b = e & ~SO_KEY_ENTRY_FLAG;
+	cr_assert_eq(so_key_diff_pos(b, e), 63);
+	cr_assert(so_key_less_pos(63, e) && so_key_less(b, e));
+	cr_assert(!so_key_less_pos(63, b) && !so_key_less(e, b));
+}
+
 /* The unlink's tag from (pred, curr, tag(curr, succ)) is tag(pred, succ). */
 Test(tags, unlink_tag_equals_direct_at_every_bit)
 {
