@@ -20,6 +20,12 @@
  *    the memcmp path of the key comparison fold away at compile time.  It
  *    is the same code as lfmap_get with key_len = 8 (lookup_one, inlined
  *    into both), so both have exactly the same guarantees.
+ *  - lfmap_get_u64's lookup makes no call and saves no register: the rare
+ *    cases that need a call (bucket 0 or a bucket not linked yet:
+ *    bucket_get; two keys with equal 63-bit hashes: list_compare_bytes)
+ *    make the walk give up and a cold function start over with calls.
+ *    The abandoned walk only read, so the lookup's result, and its
+ *    linearisation point, are those of the second walk.
  */
 #include "bucket.h"
 #include "check.h"
