@@ -413,6 +413,11 @@ stripe_sweep_held(lfmap *m, struct slab_stripe *st)
 			chunk_release(m, c);
 		}
 		partial_collect(st, cls);
+#ifdef LFMAP_DEBUG
+		if (m->slab.sweep_hook)
+			m->slab.sweep_hook(m, (unsigned)(st - m->slab.stripes),
+					   cls);
+#endif
 		/* acquire: the emptying frees' empty_next links. */
 		c = (struct slab_chunk *)atomic_exchange_explicit(
 			&st->emptied[cls], 0, memory_order_acquire);
