@@ -93,10 +93,19 @@
  *     then OWNED (acq_rel; if that leaves 0 it returns the chunk), then
  *     adopts a listed chunk (LISTED -> OWNED by CAS, skipping EMPTIED
  *     ones) or makes a new one.  A sweep (under the flag) returns the
- *     emptied chunks (after collecting pushed[], a chunk on emptied[] is
- *     in the partial list: its push finished before EMPTIED could be
- *     set) and the stripe's current chunks that are empty (OWNED, no
- *     live slot: nobody else can touch them).
+ *     emptied chunks and the stripe's current chunks that are empty
+ *     (OWNED, no live slot: nobody else can touch them).  It takes
+ *     emptied[] first and pushed[] after, then returns what it took from
+ *     emptied[]: such a chunk's push onto pushed[] (release) came before
+ *     its PUSHING was cleared (acq_rel), which came before the free that
+ *     set EMPTIED (acq_rel, a release sequence on the state word) and
+ *     its push onto emptied[] (release), which our exchange of emptied[]
+ *     acquired; so our exchange of pushed[] comes after that push: it
+ *     takes the chunk, or an earlier holder did, and either way it is in
+ *     the partial list now (only adopting takes it out, and EMPTIED keeps
+ *     adopters off).  The other order was a bug: a chunk listed and
+ *     emptied between the two exchanges was returned while still on
+ *     pushed[], and the next sweep read its push_next after the free.
  *   - Asking for a sweep: store sweep = 1, then try the flag; the holder,
  *     dropping the flag, stores busy = 0 and then loads sweep, all
  *     seq_cst (Dekker), so either the asker gets the flag or the holder
@@ -397,8 +406,11 @@ static void partial_collect(struct slab_stripe *st, int cls)
  * Return every chunk whose last slot came back while it was listed, and
  * the stripe's current chunks that are empty.  A chunk on emptied[] was
  * pushed there after its push onto pushed[] finished (SLAB_PUSHING
- * clear), so after partial_collect it is in the partial list; it has no
- * live slot and SLAB_EMPTIED keeps adopters off it, so nobody else can
+ * clear), so once emptied[] is taken, the exchange of pushed[] after it
+ * finds that push done: after partial_collect the chunk is in the partial
+ * list.  (The other order is a race: a chunk listed and emptied between
+ * the two exchanges would be returned while still on pushed[].)  It has
+ * no live slot and SLAB_EMPTIED keeps adopters off it, so nobody else can
  * touch it.
  */
 static __attribute__((noinline, cold)) void
@@ -412,15 +424,17 @@ stripe_sweep_held(lfmap *m, struct slab_stripe *st)
 			st->cur[cls] = NULL;
 			chunk_release(m, c);
 		}
-		partial_collect(st, cls);
+		/* emptied[] first, then pushed[] (see above).  acquire: the
+		 * emptying frees' empty_next links and, through their state
+		 * RMWs, the pushes that listed the chunks. */
+		c = (struct slab_chunk *)atomic_exchange_explicit(
+			&st->emptied[cls], 0, memory_order_acquire);
 #ifdef LFMAP_DEBUG
 		if (m->slab.sweep_hook)
 			m->slab.sweep_hook(m, (unsigned)(st - m->slab.stripes),
 					   cls);
 #endif
-		/* acquire: the emptying frees' empty_next links. */
-		c = (struct slab_chunk *)atomic_exchange_explicit(
-			&st->emptied[cls], 0, memory_order_acquire);
+		partial_collect(st, cls);
 		while (c) {
 			struct slab_chunk *next = c->empty_next;
 			lfmap_assert(atomic_load_explicit(&c->state,
