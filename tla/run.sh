@@ -9,7 +9,9 @@
 #                         cfg/retire_tso_fence.cfg, the same under x86-TSO
 #                         with the C code's fences; cfg/resize.cfg and
 #                         cfg/resize_live.cfg: the count-driven resize
-#                         triggers, MCResize.tla), which must pass, and
+#                         triggers, MCResize.tla; cfg/slab.cfg: the chunk
+#                         state machine of src/slab.c, SlabChunk.tla),
+#                         which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line, and every coverage witness (cfg/cover_*.cfg),
@@ -19,7 +21,8 @@
 #                         must violate EventuallyDone, cfg/retire_live.cfg
 #                         and cfg/resize_live2.cfg must pass,
 #                         cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg must
-#                         violate SizedAtEnd); not in CI
+#                         violate SizedAtEnd, cfg/slab_large.cfg must
+#                         pass); not in CI
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
 # One line per configuration; exit status 1 if any configuration did not
@@ -37,12 +40,13 @@ workers="${TLC_WORKERS:-2}"
 if [ $# -eq 0 ]; then
 	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here/cfg/retire.cfg" \
 		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/resize.cfg" \
-		"$here/cfg/resize_live.cfg" \
+		"$here/cfg/resize_live.cfg" "$here/cfg/slab.cfg" \
 		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
 		"$here/cfg/retire_live.cfg" "$here/cfg/resize_live2.cfg" \
-		"$here/cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg"
+		"$here/cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg" \
+		"$here/cfg/slab_large.cfg"
 fi
 
 mkdir -p "$here/states"
