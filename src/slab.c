@@ -76,9 +76,13 @@
  *       OWNED             its stripe's current chunk is empty: ask for a
  *                         sweep (below), which returns it;
  *       no flag, <= 3/4 live: set LISTED|PUSHING and push it on the
- *                         stripe's pushed[], then clear PUSHING; if its
- *                         last slot came back meanwhile (PUSHING kept
- *                         other frees from acting), empty it as below;
+ *                         stripe's pushed[], then clear PUSHING by CAS;
+ *                         if its last slot came back meanwhile (PUSHING
+ *                         kept other frees from acting), that same CAS
+ *                         sets EMPTIED (LISTED alone, even for a moment,
+ *                         would let an adopter take the chunk, use it
+ *                         up and return it before we touch it again),
+ *                         and we push it on emptied[] as below;
  *                         if it was adopted, given up and emptied
  *                         meanwhile (state PUSHING), return it; if
  *                         adopted and emptied (OWNED), ask for a sweep;
@@ -93,10 +97,24 @@
  *     then OWNED (acq_rel; if that leaves 0 it returns the chunk), then
  *     adopts a listed chunk (LISTED -> OWNED by CAS, skipping EMPTIED
  *     ones) or makes a new one.  A sweep (under the flag) returns the
- *     emptied chunks (after collecting pushed[], a chunk on emptied[] is
- *     in the partial list: its push finished before EMPTIED could be
- *     set) and the stripe's current chunks that are empty (OWNED, no
- *     live slot: nobody else can touch them).
+ *     emptied chunks and the stripe's current chunks that are empty
+ *     (OWNED, no live slot: nobody else can touch them).  It takes
+ *     emptied[] first and pushed[] after, then returns what it took from
+ *     emptied[]: such a chunk's push onto pushed[] (release) came before
+ *     the CAS that cleared its PUSHING (acq_rel), which set EMPTIED or
+ *     came before the free that did (acq_rel, a release sequence on the
+ *     state word), which came before its push onto emptied[] (release),
+ *     which our exchange of emptied[] acquired; so our exchange of
+ *     pushed[] comes after that push: it takes the chunk, or an earlier
+ *     holder did, and either way it is in the partial list now (only
+ *     adopting takes it out, and EMPTIED keeps adopters off).  The other
+ *     order was a bug: a chunk listed and emptied between the two
+ *     exchanges was returned while still on pushed[], and the next sweep
+ *     read its push_next after the free.
+ *     tla/SlabChunk.tla models this state machine (one action per RMW
+ *     above; invariant ReleasedOnNoList: a returned chunk is on no list
+ *     and nobody holds it); its mutants SWEEP_PUSHED_FIRST and
+ *     CLEAR_THEN_CAS are the two races fixed here.
  *   - Asking for a sweep: store sweep = 1, then try the flag; the holder,
  *     dropping the flag, stores busy = 0 and then loads sweep, all
  *     seq_cst (Dekker), so either the asker gets the flag or the holder
@@ -403,8 +421,11 @@ static void partial_collect(struct slab_stripe *st, int cls)
  * Return every chunk whose last slot came back while it was listed, and
  * the stripe's current chunks that are empty.  A chunk on emptied[] was
  * pushed there after its push onto pushed[] finished (SLAB_PUSHING
- * clear), so after partial_collect it is in the partial list; it has no
- * live slot and SLAB_EMPTIED keeps adopters off it, so nobody else can
+ * clear), so once emptied[] is taken, the exchange of pushed[] after it
+ * finds that push done: after partial_collect the chunk is in the partial
+ * list.  (The other order is a race: a chunk listed and emptied between
+ * the two exchanges would be returned while still on pushed[].)  It has
+ * no live slot and SLAB_EMPTIED keeps adopters off it, so nobody else can
  * touch it.
  */
 static __attribute__((noinline, cold)) void
@@ -418,10 +439,17 @@ stripe_sweep_held(lfmap *m, struct slab_stripe *st)
 			st->cur[cls] = NULL;
 			chunk_release(m, c);
 		}
-		partial_collect(st, cls);
-		/* acquire: the emptying frees' empty_next links. */
+		/* emptied[] first, then pushed[] (see above).  acquire: the
+		 * emptying frees' empty_next links and, through their state
+		 * RMWs, the pushes that listed the chunks. */
 		c = (struct slab_chunk *)atomic_exchange_explicit(
 			&st->emptied[cls], 0, memory_order_acquire);
+#ifdef LFMAP_DEBUG
+		if (m->slab.sweep_hook)
+			m->slab.sweep_hook(m, (unsigned)(st - m->slab.stripes),
+					   cls);
+#endif
+		partial_collect(st, cls);
 		while (c) {
 			struct slab_chunk *next = c->empty_next;
 			lfmap_assert(atomic_load_explicit(&c->state,
@@ -633,10 +661,18 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 		stripe_want_sweep(m, st);
 	} else if ((left & SLAB_PUSHING) && !(old & SLAB_PUSHING)) {
 		/* We listed it: push, then let go of SLAB_PUSHING; if its
-		 * last slot came back meanwhile, emptying it is ours. */
+		 * last slot came back meanwhile, emptying it is ours, in the
+		 * same CAS (see the top). */
 		push_chunk(&st->pushed[cls], c, &c->push_next);
-		old = atomic_fetch_and_explicit(&c->state, ~SLAB_PUSHING,
-						memory_order_acq_rel);
+		old = atomic_load_explicit(&c->state, memory_order_relaxed);
+		do {
+			left = old & ~SLAB_PUSHING;
+			if (left == SLAB_LISTED)
+				left |= SLAB_EMPTIED;
+			/* acq_rel: as the free's CAS above. */
+		} while (!atomic_compare_exchange_weak_explicit(
+			&c->state, &old, left, memory_order_acq_rel,
+			memory_order_relaxed));
 		if (old == SLAB_PUSHING) {
 			/* Adopted, given up and emptied while we pushed:
 			 * nobody else will return it. */
@@ -644,11 +680,7 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 		} else if (old == (SLAB_OWNED | SLAB_PUSHING)) {
 			/* Adopted and emptied while we pushed. */
 			stripe_want_sweep(m, st);
-		} else if (old == (SLAB_LISTED | SLAB_PUSHING) &&
-		    atomic_compare_exchange_strong_explicit(
-			    &c->state, &(uintptr_t){ SLAB_LISTED },
-			    SLAB_LISTED | SLAB_EMPTIED, memory_order_acq_rel,
-			    memory_order_relaxed)) {
+		} else if (left == (SLAB_LISTED | SLAB_EMPTIED)) {
 			push_chunk(&st->emptied[cls], c, &c->empty_next);
 			stripe_want_sweep(m, st);
 		}

@@ -157,6 +157,8 @@ struct slab_stripe {
 	char pad_[256 - 8 - 4 * sizeof(void *) * SLAB_CLASSES];
 };
 
+struct lfmap;
+
 struct slab {
 	struct slab_stripe stripes[COUNTER_STRIPES];
 	/* Chunks allocated and not yet returned (tests, stats). */
@@ -164,9 +166,13 @@ struct slab {
 	/* log2 of a record's bytes: SLAB_REC_SHIFT_FULL or _LINK (above);
 	 * set at create, before any entry. */
 	unsigned rec_shift;
+#ifdef LFMAP_DEBUG
+	/* Tests only (test_slab.c, sweep_between_exchanges): run by a sweep
+	 * of stripe `stripe`, flag held, between its exchanges of pushed[cls]
+	 * and emptied[cls].  NULL: none. */
+	void (*sweep_hook)(struct lfmap *m, unsigned stripe, int cls);
+#endif
 };
-
-struct lfmap;
 
 /* Size class of an entry of size bytes, or -1: use the allocator. */
 static inline int slab_class(size_t size)

@@ -2,8 +2,9 @@
 /*
  * test_slab.c - the entry slab (src/slab.c): aligned slots, reuse of freed
  * slots, chunks going back to the allocator, chunk allocation failure,
- * large keys beside the slab, concurrent churn, and (under ASan) a use of
- * a freed slot being reported.
+ * large keys beside the slab, concurrent churn, a chunk listed and
+ * emptied while a sweep runs (debug builds), and (under ASan) a use of a
+ * freed slot being reported.
  */
 #include "helpers.h"
 #include "internal.h" /* struct entry, entry_bytes, m->slab */
@@ -601,6 +602,143 @@ Test(slab, concurrent_churn)
 	cr_assert_eq(lfmap_destroy(m), 0);
 	talloc_assert_clean(&ta);
 }
+
+#ifdef LFMAP_DEBUG
+/*
+ * A given-up chunk x listed (pushed[]) and emptied (emptied[]) by the
+ * call_rcu thread while a sweep is between its two exchanges: the sweep
+ * must not return x while x is on pushed[] and not yet in the partial list
+ * (the sweep after it would read x's push_next: a use after free, an
+ * unmapped read with the system allocator).  Deterministic: the sweep
+ * hook (slab.h) holds the sweep there, the value destructor holds the
+ * call_rcu thread until every slot of x is in one batch.
+ */
+static struct {
+	uint64_t first_key; /* its value's destructor holds batch 1 */
+	struct slab_chunk *x;
+	unsigned stripe;
+	_Atomic(struct slab_stripe *) st;
+	_Atomic int phase;
+	_Atomic int timeouts;
+} sw;
+
+enum {
+	SW_IDLE,     /* destructor and hook do nothing */
+	SW_ARMED,    /* batch 1 (first_key) waits for SW_DELETED */
+	SW_DELETED,  /* x's last slots retired, all in batch 2 */
+	SW_FREEING,  /* batch 2 runs; it waits for SW_IN_SWEEP */
+	SW_IN_SWEEP, /* the hook waits for x on emptied[] */
+	SW_DONE,
+};
+
+static void sw_wait(int phase)
+{
+	for (long i = 0; atomic_load(&sw.phase) < phase; i++) {
+		if (i == 20000) { /* 20 s: a hang is a failure, not a hang */
+			atomic_fetch_add(&sw.timeouts, 1);
+			return;
+		}
+		sleep_ms(1);
+	}
+}
+
+static void sw_value_free(void *value, void *ctx)
+{
+	(void)ctx;
+	int phase = atomic_load(&sw.phase);
+	if (value == tok(sw.first_key)) {
+		if (phase == SW_ARMED)
+			sw_wait(SW_DELETED);
+	} else if (phase == SW_DELETED) {
+		atomic_store(&sw.phase, SW_FREEING);
+		sw_wait(SW_IN_SWEEP);
+	}
+}
+
+static void sw_hook(lfmap *m, unsigned stripe, int cls)
+{
+	(void)m;
+	if (cls != 0 || stripe != sw.stripe ||
+	    atomic_load(&sw.phase) != SW_FREEING)
+		return;
+	atomic_store(&sw.phase, SW_IN_SWEEP);
+	struct slab_stripe *st = atomic_load(&sw.st);
+	for (long i = 0; atomic_load(&st->emptied[0]) != (uintptr_t)sw.x;
+	     i++) {
+		if (i == 20000) {
+			atomic_fetch_add(&sw.timeouts, 1);
+			break;
+		}
+		sleep_ms(1);
+	}
+	atomic_store(&sw.phase, SW_DONE);
+}
+
+Test(slab, sweep_between_exchanges, .timeout = 120)
+{
+	lfmap *m = NULL;
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.value_free = sw_value_free; /* system allocator: x is an mmap */
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	m->slab.sweep_hook = sw_hook;
+
+	/* Fill the stripe's first class-0 chunk x; the key after it gives
+	 * x up (state: its live slots, no flag) for a new current chunk. */
+	uint64_t k = 0;
+	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
+	k++;
+	struct slab_stripe *st = NULL;
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		if (m->slab.stripes[i].cur[0]) {
+			st = &m->slab.stripes[i];
+			sw.stripe = i;
+		}
+	cr_assert(st);
+	sw.x = st->cur[0];
+	atomic_store(&sw.st, st);
+	for (; st->cur[0] == sw.x; k++)
+		cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
+	size_t cap = sw.x->cap;
+	cr_assert_eq(k - 1, cap, "x holds keys 0..cap-1");
+	sw.first_key = k - 1; /* in the new current chunk */
+	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
+	k++;
+
+	/* Free all but relist + 1 of x's slots: one more free lists it. */
+	size_t relist = cap - cap / 4, key = 0;
+	for (; key < cap - relist - 1; key++)
+		cr_assert_eq(lfmap_delete_u64(m, key), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(atomic_load(&sw.x->state), (relist + 1) * SLAB_LIVE);
+
+	/* Batch 1 (first_key) holds the call_rcu thread until x's last
+	 * slots are all retired: batch 2 frees them, listing x and then
+	 * emptying it, while our sweep is between its exchanges. */
+	atomic_store(&sw.phase, SW_ARMED);
+	cr_assert_eq(lfmap_delete_u64(m, sw.first_key), 0);
+	for (; key < cap; key++)
+		cr_assert_eq(lfmap_delete_u64(m, key), 0);
+	atomic_store(&sw.phase, SW_DELETED);
+	sw_wait(SW_FREEING);
+	atomic_store(&st->sweep, 1);
+	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0); /* sweeps on drop */
+	k++;
+	cr_assert_eq(atomic_load(&sw.phase), SW_DONE);
+	cr_assert_eq(atomic_load(&sw.timeouts), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+
+	/* x went back once, through emptied[]; nothing lost from the
+	 * partial list. */
+	cr_assert_eq(chunks(m), 1);
+	cr_assert_null(st->partial[0]);
+	cr_assert_eq(atomic_load(&st->pushed[0]), 0);
+	cr_assert_eq(atomic_load(&st->emptied[0]), 0);
+	cr_assert_eq(lfmap_count(m), 2);
+	m->slab.sweep_hook = NULL;
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 /* Under ASan a freed slot is poisoned: reading a deleted entry's key after
