@@ -27,6 +27,22 @@ static lfmap *make_map(talloc *ta)
 	return m;
 }
 
+static void destroy_clean(lfmap *m, talloc *ta)
+{
+	cr_assert_eq(lfmap_destroy(m), 0);
+	talloc_assert_clean(ta);
+}
+
+/* Keys from..to-1 map to their tok. */
+static void assert_toks(lfmap *m, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++) {
+		void *v;
+		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
+		cr_assert_eq(v, tok(i));
+	}
+}
+
 static long chunks(lfmap *m)
 {
 	return atomic_load(&m->slab.chunks);
@@ -130,8 +146,7 @@ Test(slab, slots_are_aligned_records_beside)
 		shared += lines32[i] == lines32[i - 1];
 	cr_assert_geq(shared, n32 / 2 - 2, "%zu of %zu 32-byte entries share "
 		      "a line", 2 * shared, n32);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* With the system allocator chunks are mmaps aligned to their size: an
@@ -284,8 +299,7 @@ Test(slab, key_lengths_in_so_key)
 		cr_assert_eq(lfmap_get(m, key, lens[i], NULL), i % 2 ? 0 : ENOENT,
 			     "key_len %zu", lens[i]);
 	free(key);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Slots freed after a grace period are handed out again: no allocation. */
@@ -311,13 +325,8 @@ Test(slab, freed_slots_are_reused)
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(s1.node_bytes, SLAB_CHUNK_BYTES);
-	for (uint64_t i = 1000; i < 1150; i++) {
-		void *v;
-		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
-		cr_assert_eq(v, tok(i));
-	}
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	assert_toks(m, 1000, 1150);
+	destroy_clean(m, &ta);
 }
 
 /* Deleting every key gives every chunk back, the current ones included. */
@@ -343,8 +352,7 @@ Test(slab, chunks_go_back_when_empty)
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
 	cr_assert_eq(atomic_load(&ta.live_bytes) - live0,
 		     (long)(s2.bucket_bytes - s0.bucket_bytes));
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* A put needing a new chunk when the allocator fails: ENOMEM, map and
@@ -407,13 +415,8 @@ Test(slab, chunk_failure)
 	talloc_disarm(&ta);
 	cr_assert_eq(lfmap_put_u64(m, k, tok(k)), 0);
 	cr_assert_eq(lfmap_count(m), k + 1);
-	for (uint64_t i = 0; i <= k; i++) {
-		void *v;
-		cr_assert_eq(lfmap_get_u64(m, i, &v), 0);
-		cr_assert_eq(v, tok(i));
-	}
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	assert_toks(m, 0, k + 1);
+	destroy_clean(m, &ta);
 }
 
 /* Entries too large for the largest class come from the allocator. */
@@ -434,8 +437,7 @@ Test(slab, large_keys_beside_the_slab)
 	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
 	lfmap_stats s2 = quiet_stats(m);
 	cr_assert_eq(s2.node_bytes, s0.node_bytes);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Failing the allocation of an entry beside the slab: ENOMEM, map and
@@ -459,8 +461,7 @@ Test(slab, large_key_allocation_failure)
 	cr_assert_eq(s1.entries, 0);
 	cr_assert_eq(atomic_load(&ta.live_bytes), live);
 	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* With every stripe's flag held (threads preempted inside slab_alloc), an
@@ -497,8 +498,7 @@ Test(slab, every_stripe_busy)
 	void *v;
 	cr_assert_eq(lfmap_get_u64(m, 1, &v), 0);
 	cr_assert_eq(v, tok(1));
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Random churn at a steady size: given-up chunks are listed again once a
@@ -541,8 +541,7 @@ Test(slab, churn_reuses_given_up_chunks)
 	cr_assert_eq(chunks(m), 0);
 	cr_assert_eq(empty.node_bytes, 0);
 	free(keys);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 /* Threads churn disjoint key ranges; frees come from the call_rcu thread.
@@ -599,8 +598,7 @@ Test(slab, concurrent_churn)
 	cr_assert_eq(s1.entries, 0);
 	cr_assert_eq(s1.node_bytes, s0.node_bytes);
 	cr_assert_eq(chunks(m), 0);
-	cr_assert_eq(lfmap_destroy(m), 0);
-	talloc_assert_clean(&ta);
+	destroy_clean(m, &ta);
 }
 
 #ifdef LFMAP_DEBUG
