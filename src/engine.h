@@ -50,7 +50,7 @@
 
 #include "section.h"
 
-/* ---- provided by reclaim.c for the engine: its hooks ---------------------- */
+/* ---- provided by reclaim.c for the engine: its hooks --------------------- */
 
 /*
  * What the engine calls back up into reclaim.c, through a pointer instead
@@ -126,7 +126,7 @@ LFMAP_HIDDEN void engine_fork_prepare(void);
 LFMAP_HIDDEN void engine_fork_parent(void);
 LFMAP_HIDDEN void engine_fork_child(void);
 
-/* ---- engine-neutral halves of a section, for the engine ------------------- */
+/* ---- engine-neutral halves of a section, for the engine ------------------ */
 
 /*
  * The engine-neutral start of an outermost section: the engine's

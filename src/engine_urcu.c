@@ -23,10 +23,11 @@
  *
  * 3. Callbacks: engine_call is call_rcu on struct reclaim_head's engine
  *    words; the callback (urcu_callback) finds the head and runs
- *    reclaim.c's run hook (engine.h).  liburcu runs callbacks on its call_rcu worker, in queue
- *    order, after a grace period that began after the call_rcu (E.1);
- *    synchronize_rcu is E.2, rcu_barrier E.3 (it returns at once inside a
- *    section, printing an error, hence reclaim.c's EDEADLK).
+ *    reclaim.c's run hook (engine.h).  liburcu runs callbacks on its
+ *    call_rcu worker, in queue order, after a grace period that began
+ *    after the call_rcu (E.1); synchronize_rcu is E.2, rcu_barrier E.3 (it
+ *    returns at once inside a section, printing an error, hence
+ *    reclaim.c's EDEADLK).
  *
  * 4. ThreadSanitizer.  liburcu 0.13 publishes with volatile stores and
  *    waits for grace periods through futexes and membarrier, none of which

@@ -20,20 +20,21 @@
  *    it "owns" that registration: a pthread key destructor unregisters it
  *    when the thread exits, so a thread that exits without ceremony never
  *    stalls a grace period, and lfmap_thread_unregister hands it back
- *    early.  A registration lfmap
- *    does not own (the application's, or the engine's own for its worker
- *    threads) is used as it is and never undone by lfmap, whatever the
- *    order: a foreign callback calling lfmap before any lfmap callback ran
- *    on that worker, or a thread the application registers after
- *    unregistering it (re-checked on every call, never cached).
+ *    early.  A registration lfmap does not own (the application's, or the
+ *    engine's own for its worker threads) is used as it is and never
+ *    undone by lfmap, whatever the order: a foreign callback calling lfmap
+ *    before any lfmap callback ran on that worker, or a thread the
+ *    application registers after unregistering it (re-checked on every
+ *    call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
  *    outermost one gets a serial number (section.c), unique across
  *    threads, so debug builds can tell an iterator used outside the
- *    section (and thread) that created it.  Only the outermost lock and unlock reach the engine
- *    (reclaim_read_lock_outer/_unlock_outer, defined by the engine file
- *    around reclaim_section_enter/_exit); a nested one only counts, inline
- *    (section.h): the outermost engine section already covers it.
+ *    section (and thread) that created it.  Only the outermost lock and
+ *    unlock reach the engine (reclaim_read_lock_outer/_unlock_outer,
+ *    defined by the engine file around reclaim_section_enter/_exit); a
+ *    nested one only counts, inline (section.h): the outermost engine
+ *    section already covers it.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
