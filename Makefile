@@ -58,11 +58,12 @@ ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(CFLAGS) $(EXTRA_CF
 # VARIANT and linked into each, with that engine's own file.
 #   memb  liblfmap       lfmap.pc       urcu-memb (the default)
 #   qsbr  liblfmap-qsbr  lfmap-qsbr.pc  urcu-qsbr (lfmap_quiescent_state...)
+#   ck    liblfmap-ck    lfmap-ck.pc    Concurrency Kit's ck_epoch (libck-dev)
 # Each has its own soname (liblfmap-qsbr.so.0: one program may not load two
 # of them, but a package may ship all) and the same version script.
 # ENGINE picks the one that `make test`, examples, stress and bench link.
 # To add an engine: its name to ENGINES and the four ENGINE_*_name lines.
-ENGINES ?= memb qsbr
+ENGINES ?= memb qsbr ck
 ENGINE  ?= memb
 ENGINE_SRC_memb      := src/engine_urcu.c
 ENGINE_CPPFLAGS_memb :=
@@ -72,6 +73,10 @@ ENGINE_SRC_qsbr      := src/engine_urcu.c
 ENGINE_CPPFLAGS_qsbr := -DLFMAP_ENGINE_QSBR
 ENGINE_LIBS_qsbr     := -lurcu-qsbr -lurcu-common
 ENGINE_PC_qsbr       := liburcu-qsbr
+ENGINE_SRC_ck        := src/engine_ck.c
+ENGINE_CPPFLAGS_ck   :=
+ENGINE_LIBS_ck       := -lck
+ENGINE_PC_ck         := ck
 ifeq ($(origin ENGINE_SRC_$(ENGINE)),undefined)
 $(error unknown ENGINE '$(ENGINE)': $(ENGINES))
 endif

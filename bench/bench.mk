@@ -25,7 +25,8 @@ BENCH_C_SRCS := bench/bench.c bench/cell.c bench/matrix.c bench/report.c \
                 bench/map_urcu_qsbr.c
 BENCH_CXX_SRCS := bench/map_tbb.cpp bench/map_cuckoo.cpp
 BENCH_OBJS    = $(BENCH_C_SRCS:bench/%.c=$(BENCH_DIR)/%.o) \
-                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o) $(BENCH_QSBR_OBJ)
+                $(BENCH_CXX_SRCS:bench/%.cpp=$(BENCH_DIR)/%.o) $(BENCH_QSBR_OBJ) \
+                $(BENCH_CK_OBJ)
 BENCH_HDRS   := bench/map_ops.h bench/driver.h bench/targets.h
 BENCH_CXXFLAGS = -std=c++17 -pthread -O2 -g -Wall -Wextra -Wno-unused-parameter \
                  $(SANFLAGS)
@@ -37,6 +38,9 @@ BENCH_LIBS   := -lurcu-cds -lck -ltbb -lm
 BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  := $(BENCH_DIR)/lfmap-qsbr-renamed.o
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+# liblfmap-ck the same way (row lfmap-ck, map_lfmap_ck.c): lfmapck_*.
+BENCH_CK_LIB  := $(BENCH_DIR)/lfmap-ck-renamed.o
+BENCH_CK_OBJ  := $(BENCH_DIR)/map_lfmap_ck.o
 
 ifeq ($(BENCH_NO_LFMAP),1)
 BENCH_CPPFLAGS := -DBENCH_NO_LFMAP
@@ -45,12 +49,14 @@ LFBENCH        := $(BENCH_DIR)/lfbench
 BENCH_QSBR_SYMS := $(BENCH_DIR)/lfmap-qsbr.syms
 BENCH_QSBR_LIB  :=
 BENCH_QSBR_OBJ  := $(BENCH_DIR)/map_lfmap_qsbr.o
+BENCH_CK_LIB   :=
+BENCH_CK_OBJ   := $(BENCH_DIR)/map_lfmap_ck.o
 BENCH_LFMAP    := $(URCU_LIBS) -lurcu-qsbr -pthread
 BENCH_LIBDEP   :=
 else
 BENCH_CPPFLAGS :=
-BENCH_LFMAP     = $(LINK_LFMAP) $(BENCH_QSBR_LIB) -lurcu-qsbr
-BENCH_LIBDEP    = $(STATIC) $(BENCH_QSBR_LIB)
+BENCH_LFMAP     = $(LINK_LFMAP) $(BENCH_QSBR_LIB) -lurcu-qsbr $(BENCH_CK_LIB)
+BENCH_LIBDEP    = $(STATIC) $(BENCH_QSBR_LIB) $(BENCH_CK_LIB)
 endif
 
 # Which lfmap the numbers belong to (src/ and include/ only).
@@ -65,7 +71,7 @@ endif
 # Callgrind table: key counts, operations per phase, maps.
 BENCH_CG_NS   ?= 100000 1000000
 BENCH_CG_K    ?= 20000
-BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline cds_lfht cds_lfht_qsbr ck_ht tbb_chm \
+BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline lfmap-ck cds_lfht cds_lfht_qsbr ck_ht tbb_chm \
                  libcuckoo rwlock striped64 oa_1thread
 BENCH_CALLGRIND ?= 1
 BENCH_CG_RUN   = bash bench/callgrind.sh $(LFBENCH) bench/results/callgrind.md \
@@ -85,20 +91,25 @@ $(BENCH_DIR)/%.o: bench/%.cpp bench/map_ops.h bench/map_cxx.hh | bench-deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -c $< -o $@
 
-# The renaming list: the qsbr library's global symbols (its API).
-$(BENCH_QSBR_SYMS): $(B)/liblfmap-qsbr.a
-	@mkdir -p $(@D)
-	nm -g --defined-only $< | awk 'NF == 3 && $$3 ~ /^lfmap_/ { print $$3, "lfmapqsbr_" substr($$3, 7) }' > $@
+# Per extra engine e (qsbr, ck): the renaming list (the library's global
+# symbols, its API: lfmap_X -> lfmapE_X), the library's one object renamed,
+# and the adaptor map_lfmap_E.c compiled and renamed the same way.
+define bench_renamed_engine
+$(BENCH_DIR)/lfmap-$(1).syms: $(B)/liblfmap-$(1).a
+	@mkdir -p $$(@D)
+	nm -g --defined-only $$< | awk 'NF == 3 && $$$$3 ~ /^lfmap_/ { print $$$$3, "lfmap$(1)_" substr($$$$3, 7) }' > $$@
 
-$(BENCH_DIR)/lfmap-qsbr-renamed.o: $(B)/liblfmap-qsbr.a $(BENCH_QSBR_SYMS)
-	ar p $< lfmap-qsbr-static.o > $@.tmp
-	objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp
+$(BENCH_DIR)/lfmap-$(1)-renamed.o: $(B)/liblfmap-$(1).a $(BENCH_DIR)/lfmap-$(1).syms
+	ar p $$< lfmap-$(1)-static.o > $$@.tmp
+	objcopy --redefine-syms=$(BENCH_DIR)/lfmap-$(1).syms $$@.tmp $$@ && rm -f $$@.tmp
 
-$(BENCH_DIR)/map_lfmap_qsbr.o: bench/map_lfmap_qsbr.c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
-		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_QSBR_SYMS)) | bench-deps
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BENCH_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@.tmp
-	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $@.tmp $@,objcopy --redefine-syms=$(BENCH_QSBR_SYMS) $@.tmp $@ && rm -f $@.tmp)
+$(BENCH_DIR)/map_lfmap_$(1).o: bench/map_lfmap_$(1).c bench/map_lfmap.c $(BENCH_HDRS) include/lfmap.h \
+		$(if $(filter 1,$(BENCH_NO_LFMAP)),,$(BENCH_DIR)/lfmap-$(1).syms) | bench-deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(BENCH_CPPFLAGS) $$(ALL_CFLAGS) -c $$< -o $$@.tmp
+	$(if $(filter 1,$(BENCH_NO_LFMAP)),mv $$@.tmp $$@,objcopy --redefine-syms=$(BENCH_DIR)/lfmap-$(1).syms $$@.tmp $$@ && rm -f $$@.tmp)
+endef
+$(foreach e,qsbr ck,$(eval $(call bench_renamed_engine,$(e))))
 
 $(BENCH_DIR)/map_urcu_qsbr.o: bench/map_urcu.c
 

@@ -35,7 +35,7 @@
 const map_ops *const all_maps[N_MAPS] = {
 	&map_lfmap, &map_cds_lfht, &map_ck_ht, &map_tbb,
 	&map_cuckoo, &map_rwlock, &map_striped, &map_oa,
-	&map_lfmap_qsbr, &map_lfmap_qsbr_offline, &map_cds_lfht_qsbr,
+	&map_lfmap_qsbr, &map_lfmap_qsbr_offline, &map_cds_lfht_qsbr, &map_lfmap_ck,
 };
 
 const struct mix all_mixes[N_MIXES] = {

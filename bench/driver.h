@@ -28,7 +28,7 @@
 #define MAX_TS 8     /* thread counts per run */
 #define BENCH_BATCH 16 /* keys per get_many call in the batched cell */
 
-#define N_MAPS 11
+#define N_MAPS 12
 extern const map_ops *const all_maps[N_MAPS];
 
 struct mix {

@@ -14,6 +14,8 @@
  *                       LF_QSBR_PERIOD operations, as cds_lfht_qsbr;
  *   lfmap-qsbr-offline  lfmap's default rule: the thread is offline
  *                       between calls, each call goes online and back.
+ * map_lfmap_ck.c builds it against liblfmap-ck the same way (lfmapck_*):
+ * row lfmap-ck, nothing engine-specific (ck_epoch records are automatic).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,8 @@ static void *lf_unavailable(size_t n)
 const map_ops map_lfmap_qsbr = {.name = "lfmap-qsbr", .create = lf_unavailable};
 const map_ops map_lfmap_qsbr_offline = {.name = "lfmap-qsbr-offline",
 					.create = lf_unavailable};
+#elif defined(BENCH_LFMAP_CK)
+const map_ops map_lfmap_ck = {.name = "lfmap-ck", .create = lf_unavailable};
 #else
 const map_ops map_lfmap = {.name = "lfmap", .create = lf_unavailable};
 #endif
@@ -137,12 +141,15 @@ static void lf_describe(void *m, char *buf, size_t len)
 		 s.pending_bytes);
 }
 
-#ifndef BENCH_LFMAP_QSBR
-#define LF_OPS map_lfmap
-#define LF_NAME "lfmap"
-#else
+#if defined(BENCH_LFMAP_QSBR)
 #define LF_OPS map_lfmap_qsbr_offline
 #define LF_NAME "lfmap-qsbr-offline"
+#elif defined(BENCH_LFMAP_CK)
+#define LF_OPS map_lfmap_ck
+#define LF_NAME "lfmap-ck"
+#else
+#define LF_OPS map_lfmap
+#define LF_NAME "lfmap"
 #endif
 const map_ops LF_OPS = {
 	.name = LF_NAME,

@@ -66,7 +66,7 @@ typedef struct map_ops {
 
 extern const map_ops map_lfmap, map_cds_lfht, map_ck_ht, map_tbb,
 	map_cuckoo, map_rwlock, map_striped, map_oa, map_lfmap_qsbr,
-	map_lfmap_qsbr_offline, map_cds_lfht_qsbr;
+	map_lfmap_qsbr_offline, map_cds_lfht_qsbr, map_lfmap_ck;
 
 /*
  * Hash for the peers: the MurmurHash3 64-bit finalizer (full avalanche).

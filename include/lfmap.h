@@ -10,7 +10,8 @@
  * until that section ends, whatever other threads do meanwhile.
  *
  * Link with -llfmap (pkg-config: lfmap), or with the library of another
- * reclamation engine: -llfmap-qsbr (lfmap-qsbr; urcu-qsbr, see QSBR).
+ * reclamation engine: -llfmap-qsbr (lfmap-qsbr; urcu-qsbr, see QSBR) or
+ * -llfmap-ck (lfmap-ck; Concurrency Kit's ck_epoch, see CK_EPOCH).
  * Every library implements every call of this header except those marked
  * LFMAP_ENGINE(e), which only engine e's library defines.  Where this
  * header says urcu-memb, read the library's flavour.
@@ -152,7 +153,7 @@ extern "C" {
 /*
  * LFMAP_ENGINE(e) after a declaration: the function is defined only by the
  * library of reclamation engine e (README, "Engines"): liblfmap (memb, the
- * default), liblfmap-qsbr (qsbr).  Expands to nothing;
+ * default), liblfmap-qsbr (qsbr), liblfmap-ck (ck).  Expands to nothing;
  * scripts/check-exports.sh reads it.
  */
 #define LFMAP_ENGINE(engine)
@@ -451,6 +452,34 @@ LFMAP_API int lfmap_thread_offline(void) LFMAP_ENGINE(qsbr);
  * Ordering: a full memory barrier.  Library: liblfmap-qsbr only.
  */
 LFMAP_API int lfmap_thread_online(void) LFMAP_ENGINE(qsbr);
+
+/*
+ * CK_EPOCH (liblfmap-ck: -llfmap-ck, pkg-config lfmap-ck; x86 only).  Grace
+ * periods come from Concurrency Kit's ck_epoch, on an epoch object private
+ * to lfmap, so no section of the application's is ever a foreign one.
+ * Where this header differs for liblfmap-ck:
+ *  - no thread is started: lfmap_create never starts one (and never fails
+ *    with EAGAIN for it).  Destructors run on the application's threads:
+ *    every thread, every 32nd outermost section it ends, polls, which runs
+ *    the destructor calls that are due (on that thread, in no section), and
+ *    lfmap_barrier, lfmap_quiesce and lfmap_destroy run every pending one
+ *    themselves, whoever queued it.  So a program that stops calling lfmap
+ *    leaves its last deletions pending until one of those three calls;
+ *  - a thread's first lfmap call takes an epoch record (recycled from a
+ *    thread that exited, or allocated once and kept: lfmap aborts if that
+ *    allocation fails); at its exit (or lfmap_thread_unregister) the
+ *    destructor calls still queued on it go to whichever thread polls or
+ *    waits next, and run exactly once;
+ *  - a thread that stops calling lfmap while destructor calls are queued on
+ *    it has them taken over by the next threads that poll;
+ *  - "call_rcu worker thread" in the EDEADLK rules reads: inside a value
+ *    destructor (or any lfmap callback); the Fork rule is unchanged (no
+ *    other thread registered with lfmap at the fork).
+ * Between polls, what a map holds pending is about what all threads
+ * deleted from it during the last 64 to 96 sections of the thread holding
+ * its reclamation, unless a section stays open meanwhile (README,
+ * "Engines").
+ */
 
 /*
  * lfmap_synchronize - wait for a grace period: every read-side section that

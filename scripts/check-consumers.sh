@@ -69,6 +69,17 @@ if cc $CFLAGS_USER -o app_qsbr app.c $(pkg-config --cflags --libs lfmap-qsbr) \
 else
 	bad "pkg-config lfmap-qsbr"
 fi
+# and lfmap-ck liblfmap-ck (with libck).
+# shellcheck disable=SC2046
+if cc $CFLAGS_USER -o app_ck app.c $(pkg-config --cflags --libs lfmap-ck) \
+	-Wl,-rpath,"$prefix/lib" && ./app_ck &&
+	grep -q "liblfmap-ck.so.0 => $prefix/lib/liblfmap-ck.so.0" <<< "$(ldd ./app_ck)" &&
+	cc $CFLAGS_USER -static -o app_ck_static app.c \
+	$(pkg-config --static --cflags --libs lfmap-ck) && ./app_ck_static; then
+	ok "pkg-config lfmap-ck, shared and --static"
+else
+	bad "pkg-config lfmap-ck"
+fi
 
 if cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" > cmake.log 2>&1 &&
 	cmake --build build >> cmake.log 2>&1 &&

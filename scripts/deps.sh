@@ -5,7 +5,7 @@
 # can call it before every target that needs it.
 #
 # Groups:
-#   core   compiler, liburcu, Criterion, pkg-config     (library, tests)
+#   core   compiler, liburcu, libck, Criterion, pkg-config (library, tests)
 #   bench  Concurrency Kit, oneTBB, g++, gnuplot         (make bench)
 #   tla    Java and Maven (TLC is fetched by tla/fetch-tlc.sh)
 #   pkg    abigail-tools, cmake, python3                (make check-pkg: ABI, CMake consumer, man pages)
@@ -13,7 +13,7 @@
 #   fuzz   clang and its libFuzzer/sanitizer runtimes   (make fuzz)
 set -euo pipefail
 
-pkgs_core="gcc make pkg-config liburcu-dev libcriterion-dev"
+pkgs_core="gcc make pkg-config liburcu-dev libck-dev libcriterion-dev"
 pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind"
 pkgs_tla="default-jre-headless maven"
 pkgs_check="valgrind"

@@ -68,6 +68,26 @@ lfmap_die(const char *fmt, ...);
 #define LFMAP_MUTANT_SEGMENT_LINKED_EARLY 0
 #endif
 
+/* engine_ck.c, poll_record: let ck_epoch_poll run callbacks itself
+ * (successors queued by a callback may run with no grace period). */
+#ifndef LFMAP_MUTANT_CK_DIRECT_DISPATCH
+#define LFMAP_MUTANT_CK_DIRECT_DISPATCH 0
+#endif
+/* engine_ck.c, release_record: unregister without handing the record's
+ * callbacks to the orphan list (ck_epoch_unregister drops them). */
+#ifndef LFMAP_MUTANT_CK_EXIT_NO_HANDOFF
+#define LFMAP_MUTANT_CK_EXIT_NO_HANDOFF 0
+#endif
+/* engine_ck.c, engine_barrier: do not wait for polls running callbacks
+ * they detached before the sweep. */
+#ifndef LFMAP_MUTANT_CK_BARRIER_NO_WAIT
+#define LFMAP_MUTANT_CK_BARRIER_NO_WAIT 0
+#endif
+/* engine_ck.c, gather: never steal from a stale record (a thread that
+ * stopped calling lfmap keeps its map's retire chain). */
+#ifndef LFMAP_MUTANT_CK_NO_STEAL
+#define LFMAP_MUTANT_CK_NO_STEAL 0
+#endif
 /* engine_urcu.c (qsbr): lfmap-registered threads stay online (no
  * offline at registration nor at a section's end); tests/test_qsbr.c's
  * implicit_* test must fail. */

@@ -4,7 +4,9 @@
 #
 # SCALE: smoke (seconds), ci (~2-4 min), long (million-entry storm, ~15 min),
 #        mutant (short configs that a seeded bug must fail), noannot (TSan
-#        without annotations), valgrind (short, under $STRESS_WRAP).
+#        without annotations), valgrind (short, under $STRESS_WRAP),
+#        pending (delete-heavy, 10 s: peak pending values and bytes; not
+#        counted by make check).
 # Stops at the first failing config and exits with its status.  Each
 # config prints one short line; its full output and "STRESS ..." record go
 # to $STRESS_LOG (default: stress-SCALE.log beside BIN).
@@ -72,6 +74,12 @@ mutant)
 	add --mode=lin --threads=4 --keys=1 --seconds=10
 	add --mode=mixed --threads=4 --seconds=10 --storm=$((storm / 4)) --hold=4 --checkpoint=2
 	;;
+pending)
+	# delete-heavy, no audits, no storm, and a watchdog that never
+	# synchronizes: only the workers' own calls drive reclamation (on
+	# liblfmap-ck, their polls); read peak_pending_values/_bytes
+	add --mode=mixed --threads=4 --seconds=10 --storm=0 --checkpoint=0 --grace-limit=0 --mix=get=1000,put=1000,insert=3500,replace=0,cas=0,delete=3500,delete_if=500,take=500,compute=0,iter=0,clone=0
+	;;
 noannot)
 	add --mode=mixed --threads=4 --seconds=10 --storm=$((storm / 4)) --checkpoint=3
 	add --mode=contend --threads=4 --keys=1 --seconds=5
@@ -91,13 +99,13 @@ esac
 # STRESS record) goes to $log; the terminal gets one short line per
 # configuration, and make check's summary one count per slice.
 # Slices that are meant to fail (mutant, noannot) are not counted.
-case "$scale" in mutant | noannot) export CHECK_SUMMARY= ;; esac
+case "$scale" in mutant | noannot | pending) export CHECK_SUMMARY= ;; esac
 log=${STRESS_LOG:-$(dirname "$bin")/stress-$scale.log}
 : > "$log"
 pass=0 t0=$SECONDS
 short() { # the key fields of a STRESS record
 	sed -n 's/^STRESS //p' | tr ' ' '\n' |
-		grep -E '^(seconds|ops|grows|shrinks|lin_rounds|result|reason)=' |
+		grep -E '^(seconds|ops|grows|shrinks|lin_rounds|peak_pending_values|peak_pending_bytes|result|reason)=' |
 		tr '\n' ' '
 }
 for c in "${configs[@]}"; do

@@ -125,7 +125,8 @@ static void usage(void)
 "  --round-ops=N      contend: burst ops per round; lin: ops per thread\n"
 "  --hold=N           1 in N value checks yields and re-checks (32)\n"
 "  --quarantine=N     destroyed values kept poisoned (262144)\n"
-"  --grace-limit=S    fail if one grace period takes longer (60)\n"
+"  --grace-limit=S    fail if one grace period takes longer (60; 0: the\n"
+"                     watchdog never synchronizes, only samples pending)\n"
 "  --timeout=S        fail if the run overruns --seconds by S (600)\n"
 "  --verbose\n");
 	exit(2);

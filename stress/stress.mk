@@ -113,7 +113,7 @@ stress-tsan-noannot:
 	  EXTRA_CFLAGS=-DLFMAP_NO_TSAN_ANNOTATIONS stress-bin >/dev/null; \
 	if TSAN_OPTIONS="$(subst halt_on_error=1,halt_on_error=0,$(STRESS_TSAN_OPTIONS))" \
 	    bash stress/run.sh \
-	    build/tsan-noannot/stress/stress noannot $(STRESS_SEED) tsan \
+	    build/tsan-noannot/stress$(ENGSUF)/stress noannot $(STRESS_SEED) tsan \
 	    > build/tsan-noannot/stress.log 2>&1; then \
 	  echo "TSan reported nothing without annotations: they are not load-bearing?"; \
 	  exit 1; \

@@ -10,7 +10,9 @@
 #                         with the C code's fences; cfg/resize.cfg and
 #                         cfg/resize_live.cfg: the count-driven resize
 #                         triggers, MCResize.tla; cfg/tags.cfg: successor
-#                         tags, Tags.tla), which must pass, and
+#                         tags, Tags.tla; cfg/ck.cfg: the callback
+#                         hand-off of src/engine_ck.c, CkEngine.tla),
+#                         which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
 #                         line, and every coverage witness (cfg/cover_*.cfg),
@@ -38,7 +40,7 @@ workers="${TLC_WORKERS:-2}"
 if [ $# -eq 0 ]; then
 	set -- "$here/cfg/default.cfg" "$here/cfg/dummy.cfg" "$here/cfg/retire.cfg" \
 		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/resize.cfg" \
-		"$here/cfg/resize_live.cfg" "$here/cfg/tags.cfg" \
+		"$here/cfg/resize_live.cfg" "$here/cfg/tags.cfg" "$here/cfg/ck.cfg" \
 		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
