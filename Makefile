@@ -89,7 +89,7 @@ URCU_LIBS := $(ENGINE_LIBS_$(ENGINE))
 LIBS      := $(URCU_LIBS) -pthread
 
 # Engine-neutral sources: nothing in them may depend on the engine.
-LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/reclaim.c src/list.c \
+LIB_SRCS := src/debug.c src/counter.c src/hash.c src/slab.c src/section.c src/reclaim.c src/list.c \
             src/bucket.c src/entry.c src/lfmap.c src/abi.c src/lookup.c
 LIB_HDRS := include/lfmap.h $(wildcard src/*.h)
 LIB_PIC  := $(LIB_SRCS:src/%.c=$(B)/pic/%.o)

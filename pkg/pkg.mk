@@ -176,10 +176,16 @@ check-ldflags:
 # Layers with arrows one way (issue 11): the include (cc -MM) and call (nm
 # on the objects) edges of src/, stress/ and bench/ against the floors of
 # scripts/layers.txt; fails on an upward edge, a circle, or a file on no
-# floor.  Every edge checked goes to build/layers-graph.txt.  ~15 s.
+# floor.  Every edge checked goes to build/layers-graph.txt.  ~15 s.  An
+# engine compiled with flags of its own (qsbr: -DLFMAP_ENGINE_QSBR) is
+# checked again with them (build/layers-ENGINE/), so its own code paths
+# (liblfmap-qsbr's lfmap_quiescent_state) cannot call up unseen.
 check-layers:
 	@bash scripts/deps.sh pkg bench
 	CC="$(CC)" CXX="$(CXX)" python3 scripts/check-layers.py scripts/layers.txt build
+	$(foreach e,$(ENGINES),$(if $(ENGINE_CPPFLAGS_$(e)),CC="$(CC)" CXX="$(CXX)" \
+		CPPFLAGS_EXTRA="$(ENGINE_CPPFLAGS_$(e))" python3 scripts/check-layers.py \
+		scripts/layers.txt build/layers-$(e) &&)) true
 
 # One target for CHECK_TARGETS; each sub-check records its own line.
 PKG_CHECKS := check-spdx check-build-deps check-exports check-abi check-ldflags check-man check-readme \

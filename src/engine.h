@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * engine.h - what reclaim.c needs from a grace-period engine, and the few
- * pieces of reclaim.c's per-thread state an engine's read-side section
- * updates inline.
+ * engine.h - what reclaim.c needs from a grace-period engine, and what the
+ * engine gets from the floors around it.
  *
  * One engine is compiled into each library (Makefile: ENGINES):
  *   memb  src/engine_urcu.c          liblfmap       (urcu-memb, default)
@@ -12,18 +11,27 @@
  * reclaim.c (list, bucket, entry, lookup, lfmap.c) knows which engine it
  * runs on.
  *
+ * Floors (scripts/layers.txt): the engine is the floor below reclaim.c and
+ * names nothing of it.  It uses the per-thread section state of the floor
+ * below (section.h: reclaim_self, the TSan grace token, section serials)
+ * directly, inline on the section fast path, and calls back up into
+ * reclaim.c only through the hooks reclaim.c hands it once (struct
+ * engine_hooks, engine_init), on rare paths: a callback, a thread's first
+ * lfmap section, and in debug builds the fork-rule check.
+ *
  * Defined words.  A "section" is lfmap's outermost read-side section on a
  * thread, from reclaim_read_lock_outer to reclaim_read_unlock_outer (nested
- * ones only count, reclaim.h).  A "foreign section" is a read-side section
+ * ones only count, section.h).  A "foreign section" is a read-side section
  * of the same engine that the application opened itself.  A "grace
  * period" after time t ends once every section and foreign section that
- * began before t has ended.  A "callback" is reclaim_run(head) for a head
- * queued with engine_call.
+ * began before t has ended.  A "callback" is engine_hooks->run(head) for a
+ * head queued with engine_call.
  *
  * The engine promises (reclaim.c's argument rests on exactly these):
- *  E.1 engine_call(head): reclaim_run(head) runs once, on some thread, in
- *      no section of its own, after a grace period that began after the
- *      call; may be called in a section or a callback; never fails.
+ *  E.1 engine_call(head): engine_hooks->run(head) runs once, on some
+ *      thread, in no section of its own, after a grace period that began
+ *      after the call; may be called in a section or a callback; never
+ *      fails.
  *  E.2 engine_synchronize(): returns after a grace period that began
  *      after the call.  Caller in no section nor foreign section.
  *  E.3 engine_barrier(): returns after every callback queued before the
@@ -40,12 +48,49 @@
 
 #include <stdbool.h>
 
-#include "reclaim.h"
+#include "section.h"
+
+/* ---- provided by reclaim.c for the engine: its hooks --------------------- */
+
+/*
+ * What the engine calls back up into reclaim.c, through a pointer instead
+ * of by name, so that the engine stays the floor below.  Every hook is a
+ * rare path, where the indirect call costs nothing measurable: one call a
+ * callback (which frees a batch or runs a resize step), one a thread's
+ * registration; check_fork_rule, one a section, exists in debug builds
+ * only.  Sections and lookups never reach a hook.
+ */
+struct engine_hooks {
+	/* Run head's step (E.1): the engine's callback calls it. */
+	void (*run)(struct reclaim_head *head);
+	/* Register the calling thread for lfmap (engine_register, and lfmap
+	 * owns the registration: undone at thread exit, reclaim.c 1.).  Only
+	 * when engine_registered() is false. */
+	void (*register_thread)(void);
+#ifdef LFMAP_DEBUG
+	/* Die in the child of a fork that broke the header's Fork rule
+	 * (reclaim.c, 6.); reclaim_section_enter calls it. */
+	void (*check_fork_rule)(void);
+#endif
+};
+
+/*
+ * The hooks, as reclaim.c handed them (engine_init).  Defined by the
+ * engine file.  Written once, from reclaim.c's constructor, before any
+ * lfmap call can run (also before a map-less one such as lfmap_read_lock
+ * or lfmap_quiescent_state, which may register a thread), and never again:
+ * a plain pointer, since no read can race with that write.
+ */
+LFMAP_HIDDEN extern const struct engine_hooks *engine_hooks;
 
 /* ---- provided by the engine ---------------------------------------------- */
 
 /* Name of the engine ("memb", "qsbr", "ck"), for messages. */
 LFMAP_HIDDEN extern const char engine_name[];
+
+/* Once per process, from reclaim.c's constructor, before any other engine
+ * call: keep hooks (engine_hooks).  Starts nothing, cannot fail. */
+LFMAP_HIDDEN void engine_init(const struct engine_hooks *hooks);
 
 /* Once per process, under reclaim.c's start lock, before the first map:
  * start any thread the engine needs, so that no later call has to.  0, or
@@ -60,7 +105,7 @@ LFMAP_HIDDEN void engine_register(void);
 LFMAP_HIDDEN void engine_unregister(void);
 
 /* The engine's halves of reclaim_read_lock_outer/_unlock_outer, which the
- * engine file defines itself (reclaim.h declares them) so that the
+ * engine file defines itself (section.h declares them) so that the
  * outermost section costs no call beyond the one into it; built from
  * reclaim_section_enter/_exit below. */
 
@@ -81,67 +126,24 @@ LFMAP_HIDDEN void engine_fork_prepare(void);
 LFMAP_HIDDEN void engine_fork_parent(void);
 LFMAP_HIDDEN void engine_fork_child(void);
 
-/* ---- provided by reclaim.c for the engine -------------------------------- */
-
-/* Run head's step (E.1): the engine's callback calls it. */
-LFMAP_HIDDEN void reclaim_run(struct reclaim_head *head);
-
-/* Register the calling thread for lfmap (engine_register, and lfmap owns
- * the registration: undone at thread exit).  Out of line, once a thread. */
-LFMAP_HIDDEN void reclaim_register(void);
-
-/* The calling thread's first section serial (reclaim.c, 2.), stored in
- * reclaim_self.section. */
-LFMAP_HIDDEN void reclaim_section_first(void);
-#ifdef LFMAP_DEBUG
-LFMAP_HIDDEN void reclaim_check_fork_rule(void);
-#else
-static inline void reclaim_check_fork_rule(void) {}
-#endif
-
-/*
- * ThreadSanitizer edges (reclaim.c, 4.).  liburcu 0.13 and Concurrency Kit
- * both synchronize in ways TSan does not see (volatile stores, futexes,
- * membarrier, inline assembly), so the grace period is told to TSan as a
- * release at every section's end and callback's end and an acquire at
- * every callback's start and after synchronize/barrier.
- * -DLFMAP_NO_TSAN_ANNOTATIONS compiles them out (to show they are
- * load-bearing).
- */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LFMAP_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define LFMAP_TSAN 1
-#endif
-
-#if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-/* The sync object standing for "a grace period" (reclaim.c). */
-LFMAP_HIDDEN extern char reclaim_tsan_grace;
-#define tsan_grace_release() __tsan_release(&reclaim_tsan_grace)
-#define tsan_grace_acquire() __tsan_acquire(&reclaim_tsan_grace)
-#else
-#define tsan_grace_release() ((void)0)
-#define tsan_grace_acquire() ((void)0)
-#endif
+/* ---- engine-neutral halves of a section, for the engine ------------------ */
 
 /*
  * The engine-neutral start of an outermost section: the engine's
  * reclaim_read_lock_outer registers the thread if needed, enters its own
  * section, then calls this last.  Last, and with the thread's first
- * serial taken by a call that stores it itself, so that the rare call is
- * a tail call: with the callee in another file, a value live across it
- * would cost the fast path a callee-saved register (push/pop, 4
- * instructions per section).
+ * serial taken by a call that stores it itself (reclaim_section_first,
+ * section.c: a direct call, no hook), so that the rare call is a tail
+ * call: with the callee in another file, a value live across it would
+ * cost the fast path a callee-saved register (push/pop, 4 instructions
+ * per section).
  */
 static inline void reclaim_section_enter(void)
 {
 	lfmap_assert(reclaim_self.nesting == 0);
-	reclaim_check_fork_rule();
+#ifdef LFMAP_DEBUG
+	engine_hooks->check_fork_rule();
+#endif
 	reclaim_self.nesting = 1;
 	if (unlikely(++reclaim_self.section == 1))
 		reclaim_section_first();

@@ -26,7 +26,7 @@
  *
  * 2. Sections (TLA+: outside this module; LfMap.tla's BeginRead/EndRead).
  *    The outermost lfmap section is ck_epoch_begin/ck_epoch_end on the
- *    thread's record; nested ones only count (reclaim.h).  No section
+ *    thread's record; nested ones only count (section.h).  No section
  *    record (ck_epoch_section_t): it lets ck sections that nest inside
  *    each other move their record to a newer epoch, and ck sees only
  *    lfmap's outermost section, so there is never a nested ck section to
@@ -52,12 +52,12 @@
  *    every list under move_lock, then waits for every odd `running` count
  *    it sees to change, has met every callback queued before it (TLA+:
  *    BarrierComplete; mutants CK_BARRIER_NO_WAIT, CK_MOVE_UNLOCKED).
- *    Callbacks are run by reclaim_run, never by ck's dispatch: ck_epoch_poll
- *    and ck_epoch_barrier run the four slots of a record in turn, and a
- *    callback that queues its successor (a retire batch's callback queues
- *    the next batch, a shrink's first step its second) files it in the
- *    current epoch's slot, which the same loop may reach next and run at
- *    once, with no grace period (TLA+: Graced, mutant CK_DIRECT_DISPATCH;
+ *    Callbacks are run by reclaim.c's run hook (engine.h), never by ck's
+ *    dispatch: ck_epoch_poll and ck_epoch_barrier run the four slots of a
+ *    record in turn, and a callback that queues its successor (a retire
+ *    batch's callback queues the next batch, a shrink's first step its
+ *    second) files it in the current epoch's slot, which the same loop may
+ *    reach next and run at once, with no grace period (TLA+: Graced, mutant CK_DIRECT_DISPATCH;
  *    C mutant of the same name).  So the poll is ck_epoch_poll_deferred,
  *    which moves what is due to a local list, and this file runs that list
  *    after ck returns; successors wait on the record for a later poll.
@@ -173,6 +173,13 @@ _Static_assert(sizeof(ck_epoch_entry_t) <= sizeof(((struct reclaim_head *)0)->en
 	       "struct reclaim_head must be able to hold a ck_epoch_entry");
 
 const char engine_name[] = "ck_epoch";
+
+const struct engine_hooks *engine_hooks;
+
+void engine_init(const struct engine_hooks *hooks)
+{
+	engine_hooks = hooks;
+}
 
 /*
  * Outermost sections between polls (4.).  A poll reads every record (one
@@ -314,7 +321,7 @@ static void detach_record(ck_epoch_record_t *r, ck_stack_entry_t **list)
 
 static void ck_callback(ck_epoch_entry_t *e)
 {
-	reclaim_run(ck_head_of(e));
+	engine_hooks->run(ck_head_of(e));
 }
 
 /* Push e on the caller's own record at the current epoch (3.). */
@@ -351,7 +358,7 @@ static void run_list(ck_stack_entry_t *s)
 	while (s) {
 		tsan_entry_acquire(s);
 		ck_stack_entry_t *next = s->next;
-		reclaim_run(ck_head_of((ck_epoch_entry_t *)(void *)((char *)s -
+		engine_hooks->run(ck_head_of((ck_epoch_entry_t *)(void *)((char *)s -
 				offsetof(ck_epoch_entry_t, stack_entry))));
 		s = next;
 	}
@@ -446,7 +453,7 @@ static inline void section_lock(void)
 
 static __attribute__((noinline, cold)) void lock_outer_registering(void)
 {
-	reclaim_register();
+	engine_hooks->register_thread();
 	section_lock();
 }
 
@@ -474,7 +481,7 @@ bool engine_in_foreign_section(void)
 
 bool engine_on_callback_worker(void)
 {
-	return false; /* callbacks run in reclaim_run, which counts them */
+	return false; /* callbacks run in the run hook, which counts them */
 }
 
 /* ---- callbacks and polls (3., 4.) ----------------------------------------- */
@@ -484,7 +491,7 @@ void engine_call(struct reclaim_head *head)
 	/* A callback that called lfmap_thread_unregister (engine_unregister)
 	 * may still queue its successor. */
 	if (unlikely(ck_self.rec == NULL))
-		reclaim_register();
+		engine_hooks->register_thread();
 	push_own(ck_self.rec, ck_entry_of(head));
 }
 

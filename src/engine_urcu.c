@@ -23,10 +23,11 @@
  *
  * 3. Callbacks: engine_call is call_rcu on struct reclaim_head's engine
  *    words; the callback (urcu_callback) finds the head and runs
- *    reclaim_run.  liburcu runs callbacks on its call_rcu worker, in queue
- *    order, after a grace period that began after the call_rcu (E.1);
- *    synchronize_rcu is E.2, rcu_barrier E.3 (it returns at once inside a
- *    section, printing an error, hence reclaim.c's EDEADLK).
+ *    reclaim.c's run hook (engine.h).  liburcu runs callbacks on its
+ *    call_rcu worker, in queue order, after a grace period that began
+ *    after the call_rcu (E.1); synchronize_rcu is E.2, rcu_barrier E.3 (it
+ *    returns at once inside a section, printing an error, hence
+ *    reclaim.c's EDEADLK).
  *
  * 4. ThreadSanitizer.  liburcu 0.13 publishes with volatile stores and
  *    waits for grace periods through futexes and membarrier, none of which
@@ -123,6 +124,13 @@
 _Static_assert(sizeof(struct rcu_head) <= sizeof(((struct reclaim_head *)0)->engine_),
 	       "struct reclaim_head must be able to hold liburcu's rcu_head");
 
+const struct engine_hooks *engine_hooks;
+
+void engine_init(const struct engine_hooks *hooks)
+{
+	engine_hooks = hooks;
+}
+
 #ifdef LFMAP_ENGINE_QSBR
 const char engine_name[] = "urcu-qsbr";
 #define QSBR 1
@@ -212,7 +220,7 @@ static inline void section_lock(void)
  * value across the registration call (a tail call from it). */
 static __attribute__((noinline, cold)) void lock_outer_registering(void)
 {
-	reclaim_register();
+	engine_hooks->register_thread();
 	section_lock();
 }
 
@@ -248,7 +256,7 @@ bool engine_in_foreign_section(void)
 
 static void urcu_callback(struct rcu_head *rh)
 {
-	reclaim_run((struct reclaim_head *)(void *)rh);
+	engine_hooks->run((struct reclaim_head *)(void *)rh);
 }
 
 void engine_call(struct reclaim_head *head)
@@ -382,7 +390,7 @@ int lfmap_quiescent_state(void)
 	if (reclaim_self.nesting > 0)
 		return EBUSY;
 	if (!urcu_registered())
-		reclaim_register();
+		engine_hooks->register_thread();
 	/* Brings an offline thread online too (7.). */
 	urcu_qsbr_quiescent_state();
 	return 0;
@@ -405,7 +413,7 @@ int lfmap_thread_online(void)
 		return 0;
 	}
 	if (!urcu_registered())
-		reclaim_register();
+		engine_hooks->register_thread();
 	if (!qsbr_online())
 		urcu_qsbr_thread_online();
 	return 0;

@@ -10,11 +10,15 @@
  *   internal.h these types (no functions of its own beyond accessors)
  *   slab.c     per-map slab of aligned entry slots (chunks from the
  *              map's allocator)
- *   reclaim.c  thread registration, read-side sections, batched
- *              retirement, barriers, ThreadSanitizer edges, over one
- *              grace-period engine on the same floor (engine.h):
- *              liburcu memb or qsbr (engine_urcu.c), or Concurrency Kit's
- *              ck_epoch (engine_ck.c); nothing else sees the engine
+ *   section.c  read-side sections and the per-thread state (nesting,
+ *              serials, the TSan grace token), the same under every engine
+ *   engine_*.c the grace-period engine (engine.h): liburcu memb or qsbr
+ *              (engine_urcu.c), or Concurrency Kit's ck_epoch
+ *              (engine_ck.c); names nothing of reclaim.c above it, which
+ *              it calls back through hooks (struct engine_hooks)
+ *   reclaim.c  thread registration, batched retirement, barriers,
+ *              ThreadSanitizer edges, over the engine; nothing above it
+ *              sees the engine
  *   list.c     the split-ordered Harris-Michael list (search, link, mark,
  *              unlink with helping)
  *   bucket.c   the segmented bucket directory: lazy bucket nodes, grow,

@@ -4,30 +4,37 @@
  * liburcu's memb or qsbr flavour in engine_urcu.c, Concurrency Kit's
  * ck_epoch in engine_ck.c).  What is here is the same for every engine;
  * what each engine adds (how it registers, waits, runs callbacks, forks)
- * is argued at the top of its own file.  It owns:
+ * is argued at the top of its own file.  The engine is the floor below
+ * this file and names nothing of it: it calls back only through the hooks
+ * handed to it at load time (struct engine_hooks: reclaim_run,
+ * reclaim_register, the debug fork check), and the thread state both use
+ * (reclaim_self, the TSan grace token, section serials) is section.c's,
+ * the floor below the engine.  It owns:
  *
  * 1. Thread registration.  Every thread that enters a read-side section
  *    must be registered with the engine.  Each outermost lfmap_read_lock
  *    (every lfmap call takes one) asks the engine whether the thread is
  *    registered, by whomever (engine_registered: inline in the engine's
  *    reclaim_read_lock_outer).  Only when it is not does lfmap register the
- *    thread (reclaim_register), and then it "owns" that registration: a
- *    pthread key destructor unregisters it when the thread exits, so a
- *    thread that exits without ceremony never stalls a grace period, and
- *    lfmap_thread_unregister hands it back early.  A registration lfmap
- *    does not own (the application's, or the engine's own for its worker
- *    threads) is used as it is and never undone by lfmap, whatever the
- *    order: a foreign callback calling lfmap before any lfmap callback ran
- *    on that worker, or a thread the application registers after
- *    unregistering it (re-checked on every call, never cached).
+ *    thread (reclaim_register, the engine's register_thread hook), and then
+ *    it "owns" that registration: a pthread key destructor unregisters it
+ *    when the thread exits, so a thread that exits without ceremony never
+ *    stalls a grace period, and lfmap_thread_unregister hands it back
+ *    early.  A registration lfmap does not own (the application's, or the
+ *    engine's own for its worker threads) is used as it is and never
+ *    undone by lfmap, whatever the order: a foreign callback calling lfmap
+ *    before any lfmap callback ran on that worker, or a thread the
+ *    application registers after unregistering it (re-checked on every
+ *    call, never cached).
  *
  * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
- *    outermost one gets a serial number, unique across threads, so debug
- *    builds can tell an iterator used outside the section (and thread)
- *    that created it.  Only the outermost lock and unlock reach the engine
- *    (reclaim_read_lock_outer/_unlock_outer, defined by the engine file
- *    around reclaim_section_enter/_exit); a nested one only counts, inline
- *    (reclaim.h): the outermost engine section already covers it.
+ *    outermost one gets a serial number (section.c), unique across
+ *    threads, so debug builds can tell an iterator used outside the
+ *    section (and thread) that created it.  Only the outermost lock and
+ *    unlock reach the engine (reclaim_read_lock_outer/_unlock_outer,
+ *    defined by the engine file around reclaim_section_enter/_exit); a
+ *    nested one only counts, inline (section.h): the outermost engine
+ *    section already covers it.
  *
  * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
  *    thread whose CAS unlinked it (list.c), a replaced value by the thread
@@ -107,13 +114,7 @@
 #include "engine.h"
 #include "reclaim.h"
 
-#if defined(LFMAP_TSAN) && !defined(LFMAP_NO_TSAN_ANNOTATIONS)
-char reclaim_tsan_grace;
-#endif
-
-/* The calling thread's state (struct reclaim_thread, reclaim.h). */
-__thread struct reclaim_thread reclaim_self
-	__attribute__((tls_model("initial-exec")));
+/* The calling thread's state (struct reclaim_thread, section.h). */
 #define self reclaim_self
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
@@ -145,7 +146,7 @@ static void thread_exit(void *arg)
 	(void)arg;
 	/* A thread that exits inside a section would block grace periods
 	 * forever; close its sections first (only the outermost one entered
-	 * the engine, reclaim.h). */
+	 * the engine, section.h). */
 	if (self.nesting > 0) {
 		self.nesting = 1;
 		reclaim_read_unlock_outer();
@@ -159,7 +160,8 @@ static void make_exit_key(void)
 		lfmap_die("pthread_key_create failed");
 }
 
-void reclaim_register(void)
+/* The register_thread hook (engine.h): out of line, once a thread. */
+static void reclaim_register(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
 	engine_register();
@@ -214,8 +216,9 @@ static void fork_child(void)
 }
 
 #ifdef LFMAP_DEBUG
-/* Debug builds: the child of a fork that broke the header's Fork rule. */
-void reclaim_check_fork_rule(void)
+/* Debug builds: the child of a fork that broke the header's Fork rule
+ * (the check_fork_rule hook, engine.h). */
+static void check_fork_rule(void)
 {
 	if (unlikely(fork_stale_threads > 0))
 		lfmap_die("lfmap used in the child of a fork made while %ld "
@@ -250,36 +253,40 @@ int reclaim_start(void)
 	return err;
 }
 
-/*
- * Section serials are unique across threads, so that a debug build can
- * tell an iterator made in another thread's section (issue 9, finding 9):
- * a thread's first section takes a thread number from a global counter and
- * its serials count up from number << 40 (2^40 sections per thread before
- * two threads' serials could meet).  Out of line: once per thread.
- */
-void reclaim_section_first(void)
-{
-	static _Atomic(uint64_t) threads;
-	/* relaxed: only uniqueness matters. */
-	uint64_t n = atomic_fetch_add_explicit(&threads, 1,
-					       memory_order_relaxed) + 1;
-	self.section = n << 40;
-}
-
-uint64_t reclaim_section_id(void)
-{
-	return self.nesting > 0 ? self.section : 0;
-}
-
-/* Every callback (E.1) runs here: counted, so the waits refuse on its
- * thread and reclaim_call may be used, and bracketed by the TSan edges. */
-void reclaim_run(struct reclaim_head *head)
+/* Every callback (E.1) runs here, the run hook (engine.h): counted, so
+ * the waits refuse on its thread and reclaim_call may be used, and
+ * bracketed by the TSan edges. */
+static void reclaim_run(struct reclaim_head *head)
 {
 	self.callbacks++;
 	tsan_grace_acquire();
 	head->fn(head);
 	tsan_grace_release();
 	self.callbacks--;
+}
+
+/* What the engine calls back (engine.h): it names nothing of this file. */
+static const struct engine_hooks hooks = {
+	.run = reclaim_run,
+	.register_thread = reclaim_register,
+#ifdef LFMAP_DEBUG
+	.check_fork_rule = check_fork_rule,
+#endif
+};
+
+/*
+ * Hand the engine its hooks before anything can reach it: at load time,
+ * since a thread may register (the engine's register_thread hook) in a
+ * map-less call made before any lfmap_create (lfmap_read_lock,
+ * lfmap_quiescent_state), and a check there would cost every section.
+ * Priority 101, the first one open to programs: in a static link it runs
+ * before the program's own (default priority) constructors, which may
+ * call lfmap; a shared liblfmap is initialized before the programs that
+ * depend on it anyway.
+ */
+__attribute__((constructor(101))) static void reclaim_init(void)
+{
+	engine_init(&hooks);
 }
 
 void reclaim_call(struct reclaim_head *head, void (*fn)(struct reclaim_head *))
