@@ -23,7 +23,10 @@ FUZZ_B       := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -pthread -O1 -g -fno-omit-frame-pointer \
                 -DLFMAP_DEBUG $(WARN) $(FUZZ_SAN)
-FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_B)/obj/%.o)
+# The engine-neutral objects and the ENGINE's (memb unless ENGINE= says
+# otherwise), as in the libraries.
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_B)/obj/%.o) \
+                $(FUZZ_B)/obj/engine-$(ENGINE).o
 FUZZ_BIN     := $(FUZZ_B)/lfmap_fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
@@ -44,6 +47,10 @@ fuzz-deps:
 $(FUZZ_B)/obj/%.o: src/%.c $(LIB_HDRS) | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_B)/obj/engine-$(ENGINE).o: $(ENGINE_SRC_$(ENGINE)) $(LIB_HDRS) | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(ENGINE_CPPFLAGS_$(ENGINE)) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_BIN): fuzz/lfmap_fuzz.c include/lfmap.h $(FUZZ_OBJS)
 	@mkdir -p $(@D)
