@@ -13,4 +13,8 @@ plot 'latency_trace.dat' using 1:2 with lines title 'lfmap', \
      'latency_trace.dat' using 1:6 with lines title 'libcuckoo', \
      'latency_trace.dat' using 1:7 with lines title 'rwlock', \
      'latency_trace.dat' using 1:8 with lines title 'striped64', \
-     'latency_trace.dat' using 1:9 with lines title 'oa_1thread'
+     'latency_trace.dat' using 1:9 with lines title 'oa_1thread', \
+     'latency_trace.dat' using 1:10 with lines title 'lfmap-qsbr', \
+     'latency_trace.dat' using 1:11 with lines title 'lfmap-qsbr-offline', \
+     'latency_trace.dat' using 1:12 with lines title 'cds_lfht_qsbr', \
+     'latency_trace.dat' using 1:13 with lines title 'lfmap-ck'

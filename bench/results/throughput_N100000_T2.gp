@@ -16,4 +16,8 @@ plot 'throughput_N100000_T2.dat' using 2:3:4:xtic(1) title 'lfmap', \
      'throughput_N100000_T2.dat' using 11:12:13 title 'tbb_chm', \
      'throughput_N100000_T2.dat' using 14:15:16 title 'libcuckoo', \
      'throughput_N100000_T2.dat' using 17:18:19 title 'rwlock', \
-     'throughput_N100000_T2.dat' using 20:21:22 title 'striped64'
+     'throughput_N100000_T2.dat' using 20:21:22 title 'striped64', \
+     'throughput_N100000_T2.dat' using 23:24:25 title 'lfmap-qsbr', \
+     'throughput_N100000_T2.dat' using 26:27:28 title 'lfmap-qsbr-offline', \
+     'throughput_N100000_T2.dat' using 29:30:31 title 'cds_lfht_qsbr', \
+     'throughput_N100000_T2.dat' using 32:33:34 title 'lfmap-ck'
