@@ -144,7 +144,7 @@ examples-shared: lib
 
 check-consumers: lib
 	@bash scripts/deps.sh pkg
-	@bash scripts/check-consumers.sh "$(MAKE)"
+	@ENGINES="$(ENGINES)" bash scripts/check-consumers.sh "$(MAKE)"
 
 check-man: man
 	@bash scripts/deps.sh pkg

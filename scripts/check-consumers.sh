@@ -69,7 +69,10 @@ if cc $CFLAGS_USER -o app_qsbr app.c $(pkg-config --cflags --libs lfmap-qsbr) \
 else
 	bad "pkg-config lfmap-qsbr"
 fi
-# and lfmap-ck liblfmap-ck (with libck).
+# and lfmap-ck liblfmap-ck (with libck), when the build has that engine
+# (ENGINES, from make: ck is not in the default set, see the Makefile).
+case " ${ENGINES:-} " in
+*" ck "*)
 # shellcheck disable=SC2046
 if cc $CFLAGS_USER -o app_ck app.c $(pkg-config --cflags --libs lfmap-ck) \
 	-Wl,-rpath,"$prefix/lib" && ./app_ck &&
@@ -80,6 +83,8 @@ if cc $CFLAGS_USER -o app_ck app.c $(pkg-config --cflags --libs lfmap-ck) \
 else
 	bad "pkg-config lfmap-ck"
 fi
+;;
+esac
 
 if cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" > cmake.log 2>&1 &&
 	cmake --build build >> cmake.log 2>&1 &&
