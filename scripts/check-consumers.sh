@@ -58,33 +58,21 @@ else
 	bad "pkg-config --static"
 fi
 
-# The other engines' libraries: pkg-config lfmap-qsbr links liblfmap-qsbr.
-# shellcheck disable=SC2046
-if cc $CFLAGS_USER -o app_qsbr app.c $(pkg-config --cflags --libs lfmap-qsbr) \
-	-Wl,-rpath,"$prefix/lib" && ./app_qsbr &&
-	grep -q "liblfmap-qsbr.so.0 => $prefix/lib/liblfmap-qsbr.so.0" <<< "$(ldd ./app_qsbr)" &&
-	cc $CFLAGS_USER -static -o app_qsbr_static app.c \
-	$(pkg-config --static --cflags --libs lfmap-qsbr) && ./app_qsbr_static; then
-	ok "pkg-config lfmap-qsbr, shared and --static"
-else
-	bad "pkg-config lfmap-qsbr"
-fi
-# and lfmap-ck liblfmap-ck (with libck), when the build has that engine
-# (ENGINES, from make: ck is not in the default set, see the Makefile).
-case " ${ENGINES:-} " in
-*" ck "*)
-# shellcheck disable=SC2046
-if cc $CFLAGS_USER -o app_ck app.c $(pkg-config --cflags --libs lfmap-ck) \
-	-Wl,-rpath,"$prefix/lib" && ./app_ck &&
-	grep -q "liblfmap-ck.so.0 => $prefix/lib/liblfmap-ck.so.0" <<< "$(ldd ./app_ck)" &&
-	cc $CFLAGS_USER -static -o app_ck_static app.c \
-	$(pkg-config --static --cflags --libs lfmap-ck) && ./app_ck_static; then
-	ok "pkg-config lfmap-ck, shared and --static"
-else
-	bad "pkg-config lfmap-ck"
-fi
-;;
-esac
+# The other engines' libraries (ENGINES, from make): pkg-config lfmap-E
+# links liblfmap-E, shared and --static.
+for e in ${ENGINES:-memb qsbr}; do
+	[ "$e" = memb ] && continue
+	# shellcheck disable=SC2046
+	if cc $CFLAGS_USER -o "app_$e" app.c $(pkg-config --cflags --libs "lfmap-$e") \
+		-Wl,-rpath,"$prefix/lib" && "./app_$e" &&
+		grep -q "liblfmap-$e.so.0 => $prefix/lib/liblfmap-$e.so.0" <<< "$(ldd "./app_$e")" &&
+		cc $CFLAGS_USER -static -o "app_${e}_static" app.c \
+		$(pkg-config --static --cflags --libs "lfmap-$e") && "./app_${e}_static"; then
+		ok "pkg-config lfmap-$e, shared and --static"
+	else
+		bad "pkg-config lfmap-$e"
+	fi
+done
 
 if cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" > cmake.log 2>&1 &&
 	cmake --build build >> cmake.log 2>&1 &&
