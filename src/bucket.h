@@ -131,12 +131,18 @@ static inline void bucket_prefetch(lfmap *m, size_t b)
 }
 
 /*
- * bucket_start - the node a search for an entry with this hash starts
- * from.  Caller: read-side section, which keeps the size it reads usable
- * (a shrink waits a grace period before removing anything).  The common
- * case (bucket linked) is inline; bucket_get does the rest.
+ * bucket_start_key - the node a search for an entry with this hash starts
+ * from, and that node's so_key: the bucket index on the fast path (the
+ * bucket's own node), else read from the node bucket_get returns (a
+ * parent's while the bucket is being linked).  A lookup's first tag is
+ * relative to that key; knowing it saves reading it.  With leaf set, NULL
+ * where bucket_get would be called (the caller starts over out of line).
+ * Caller: read-side section, which keeps the size it reads usable (a
+ * shrink waits a grace period before removing anything).  The common case
+ * (bucket linked) is inline; bucket_get does the rest.
  */
-static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
+static inline __attribute__((always_inline)) struct list_node *
+bucket_start_key(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 {
 	lfmap_assert(reclaim_in_read_section());
 	/* acquire: pairs with the grow's release of the size, so the
@@ -145,10 +151,24 @@ static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
 	size_t b = (size_t)(hash & (size - 1));
 	if (likely(b != 0)) {
 		struct list_node *n = bucket_if_linked(m, b);
-		if (likely(n != NULL))
+		if (likely(n != NULL)) {
+			*start_key = so_key_bucket(b);
 			return n;
+		}
 	}
-	return bucket_get(m, b);
+	if (leaf)
+		return NULL;
+	struct list_node *start = bucket_get(m, b);
+	*start_key = start->so_key;
+	return start;
+}
+
+/* bucket_start_key without the key (the writers' searches read it).
+ * Caller: read-side section. */
+static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
+{
+	uint64_t unused;
+	return bucket_start_key(m, hash, &unused, false);
 }
 LFMAP_HIDDEN void bucket_after_insert(lfmap *m, int64_t stripe_entries);
 LFMAP_HIDDEN void bucket_after_delete(lfmap *m, int64_t stripe_entries);

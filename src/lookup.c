@@ -38,34 +38,6 @@
  * the caller starts over with lookup_one(..., false). */
 #define LOOKUP_CALL (-1)
 
-/*
- * bucket_start (bucket.h) with the start node's so_key: the bucket index
- * on the fast path (the bucket's own node), else read from the node
- * bucket_get returns (a parent's while the bucket is being linked).  The
- * key is what list_lookup's first tag is relative to; knowing it saves
- * reading it (bucket nodes straddle lines).  NULL, with leaf set, where
- * bucket_get would be called.  Caller: read-side section.
- */
-static inline __attribute__((always_inline)) struct list_node *
-lookup_start(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
-{
-	/* acquire: as in bucket_start. */
-	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
-	size_t b = (size_t)(hash & (size - 1));
-	if (likely(b != 0)) {
-		struct list_node *n = bucket_if_linked(m, b);
-		if (likely(n != NULL)) {
-			*start_key = so_key_bucket(b);
-			return n;
-		}
-	}
-	if (leaf)
-		return NULL;
-	struct list_node *start = bucket_get(m, b);
-	*start_key = start->so_key;
-	return start;
-}
-
 /* One lookup.  Caller: read-side section; it has checked m (and
  * key, key_len).  key_len is a compile-time constant in lfmap_get_u64.
  * leaf (a constant): make no call, return LOOKUP_CALL instead (the rare
@@ -81,7 +53,7 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
 	const struct list_target t = {
 		.so_key = so_key_entry(hash, key_len), .key = key, .key_len = key_len};
 	uint64_t start_key;
-	struct list_node *start = lookup_start(m, hash, &start_key, leaf);
+	struct list_node *start = bucket_start_key(m, hash, &start_key, leaf);
 	if (leaf && unlikely(!start))
 		return LOOKUP_CALL;
 	bool call = false;
