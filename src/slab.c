@@ -237,6 +237,8 @@ page_init(struct slab_chunk *c, char *pg, int cls, unsigned rs,
 {
 	size_t off = slab_slot_offset(cls, rs);
 	struct slab_page *h = (struct slab_page *)pg;
+	/* Once a page: a second init would race with frees reading it. */
+	lfmap_assert(!mapped || h->chunk != c);
 	h->chunk = c;
 	h->cls = (uint32_t)cls;
 	h->unused_ = 0;
@@ -325,12 +327,15 @@ static void slab_free_direct(lfmap *m, void *p, size_t size)
 
 /* The slot after p in carving order: slots end at their page's end, so
  * from the last one on to the next page's first, made ready then (if c
- * has slots left to carve). */
+ * has slots left to carve).  The header's page was made ready by
+ * chunk_new and is never made ready again: page_init poisons the page's
+ * slots, the header's among them, while other threads' frees read the
+ * header (found under ASan: a free read the header poisoned). */
 static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 {
 	p += class_size(cls);
 	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
-		if (c->fresh)
+		if (c->fresh && p != (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)))
 			page_init(c, p, cls, c->rs, c->mapped);
 		p += slab_slot_offset(cls, c->rs);
 	}
