@@ -63,12 +63,7 @@ ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(CFLAGS) $(EXTRA_CF
 # of them, but a package may ship all) and the same version script.
 # ENGINE picks the one that `make test`, examples, stress and bench link.
 # To add an engine: its name to ENGINES and the four ENGINE_*_name lines.
-# ck is built on request only (ENGINES="memb qsbr ck"): with the 32-byte
-# entry slab, ASan reports a read of a poisoned chunk header in
-# slab_free_record when callbacks run on several user threads at once
-# (make ENGINES="memb qsbr ck" ENGINE=ck stress-asan STRESS_SCALE=smoke,
-# contend mode); open in issue 12.
-ENGINES ?= memb qsbr
+ENGINES ?= memb qsbr ck
 ENGINE  ?= memb
 ENGINE_SRC_memb      := src/engine_urcu.c
 ENGINE_CPPFLAGS_memb :=

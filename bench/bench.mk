@@ -117,7 +117,7 @@ $(LFBENCH): $(BENCH_OBJS) $(BENCH_LIBDEP)
 	$(CXX) -pthread $(SANFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(BENCH_LFMAP)
 
 # The bench has a row per engine, so it builds every engine's library,
-# liblfmap-ck included when ENGINES leaves it out (see the Makefile).
+# whatever ENGINES says.
 bench-build: bench-deps
 ifneq ($(BENCH_NO_LFMAP),1)
 	@$(MAKE) --no-print-directory ENGINES="memb qsbr ck" lib

@@ -674,6 +674,15 @@ static void sw_hook(lfmap *m, unsigned stripe, int cls)
 
 Test(slab, sweep_between_exchanges, .timeout = 120)
 {
+#ifdef LFMAP_TEST_ENGINE_ck
+	/* The schedule needs callbacks on a thread of their own (urcu's
+	 * call_rcu thread), held by a destructor while this thread sweeps;
+	 * ck runs them inside this thread's own polls, where batch 1 would
+	 * wait for this thread forever.  The slab is engine-neutral code:
+	 * the memb and qsbr runs of this test cover it (and SlabChunk.tla
+	 * the protocol). */
+	cr_skip_test("needs an asynchronous callback thread; ck has none");
+#endif
 	lfmap *m = NULL;
 	lfmap_options o;
 	memset(&o, 0, sizeof o);
