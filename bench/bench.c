@@ -9,6 +9,7 @@
  *                                report, gnuplot plots
  *   lfbench mem MAP N            one memory cell (MEM and DESC lines)
  *   lfbench latency MAP N        one insert-latency cell (LAT, LATTRACE)
+ *   lfbench latency-cpu MAP N    its CPU-time and page-fault maxima (LATCPU)
  *   lfbench callgrind MAP N K    the callgrind phases (run by
  *                                bench/callgrind.sh under valgrind)
  */
@@ -31,6 +32,7 @@ static void usage(void)
 		"                   [--no-plots] [--quiet]\n"
 		"       lfbench mem MAP N\n"
 		"       lfbench latency MAP N\n"
+		"       lfbench latency-cpu MAP N\n"
 		"       lfbench callgrind MAP N K\n");
 	exit(2);
 }
@@ -177,6 +179,8 @@ int main(int argc, char **argv)
 		return cell_memory(argv[2], strtoull(argv[3], NULL, 10));
 	if (!strcmp(argv[1], "latency") && argc == 4)
 		return cell_latency(argv[2], strtoull(argv[3], NULL, 10));
+	if (!strcmp(argv[1], "latency-cpu") && argc == 4)
+		return cell_latency_cpu(argv[2], strtoull(argv[3], NULL, 10));
 	if (!strcmp(argv[1], "callgrind") && argc == 5)
 		return cell_callgrind(argv[2], strtoull(argv[3], NULL, 10),
 				      strtoull(argv[4], NULL, 10));

@@ -83,6 +83,7 @@ double cell_throughput(const map_ops *ops, void *m, size_t n,
 int cell_memory(const char *name, size_t n);           /* MEM, DESC */
 int cell_callgrind(const char *name, size_t n, size_t k); /* run under valgrind */
 int cell_latency(const char *name, size_t n);          /* LAT, LATTRACE */
+int cell_latency_cpu(const char *name, size_t n);      /* LATCPU */
 
 /* ---- matrix.c ------------------------------------------------------------- */
 
@@ -143,11 +144,15 @@ struct memrow {
 extern struct memrow memrows[N_MAPS];
 
 #define LAT_TRACE 200 /* points of the latency-vs-size trace */
+#define LAT_CPU_RUNS 3 /* latency-cpu processes per map */
 struct latrow {
 	bool ok;
 	size_t n;
 	double p50, p99, p999, max, mean, timer; /* ns */
 	double trace[LAT_TRACE];                 /* max ns per n/LAT_TRACE inserts */
+	bool cpu_ok;                             /* the latency-cpu cells: */
+	double cpu_max, faults_max, cpu_timer;   /* slowest insert's CPU ns (least of the
+						    runs), most faults */
 };
 extern struct latrow latrows[N_MAPS];
 
