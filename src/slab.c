@@ -15,8 +15,10 @@
  *
  * Layout (slab.h).  A chunk is cut into SLAB_PAGE-aligned pages, each
  * [page header | record array | slots], the slots ending at the page's end.
- * The page header names the chunk and the class, written when carving
- * reaches the page (page_init) and never changed while the chunk lives.
+ * The page header names the chunk and the class, written once: when
+ * carving reaches the page (page_init), or for the first page and the
+ * chunk header's page when the chunk is made; never changed while the
+ * chunk lives (other threads' frees read both headers).
  * An entry's retirement record (struct retired: the retire link, and the
  * dead value when the map has a destructor: 16 bytes, else 8) is at the
  * same index in the page's record array (slab_record), outside the slot:
