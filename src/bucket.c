@@ -322,7 +322,7 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
 		bool found = list_find(m, start, &target, &pos);
 		lfmap_assert(!found);
 		(void)found;
-		if (list_link(&pos, node))
+		if (list_link(m, &pos, node))
 			break;
 	}
 	/* release: a thread that sees LINKED may start from the node (the

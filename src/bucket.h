@@ -159,7 +159,7 @@ bucket_start_key(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 	if (leaf)
 		return NULL;
 	struct list_node *start = bucket_get(m, b);
-	*start_key = start->so_key;
+	*start_key = node_key(m, start);
 	return start;
 }
 

@@ -101,7 +101,7 @@ void entry_discard(lfmap *m, struct entry *e)
 /* Link e at s->pos (TLA+: Link); on success count it. */
 static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 {
-	if (!list_link(&s->pos, &e->node))
+	if (!list_link(m, &s->pos, &e->node))
 		return false;
 	/* node_bytes: counted by slab.c, per chunk. */
 	struct counter_stripe *st = counter_this_thread(m);

@@ -110,6 +110,17 @@ struct list_node {
 };
 
 /*
+ * node_key - the split-order key of node n of m.  Every read of a node's
+ * key goes through here (list.c, "Keys"): never n->so_key directly, since
+ * a node may be a bucket node that has no so_key field.
+ */
+static inline uint64_t node_key(const lfmap *m, const struct list_node *n)
+{
+	(void)m;
+	return n->so_key;
+}
+
+/*
  * A step queued behind a grace period (reclaim_call): the engine's own
  * callback record (liburcu's struct rcu_head, ck's ck_epoch_entry; each
  * engine file checks that it fits) and the step to run.

@@ -15,6 +15,11 @@
  * word (entry.c) is the user's value or the tombstone.  so_key and the key
  * bytes never change after publication.
  *
+ * Keys.  A node's split-order key is read through node_key(m, n)
+ * (internal.h), never as n->so_key: the accessor is where a bucket node's
+ * key is known without a stored field (bucket.c).  Whatever it computes,
+ * it is the node's constant key, so nothing below depends on how.
+ *
  * Successor tags (TLA+: tla/Tags.tla).  The tag in a next word is
  * so_tag(owner's so_key, successor's so_key) (hash.h) or 0, which says
  * nothing.  Both keys are immutable, so a word's tag is fixed by its
@@ -146,13 +151,14 @@ static inline bool list_unlink(lfmap *m, struct list_node *pred,
 	uintptr_t word = succ & ~NEXT_MARK;
 	if (list_tags_on())
 		word = next_word(node_ptr(succ),
-				 so_tag_unlinked(pred->so_key, curr->so_key,
+				 so_tag_unlinked(node_key(m, pred),
+						 node_key(m, curr),
 						 next_tag(succ)));
 	if (!atomic_compare_exchange_strong_explicit(
 		    &pred->next, &expect, word, memory_order_acq_rel,
 		    memory_order_acquire))
 		return false;
-	if (so_key_is_entry(curr->so_key))
+	if (so_key_is_entry(node_key(m, curr)))
 		reclaim_retire_entry(m, entry_of(curr));
 	*pred_word = word;
 	return true;
@@ -202,7 +208,7 @@ retry:;
 	/* acquire: see the published contents of the next node. */
 	uintptr_t pred_word = atomic_load_explicit(&pred->next,
 						   memory_order_acquire);
-	uint64_t pred_key = pred->so_key;
+	uint64_t pred_key = node_key(m, pred);
 
 	for (;;) {
 		struct list_node *curr = node_ptr(pred_word);
@@ -214,7 +220,7 @@ retry:;
 			goto retry;
 		if (!curr)
 			break;
-		int c = list_compare(curr, t);
+		int c = list_compare(m, curr, t);
 		if (c >= 0) {
 			pos->pred = pred;
 			pos->curr = curr;
@@ -223,7 +229,7 @@ retry:;
 		}
 		pred = curr;
 		pred_word = succ;
-		pred_key = curr->so_key;
+		pred_key = node_key(m, curr);
 	}
 	pos->pred = pred;
 	pos->curr = node_ptr(pred_word);
@@ -240,7 +246,8 @@ retry:;
  * read.  Ordering: release on success (n's contents become visible to any
  * thread that reaches n).
  */
-bool list_link(const struct list_pos *pos, struct list_node *n)
+bool list_link(const lfmap *m, const struct list_pos *pos,
+	       struct list_node *n)
 {
 	uintptr_t succ = (uintptr_t)pos->curr, word = (uintptr_t)n;
 	if (list_tags_on()) {
@@ -248,16 +255,17 @@ bool list_link(const struct list_pos *pos, struct list_node *n)
 		unsigned pred_tag = next_tag(pos->word);
 		/* pred's lowest bit differing from n: one ctz for the stop
 		 * test and pred's new tag. */
-		unsigned dp = so_key_diff_pos(pos->pred->so_key, n->so_key);
+		uint64_t n_key = node_key(m, n);
+		unsigned dp = so_key_diff_pos(node_key(m, pos->pred), n_key);
 		if (pos->curr)
 			succ = next_word(pos->curr,
 					 so_tag_past_at_cp_pos(pred_tag, dp)
 						 ? pred_tag
-						 : so_tag(n->so_key,
-							  pos->curr->so_key));
+						 : so_tag(n_key,
+							  node_key(m, pos->curr)));
 		word = next_word(n, LFMAP_MUTANT(TAG_LINK_KEEPS_OLD)
 					    ? pred_tag
-					    : so_tag_at(dp, n->so_key));
+					    : so_tag_at(dp, n_key));
 	}
 	/* relaxed: n is private until the CAS below publishes it. */
 	atomic_store_explicit(&n->next, succ, memory_order_relaxed);
@@ -331,7 +339,7 @@ retry:
 			goto retry;
 		if (!curr)
 			return;
-		if (!so_key_is_entry(curr->so_key))
+		if (!so_key_is_entry(node_key(m, curr)))
 			anchor = curr;
 		pred = curr;
 		pred_word = succ;

@@ -57,7 +57,7 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
 	if (leaf && unlikely(!start))
 		return LOOKUP_CALL;
 	bool call = false;
-	struct list_node *n = list_lookup(start, start_key, &t, leaf, &call);
+	struct list_node *n = list_lookup(m, start, start_key, &t, leaf, &call);
 	if (!n)
 		return leaf && unlikely(call) ? LOOKUP_CALL : ENOENT;
 	/* acquire: pairs with the release that stored the value. */
@@ -225,7 +225,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 			start_key = so_key_bucket(bucket[i]);
 		} else {
 			start = bucket_get(m, bucket[i]);
-			start_key = start->so_key;
+			start_key = node_key(m, start);
 		}
 		/* acquire: as in list_lookup. */
 		uintptr_t word =
@@ -248,7 +248,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 			unsigned i = pending[j];
 			struct list_node *n = w[i].node;
 			const uint64_t tk = w[i].t.so_key;
-			uint64_t k = n->so_key;
+			uint64_t k = node_key(m, n);
 			unsigned dp;
 			int c;
 			/* list_lookup's order and tag test. */
