@@ -128,6 +128,7 @@
  * never reuses a segment that is still being retired.
  */
 #include <sched.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -265,9 +266,156 @@ static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 	counter_add(&counter_this_thread(m)->bucket_bytes, -(int64_t)bytes);
 }
 
-/* At create: segments 1..order (bucket 0 is the head). */
+/*
+ * The reserved range (see "Layout" above).  One mapping: RANGE_BYTES of
+ * nodes, then RANGE_STATE_BYTES of states, 2 MiB aligned (huge pages line
+ * up with the orders of >= 2 MiB), PROT_NONE and MAP_NORESERVE: address
+ * space only, until range_protect opens the pages of a size.
+ */
+/* Debug builds: LFMAP_NO_BUCKET_RANGE=1 in the environment makes every
+ * reservation fail (the fallback to segments, and a suite run on it). */
+static bool range_refused(void)
+{
+#ifdef LFMAP_DEBUG
+	const char *env = getenv("LFMAP_NO_BUCKET_RANGE");
+	return env && *env && *env != '0';
+#else
+	return false;
+#endif
+}
+
+static bool range_reserve(lfmap *m)
+{
+	if (!m->system_alloc || range_refused())
+		return false;
+	size_t len = RANGE_MAP_BYTES + HUGE_SEGMENT;
+	char *p = mmap(NULL, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false; /* RLIMIT_AS, no address space: segments */
+	char *a = (char *)round_up((uintptr_t)p, HUGE_SEGMENT);
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + RANGE_MAP_BYTES < p + len)
+		munmap(a + RANGE_MAP_BYTES, (size_t)(p + len - (a + RANGE_MAP_BYTES)));
+	m->bucket_base = (uintptr_t)a;
+	m->bucket_span = RANGE_BYTES;
+	m->range_states = (_Atomic(uint8_t) *)(a + RANGE_BYTES);
+	return true;
+}
+
+static void range_release(lfmap *m)
+{
+	munmap((void *)m->bucket_base, RANGE_MAP_BYTES);
+	m->bucket_base = m->bucket_span = 0;
+	m->range_states = NULL;
+}
+
+/* Bytes from the range's start holding buckets [0, n), its nodes and its
+ * states, rounded up to whole pages. */
+static size_t range_node_end(size_t n)
+{
+	return round_up(n * RANGE_NODE, SMALL_PAGE);
+}
+
+static size_t range_state_end(size_t n)
+{
+	return round_up((n + BUCKETS_PER_STATE_BYTE - 1) / BUCKETS_PER_STATE_BYTE,
+			SMALL_PAGE);
+}
+
+/* Whole pages of buckets [lo, hi) (lo, hi powers of two or 0): fn on the
+ * nodes' pages and on the states' pages not shared with buckets below
+ * lo.  Returns the first failure. */
+static int range_pages(lfmap *m, size_t lo, size_t hi,
+		       int (*fn)(void *addr, size_t len, int arg), int arg)
+{
+	char *nodes = (char *)m->bucket_base;
+	char *states = (char *)m->range_states;
+	size_t a = range_node_end(lo), b = range_node_end(hi);
+	size_t c = range_state_end(lo), d = range_state_end(hi);
+	int err = 0;
+	if (b > a)
+		err = fn(nodes + a, b - a, arg);
+	if (d > c && !err)
+		err = fn(states + c, d - c, arg);
+	return err;
+}
+
+/* Open buckets [lo, hi) of the range: zero pages, nothing written. */
+static bool range_open(lfmap *m, size_t lo, size_t hi)
+{
+	return range_pages(m, lo, hi, mprotect, PROT_READ | PROT_WRITE) == 0;
+}
+
+/* Huge-page advice for order's nodes and states where they cover 2 MiB
+ * (the range is 2 MiB aligned, so they start on a 2 MiB boundary). */
+static void range_advise(lfmap *m, unsigned order)
+{
+#if defined(LFMAP_NO_HUGE_PAGES) || !defined(MADV_HUGEPAGE)
+	(void)m;
+	(void)order;
+#else
+	size_t len = segment_len(order), at = segment_base(order);
+	if (len * RANGE_NODE >= HUGE_SEGMENT)
+		(void)madvise((char *)m->bucket_base + at * RANGE_NODE,
+			      len * RANGE_NODE, MADV_HUGEPAGE); /* advice only */
+	if (len / BUCKETS_PER_STATE_BYTE >= HUGE_SEGMENT)
+		(void)madvise((char *)m->range_states +
+				      at / BUCKETS_PER_STATE_BYTE,
+			      len / BUCKETS_PER_STATE_BYTE, MADV_HUGEPAGE);
+#endif
+}
+
+/* A grown order's advice, when it completes (see "Huge pages" above). */
+static void order_advise(lfmap *m, unsigned order)
+{
+	if (m->bucket_span)
+		range_advise(m, order);
+	else
+		segment_advise(m, bucket_segment(m, order), order);
+}
+
+/* Buckets [lo, hi) leave the range (a shrink, after grace period 2):
+ * their states are zeroed, so a grow finds every bucket it adds EMPTY.
+ * Their nodes need nothing: bucket_init writes a node before it links
+ * it.  The pages stay open. */
+static void range_close(lfmap *m, size_t lo, size_t hi)
+{
+	/* Plain: no thread touches these states after grace period 2. */
+	memset((char *)m->range_states + lo / BUCKETS_PER_STATE_BYTE, 0,
+	       (hi - lo) / BUCKETS_PER_STATE_BYTE);
+}
+
+/* Bytes of order's buckets (bucket_bytes in lfmap_stats). */
+static size_t order_bytes(const lfmap *m, unsigned order)
+{
+	return m->bucket_span ? segment_len(order) * RANGE_NODE +
+					segment_state_bytes(order)
+			      : segment_bytes(order);
+}
+
+/* At create: orders 1..order (bucket 0 is the head), in the range if it
+ * can be reserved (default allocator only), else in segments. */
 int bucket_directory_init(lfmap *m, unsigned order)
 {
+	m->max_order = MAX_ORDER;
+	atomic_init(&m->linked_below, 1);
+	if (range_reserve(m)) {
+		if (order > RANGE_ORDER)
+			order = RANGE_ORDER;
+		if (range_open(m, 0, (size_t)1 << order)) {
+			m->max_order = RANGE_ORDER;
+			for (unsigned o = 1; o <= order; o++) {
+				range_advise(m, o);
+				counter_add(&counter_this_thread(m)->bucket_bytes,
+					    (int64_t)order_bytes(m, o));
+			}
+			atomic_init(&m->size, (size_t)1 << order);
+			return 0;
+		}
+		range_release(m);
+	}
 	for (unsigned o = 1; o <= order; o++) {
 		struct bucket *seg = segment_alloc(m, o, true);
 		if (!seg) {
@@ -280,16 +428,25 @@ int bucket_directory_init(lfmap *m, unsigned order)
 	return 0;
 }
 
-/* At destroy (no concurrency).  Bucket nodes live in the segments, so this
- * frees them too; entries are freed by walking the list.  Caller:
- * exclusive. */
+/* At destroy (no concurrency).  Bucket nodes live in the range or the
+ * segments, so this frees them too; entries are freed by walking the
+ * list.  Caller: exclusive. */
 void bucket_directory_free(lfmap *m)
 {
 	/* relaxed: a debug check; no step of m may be in flight. */
 	lfmap_assert(atomic_load_explicit(&m->chains, memory_order_relaxed) == 0);
+	if (m->bucket_span) {
+		unsigned top = size_order(
+			atomic_load_explicit(&m->size, memory_order_relaxed));
+		for (unsigned o = 1; o <= top; o++)
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    -(int64_t)order_bytes(m, o));
+		range_release(m);
+		return;
+	}
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
-		struct bucket *seg = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
+		struct bucket *seg = (struct bucket *)atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed);
 		if (seg) {
 			segment_free(m, seg, o);
 			atomic_store_explicit(&m->segs[o], 0,
@@ -298,66 +455,101 @@ void bucket_directory_free(lfmap *m)
 	}
 }
 
+static void bucket_advance(lfmap *m);
+
 /*
  * bucket_init - link the node of bucket b, claimed by the caller (TLA+:
- * InitBucket, PublishBucket); seg, order and i locate it.  Caller:
- * read-side section, in which it loaded a size > b.
+ * InitBucket, PublishBucket); r locates it.  Caller: read-side section,
+ * in which it loaded a size > b.
  */
-static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
-				     unsigned order, size_t i)
+static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket_ref r)
 {
 	lfmap_assert(reclaim_in_read_section());
-	struct list_node *node = &seg[i].node;
+	unsigned order = bucket_order(b);
+	struct list_node *node = r.node;
 	/* Plain: nobody reads the node of a bucket that is not LINKED, and
-	 * the link CAS below publishes it (list_link writes next). */
-	node->so_key = so_key_bucket(b);
+	 * the link CAS below publishes it (list_link writes next).  A range
+	 * node has no so_key: node_key knows it from the address. */
+	if (!m->bucket_span)
+		node->so_key = so_key_bucket(b);
+	lfmap_assert(node_key(m, node) == so_key_bucket(b));
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
+	uint64_t start_key = node_key(m, start);
 	const struct list_target target = { .so_key = so_key_bucket(b) };
 	struct list_pos pos;
 
 	for (;;) {
 		/* Only the claimer links this node, so the search cannot
 		 * find it already linked. */
-		bool found = list_find(m, start, &target, &pos);
+		bool found = list_find(m, start, start_key, &target, &pos);
 		lfmap_assert(!found);
 		(void)found;
-		if (list_link(m, &pos, node))
+		if (list_link(m, &pos, node, target.so_key))
 			break;
 	}
 	/* release: a thread that sees LINKED may start from the node (the
 	 * state argument at the top of this file). */
-	atomic_fetch_or_explicit(bucket_state_byte(seg, order, i),
-				 (uint8_t)(BUCKET_LINKED << bucket_state_shift(i)),
+	atomic_fetch_or_explicit(r.state,
+				 (uint8_t)(BUCKET_LINKED << r.shift),
 				 memory_order_release);
-	/* acq_rel: the last bucket to count acquires every earlier one's
-	 * publication (all of them RMWs on one counter: one release
-	 * sequence), and releases it with SEGMENT_LINKED. */
+	/* seq_cst: the count heads a release sequence (every bucket's count
+	 * is an RMW on it), and against bucket_advance's loads of the other
+	 * orders' counts it is a store-buffering pair ("Complete orders"). */
 	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
-						  memory_order_acq_rel) + 1;
+						  memory_order_seq_cst) + 1;
 	lfmap_assert(linked <= segment_len(order));
-	if (linked == (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+	if (linked == segment_len(order))
+		order_advise(m, order); /* a grown order: see above */
+	if (linked >= (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
 			       ? segment_len(order) / 2
-			       : segment_len(order))) {
-		atomic_fetch_or_explicit(&m->segs[order], SEGMENT_LINKED,
-					 memory_order_release);
-		segment_advise(m, seg, order); /* a grown segment: see above */
-	}
+			       : segment_len(order)))
+		bucket_advance(m);
 	return node;
 }
 
-/* Claim bucket i of seg (TLA+: ClaimBucket): true when this thread moved
- * it EMPTY -> CLAIMED; else *state is what it found. */
-static bool bucket_claim(struct bucket *seg, unsigned order, size_t i,
-			 int *state)
+/*
+ * bucket_advance - raise linked_below over every order above it whose
+ * buckets are all LINKED ("Complete orders" above).  Caller: read-side
+ * section; it counted the last bucket of an order.
+ */
+static void bucket_advance(lfmap *m)
+{
+	/* acquire: the fill counts of orders below it were reset before
+	 * it was published (grow_locked). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	/* acquire: as in bucket_linked_below (then passed on by the CAS). */
+	size_t done = atomic_load_explicit(&m->linked_below,
+					   memory_order_acquire);
+	while (done < size) {
+		unsigned order = size_order(done) + 1; /* [done, 2 * done) */
+		size_t need = LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+				      ? segment_len(order) / 2
+				      : segment_len(order);
+		/* seq_cst: see bucket_init; acquires every bucket_init of
+		 * the order (one release sequence). */
+		if (atomic_load_explicit(&m->fill[order].linked,
+					 memory_order_seq_cst) < need)
+			return;
+		/* acq_rel: acquire what the previous raiser passed on,
+		 * release it and this order to the readers. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->linked_below, &done, 2 * done,
+			    memory_order_acq_rel, memory_order_acquire))
+			done *= 2;
+	}
+}
+
+/* Claim the bucket r locates (TLA+: ClaimBucket): true when this thread
+ * moved it EMPTY -> CLAIMED; else *state is what it found. */
+static bool bucket_claim(struct bucket_ref r, int *state)
 {
 	/* acquire: a loser that reads LINKED starts from the node, as after
-	 * bucket_state_load. */
+	 * bucket_ref_state. */
 	uint8_t old = atomic_fetch_or_explicit(
-		bucket_state_byte(seg, order, i),
-		(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
+		r.state, (uint8_t)(BUCKET_CLAIMED << r.shift),
 		memory_order_acquire);
-	*state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+	*state = (old >> r.shift) & BUCKET_STATE_MASK;
 	return *state == BUCKET_EMPTY;
 }
 
@@ -365,21 +557,19 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 {
 	if (unlikely(b == 0))
 		return &m->head;
-	unsigned order = bucket_order(b);
-	uintptr_t w = bucket_segment_word(m, order);
-	struct bucket *seg = segment_of_word(w);
-	size_t i = b - segment_base(order);
-	if (likely(w & SEGMENT_LINKED))
-		return &seg[i].node;
-	int state = bucket_state_load(seg, order, i);
+	size_t done = bucket_linked_below(m);
+	struct bucket_ref r = bucket_ref(m, b);
+	if (likely(b < done))
+		return r.node;
+	int state = bucket_ref_state(r);
 	if (likely(state == BUCKET_LINKED))
-		return &seg[i].node;
-	if (state == BUCKET_EMPTY && bucket_claim(seg, order, i, &state))
-		return bucket_init(m, b, seg, order, i);
+		return r.node;
+	if (state == BUCKET_EMPTY && bucket_claim(r, &state))
+		return bucket_init(m, b, r);
 	if (state == BUCKET_LINKED)
-		return &seg[i].node;
+		return r.node;
 	/* Another thread is linking it: start from the parent. */
-	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
+	return bucket_get(m, b & ~((size_t)1 << (bucket_order(b) - 1)));
 }
 
 /*
@@ -405,31 +595,38 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 /* A state byte whose four buckets are all LINKED. */
 #define ALL_LINKED 0xff
 
-/* One step over segment order, whose word w lacks SEGMENT_LINKED.  Out of
- * line: the common case (complete) stays a load and a test on the insert
- * path.  Caller: read-side section, order below a size read in it. */
+/* One step over order, the highest, while linked_below is under the size.
+ * Out of line: the common case (complete) stays a load and a test on the
+ * insert path.  Caller: read-side section, order below a size read in
+ * it. */
 static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
-							unsigned order,
-							uintptr_t w)
+							unsigned order)
 {
-	struct bucket *seg = segment_of_word(w);
-	size_t len = segment_len(order);
+	size_t len = segment_len(order), at = segment_base(order);
+	/* relaxed: a hint.  All LINKED: the rest is a claimer's to finish
+	 * (bucket_advance then raises linked_below). */
+	if (atomic_load_explicit(&m->fill[order].linked,
+				 memory_order_relaxed) == len)
+		return;
 	/* relaxed: a hint; the claim decides. */
 	size_t from = atomic_load_explicit(&m->fill[order].cursor,
 					   memory_order_relaxed);
 	size_t i = from, end = from + SWEEP_SCAN < len ? from + SWEEP_SCAN : len;
 	while (i < end) {
 		int state;
-		/* relaxed: only skipping; a LINKED bucket is not used here. */
+		struct bucket_ref r = bucket_ref(m, at + i);
+		/* relaxed: only skipping; a LINKED bucket is not used here.
+		 * (order >= MIN_ORDER: i % 4 == 0 is a byte's first bucket in
+		 * both layouts.) */
 		if (i % BUCKETS_PER_STATE_BYTE == 0 &&
-		    atomic_load_explicit(bucket_state_byte(seg, order, i),
-					 memory_order_relaxed) == ALL_LINKED) {
+		    atomic_load_explicit(r.state, memory_order_relaxed) ==
+			    ALL_LINKED) {
 			i += BUCKETS_PER_STATE_BYTE;
 			continue;
 		}
-		if (bucket_state_load(seg, order, i) == BUCKET_EMPTY &&
-		    bucket_claim(seg, order, i, &state)) {
-			bucket_init(m, segment_base(order) + i, seg, order, i);
+		if (bucket_ref_state(r) == BUCKET_EMPTY &&
+		    bucket_claim(r, &state)) {
+			bucket_init(m, at + i, r);
 			i++;
 			break;
 		}
@@ -445,10 +642,10 @@ static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
 /* Caller: read-side section; size was read in it. */
 static inline void bucket_sweep(lfmap *m, size_t size)
 {
-	unsigned order = size_order(size);
-	uintptr_t w = bucket_segment_word(m, order);
-	if (unlikely(!(w & SEGMENT_LINKED)))
-		bucket_sweep_step(m, order, w);
+	/* relaxed: a hint (the step re-checks what it uses). */
+	if (unlikely(atomic_load_explicit(&m->linked_below,
+					  memory_order_relaxed) < size))
+		bucket_sweep_step(m, size_order(size));
 }
 
 static bool resize_trylock(lfmap *m)
@@ -472,7 +669,7 @@ static enum resize_want resize_wanted(const lfmap *m, size_t size,
 				      int64_t entries)
 {
 	if (!(m->flags & LFMAP_NO_AUTO_GROW) &&
-	    size < ((size_t)1 << MAX_ORDER) &&
+	    size < ((size_t)1 << m->max_order) &&
 	    entries > (int64_t)size * LOAD_FACTOR)
 		return WANT_GROW;
 	if (!(m->flags & LFMAP_NO_AUTO_SHRINK) &&
@@ -491,22 +688,35 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 {
 	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned order = size_order(size);
-	while (order < MAX_ORDER &&
+	while (order < m->max_order &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
-		struct bucket *seg = segment_alloc(m, order + 1, false);
-		if (!seg)
-			return false;
-		/* relaxed: published by the release below; no bucket of
-		 * the segment can be initialised before it. */
+		if (m->bucket_span) {
+			/* Zero pages: every state EMPTY, nothing written. */
+			if (!range_open(m, (size_t)1 << order,
+					(size_t)2 << order))
+				return false;
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    (int64_t)order_bytes(m, order + 1));
+		} else {
+			struct bucket *seg = segment_alloc(m, order + 1, false);
+			if (!seg)
+				return false;
+			/* release: publish the segment (its EMPTY states)
+			 * before the size; with the acquire in
+			 * bucket_segment. */
+			atomic_store_explicit(&m->segs[order + 1],
+					      (uintptr_t)seg,
+					      memory_order_release);
+		}
+		/* relaxed: published by the release of the size below; no
+		 * bucket of the order can be initialised before it. */
 		atomic_store_explicit(&m->fill[order + 1].linked, 0,
 				      memory_order_relaxed);
 		atomic_store_explicit(&m->fill[order + 1].cursor, 0,
 				      memory_order_relaxed);
-		/* release: publish the segment (its EMPTY states, the fill
-		 * counts) before the size. */
-		atomic_store_explicit(&m->segs[order + 1], (uintptr_t)seg,
-				      memory_order_release);
 		order++;
+		/* release: the new buckets (open pages or the segment) and
+		 * their fill counts before the size. */
 		atomic_store_explicit(&m->size, (size_t)1 << order,
 				      memory_order_release);
 		atomic_fetch_add_explicit(&m->grows, 1, memory_order_relaxed);
@@ -588,7 +798,7 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 	/* Counted before the size is published: a quiesce that sees the
 	 * chain count 0 and the try-lock free has no shrink to wait for. */
 	reclaim_chain_begin(m);
-	/* release: with the acquire in bucket_start. */
+	/* release: with the acquire in bucket_start_key. */
 	atomic_store_explicit(&m->size, (size_t)1 << to, memory_order_release);
 	reclaim_call(&m->resize_rcu, bucket_shrink_unlink);
 }
@@ -597,28 +807,41 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 static void bucket_shrink_unlink(struct reclaim_head *head)
 {
 	lfmap *m = map_of_resize_head(head);
+	size_t keep = (size_t)1 << m->shrink_to;
 
+	/* No reader uses a bucket at or above keep any more, and no
+	 * bucket_advance raises linked_below past the size it read (the new
+	 * one now): lower it to the kept buckets, all of them complete or not
+	 * as before.  relaxed: the try-lock orders it before the next grow,
+	 * and readers below keep learn nothing new from it. */
+	size_t done = atomic_load_explicit(&m->linked_below,
+					   memory_order_relaxed);
+	while (done > keep &&
+	       !atomic_compare_exchange_weak_explicit(
+		       &m->linked_below, &done, keep, memory_order_relaxed,
+		       memory_order_relaxed))
+		;
 	reclaim_read_lock();
-	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		struct bucket *seg = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
-		for (size_t i = 0; i < segment_len(o); i++) {
-			/* After grace period 1 no bucket here is CLAIMED. */
-			int state = bucket_state_load(seg, o, i);
-			lfmap_assert(state != BUCKET_CLAIMED);
-			if (state == BUCKET_LINKED)
-				list_mark(&seg[i].node);
-		}
+	for (size_t b = keep; b < ((size_t)1 << m->shrink_from); b++) {
+		struct bucket_ref r = bucket_ref(m, b);
+		/* After grace period 1 no bucket here is CLAIMED. */
+		int state = bucket_ref_state(r);
+		lfmap_assert(state != BUCKET_CLAIMED);
+		if (state == BUCKET_LINKED)
+			list_mark(r.node);
 	}
 	list_sweep(m, &m->head);
 	reclaim_read_unlock();
 
-	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		m->shrink_segs[o] = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
-		/* relaxed: no reader indexes past the new size (grace
-		 * period 1); the try-lock orders this before the next grow. */
-		atomic_store_explicit(&m->segs[o], 0, memory_order_relaxed);
+	if (!m->bucket_span) {
+		for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+			m->shrink_segs[o] = bucket_segment(m, o);
+			/* relaxed: no reader indexes past the new size (grace
+			 * period 1); the try-lock orders this before the next
+			 * grow. */
+			atomic_store_explicit(&m->segs[o], 0,
+					      memory_order_relaxed);
+		}
 	}
 	reclaim_call(&m->resize_rcu, bucket_shrink_free);
 }
@@ -628,7 +851,15 @@ static void bucket_shrink_free(struct reclaim_head *head)
 {
 	lfmap *m = map_of_resize_head(head);
 
+	if (m->bucket_span)
+		range_close(m, (size_t)1 << m->shrink_to,
+			    (size_t)1 << m->shrink_from);
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+		if (m->bucket_span) {
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    -(int64_t)order_bytes(m, o));
+			continue;
+		}
 		segment_free(m, m->shrink_segs[o], o);
 		m->shrink_segs[o] = NULL;
 	}
@@ -647,7 +878,7 @@ static void bucket_shrink_free(struct reclaim_head *head)
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
-	/* acquire: the segments below this size are visible (bucket_sweep
+	/* acquire: the buckets below this size are accessible (bucket_sweep
 	 * indexes them). */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	bucket_sweep(m, size);

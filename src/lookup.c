@@ -3,7 +3,7 @@
  * lookup.c - the read path: lfmap_get, lfmap_get_u64, lfmap_get_many,
  * lfmap_get_many_u64 (batched lookups: see the second half of the file).
  *
- * A lookup is: hash the key, find its bucket node (bucket_start), walk the
+ * A lookup is: hash the key, find its bucket node (bucket_start_key), walk the
  * list from there (list_lookup, TLA+: Lookup) and read the value word of
  * the node that compares equal.  It never writes (except to initialise a
  * bucket on its first use, bucket.c) and never retries.  Linearisation
@@ -155,7 +155,7 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
  *
  *   1. hash every key, compute its bucket's address, prefetch it;
  *   2. read every bucket's state (bucket_get for one not linked yet, as
- *      bucket_start does) and its next word, prefetch the first node;
+ *      bucket_start_key does) and its next word, prefetch the first node;
  *   3. walk all the chains round-robin, one node per key per round,
  *      prefetching the node each key goes to next.
  *
@@ -200,7 +200,8 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	struct walk w[GET_MANY_GROUP];
 	size_t bucket[GET_MANY_GROUP];
 	unsigned pending[GET_MANY_GROUP], np = 0;
-	/* acquire: as in bucket_start (the segments below it are visible). */
+	/* acquire: as in bucket_start_key (the buckets below it are
+	 * accessible). */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 
 	/* 1: hash, prefetch the bucket. */
