@@ -376,15 +376,34 @@ static void order_advise(lfmap *m, unsigned order)
 		segment_advise(m, bucket_segment(m, order), order);
 }
 
+static int range_discard(void *addr, size_t len, int arg)
+{
+	(void)arg;
+#ifdef MADV_NOHUGEPAGE
+	(void)madvise(addr, len, MADV_NOHUGEPAGE); /* advised again on regrow */
+#endif
+	/* The pages read as zero (EMPTY states) if a grow reopens them. */
+	if (madvise(addr, len, MADV_DONTNEED))
+		memset(addr, 0, len);
+	(void)mprotect(addr, len, PROT_NONE); /* a guard only */
+	return 0;
+}
+
 /* Buckets [lo, hi) leave the range (a shrink, after grace period 2):
- * their states are zeroed, so a grow finds every bucket it adds EMPTY.
- * Their nodes need nothing: bucket_init writes a node before it links
- * it.  The pages stay open. */
+ * their whole pages go back to the system and are closed again; the
+ * states of those that share a page with kept buckets are zeroed, so a
+ * grow finds every bucket it adds EMPTY.  Their nodes need nothing:
+ * bucket_init writes a node before it links it. */
 static void range_close(lfmap *m, size_t lo, size_t hi)
 {
+	size_t from = lo / BUCKETS_PER_STATE_BYTE;
+	size_t to = hi / BUCKETS_PER_STATE_BYTE;
+	if (to > range_state_end(lo))
+		to = range_state_end(lo);
 	/* Plain: no thread touches these states after grace period 2. */
-	memset((char *)m->range_states + lo / BUCKETS_PER_STATE_BYTE, 0,
-	       (hi - lo) / BUCKETS_PER_STATE_BYTE);
+	if (to > from)
+		memset((char *)m->range_states + from, 0, to - from);
+	range_pages(m, lo, hi, range_discard, 0);
 }
 
 /* Bytes of order's buckets (bucket_bytes in lfmap_stats). */

@@ -100,6 +100,19 @@ static size_t range_open_bytes(lfmap *m)
 	return open;
 }
 
+/* Resident pages of [addr, addr + len). */
+static size_t resident_pages(const void *addr, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = len / page, res = 0;
+	unsigned char *vec = malloc(n);
+	cr_assert_not_null(vec);
+	cr_assert_eq(mincore((void *)addr, len, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		res += vec[i] & 1;
+	free(vec);
+	return res;
+}
+
 /* A segmented map (user allocator): a grow allocates the segment and
  * writes nothing but its states. */
 Test(bucket, a_grow_writes_only_the_state_array)
@@ -240,13 +253,24 @@ static void complete_and_start_over(lfmap *m)
 
 	uint64_t k = fill_to(m, 0, top);
 	assert_complete(m, top);
+	size_t open_full = m->bucket_span ? range_open_bytes(m) : 0;
 
 	for (uint64_t j = 1; j <= k; j++)
 		cr_assert_eq(lfmap_delete_u64(m, j), 0);
 	cr_assert_eq(lfmap_quiesce(m), 0);
 	cr_assert_eq(buckets_now(m), (size_t)1 << MIN_ORDER);
 	cr_assert_leq(atomic_load(&m->linked_below), (size_t)1 << MIN_ORDER);
-	if (!m->bucket_span) {
+	if (m->bucket_span) {
+		/* One page of nodes and one of states stay open. */
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		cr_assert_eq(range_open_bytes(m), 2 * page,
+			     "open after the shrink: %zu of %zu bytes",
+			     range_open_bytes(m), open_full);
+		char *nodes = (char *)m->bucket_base;
+		size_t len = ((size_t)1 << top) * RANGE_NODE;
+		cr_assert_eq(resident_pages(nodes + page, len - page), 0,
+			     "the shrink kept pages of bucket nodes");
+	} else {
 		for (unsigned o = MIN_ORDER + 1; o <= top; o++)
 			cr_assert_null(bucket_segment(m, o), "segment %u kept", o);
 	}
