@@ -1,23 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bucket.c - the segmented bucket directory: lazy bucket nodes, grow, and
- * shrink with two grace periods.
+ * bucket.c - the bucket directory: 8-byte buckets in one reserved range
+ * (or 16-byte ones in segments), lazy bucket nodes, grow, and shrink with
+ * two grace periods.
  *
- * Layout.  The published bucket count `size` is a power of two, 2^k.  Bucket
- * b lives in segment order(b), the bit length of b: segment o >= 1 holds
- * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So the
- * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
- * segment k+1, leaving every existing bucket where it is (as liburcu's
- * rculfhash order tables do).  A segment is one allocation: its buckets'
- * list nodes, 16 bytes each, then a state array of two bits per bucket,
- * four buckets to a byte: EMPTY, CLAIMED, LINKED.  The state is kept out
- * of the node so that the node is exactly a list node whose words have the
- * meaning list.c gives them (so_key a plain immutable field), and costs
- * 0.25 byte per bucket instead of 8 with padding.  A bucket's node is
- * written (so_key so_key_bucket(b), next) only by the thread that links
- * it; until then its bytes are whatever the allocator returned.  An entry
- * with hash h lives in bucket h & (size-1): its search starts at that
- * bucket's node, which precedes it in split order.
+ * Orders.  The published bucket count `size` is a power of two, 2^k.
+ * Bucket b belongs to order(b), the bit length of b: order o >= 1 holds
+ * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So
+ * the table of size 2^k uses orders 1..k, and growing to 2^(k+1) adds
+ * exactly order k+1, leaving every existing bucket where it is (as
+ * liburcu's rculfhash order tables do).  Each bucket has a state of two
+ * bits, four buckets to a byte: EMPTY, CLAIMED, LINKED, kept out of the
+ * node.  An entry with hash h lives in bucket h & (size-1): its search
+ * starts at that bucket's node, which precedes it in split order.
+ *
+ * Layout.  Two, chosen at create; bucket_ref (bucket.h) locates a node
+ * and its state in either.
+ *   The range (the default allocator).  One mapping reserved per map,
+ *   PROT_NONE and MAP_NORESERVE (address space only), 2 MiB aligned:
+ *   RANGE_BYTES of nodes, 8 bytes x 2^RANGE_ORDER buckets, then
+ *   RANGE_STATE_BYTES of states.  Bucket b's node is its next word alone,
+ *   at bucket_base + 8 * b; it has no so_key field, and the 8 bytes after
+ *   it are bucket b+1's word: node_key (internal.h) knows a range node by
+ *   its address (n - base < span; entries never live inside the range:
+ *   slab chunks are other mappings) and gives it its index as key, and
+ *   every read of a node's key goes through node_key.  A grow opens the
+ *   new order's pages (mprotect read/write); a shrink returns them.  The
+ *   table stops growing at 2^RANGE_ORDER buckets (max_order).  8.25 bytes
+ *   per bucket.
+ *   Segments (a user lfmap_allocator, which must get every byte, or when
+ *   the range cannot be reserved: RLIMIT_AS, address space).  Order o is
+ *   one allocation: its buckets' list nodes, 16 bytes each (so_key
+ *   stored), then their state array.  span is 0: node_key's range test
+ *   always fails and reads so_key.
+ * A bucket's node is written (a segment node's so_key so_key_bucket(b),
+ * next) only by the thread that links it; until then its bytes are
+ * whatever the allocator returned, or zero pages.
  *
  * Lazy bucket initialisation (TLA+: ClaimBucket, InitBucket, PublishBucket).
  * The first thread to need bucket b (b > 0) moves its state EMPTY ->
@@ -42,9 +60,9 @@
  *   - ClaimBucket: fetch_or(01), acquire.  The loser that reads LINKED in
  *     the old value starts from the node, so it needs what a reader's
  *     acquire load gives (below); the winner needs nothing from it (the
- *     segment came with the acquire load of the segment word).
+ *     bucket's pages or segment came with the acquire load of the size).
  *   - PublishBucket: fetch_or(10), release, after the link CAS.
- *   - LoadBucketState: acquire load of the byte (bucket_state_load).  It
+ *   - LoadBucketState: acquire load of the byte (bucket_ref_state).  It
  *     reads the value of some RMW in the byte's modification order.  If
  *     that value has this bucket's LINKED bits, the RMW that wrote them
  *     (bucket b's release fetch_or) or a later one wrote it, and every RMW
@@ -53,44 +71,55 @@
  *     bucket_init's release, and the reader sees the node's contents, the
  *     link CAS and every node it published.  A reader that sees another
  *     bucket's bits learns nothing about its own and uses only its own.
- *   - The segment's zeroed states are published by the release store of
- *     segs[order], acquired by every reader of the segment word
- *     (bucket_segment_word).
+ *   - A segment's zeroed states are published by the release store of
+ *     segs[order], acquired by every reader of the segment pointer
+ *     (bucket_segment); the range's zero pages by the release of the size
+ *     after the mprotect that opened them.
  *
- * Complete segments (SEGMENT_LINKED).  The state array is one more line
+ * Complete orders (linked_below).  The state array is one more line
  * per lookup (64 bytes hold 256 buckets' states, a 2^20 table's 256 KiB,
  * so it is hotter than any node line but still missed about a third of
  * the time beyond the L2: measured +0.84 L1 and +0.13 LL misses per hit at
- * N = 1e6).  So every bucket_init counts its segment's LINKED buckets
- * (fill[order].linked, fetch_add acq_rel after its release of LINKED),
- * and the one that brings the count to the segment's length sets
- * SEGMENT_LINKED in the segment word (fetch_or, release).  All the counts
- * are RMWs of one counter, hence one release sequence: the last counter
- * acquires every earlier bucket_init's release, and its release of the
- * flag passes them on, so a reader that acquires the word with the flag
- * sees every bucket of the segment LINKED and its node linked, exactly
- * what it would learn from each state byte.  States never go back while
- * the segment is published (a shrink clears the word, flag included,
- * before it frees the segment; a grow stores a fresh word without it), so
- * the model's LoadBucketState would read LINKED at that point: the flag
- * only lets the reader skip that load.  bucket_sweep (below) makes sure
- * the highest segment completes even where some buckets are never needed.
- * The state array of a segment covering whole 2 MiB pages is in the same
- * mapping (below), so huge pages cover it too.
+ * N = 1e6).  So every bucket_init counts its order's LINKED buckets
+ * (fill[order].linked, fetch_add after its release of LINKED), and one
+ * word, linked_below (a power of two), says every bucket below it is
+ * LINKED: a lookup of such a bucket reads no state (in the range its node
+ * is base + 8 * b, computed).  The thread whose count completes an order
+ * calls bucket_advance, which raises linked_below over every order above
+ * it whose count is full, up to the size: a CAS acq_rel per order.  All
+ * the counts of an order are RMWs of one counter, hence one release
+ * sequence: a load that reads the full count acquires every bucket_init
+ * of the order, and the CAS passes that on (and what earlier raisers
+ * passed), so a reader that acquires linked_below sees every bucket below
+ * it LINKED and its node linked, exactly what it would learn from each
+ * state byte.  Orders may complete out of order (a child is linked while
+ * its parent is CLAIMED): the count's fetch_add and the raiser's loads of
+ * the other orders' counts are seq_cst, so of two threads completing two
+ * orders at once at least one sees both counts full (store buffering
+ * otherwise) and raises past both.  States never go back below
+ * linked_below: a shrink lowers it to the new size after grace period 1
+ * (no reader uses a removed bucket, and no raiser reads a size above the
+ * new one), before it touches any state, and a grow resets the new
+ * order's counts before it publishes the size.  So the model's
+ * LoadBucketState would read LINKED wherever the word lets a reader skip
+ * it.  bucket_sweep (below) makes sure the highest order completes even
+ * where some buckets are never needed.
  *
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
- * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY:
- * the state array zeroed, nothing else written), resets its fill counts,
- * publishes it with release, then publishes size 2^(k+1) with release, and
- * repeats while the count it read is above the trigger.  A reader that
- * acquires the new size therefore sees the segment and its EMPTY states.
- * The grower writes only the state array (0.25 byte per bucket), and not
- * even that for a segment it maps itself (anonymous memory is zero): a
- * grow to 2^(k+1) buckets costs one allocation, not 2^k node writes inside
- * one caller's insert; the nodes are written one by one by the threads
- * that link them.  If the segment cannot be allocated the grow stops: the
- * list stays correct, chains get longer, and the next trigger tries again.
+ * (losers do not wait: they skip) opens order k+1 with every bucket EMPTY:
+ * in the range an mprotect of its pages (zero pages, nothing written, and
+ * the kernel has applied it when the call returns), else a segment (its
+ * state array zeroed, nothing else written; not even that for a segment it
+ * maps itself), published with release.  It resets the order's fill
+ * counts, publishes size 2^(k+1) with release, and repeats while the count
+ * it read is above the trigger.  A reader that acquires the new size
+ * therefore sees the new buckets and their EMPTY states.  A grow to
+ * 2^(k+1) buckets costs one system call or allocation, not 2^k node
+ * writes inside one caller's insert; the nodes are written one by one by
+ * the threads that link them.  If the pages cannot be opened or the
+ * segment allocated the grow stops: the list stays correct, chains get
+ * longer, and the next trigger tries again.
  *
  * Re-check after every resize (resize()).  A trigger that loses the
  * try-lock skips, so the holder takes over its job: whoever releases the
@@ -115,10 +144,14 @@
  *      will start a search from, claim or link a removed bucket; every
  *      claim made before has been completed to LINKED - mark the nodes of
  *      the LINKED buckets in [2^j, 2^k) and sweep them out of the list
- *      (list_sweep); clear the removed segment pointers; queue step 3.
- *      Readers may still be traversing through those nodes.
+ *      (list_sweep), after lowering linked_below to 2^j; clear the removed
+ *      segment pointers; queue step 3.  Readers may still be traversing
+ *      through those nodes.
  *   3. After grace period 2 - no reader still holds a removed bucket node
- *      or segment - free the segments (the nodes are inside them),
+ *      or segment - free the segments (the nodes are inside them), or
+ *      return the range's removed pages (MADV_DONTNEED: they read as zero,
+ *      every state EMPTY, when a grow reopens them; mprotect PROT_NONE;
+ *      the states sharing a page with kept buckets zeroed by hand),
  *      release the try-lock and re-check both triggers (above).
  * Without grace period 1, a reader holding the old size could link a
  * bucket node into a removed bucket after the sweep (then freed while
@@ -163,8 +196,11 @@ unsigned bucket_order_for(size_t capacity_hint)
  * allocator (a user's lfmap_allocator gets every byte, as documented);
  * madvise is advice, so without THP this is an ordinary anonymous mapping.
  * No memory is wasted: only the part of the segment that covers whole
- * 2 MiB pages gets them, the tail stays in 4 KiB pages.
- * -DLFMAP_NO_HUGE_PAGES compiles it out.
+ * 2 MiB pages gets them, the tail stays in 4 KiB pages.  In the range
+ * (2 MiB aligned) an order whose nodes, or states, cover at least 2 MiB
+ * gets the same advice on that part of the range (range_advise), at the
+ * same moments; a shrink withdraws it (MADV_NOHUGEPAGE) from the pages it
+ * returns.  -DLFMAP_NO_HUGE_PAGES compiles it out.
  *
  * When the advice is given.  The first touch of a huge page makes the
  * kernel find and zero 2 MiB (and, in a guest, the host back it): 6-8 ms
@@ -593,10 +629,11 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 
 /*
  * Completing the table: bucket_sweep.  Lookups read a bucket's state line
- * only until its segment word has SEGMENT_LINKED, which needs every bucket
- * of the segment LINKED; buckets nobody has needed yet would keep it unset
- * for good.  So every insert, while the highest segment is not complete,
- * takes one step of a sweep over it: from the segment's cursor it passes
+ * only until linked_below is above it, which needs every bucket of its
+ * order (and of those below) LINKED; buckets nobody has needed yet would
+ * keep it there for good.  So every insert, while linked_below is under
+ * the size and the highest order (segment) not all LINKED, takes one step
+ * of a sweep over it: from the order's cursor it passes
  * up to SWEEP_SCAN buckets that are not EMPTY (one line of states) and
  * initialises the first one that is, then moves the cursor past what it
  * swept.  Segment k holds 2^(k-1) buckets and the next grow comes 2^(k-1)

@@ -16,9 +16,15 @@
  * bytes never change after publication.
  *
  * Keys.  A node's split-order key is read through node_key(m, n)
- * (internal.h), never as n->so_key: the accessor is where a bucket node's
- * key is known without a stored field (bucket.c).  Whatever it computes,
- * it is the node's constant key, so nothing below depends on how.
+ * (internal.h), never as n->so_key: a bucket node of the reserved range
+ * (bucket.c) is one next word with no so_key, and node_key knows it by its
+ * address.  Whatever it computes is the node's constant key, so nothing
+ * below depends on how.  A writer's search keeps the keys it read (pred's
+ * and curr's, in struct list_pos) and starts from its bucket's key
+ * (bucket_start_key), so list_link and a direct unlink read no key, and a
+ * tag is always computed from keys node_key gave: so_tag(n, succ) in
+ * list_link from the search's curr key, so_tag_unlinked from pred's and
+ * the marked node's.
  *
  * Successor tags (TLA+: tla/Tags.tla).  The tag in a next word is
  * so_tag(owner's so_key, successor's so_key) (hash.h) or 0, which says
