@@ -1,23 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bucket.c - the segmented bucket directory: lazy bucket nodes, grow, and
- * shrink with two grace periods.
+ * bucket.c - the bucket directory: 8-byte buckets in one reserved range
+ * (or 16-byte ones in segments), lazy bucket nodes, grow, and shrink with
+ * two grace periods.
  *
- * Layout.  The published bucket count `size` is a power of two, 2^k.  Bucket
- * b lives in segment order(b), the bit length of b: segment o >= 1 holds
- * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So the
- * table of size 2^k uses segments 1..k, and growing to 2^(k+1) adds exactly
- * segment k+1, leaving every existing bucket where it is (as liburcu's
- * rculfhash order tables do).  A segment is one allocation: its buckets'
- * list nodes, 16 bytes each, then a state array of two bits per bucket,
- * four buckets to a byte: EMPTY, CLAIMED, LINKED.  The state is kept out
- * of the node so that the node is exactly a list node whose words have the
- * meaning list.c gives them (so_key a plain immutable field), and costs
- * 0.25 byte per bucket instead of 8 with padding.  A bucket's node is
- * written (so_key so_key_bucket(b), next) only by the thread that links
- * it; until then its bytes are whatever the allocator returned.  An entry
- * with hash h lives in bucket h & (size-1): its search starts at that
- * bucket's node, which precedes it in split order.
+ * Orders.  The published bucket count `size` is a power of two, 2^k.
+ * Bucket b belongs to order(b), the bit length of b: order o >= 1 holds
+ * buckets [2^(o-1), 2^o); bucket 0 is the list head, inside the map.  So
+ * the table of size 2^k uses orders 1..k, and growing to 2^(k+1) adds
+ * exactly order k+1, leaving every existing bucket where it is (as
+ * liburcu's rculfhash order tables do).  Each bucket has a state of two
+ * bits, four buckets to a byte: EMPTY, CLAIMED, LINKED, kept out of the
+ * node.  An entry with hash h lives in bucket h & (size-1): its search
+ * starts at that bucket's node, which precedes it in split order.
+ *
+ * Layout.  Two, chosen at create; bucket_ref (bucket.h) locates a node
+ * and its state in either.
+ *   The range (the default allocator).  One mapping reserved per map,
+ *   PROT_NONE and MAP_NORESERVE (address space only), 2 MiB aligned:
+ *   RANGE_BYTES of nodes, 8 bytes x 2^RANGE_ORDER buckets, then
+ *   RANGE_STATE_BYTES of states.  Bucket b's node is its next word alone,
+ *   at bucket_base + 8 * b; it has no so_key field, and the 8 bytes after
+ *   it are bucket b+1's word: node_key (internal.h) knows a range node by
+ *   its address (n - base < span; entries never live inside the range:
+ *   slab chunks are other mappings) and gives it its index as key, and
+ *   every read of a node's key goes through node_key.  A grow opens the
+ *   new order's pages (mprotect read/write); a shrink returns them.  The
+ *   table stops growing at 2^RANGE_ORDER buckets (max_order).  8.25 bytes
+ *   per bucket.
+ *   Segments (a user lfmap_allocator, which must get every byte, or when
+ *   the range cannot be reserved: RLIMIT_AS, address space).  Order o is
+ *   one allocation: its buckets' list nodes, 16 bytes each (so_key
+ *   stored), then their state array.  span is 0: node_key's range test
+ *   always fails and reads so_key.
+ * A bucket's node is written (a segment node's so_key so_key_bucket(b),
+ * next) only by the thread that links it; until then its bytes are
+ * whatever the allocator returned, or zero pages.
  *
  * Lazy bucket initialisation (TLA+: ClaimBucket, InitBucket, PublishBucket).
  * The first thread to need bucket b (b > 0) moves its state EMPTY ->
@@ -42,9 +60,9 @@
  *   - ClaimBucket: fetch_or(01), acquire.  The loser that reads LINKED in
  *     the old value starts from the node, so it needs what a reader's
  *     acquire load gives (below); the winner needs nothing from it (the
- *     segment came with the acquire load of the segment word).
+ *     bucket's pages or segment came with the acquire load of the size).
  *   - PublishBucket: fetch_or(10), release, after the link CAS.
- *   - LoadBucketState: acquire load of the byte (bucket_state_load).  It
+ *   - LoadBucketState: acquire load of the byte (bucket_ref_state).  It
  *     reads the value of some RMW in the byte's modification order.  If
  *     that value has this bucket's LINKED bits, the RMW that wrote them
  *     (bucket b's release fetch_or) or a later one wrote it, and every RMW
@@ -53,44 +71,55 @@
  *     bucket_init's release, and the reader sees the node's contents, the
  *     link CAS and every node it published.  A reader that sees another
  *     bucket's bits learns nothing about its own and uses only its own.
- *   - The segment's zeroed states are published by the release store of
- *     segs[order], acquired by every reader of the segment word
- *     (bucket_segment_word).
+ *   - A segment's zeroed states are published by the release store of
+ *     segs[order], acquired by every reader of the segment pointer
+ *     (bucket_segment); the range's zero pages by the release of the size
+ *     after the mprotect that opened them.
  *
- * Complete segments (SEGMENT_LINKED).  The state array is one more line
+ * Complete orders (linked_below).  The state array is one more line
  * per lookup (64 bytes hold 256 buckets' states, a 2^20 table's 256 KiB,
  * so it is hotter than any node line but still missed about a third of
  * the time beyond the L2: measured +0.84 L1 and +0.13 LL misses per hit at
- * N = 1e6).  So every bucket_init counts its segment's LINKED buckets
- * (fill[order].linked, fetch_add acq_rel after its release of LINKED),
- * and the one that brings the count to the segment's length sets
- * SEGMENT_LINKED in the segment word (fetch_or, release).  All the counts
- * are RMWs of one counter, hence one release sequence: the last counter
- * acquires every earlier bucket_init's release, and its release of the
- * flag passes them on, so a reader that acquires the word with the flag
- * sees every bucket of the segment LINKED and its node linked, exactly
- * what it would learn from each state byte.  States never go back while
- * the segment is published (a shrink clears the word, flag included,
- * before it frees the segment; a grow stores a fresh word without it), so
- * the model's LoadBucketState would read LINKED at that point: the flag
- * only lets the reader skip that load.  bucket_sweep (below) makes sure
- * the highest segment completes even where some buckets are never needed.
- * The state array of a segment covering whole 2 MiB pages is in the same
- * mapping (below), so huge pages cover it too.
+ * N = 1e6).  So every bucket_init counts its order's LINKED buckets
+ * (fill[order].linked, fetch_add after its release of LINKED), and one
+ * word, linked_below (a power of two), says every bucket below it is
+ * LINKED: a lookup of such a bucket reads no state (in the range its node
+ * is base + 8 * b, computed).  The thread whose count completes an order
+ * calls bucket_advance, which raises linked_below over every order above
+ * it whose count is full, up to the size: a CAS acq_rel per order.  All
+ * the counts of an order are RMWs of one counter, hence one release
+ * sequence: a load that reads the full count acquires every bucket_init
+ * of the order, and the CAS passes that on (and what earlier raisers
+ * passed), so a reader that acquires linked_below sees every bucket below
+ * it LINKED and its node linked, exactly what it would learn from each
+ * state byte.  Orders may complete out of order (a child is linked while
+ * its parent is CLAIMED): the count's fetch_add and the raiser's loads of
+ * the other orders' counts are seq_cst, so of two threads completing two
+ * orders at once at least one sees both counts full (store buffering
+ * otherwise) and raises past both.  States never go back below
+ * linked_below: a shrink lowers it to the new size after grace period 1
+ * (no reader uses a removed bucket, and no raiser reads a size above the
+ * new one), before it touches any state, and a grow resets the new
+ * order's counts before it publishes the size.  So the model's
+ * LoadBucketState would read LINKED wherever the word lets a reader skip
+ * it.  bucket_sweep (below) makes sure the highest order completes even
+ * where some buckets are never needed.
  *
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
- * (losers do not wait: they skip) makes segment k+1 (all buckets EMPTY:
- * the state array zeroed, nothing else written), resets its fill counts,
- * publishes it with release, then publishes size 2^(k+1) with release, and
- * repeats while the count it read is above the trigger.  A reader that
- * acquires the new size therefore sees the segment and its EMPTY states.
- * The grower writes only the state array (0.25 byte per bucket), and not
- * even that for a segment it maps itself (anonymous memory is zero): a
- * grow to 2^(k+1) buckets costs one allocation, not 2^k node writes inside
- * one caller's insert; the nodes are written one by one by the threads
- * that link them.  If the segment cannot be allocated the grow stops: the
- * list stays correct, chains get longer, and the next trigger tries again.
+ * (losers do not wait: they skip) opens order k+1 with every bucket EMPTY:
+ * in the range an mprotect of its pages (zero pages, nothing written, and
+ * the kernel has applied it when the call returns), else a segment (its
+ * state array zeroed, nothing else written; not even that for a segment it
+ * maps itself), published with release.  It resets the order's fill
+ * counts, publishes size 2^(k+1) with release, and repeats while the count
+ * it read is above the trigger.  A reader that acquires the new size
+ * therefore sees the new buckets and their EMPTY states.  A grow to
+ * 2^(k+1) buckets costs one system call or allocation, not 2^k node
+ * writes inside one caller's insert; the nodes are written one by one by
+ * the threads that link them.  If the pages cannot be opened or the
+ * segment allocated the grow stops: the list stays correct, chains get
+ * longer, and the next trigger tries again.
  *
  * Re-check after every resize (resize()).  A trigger that loses the
  * try-lock skips, so the holder takes over its job: whoever releases the
@@ -115,10 +144,14 @@
  *      will start a search from, claim or link a removed bucket; every
  *      claim made before has been completed to LINKED - mark the nodes of
  *      the LINKED buckets in [2^j, 2^k) and sweep them out of the list
- *      (list_sweep); clear the removed segment pointers; queue step 3.
- *      Readers may still be traversing through those nodes.
+ *      (list_sweep), after lowering linked_below to 2^j; clear the removed
+ *      segment pointers; queue step 3.  Readers may still be traversing
+ *      through those nodes.
  *   3. After grace period 2 - no reader still holds a removed bucket node
- *      or segment - free the segments (the nodes are inside them),
+ *      or segment - free the segments (the nodes are inside them), or
+ *      return the range's removed pages (MADV_DONTNEED: they read as zero,
+ *      every state EMPTY, when a grow reopens them; mprotect PROT_NONE;
+ *      the states sharing a page with kept buckets zeroed by hand),
  *      release the try-lock and re-check both triggers (above).
  * Without grace period 1, a reader holding the old size could link a
  * bucket node into a removed bucket after the sweep (then freed while
@@ -128,6 +161,7 @@
  * never reuses a segment that is still being retired.
  */
 #include <sched.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -162,8 +196,11 @@ unsigned bucket_order_for(size_t capacity_hint)
  * allocator (a user's lfmap_allocator gets every byte, as documented);
  * madvise is advice, so without THP this is an ordinary anonymous mapping.
  * No memory is wasted: only the part of the segment that covers whole
- * 2 MiB pages gets them, the tail stays in 4 KiB pages.
- * -DLFMAP_NO_HUGE_PAGES compiles it out.
+ * 2 MiB pages gets them, the tail stays in 4 KiB pages.  In the range
+ * (2 MiB aligned) an order whose nodes, or states, cover at least 2 MiB
+ * gets the same advice on that part of the range (range_advise), at the
+ * same moments; a shrink withdraws it (MADV_NOHUGEPAGE) from the pages it
+ * returns.  -DLFMAP_NO_HUGE_PAGES compiles it out.
  *
  * When the advice is given.  The first touch of a huge page makes the
  * kernel find and zero 2 MiB (and, in a guest, the host back it): 6-8 ms
@@ -265,9 +302,175 @@ static void segment_free(lfmap *m, struct bucket *seg, unsigned order)
 	counter_add(&counter_this_thread(m)->bucket_bytes, -(int64_t)bytes);
 }
 
-/* At create: segments 1..order (bucket 0 is the head). */
+/*
+ * The reserved range (see "Layout" above).  One mapping: RANGE_BYTES of
+ * nodes, then RANGE_STATE_BYTES of states, 2 MiB aligned (huge pages line
+ * up with the orders of >= 2 MiB), PROT_NONE and MAP_NORESERVE: address
+ * space only, until range_protect opens the pages of a size.
+ */
+/* Debug builds: LFMAP_NO_BUCKET_RANGE=1 in the environment makes every
+ * reservation fail (the fallback to segments, and a suite run on it). */
+static bool range_refused(void)
+{
+#ifdef LFMAP_DEBUG
+	const char *env = getenv("LFMAP_NO_BUCKET_RANGE");
+	return env && *env && *env != '0';
+#else
+	return false;
+#endif
+}
+
+static bool range_reserve(lfmap *m)
+{
+	if (!m->system_alloc || range_refused())
+		return false;
+	size_t len = RANGE_MAP_BYTES + HUGE_SEGMENT;
+	char *p = mmap(NULL, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false; /* RLIMIT_AS, no address space: segments */
+	char *a = (char *)round_up((uintptr_t)p, HUGE_SEGMENT);
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + RANGE_MAP_BYTES < p + len)
+		munmap(a + RANGE_MAP_BYTES, (size_t)(p + len - (a + RANGE_MAP_BYTES)));
+	m->bucket_base = (uintptr_t)a;
+	m->bucket_span = RANGE_BYTES;
+	m->range_states = (_Atomic(uint8_t) *)(a + RANGE_BYTES);
+	return true;
+}
+
+static void range_release(lfmap *m)
+{
+	munmap((void *)m->bucket_base, RANGE_MAP_BYTES);
+	m->bucket_base = m->bucket_span = 0;
+	m->range_states = NULL;
+}
+
+/* Bytes from the range's start holding buckets [0, n), its nodes and its
+ * states, rounded up to whole pages. */
+static size_t range_node_end(size_t n)
+{
+	return round_up(n * RANGE_NODE, SMALL_PAGE);
+}
+
+static size_t range_state_end(size_t n)
+{
+	return round_up((n + BUCKETS_PER_STATE_BYTE - 1) / BUCKETS_PER_STATE_BYTE,
+			SMALL_PAGE);
+}
+
+/* Whole pages of buckets [lo, hi) (lo, hi powers of two or 0): fn on the
+ * nodes' pages and on the states' pages not shared with buckets below
+ * lo.  Returns the first failure. */
+static int range_pages(lfmap *m, size_t lo, size_t hi,
+		       int (*fn)(void *addr, size_t len, int arg), int arg)
+{
+	char *nodes = (char *)m->bucket_base;
+	char *states = (char *)m->range_states;
+	size_t a = range_node_end(lo), b = range_node_end(hi);
+	size_t c = range_state_end(lo), d = range_state_end(hi);
+	int err = 0;
+	if (b > a)
+		err = fn(nodes + a, b - a, arg);
+	if (d > c && !err)
+		err = fn(states + c, d - c, arg);
+	return err;
+}
+
+/* Open buckets [lo, hi) of the range: zero pages, nothing written. */
+static bool range_open(lfmap *m, size_t lo, size_t hi)
+{
+	return range_pages(m, lo, hi, mprotect, PROT_READ | PROT_WRITE) == 0;
+}
+
+/* Huge-page advice for order's nodes and states where they cover 2 MiB
+ * (the range is 2 MiB aligned, so they start on a 2 MiB boundary). */
+static void range_advise(lfmap *m, unsigned order)
+{
+#if defined(LFMAP_NO_HUGE_PAGES) || !defined(MADV_HUGEPAGE)
+	(void)m;
+	(void)order;
+#else
+	size_t len = segment_len(order), at = segment_base(order);
+	if (len * RANGE_NODE >= HUGE_SEGMENT)
+		(void)madvise((char *)m->bucket_base + at * RANGE_NODE,
+			      len * RANGE_NODE, MADV_HUGEPAGE); /* advice only */
+	if (len / BUCKETS_PER_STATE_BYTE >= HUGE_SEGMENT)
+		(void)madvise((char *)m->range_states +
+				      at / BUCKETS_PER_STATE_BYTE,
+			      len / BUCKETS_PER_STATE_BYTE, MADV_HUGEPAGE);
+#endif
+}
+
+/* A grown order's advice, when it completes (see "Huge pages" above). */
+static void order_advise(lfmap *m, unsigned order)
+{
+	if (m->bucket_span)
+		range_advise(m, order);
+	else
+		segment_advise(m, bucket_segment(m, order), order);
+}
+
+static int range_discard(void *addr, size_t len, int arg)
+{
+	(void)arg;
+#ifdef MADV_NOHUGEPAGE
+	(void)madvise(addr, len, MADV_NOHUGEPAGE); /* advised again on regrow */
+#endif
+	/* The pages read as zero (EMPTY states) if a grow reopens them. */
+	if (madvise(addr, len, MADV_DONTNEED))
+		memset(addr, 0, len);
+	(void)mprotect(addr, len, PROT_NONE); /* a guard only */
+	return 0;
+}
+
+/* Buckets [lo, hi) leave the range (a shrink, after grace period 2):
+ * their whole pages go back to the system and are closed again; the
+ * states of those that share a page with kept buckets are zeroed, so a
+ * grow finds every bucket it adds EMPTY.  Their nodes need nothing:
+ * bucket_init writes a node before it links it. */
+static void range_close(lfmap *m, size_t lo, size_t hi)
+{
+	size_t from = lo / BUCKETS_PER_STATE_BYTE;
+	size_t to = hi / BUCKETS_PER_STATE_BYTE;
+	if (to > range_state_end(lo))
+		to = range_state_end(lo);
+	/* Plain: no thread touches these states after grace period 2. */
+	if (to > from)
+		memset((char *)m->range_states + from, 0, to - from);
+	range_pages(m, lo, hi, range_discard, 0);
+}
+
+/* Bytes of order's buckets (bucket_bytes in lfmap_stats). */
+static size_t order_bytes(const lfmap *m, unsigned order)
+{
+	return m->bucket_span ? segment_len(order) * RANGE_NODE +
+					segment_state_bytes(order)
+			      : segment_bytes(order);
+}
+
+/* At create: orders 1..order (bucket 0 is the head), in the range if it
+ * can be reserved (default allocator only), else in segments. */
 int bucket_directory_init(lfmap *m, unsigned order)
 {
+	m->max_order = MAX_ORDER;
+	atomic_init(&m->linked_below, 1);
+	if (range_reserve(m)) {
+		if (order > RANGE_ORDER)
+			order = RANGE_ORDER;
+		if (range_open(m, 0, (size_t)1 << order)) {
+			m->max_order = RANGE_ORDER;
+			for (unsigned o = 1; o <= order; o++) {
+				range_advise(m, o);
+				counter_add(&counter_this_thread(m)->bucket_bytes,
+					    (int64_t)order_bytes(m, o));
+			}
+			atomic_init(&m->size, (size_t)1 << order);
+			return 0;
+		}
+		range_release(m);
+	}
 	for (unsigned o = 1; o <= order; o++) {
 		struct bucket *seg = segment_alloc(m, o, true);
 		if (!seg) {
@@ -280,16 +483,25 @@ int bucket_directory_init(lfmap *m, unsigned order)
 	return 0;
 }
 
-/* At destroy (no concurrency).  Bucket nodes live in the segments, so this
- * frees them too; entries are freed by walking the list.  Caller:
- * exclusive. */
+/* At destroy (no concurrency).  Bucket nodes live in the range or the
+ * segments, so this frees them too; entries are freed by walking the
+ * list.  Caller: exclusive. */
 void bucket_directory_free(lfmap *m)
 {
 	/* relaxed: a debug check; no step of m may be in flight. */
 	lfmap_assert(atomic_load_explicit(&m->chains, memory_order_relaxed) == 0);
+	if (m->bucket_span) {
+		unsigned top = size_order(
+			atomic_load_explicit(&m->size, memory_order_relaxed));
+		for (unsigned o = 1; o <= top; o++)
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    -(int64_t)order_bytes(m, o));
+		range_release(m);
+		return;
+	}
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
-		struct bucket *seg = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
+		struct bucket *seg = (struct bucket *)atomic_load_explicit(
+			&m->segs[o], memory_order_relaxed);
 		if (seg) {
 			segment_free(m, seg, o);
 			atomic_store_explicit(&m->segs[o], 0,
@@ -298,66 +510,101 @@ void bucket_directory_free(lfmap *m)
 	}
 }
 
+static void bucket_advance(lfmap *m);
+
 /*
  * bucket_init - link the node of bucket b, claimed by the caller (TLA+:
- * InitBucket, PublishBucket); seg, order and i locate it.  Caller:
- * read-side section, in which it loaded a size > b.
+ * InitBucket, PublishBucket); r locates it.  Caller: read-side section,
+ * in which it loaded a size > b.
  */
-static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket *seg,
-				     unsigned order, size_t i)
+static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket_ref r)
 {
 	lfmap_assert(reclaim_in_read_section());
-	struct list_node *node = &seg[i].node;
+	unsigned order = bucket_order(b);
+	struct list_node *node = r.node;
 	/* Plain: nobody reads the node of a bucket that is not LINKED, and
-	 * the link CAS below publishes it (list_link writes next). */
-	node->so_key = so_key_bucket(b);
+	 * the link CAS below publishes it (list_link writes next).  A range
+	 * node has no so_key: node_key knows it from the address. */
+	if (!m->bucket_span)
+		node->so_key = so_key_bucket(b);
+	lfmap_assert(node_key(m, node) == so_key_bucket(b));
 	size_t parent = b & ~((size_t)1 << (order - 1));
 	struct list_node *start = bucket_get(m, parent);
+	uint64_t start_key = node_key(m, start);
 	const struct list_target target = { .so_key = so_key_bucket(b) };
 	struct list_pos pos;
 
 	for (;;) {
 		/* Only the claimer links this node, so the search cannot
 		 * find it already linked. */
-		bool found = list_find(m, start, &target, &pos);
+		bool found = list_find(m, start, start_key, &target, &pos);
 		lfmap_assert(!found);
 		(void)found;
-		if (list_link(&pos, node))
+		if (list_link(m, &pos, node, target.so_key))
 			break;
 	}
 	/* release: a thread that sees LINKED may start from the node (the
 	 * state argument at the top of this file). */
-	atomic_fetch_or_explicit(bucket_state_byte(seg, order, i),
-				 (uint8_t)(BUCKET_LINKED << bucket_state_shift(i)),
+	atomic_fetch_or_explicit(r.state,
+				 (uint8_t)(BUCKET_LINKED << r.shift),
 				 memory_order_release);
-	/* acq_rel: the last bucket to count acquires every earlier one's
-	 * publication (all of them RMWs on one counter: one release
-	 * sequence), and releases it with SEGMENT_LINKED. */
+	/* seq_cst: the count heads a release sequence (every bucket's count
+	 * is an RMW on it), and against bucket_advance's loads of the other
+	 * orders' counts it is a store-buffering pair ("Complete orders"). */
 	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
-						  memory_order_acq_rel) + 1;
+						  memory_order_seq_cst) + 1;
 	lfmap_assert(linked <= segment_len(order));
-	if (linked == (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+	if (linked == segment_len(order))
+		order_advise(m, order); /* a grown order: see above */
+	if (linked >= (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
 			       ? segment_len(order) / 2
-			       : segment_len(order))) {
-		atomic_fetch_or_explicit(&m->segs[order], SEGMENT_LINKED,
-					 memory_order_release);
-		segment_advise(m, seg, order); /* a grown segment: see above */
-	}
+			       : segment_len(order)))
+		bucket_advance(m);
 	return node;
 }
 
-/* Claim bucket i of seg (TLA+: ClaimBucket): true when this thread moved
- * it EMPTY -> CLAIMED; else *state is what it found. */
-static bool bucket_claim(struct bucket *seg, unsigned order, size_t i,
-			 int *state)
+/*
+ * bucket_advance - raise linked_below over every order above it whose
+ * buckets are all LINKED ("Complete orders" above).  Caller: read-side
+ * section; it counted the last bucket of an order.
+ */
+static void bucket_advance(lfmap *m)
+{
+	/* acquire: the fill counts of orders below it were reset before
+	 * it was published (grow_locked). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	/* acquire: as in bucket_linked_below (then passed on by the CAS). */
+	size_t done = atomic_load_explicit(&m->linked_below,
+					   memory_order_acquire);
+	while (done < size) {
+		unsigned order = size_order(done) + 1; /* [done, 2 * done) */
+		size_t need = LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
+				      ? segment_len(order) / 2
+				      : segment_len(order);
+		/* seq_cst: see bucket_init; acquires every bucket_init of
+		 * the order (one release sequence). */
+		if (atomic_load_explicit(&m->fill[order].linked,
+					 memory_order_seq_cst) < need)
+			return;
+		/* acq_rel: acquire what the previous raiser passed on,
+		 * release it and this order to the readers. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->linked_below, &done, 2 * done,
+			    memory_order_acq_rel, memory_order_acquire))
+			done *= 2;
+	}
+}
+
+/* Claim the bucket r locates (TLA+: ClaimBucket): true when this thread
+ * moved it EMPTY -> CLAIMED; else *state is what it found. */
+static bool bucket_claim(struct bucket_ref r, int *state)
 {
 	/* acquire: a loser that reads LINKED starts from the node, as after
-	 * bucket_state_load. */
+	 * bucket_ref_state. */
 	uint8_t old = atomic_fetch_or_explicit(
-		bucket_state_byte(seg, order, i),
-		(uint8_t)(BUCKET_CLAIMED << bucket_state_shift(i)),
+		r.state, (uint8_t)(BUCKET_CLAIMED << r.shift),
 		memory_order_acquire);
-	*state = (old >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
+	*state = (old >> r.shift) & BUCKET_STATE_MASK;
 	return *state == BUCKET_EMPTY;
 }
 
@@ -365,29 +612,28 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 {
 	if (unlikely(b == 0))
 		return &m->head;
-	unsigned order = bucket_order(b);
-	uintptr_t w = bucket_segment_word(m, order);
-	struct bucket *seg = segment_of_word(w);
-	size_t i = b - segment_base(order);
-	if (likely(w & SEGMENT_LINKED))
-		return &seg[i].node;
-	int state = bucket_state_load(seg, order, i);
+	size_t done = bucket_linked_below(m);
+	struct bucket_ref r = bucket_ref(m, b);
+	if (likely(b < done))
+		return r.node;
+	int state = bucket_ref_state(r);
 	if (likely(state == BUCKET_LINKED))
-		return &seg[i].node;
-	if (state == BUCKET_EMPTY && bucket_claim(seg, order, i, &state))
-		return bucket_init(m, b, seg, order, i);
+		return r.node;
+	if (state == BUCKET_EMPTY && bucket_claim(r, &state))
+		return bucket_init(m, b, r);
 	if (state == BUCKET_LINKED)
-		return &seg[i].node;
+		return r.node;
 	/* Another thread is linking it: start from the parent. */
-	return bucket_get(m, b & ~((size_t)1 << (order - 1)));
+	return bucket_get(m, b & ~((size_t)1 << (bucket_order(b) - 1)));
 }
 
 /*
  * Completing the table: bucket_sweep.  Lookups read a bucket's state line
- * only until its segment word has SEGMENT_LINKED, which needs every bucket
- * of the segment LINKED; buckets nobody has needed yet would keep it unset
- * for good.  So every insert, while the highest segment is not complete,
- * takes one step of a sweep over it: from the segment's cursor it passes
+ * only until linked_below is above it, which needs every bucket of its
+ * order (and of those below) LINKED; buckets nobody has needed yet would
+ * keep it there for good.  So every insert, while linked_below is under
+ * the size and the highest order (segment) not all LINKED, takes one step
+ * of a sweep over it: from the order's cursor it passes
  * up to SWEEP_SCAN buckets that are not EMPTY (one line of states) and
  * initialises the first one that is, then moves the cursor past what it
  * swept.  Segment k holds 2^(k-1) buckets and the next grow comes 2^(k-1)
@@ -405,31 +651,38 @@ struct list_node *bucket_get(lfmap *m, size_t b)
 /* A state byte whose four buckets are all LINKED. */
 #define ALL_LINKED 0xff
 
-/* One step over segment order, whose word w lacks SEGMENT_LINKED.  Out of
- * line: the common case (complete) stays a load and a test on the insert
- * path.  Caller: read-side section, order below a size read in it. */
+/* One step over order, the highest, while linked_below is under the size.
+ * Out of line: the common case (complete) stays a load and a test on the
+ * insert path.  Caller: read-side section, order below a size read in
+ * it. */
 static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
-							unsigned order,
-							uintptr_t w)
+							unsigned order)
 {
-	struct bucket *seg = segment_of_word(w);
-	size_t len = segment_len(order);
+	size_t len = segment_len(order), at = segment_base(order);
+	/* relaxed: a hint.  All LINKED: the rest is a claimer's to finish
+	 * (bucket_advance then raises linked_below). */
+	if (atomic_load_explicit(&m->fill[order].linked,
+				 memory_order_relaxed) == len)
+		return;
 	/* relaxed: a hint; the claim decides. */
 	size_t from = atomic_load_explicit(&m->fill[order].cursor,
 					   memory_order_relaxed);
 	size_t i = from, end = from + SWEEP_SCAN < len ? from + SWEEP_SCAN : len;
 	while (i < end) {
 		int state;
-		/* relaxed: only skipping; a LINKED bucket is not used here. */
+		struct bucket_ref r = bucket_ref(m, at + i);
+		/* relaxed: only skipping; a LINKED bucket is not used here.
+		 * (order >= MIN_ORDER: i % 4 == 0 is a byte's first bucket in
+		 * both layouts.) */
 		if (i % BUCKETS_PER_STATE_BYTE == 0 &&
-		    atomic_load_explicit(bucket_state_byte(seg, order, i),
-					 memory_order_relaxed) == ALL_LINKED) {
+		    atomic_load_explicit(r.state, memory_order_relaxed) ==
+			    ALL_LINKED) {
 			i += BUCKETS_PER_STATE_BYTE;
 			continue;
 		}
-		if (bucket_state_load(seg, order, i) == BUCKET_EMPTY &&
-		    bucket_claim(seg, order, i, &state)) {
-			bucket_init(m, segment_base(order) + i, seg, order, i);
+		if (bucket_ref_state(r) == BUCKET_EMPTY &&
+		    bucket_claim(r, &state)) {
+			bucket_init(m, at + i, r);
 			i++;
 			break;
 		}
@@ -445,10 +698,10 @@ static __attribute__((noinline)) void bucket_sweep_step(lfmap *m,
 /* Caller: read-side section; size was read in it. */
 static inline void bucket_sweep(lfmap *m, size_t size)
 {
-	unsigned order = size_order(size);
-	uintptr_t w = bucket_segment_word(m, order);
-	if (unlikely(!(w & SEGMENT_LINKED)))
-		bucket_sweep_step(m, order, w);
+	/* relaxed: a hint (the step re-checks what it uses). */
+	if (unlikely(atomic_load_explicit(&m->linked_below,
+					  memory_order_relaxed) < size))
+		bucket_sweep_step(m, size_order(size));
 }
 
 static bool resize_trylock(lfmap *m)
@@ -472,7 +725,7 @@ static enum resize_want resize_wanted(const lfmap *m, size_t size,
 				      int64_t entries)
 {
 	if (!(m->flags & LFMAP_NO_AUTO_GROW) &&
-	    size < ((size_t)1 << MAX_ORDER) &&
+	    size < ((size_t)1 << m->max_order) &&
 	    entries > (int64_t)size * LOAD_FACTOR)
 		return WANT_GROW;
 	if (!(m->flags & LFMAP_NO_AUTO_SHRINK) &&
@@ -491,22 +744,35 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 {
 	lfmap_assert(atomic_load_explicit(&m->resizing, memory_order_relaxed)); /* relaxed: only the holder runs here */
 	unsigned order = size_order(size);
-	while (order < MAX_ORDER &&
+	while (order < m->max_order &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
-		struct bucket *seg = segment_alloc(m, order + 1, false);
-		if (!seg)
-			return false;
-		/* relaxed: published by the release below; no bucket of
-		 * the segment can be initialised before it. */
+		if (m->bucket_span) {
+			/* Zero pages: every state EMPTY, nothing written. */
+			if (!range_open(m, (size_t)1 << order,
+					(size_t)2 << order))
+				return false;
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    (int64_t)order_bytes(m, order + 1));
+		} else {
+			struct bucket *seg = segment_alloc(m, order + 1, false);
+			if (!seg)
+				return false;
+			/* release: publish the segment (its EMPTY states)
+			 * before the size; with the acquire in
+			 * bucket_segment. */
+			atomic_store_explicit(&m->segs[order + 1],
+					      (uintptr_t)seg,
+					      memory_order_release);
+		}
+		/* relaxed: published by the release of the size below; no
+		 * bucket of the order can be initialised before it. */
 		atomic_store_explicit(&m->fill[order + 1].linked, 0,
 				      memory_order_relaxed);
 		atomic_store_explicit(&m->fill[order + 1].cursor, 0,
 				      memory_order_relaxed);
-		/* release: publish the segment (its EMPTY states, the fill
-		 * counts) before the size. */
-		atomic_store_explicit(&m->segs[order + 1], (uintptr_t)seg,
-				      memory_order_release);
 		order++;
+		/* release: the new buckets (open pages or the segment) and
+		 * their fill counts before the size. */
 		atomic_store_explicit(&m->size, (size_t)1 << order,
 				      memory_order_release);
 		atomic_fetch_add_explicit(&m->grows, 1, memory_order_relaxed);
@@ -588,7 +854,7 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 	/* Counted before the size is published: a quiesce that sees the
 	 * chain count 0 and the try-lock free has no shrink to wait for. */
 	reclaim_chain_begin(m);
-	/* release: with the acquire in bucket_start. */
+	/* release: with the acquire in bucket_start_key. */
 	atomic_store_explicit(&m->size, (size_t)1 << to, memory_order_release);
 	reclaim_call(&m->resize_rcu, bucket_shrink_unlink);
 }
@@ -597,28 +863,41 @@ static void shrink_publish(lfmap *m, size_t size, int64_t entries)
 static void bucket_shrink_unlink(struct reclaim_head *head)
 {
 	lfmap *m = map_of_resize_head(head);
+	size_t keep = (size_t)1 << m->shrink_to;
 
+	/* No reader uses a bucket at or above keep any more, and no
+	 * bucket_advance raises linked_below past the size it read (the new
+	 * one now): lower it to the kept buckets, all of them complete or not
+	 * as before.  relaxed: the try-lock orders it before the next grow,
+	 * and readers below keep learn nothing new from it. */
+	size_t done = atomic_load_explicit(&m->linked_below,
+					   memory_order_relaxed);
+	while (done > keep &&
+	       !atomic_compare_exchange_weak_explicit(
+		       &m->linked_below, &done, keep, memory_order_relaxed,
+		       memory_order_relaxed))
+		;
 	reclaim_read_lock();
-	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		struct bucket *seg = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
-		for (size_t i = 0; i < segment_len(o); i++) {
-			/* After grace period 1 no bucket here is CLAIMED. */
-			int state = bucket_state_load(seg, o, i);
-			lfmap_assert(state != BUCKET_CLAIMED);
-			if (state == BUCKET_LINKED)
-				list_mark(&seg[i].node);
-		}
+	for (size_t b = keep; b < ((size_t)1 << m->shrink_from); b++) {
+		struct bucket_ref r = bucket_ref(m, b);
+		/* After grace period 1 no bucket here is CLAIMED. */
+		int state = bucket_ref_state(r);
+		lfmap_assert(state != BUCKET_CLAIMED);
+		if (state == BUCKET_LINKED)
+			list_mark(r.node);
 	}
 	list_sweep(m, &m->head);
 	reclaim_read_unlock();
 
-	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
-		m->shrink_segs[o] = segment_of_word(atomic_load_explicit(
-			&m->segs[o], memory_order_relaxed));
-		/* relaxed: no reader indexes past the new size (grace
-		 * period 1); the try-lock orders this before the next grow. */
-		atomic_store_explicit(&m->segs[o], 0, memory_order_relaxed);
+	if (!m->bucket_span) {
+		for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+			m->shrink_segs[o] = bucket_segment(m, o);
+			/* relaxed: no reader indexes past the new size (grace
+			 * period 1); the try-lock orders this before the next
+			 * grow. */
+			atomic_store_explicit(&m->segs[o], 0,
+					      memory_order_relaxed);
+		}
 	}
 	reclaim_call(&m->resize_rcu, bucket_shrink_free);
 }
@@ -628,7 +907,15 @@ static void bucket_shrink_free(struct reclaim_head *head)
 {
 	lfmap *m = map_of_resize_head(head);
 
+	if (m->bucket_span)
+		range_close(m, (size_t)1 << m->shrink_to,
+			    (size_t)1 << m->shrink_from);
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
+		if (m->bucket_span) {
+			counter_add(&counter_this_thread(m)->bucket_bytes,
+				    -(int64_t)order_bytes(m, o));
+			continue;
+		}
 		segment_free(m, m->shrink_segs[o], o);
 		m->shrink_segs[o] = NULL;
 	}
@@ -647,7 +934,7 @@ static void bucket_shrink_free(struct reclaim_head *head)
 void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
-	/* acquire: the segments below this size are visible (bucket_sweep
+	/* acquire: the buckets below this size are accessible (bucket_sweep
 	 * indexes them). */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	bucket_sweep(m, size);

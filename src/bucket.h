@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bucket.h - the segmented bucket directory.  See bucket.c.
+ * bucket.h - the bucket directory: the reserved range of 8-byte buckets,
+ * or segments of 16-byte ones.  See bucket.c.
  */
 #ifndef LFMAP_BUCKET_H
 #define LFMAP_BUCKET_H
@@ -11,7 +12,8 @@
 #include "reclaim.h"
 
 LFMAP_HIDDEN int bucket_directory_init(lfmap *m, unsigned order);
-/* Free the segments.  Caller: exclusive (create's failure path, teardown). */
+/* Free the range or the segments.  Caller: exclusive (create's failure
+ * path, teardown). */
 LFMAP_HIDDEN void bucket_directory_free(lfmap *m);
 LFMAP_HIDDEN struct list_node *bucket_get(lfmap *m, size_t b);
 
@@ -50,68 +52,83 @@ static inline _Atomic(uint8_t) *segment_states(struct bucket *seg,
 	return (_Atomic(uint8_t) *)(seg + segment_len(order));
 }
 
-/* Where bucket i of a segment keeps its state: a byte and a shift. */
-static inline _Atomic(uint8_t) *bucket_state_byte(struct bucket *seg,
-						  unsigned order, size_t i)
-{
-	return segment_states(seg, order) + i / BUCKETS_PER_STATE_BYTE;
-}
-
 static inline unsigned bucket_state_shift(size_t i)
 {
 	return (unsigned)(i % BUCKETS_PER_STATE_BYTE) * BUCKET_STATE_BITS;
 }
 
-/* The state of bucket i of seg, loaded with acquire: pairs with
- * bucket_init's release of LINKED (bucket.c), so a thread that sees LINKED
- * sees the node linked and its so_key. */
-static inline int bucket_state_load(struct bucket *seg, unsigned order,
-				    size_t i)
-{
-	uint8_t byte = atomic_load_explicit(bucket_state_byte(seg, order, i),
-					    memory_order_acquire);
-	return (byte >> bucket_state_shift(i)) & BUCKET_STATE_MASK;
-}
-
-static inline struct bucket *segment_of_word(uintptr_t w)
-{
-	return (struct bucket *)(w & ~SEGMENT_LINKED);
-}
-
-/* The segment word of order (a segment below a size read in the caller's
- * read-side section, so published and allocated). */
-static inline uintptr_t bucket_segment_word(lfmap *m, unsigned order)
+/* The segment of order (segmented layout; a segment below a size read in
+ * the caller's read-side section, so published and allocated). */
+static inline struct bucket *bucket_segment(lfmap *m, unsigned order)
 {
 	/* acquire: pairs with the grow's release of the segment (its zeroed
-	 * states are visible) and with the release that set SEGMENT_LINKED
-	 * (every bucket's node is linked and visible). */
-	return atomic_load_explicit(&m->segs[order], memory_order_acquire);
+	 * states are visible). */
+	return (struct bucket *)atomic_load_explicit(&m->segs[order],
+						     memory_order_acquire);
+}
+
+/* Where bucket b (0 < b < a size read in the caller's read-side section)
+ * keeps its node and its state (a byte and a shift), in either layout. */
+struct bucket_ref {
+	struct list_node *node;
+	_Atomic(uint8_t) *state;
+	unsigned shift;
+};
+
+static inline struct bucket_ref bucket_ref(lfmap *m, size_t b)
+{
+	struct bucket_ref r;
+	if (likely(m->bucket_span)) {
+		r.node = (struct list_node *)(m->bucket_base + b * RANGE_NODE);
+		r.state = m->range_states + b / BUCKETS_PER_STATE_BYTE;
+		r.shift = bucket_state_shift(b);
+	} else {
+		unsigned order = bucket_order(b);
+		struct bucket *seg = bucket_segment(m, order);
+		size_t i = b - segment_base(order);
+		r.node = &seg[i].node;
+		r.state = segment_states(seg, order) + i / BUCKETS_PER_STATE_BYTE;
+		r.shift = bucket_state_shift(i);
+	}
+	return r;
+}
+
+/* The state of the bucket r locates, loaded with acquire: pairs with
+ * bucket_init's release of LINKED (bucket.c), so a thread that sees LINKED
+ * sees the node linked (and a segment node's so_key). */
+static inline int bucket_ref_state(struct bucket_ref r)
+{
+	uint8_t byte = atomic_load_explicit(r.state, memory_order_acquire);
+	return (byte >> r.shift) & BUCKET_STATE_MASK;
+}
+
+/* Every bucket below the value is LINKED (bucket.c, "Complete orders").
+ * acquire: pairs with the release that raised it (bucket_advance), so the
+ * reader sees those buckets' nodes linked, as from each state. */
+static inline size_t bucket_linked_below(lfmap *m)
+{
+	return atomic_load_explicit(&m->linked_below, memory_order_acquire);
 }
 
 /* Bucket b's node if it is LINKED, else NULL (0 < b < a size read in the
- * caller's read-side section).  Once the whole segment is LINKED, the
- * segment word alone says so: no state line on the lookup path.  Caller:
- * read-side section. */
+ * caller's read-side section).  Below linked_below no state is read: in
+ * the range, the node's address is base + 8 * b, one load of the map's
+ * line and a lea.  Caller: read-side section. */
 static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 {
 	lfmap_assert(reclaim_in_read_section());
 	lfmap_assert(b != 0);
-	/* b's highest bit (63 ^ clz: one bsr): b is in segment top + 1
-	 * (bucket_order), at b without that bit (b - segment_base: one btc). */
-	unsigned top = 63u ^ (unsigned)__builtin_clzll((unsigned long long)b);
-	uintptr_t w = bucket_segment_word(m, top + 1);
-	size_t i = b ^ ((size_t)1 << top);
+	size_t done = bucket_linked_below(m);
 	struct list_node *n;
-	if (likely(w & SEGMENT_LINKED)) {
-		/* w - SEGMENT_LINKED: the address, one lea with the index. */
-		n = &((struct bucket *)(w - SEGMENT_LINKED))[i].node;
+	if (likely(m->bucket_span) && likely(b < done)) {
+		n = (struct list_node *)(m->bucket_base + b * RANGE_NODE);
 	} else {
-		struct bucket *seg = segment_of_word(w);
-		if (bucket_state_load(seg, top + 1, i) != BUCKET_LINKED)
+		struct bucket_ref r = bucket_ref(m, b);
+		if (b >= done && bucket_ref_state(r) != BUCKET_LINKED)
 			return NULL;
-		n = &seg[i].node;
+		n = r.node;
 	}
-	/* Tells the compiler what it cannot see (a mapped segment), so a
+	/* Tells the compiler what it cannot see (a mapped bucket), so a
 	 * caller's NULL test folds away. */
 	if (!n)
 		__builtin_unreachable();
@@ -121,13 +138,10 @@ static inline struct list_node *bucket_if_linked(lfmap *m, size_t b)
 /* Prefetch the lines bucket_if_linked(m, b) reads (same conditions). */
 static inline void bucket_prefetch(lfmap *m, size_t b)
 {
-	unsigned order = bucket_order(b);
-	uintptr_t w = bucket_segment_word(m, order);
-	struct bucket *seg = segment_of_word(w);
-	size_t i = b - segment_base(order);
-	if (!(w & SEGMENT_LINKED))
-		__builtin_prefetch(bucket_state_byte(seg, order, i));
-	__builtin_prefetch(&seg[i]);
+	struct bucket_ref r = bucket_ref(m, b);
+	if (b >= bucket_linked_below(m))
+		__builtin_prefetch(r.state);
+	__builtin_prefetch(r.node);
 }
 
 /*
@@ -135,7 +149,8 @@ static inline void bucket_prefetch(lfmap *m, size_t b)
  * from, and that node's so_key: the bucket index on the fast path (the
  * bucket's own node), else read from the node bucket_get returns (a
  * parent's while the bucket is being linked).  A lookup's first tag is
- * relative to that key; knowing it saves reading it.  With leaf set, NULL
+ * relative to that key, and a writer's search starts with it (list_find);
+ * knowing it saves a node_key.  With leaf set, NULL
  * where bucket_get would be called (the caller starts over out of line).
  * Caller: read-side section, which keeps the size it reads usable (a
  * shrink waits a grace period before removing anything).  The common case
@@ -146,7 +161,8 @@ bucket_start_key(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 {
 	lfmap_assert(reclaim_in_read_section());
 	/* acquire: pairs with the grow's release of the size, so the
-	 * segment for any bucket below it is visible. */
+	 * range's pages (or the segment) for any bucket below it are
+	 * accessible. */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	size_t b = (size_t)(hash & (size - 1));
 	if (likely(b != 0)) {
@@ -159,17 +175,10 @@ bucket_start_key(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 	if (leaf)
 		return NULL;
 	struct list_node *start = bucket_get(m, b);
-	*start_key = start->so_key;
+	*start_key = node_key(m, start);
 	return start;
 }
 
-/* bucket_start_key without the key (the writers' searches read it).
- * Caller: read-side section. */
-static inline struct list_node *bucket_start(lfmap *m, uint64_t hash)
-{
-	uint64_t unused;
-	return bucket_start_key(m, hash, &unused, false);
-}
 LFMAP_HIDDEN void bucket_after_insert(lfmap *m, int64_t stripe_entries);
 LFMAP_HIDDEN void bucket_after_delete(lfmap *m, int64_t stripe_entries);
 LFMAP_HIDDEN void bucket_quiesce(lfmap *m);

@@ -61,11 +61,17 @@ lfmap_die(const char *fmt, ...);
 #define LFMAP_MUTANT_TAG_LINK_KEEPS_OLD 0
 #endif
 
-/* bucket.c, bucket_init: a segment is marked complete (SEGMENT_LINKED)
- * when half of its buckets are LINKED, so lookups start from nodes nobody
- * has written or linked. */
+/* bucket.c, bucket_advance: an order of buckets counts as complete (every
+ * bucket below linked_below LINKED) when half of its buckets are LINKED,
+ * so lookups start from nodes nobody has written or linked. */
 #ifndef LFMAP_MUTANT_SEGMENT_LINKED_EARLY
 #define LFMAP_MUTANT_SEGMENT_LINKED_EARLY 0
+#endif
+/* internal.h, node_key: the range test off by one bucket at the end
+ * (off <= span): the first address past the range counts as a bucket
+ * node; tests/test_bucket.c's range_test_bounds must fail. */
+#ifndef LFMAP_MUTANT_RANGE_TEST_INCLUSIVE
+#define LFMAP_MUTANT_RANGE_TEST_INCLUSIVE 0
 #endif
 
 /* engine_ck.c, poll_record: let ck_epoch_poll run callbacks itself

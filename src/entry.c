@@ -55,7 +55,7 @@ struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
 {
 	lfmap_assert(reclaim_in_read_section());
 	for (;;) {
-		if (!list_find(m, s->start, &s->target, &s->pos))
+		if (!list_find(m, s->start, s->start_key, &s->target, &s->pos))
 			return NULL;
 		struct entry *e = entry_of(s->pos.curr);
 		/* acquire: see the value's contents as its writer left them. */
@@ -101,7 +101,7 @@ void entry_discard(lfmap *m, struct entry *e)
 /* Link e at s->pos (TLA+: Link); on success count it. */
 static bool entry_link(lfmap *m, struct key_search *s, struct entry *e)
 {
-	if (!list_link(&s->pos, &e->node))
+	if (!list_link(m, &s->pos, &e->node, s->target.so_key))
 		return false;
 	/* node_bytes: counted by slab.c, per chunk. */
 	struct counter_stripe *st = counter_this_thread(m);
@@ -169,6 +169,6 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 	/* Unlink through the predecessor our search saw (TLA+: DirectUnlink);
 	 * search again (TLA+: Find, Unlink) only if it changed since. */
 	if (s->pos.curr != &e->node || !list_unlink_at(m, &s->pos, succ))
-		list_find(m, s->start, &s->target, &s->pos);
+		list_find(m, s->start, s->start_key, &s->target, &s->pos);
 	bucket_after_delete(m, stripe_entries);
 }

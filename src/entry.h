@@ -19,6 +19,7 @@
 struct key_search {
 	struct list_target target;
 	struct list_node *start;
+	uint64_t start_key; /* node_key of start */
 	struct list_pos pos;
 };
 
@@ -33,7 +34,7 @@ search_init(lfmap *m, struct key_search *s, const void *key, size_t key_len)
 	s->target.so_key = so_key_entry(hash, key_len);
 	s->target.key = key;
 	s->target.key_len = key_len;
-	s->start = bucket_start(m, hash);
+	s->start = bucket_start_key(m, hash, &s->start_key, false);
 }
 
 /*

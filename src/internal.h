@@ -206,13 +206,16 @@ static inline struct entry *entry_of(struct list_node *n)
 /* ------------------------------------------------------------------ */
 
 /*
- * A bucket: its list node lives in the segment array itself (one pointer
- * hop fewer on every lookup than a separately allocated node), 16 bytes.
- * Its state (whether the node is linked yet) is not in the bucket: it is
- * two bits in a byte array that follows the segment's nodes (bucket.c),
- * 0.25 byte per bucket.  The values are chosen so that each transition is
- * a fetch_or of one bit: EMPTY -> CLAIMED sets bit 0, CLAIMED -> LINKED
- * sets bit 1.
+ * A bucket's node.  Two layouts (bucket.c, "Layout"): in the reserved range
+ * a bucket is its next word alone, RANGE_NODE bytes at bucket_base +
+ * RANGE_NODE * b, and its key is known from its address (node_key); in a
+ * segment (maps with a user allocator, or when the range could not be
+ * reserved) it is a whole list node, 16 bytes, so_key written by the
+ * thread that links it.  Either way its state (whether the node is linked
+ * yet) is not in the node: it is two bits in a byte array (bucket.c), 0.25
+ * byte per bucket.  The values are chosen so that each transition is a
+ * fetch_or of one bit: EMPTY -> CLAIMED sets bit 0, CLAIMED -> LINKED sets
+ * bit 1.
  */
 enum bucket_state {
 	BUCKET_EMPTY = 0,   /* node not linked; nobody is linking it */
@@ -223,17 +226,20 @@ enum bucket_state {
 #define BUCKET_STATE_MASK 3u
 #define BUCKETS_PER_STATE_BYTE 4
 
+/* A segment's bucket (the segmented layout). */
 struct bucket {
 	struct list_node node; /* written by the thread that links it */
 };
 
-/*
- * A segment word (lfmap.segs[order]): the segment's address, with bit 0
- * (SEGMENT_LINKED) set once every bucket of the segment is LINKED, so a
- * lookup can start from a bucket's node without reading its state
- * (bucket.c).
- */
-#define SEGMENT_LINKED ((uintptr_t)1)
+/* The reserved range: 2^RANGE_ORDER buckets of RANGE_NODE bytes (32 GiB
+ * of address space; the table stops growing there), then their states
+ * (1 GiB).  bucket.c, "Layout". */
+#define RANGE_ORDER 32
+#define RANGE_NODE sizeof(uintptr_t)
+#define RANGE_BYTES ((size_t)RANGE_NODE << RANGE_ORDER)
+#define RANGE_STATE_BYTES (((size_t)1 << RANGE_ORDER) / BUCKETS_PER_STATE_BYTE)
+#define RANGE_MAP_BYTES (RANGE_BYTES + RANGE_STATE_BYTES)
+_Static_assert(RANGE_ORDER <= MAX_ORDER, "the range within the orders");
 
 /* How far the buckets of one segment are initialised (bucket.c). */
 struct segment_fill {
@@ -246,7 +252,16 @@ struct lfmap {
 
 	/* Read-mostly part: written at create and by resizes only. */
 	_Atomic(size_t) size;                    /* published bucket count */
-	_Atomic(uintptr_t) segs[MAX_ORDER + 1]; /* segment words, bucket.c */
+	/* The reserved range (bucket.c), or base 0 and span 0 (segments):
+	 * a node n is a bucket node of the range iff n - base < span. */
+	uintptr_t bucket_base;
+	uintptr_t bucket_span;
+	_Atomic(uint8_t) *range_states;
+	/* Every bucket below this (a power of two) is LINKED: a lookup of
+	 * such a bucket reads no state (bucket.c, "Complete orders"). */
+	_Atomic(size_t) linked_below;
+	unsigned max_order; /* the table never grows past 2^max_order */
+	_Atomic(uintptr_t) segs[MAX_ORDER + 1]; /* segments (no range) */
 	uint64_t seed[2];
 	uint64_t seed8[2]; /* hash_seed8(seed): 8-byte keys' hash, hash.h */
 	void (*value_free)(void *value, void *ctx);
@@ -288,6 +303,27 @@ struct lfmap {
 	/* Entry slots (slab.c). */
 	struct slab slab;
 };
+
+/*
+ * node_key - the split-order key of node n of m.  Every read of a node's
+ * key goes through here (list.c, "Keys"), never n->so_key directly: a
+ * bucket node of the reserved range is one next word, and what follows
+ * it is the next bucket's word, not a key.  Entries never live inside the
+ * range (slab chunks and user allocations are other mappings), so the
+ * address alone tells a range bucket, and its index is its key; every
+ * other node (an entry, the head, a segment's bucket) stores its so_key.
+ * Without a range span is 0: the test always fails.  A walk's loop keeps
+ * neither base nor span in a register: the subtract and the compare take
+ * them from m's line (one register fewer: lookup_nested_u64 saves one).
+ */
+static inline uint64_t node_key(const lfmap *m, const struct list_node *n)
+{
+	uintptr_t off = (uintptr_t)n - m->bucket_base;
+	if (LFMAP_MUTANT(RANGE_TEST_INCLUSIVE) ? off <= m->bucket_span
+					       : off < m->bucket_span)
+		return so_key_bucket(off / RANGE_NODE);
+	return n->so_key;
+}
 
 /* e's retirement record.  Without a destructor a slab entry's record is
  * the link alone (8 bytes, slab.h): its value word must not be used. */

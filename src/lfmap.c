@@ -158,7 +158,7 @@ static void map_teardown(lfmap *m)
 		atomic_load_explicit(&m->head.next, memory_order_acquire));
 	for (; n; n = node_ptr(atomic_load_explicit(&n->next,
 						    memory_order_relaxed))) {
-		if (!so_key_is_entry(n->so_key))
+		if (!so_key_is_entry(node_key(m, n)))
 			continue;
 		struct entry *e = entry_of(n);
 		uintptr_t v = atomic_load_explicit(&e->value,
@@ -174,7 +174,7 @@ static void map_teardown(lfmap *m)
 	while (n) {
 		struct list_node *next = node_ptr(
 			atomic_load_explicit(&n->next, memory_order_relaxed));
-		if (so_key_is_entry(n->so_key))
+		if (so_key_is_entry(node_key(m, n)))
 			entry_discard(m, entry_of(n));
 		n = next;
 	}
@@ -544,7 +544,7 @@ int lfmap_clear(lfmap *m)
 	struct list_node *n = node_ptr(
 		atomic_load_explicit(&m->head.next, memory_order_acquire));
 	while (n) {
-		if (so_key_is_entry(n->so_key)) {
+		if (so_key_is_entry(node_key(m, n))) {
 			struct entry *e = entry_of(n);
 			uintptr_t v = atomic_load_explicit(&e->value,
 							   memory_order_acquire);
@@ -603,6 +603,7 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 	if (it->map_->magic != LFMAP_MAGIC)
 		lfmap_die("lfmap iterator used on a destroyed map");
 #endif
+	const lfmap *m = it->map_;
 	struct list_node *n = (struct list_node *)it->pos_;
 	for (;;) {
 		/* acquire: see the contents of the node we step to. */
@@ -612,7 +613,7 @@ bool lfmap_iter_next(lfmap_iter *it, const void **key, size_t *key_len,
 			it->pos_ = NULL;
 			return false;
 		}
-		if (!so_key_is_entry(n->so_key))
+		if (!so_key_is_entry(node_key(m, n)))
 			continue;
 		struct entry *e = entry_of(n);
 		uintptr_t v = atomic_load_explicit(&e->value,

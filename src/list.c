@@ -15,6 +15,17 @@
  * word (entry.c) is the user's value or the tombstone.  so_key and the key
  * bytes never change after publication.
  *
+ * Keys.  A node's split-order key is read through node_key(m, n)
+ * (internal.h), never as n->so_key: a bucket node of the reserved range
+ * (bucket.c) is one next word with no so_key, and node_key knows it by its
+ * address.  Whatever it computes is the node's constant key, so nothing
+ * below depends on how.  A writer's search keeps the keys it read (pred's
+ * and curr's, in struct list_pos) and starts from its bucket's key
+ * (bucket_start_key), so list_link and a direct unlink read no key, and a
+ * tag is always computed from keys node_key gave: so_tag(n, succ) in
+ * list_link from the search's curr key, so_tag_unlinked from pred's and
+ * the marked node's.
+ *
  * Successor tags (TLA+: tla/Tags.tla).  The tag in a next word is
  * so_tag(owner's so_key, successor's so_key) (hash.h) or 0, which says
  * nothing.  Both keys are immutable, so a word's tag is fixed by its
@@ -133,26 +144,27 @@ static inline void list_address_check(const struct list_node *n)
  * Unlink curr, whose next word succ is marked, from pred, which was seen
  * holding pred_word (curr | tag, unmarked) (TLA+: Unlink).  Expecting that
  * word, the CAS fails if pred was marked or changed meanwhile.  The new
- * word's tag is derived from the keys of pred and curr and curr's tag:
- * succ is never read.  The thread whose CAS succeeds retires an entry;
- * bucket nodes are freed by the shrink that marked them.  On success
- * *pred_word is pred's new word.
+ * word's tag is derived from the keys of pred and curr (pred_key,
+ * curr_key: node_key) and curr's tag: succ is never read.  The thread
+ * whose CAS succeeds retires an entry; bucket nodes are freed by the
+ * shrink that marked them.  On success *pred_word is pred's new word.
  */
 static inline bool list_unlink(lfmap *m, struct list_node *pred,
-			       uintptr_t *pred_word, struct list_node *curr,
+			       uint64_t pred_key, uintptr_t *pred_word,
+			       struct list_node *curr, uint64_t curr_key,
 			       uintptr_t succ)
 {
 	uintptr_t expect = *pred_word;
 	uintptr_t word = succ & ~NEXT_MARK;
 	if (list_tags_on())
 		word = next_word(node_ptr(succ),
-				 so_tag_unlinked(pred->so_key, curr->so_key,
+				 so_tag_unlinked(pred_key, curr_key,
 						 next_tag(succ)));
 	if (!atomic_compare_exchange_strong_explicit(
 		    &pred->next, &expect, word, memory_order_acq_rel,
 		    memory_order_acquire))
 		return false;
-	if (so_key_is_entry(curr->so_key))
+	if (so_key_is_entry(curr_key))
 		reclaim_retire_entry(m, entry_of(curr));
 	*pred_word = word;
 	return true;
@@ -161,12 +173,12 @@ static inline bool list_unlink(lfmap *m, struct list_node *pred,
 /*
  * The step both traversals take at each node: load *curr's next word into
  * *succ and, while *curr is marked (logically deleted), unlink it from pred
- * (seen holding *pred_word) and move on to its successor.  Returns false
- * when an unlink CAS failed (pred changed or was marked: restart); true
- * with *curr NULL, or unmarked with *succ its next word.
+ * (key pred_key, seen holding *pred_word) and move on to its successor.
+ * Returns false when an unlink CAS failed (pred changed or was marked:
+ * restart); true with *curr NULL, or unmarked with *succ its next word.
  */
 static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
-				    uintptr_t *pred_word,
+				    uint64_t pred_key, uintptr_t *pred_word,
 				    struct list_node **curr, uintptr_t *succ)
 {
 	while (*curr) {
@@ -175,7 +187,8 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
 					     memory_order_acquire);
 		if (!(*succ & NEXT_MARK))
 			return true;
-		if (!list_unlink(m, pred, pred_word, *curr, *succ))
+		if (!list_unlink(m, pred, pred_key, pred_word, *curr,
+				 node_key(m, *curr), *succ))
 			return false;
 		*curr = node_ptr(*succ);
 	}
@@ -191,18 +204,19 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
  * when pos->curr equals the target.  On return pos->pred was unmarked and
  * held pos->word, pointing at pos->curr, at some moment during the call.
  * Caller: read-side section; start is a bucket node that is not marked
- * (bucket.c guarantees it for the caller's size).
+ * (bucket.c guarantees it for the caller's size), start_key its key.
  */
-bool list_find(lfmap *m, struct list_node *start, const struct list_target *t,
-	       struct list_pos *pos)
+bool list_find(lfmap *m, struct list_node *start, uint64_t start_key,
+	       const struct list_target *t, struct list_pos *pos)
 {
+	lfmap_assert(node_key(m, start) == start_key);
 	lfmap_assert(reclaim_in_read_section());
 retry:;
 	struct list_node *pred = start;
 	/* acquire: see the published contents of the next node. */
 	uintptr_t pred_word = atomic_load_explicit(&pred->next,
 						   memory_order_acquire);
-	uint64_t pred_key = pred->so_key;
+	uint64_t pred_key = start_key;
 
 	for (;;) {
 		struct list_node *curr = node_ptr(pred_word);
@@ -210,54 +224,64 @@ retry:;
 					      t->so_key))
 			break;
 		uintptr_t succ;
-		if (!list_skip_marked(m, pred, &pred_word, &curr, &succ))
+		if (!list_skip_marked(m, pred, pred_key, &pred_word, &curr,
+				      &succ))
 			goto retry;
 		if (!curr)
 			break;
-		int c = list_compare(curr, t);
+		uint64_t k = node_key(m, curr);
+		int c = list_compare(curr, k, t);
 		if (c >= 0) {
 			pos->pred = pred;
 			pos->curr = curr;
 			pos->word = pred_word;
+			pos->pred_key = pred_key;
+			pos->curr_key = k;
 			return c == 0;
 		}
 		pred = curr;
 		pred_word = succ;
-		pred_key = curr->so_key;
+		pred_key = k;
 	}
 	pos->pred = pred;
 	pos->curr = node_ptr(pred_word);
 	pos->word = pred_word;
+	pos->pred_key = pred_key;
+	pos->curr_key = 0; /* not read: list_link takes pred's tag */
 	return false;
 }
 
 /*
- * list_link - publish n between pos->pred and pos->curr (TLA+: Link).
- * n's so_key, key and value must be fully written.  Returns false (n not
- * published) when pred changed or was marked since the search.  n's tag
- * to curr is pred's when the search stopped at that tag (equal then:
- * so_tag_past_at_cp), else computed from curr's key, which the search
- * read.  Ordering: release on success (n's contents become visible to any
- * thread that reaches n).
+ * list_link - publish n, whose key is n_key, between pos->pred and
+ * pos->curr (TLA+: Link).  n's so_key (an entry's), key and value must be
+ * fully written.  Returns false (n not published) when pred changed or was
+ * marked since the search.  n's tag to curr is pred's when the search
+ * stopped at that tag (equal then: so_tag_past_at_cp), else computed from
+ * curr's key, which the search read (pos->curr_key).  No key is read here:
+ * pred's and curr's come from the search, n's from the caller.  Ordering:
+ * release on success (n's contents become visible to any thread that
+ * reaches n).
  */
-bool list_link(const struct list_pos *pos, struct list_node *n)
+bool list_link(const lfmap *m, const struct list_pos *pos,
+	       struct list_node *n, uint64_t n_key)
 {
+	lfmap_assert(node_key(m, n) == n_key);
+	(void)m;
 	uintptr_t succ = (uintptr_t)pos->curr, word = (uintptr_t)n;
 	if (list_tags_on()) {
 		list_address_check(n);
 		unsigned pred_tag = next_tag(pos->word);
 		/* pred's lowest bit differing from n: one ctz for the stop
 		 * test and pred's new tag. */
-		unsigned dp = so_key_diff_pos(pos->pred->so_key, n->so_key);
+		unsigned dp = so_key_diff_pos(pos->pred_key, n_key);
 		if (pos->curr)
 			succ = next_word(pos->curr,
 					 so_tag_past_at_cp_pos(pred_tag, dp)
 						 ? pred_tag
-						 : so_tag(n->so_key,
-							  pos->curr->so_key));
+						 : so_tag(n_key, pos->curr_key));
 		word = next_word(n, LFMAP_MUTANT(TAG_LINK_KEEPS_OLD)
 					    ? pred_tag
-					    : so_tag_at(dp, n->so_key));
+					    : so_tag_at(dp, n_key));
 	}
 	/* relaxed: n is private until the CAS below publishes it. */
 	atomic_store_explicit(&n->next, succ, memory_order_relaxed);
@@ -278,7 +302,8 @@ bool list_unlink_at(lfmap *m, const struct list_pos *pos, uintptr_t succ)
 	lfmap_assert(reclaim_in_read_section());
 	lfmap_assert(succ & NEXT_MARK);
 	uintptr_t word = pos->word;
-	return list_unlink(m, pos->pred, &word, pos->curr, succ);
+	return list_unlink(m, pos->pred, pos->pred_key, &word, pos->curr,
+			   pos->curr_key, succ);
 }
 
 /*
@@ -321,19 +346,23 @@ retry:
 	    NEXT_MARK)
 		anchor = start;
 	struct list_node *pred = anchor;
+	uint64_t pred_key = node_key(m, pred);
 	uintptr_t pred_word =
 		atomic_load_explicit(&pred->next, memory_order_acquire);
 	struct list_node *curr = node_ptr(pred_word);
 
 	for (;;) {
 		uintptr_t succ;
-		if (!list_skip_marked(m, pred, &pred_word, &curr, &succ))
+		if (!list_skip_marked(m, pred, pred_key, &pred_word, &curr,
+				      &succ))
 			goto retry;
 		if (!curr)
 			return;
-		if (!so_key_is_entry(curr->so_key))
+		uint64_t k = node_key(m, curr);
+		if (!so_key_is_entry(k))
 			anchor = curr;
 		pred = curr;
+		pred_key = k;
 		pred_word = succ;
 		curr = node_ptr(succ);
 	}

@@ -108,15 +108,16 @@ static inline int list_compare_key(const struct entry *e,
 }
 
 /*
- * Order of a node against a target: <0, 0, >0.  Split-order key first
- * (with the key's length code, hash.h); entries with equal split-order
- * keys are ordered by key bytes, then length.
+ * Order of node n, whose key is k (node_key), against a target: <0, 0,
+ * >0.  Split-order key first (with the key's length code, hash.h);
+ * entries with equal split-order keys are ordered by key bytes, then
+ * length.
  */
-static inline int list_compare(const struct list_node *n,
+static inline int list_compare(const struct list_node *n, uint64_t k,
 			       const struct list_target *t)
 {
-	if (n->so_key != t->so_key)
-		return so_key_less(n->so_key, t->so_key) ? -1 : 1;
+	if (k != t->so_key)
+		return so_key_less(k, t->so_key) ? -1 : 1;
 	if (!so_key_is_entry(t->so_key))
 		return 0;
 	return list_compare_key((const struct entry *)n, t);
@@ -135,7 +136,7 @@ static inline int list_compare(const struct list_node *n,
  * Caller: read-side section.
  */
 static inline __attribute__((always_inline)) struct list_node *
-list_lookup(struct list_node *start, uint64_t start_key,
+list_lookup(const lfmap *m, struct list_node *start, uint64_t start_key,
 	    const struct list_target *t, bool leaf, bool *call)
 {
 	lfmap_assert(reclaim_in_read_section());
@@ -158,7 +159,7 @@ list_lookup(struct list_node *start, uint64_t start_key,
 		unsigned tag = (unsigned)((w ^ (uintptr_t)curr) >> NEXT_TAG_SHIFT);
 		if (so_tag_past_pos(tag, dp, tk))
 			return NULL;
-		uint64_t k = curr->so_key;
+		uint64_t k = node_key(m, curr);
 		if (k != tk) {
 			dp = so_key_diff_ne(k, tk);
 			if (!so_key_less_pos(dp, tk))
@@ -185,16 +186,22 @@ list_lookup(struct list_node *start, uint64_t start_key,
 
 /* Where a target belongs: pred -> curr, curr the first node >= target;
  * word: pred's next word as the search read it (curr | tag, unmarked),
- * what a CAS on pred expects. */
+ * what a CAS on pred expects.  The keys the search read (node_key):
+ * pred's, and curr's when it read curr (0 when it stopped at pred's tag
+ * or at the end; list_link needs it only otherwise). */
 struct list_pos {
 	struct list_node *pred;
 	struct list_node *curr;
 	uintptr_t word;
+	uint64_t pred_key;
+	uint64_t curr_key;
 };
 
 LFMAP_HIDDEN bool list_find(lfmap *m, struct list_node *start,
-			    const struct list_target *t, struct list_pos *pos);
-LFMAP_HIDDEN bool list_link(const struct list_pos *pos, struct list_node *n);
+			    uint64_t start_key, const struct list_target *t,
+			    struct list_pos *pos);
+LFMAP_HIDDEN bool list_link(const lfmap *m, const struct list_pos *pos,
+			    struct list_node *n, uint64_t n_key);
 LFMAP_HIDDEN bool list_mark(struct list_node *n);
 LFMAP_HIDDEN bool list_unlink_at(lfmap *m, const struct list_pos *pos,
 				 uintptr_t succ);

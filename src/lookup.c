@@ -3,7 +3,7 @@
  * lookup.c - the read path: lfmap_get, lfmap_get_u64, lfmap_get_many,
  * lfmap_get_many_u64 (batched lookups: see the second half of the file).
  *
- * A lookup is: hash the key, find its bucket node (bucket_start), walk the
+ * A lookup is: hash the key, find its bucket node (bucket_start_key), walk the
  * list from there (list_lookup, TLA+: Lookup) and read the value word of
  * the node that compares equal.  It never writes (except to initialise a
  * bucket on its first use, bucket.c) and never retries.  Linearisation
@@ -57,7 +57,7 @@ lookup_one(lfmap *m, const void *key, size_t key_len, void **value,
 	if (leaf && unlikely(!start))
 		return LOOKUP_CALL;
 	bool call = false;
-	struct list_node *n = list_lookup(start, start_key, &t, leaf, &call);
+	struct list_node *n = list_lookup(m, start, start_key, &t, leaf, &call);
 	if (!n)
 		return leaf && unlikely(call) ? LOOKUP_CALL : ENOENT;
 	/* acquire: pairs with the release that stored the value. */
@@ -155,7 +155,7 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
  *
  *   1. hash every key, compute its bucket's address, prefetch it;
  *   2. read every bucket's state (bucket_get for one not linked yet, as
- *      bucket_start does) and its next word, prefetch the first node;
+ *      bucket_start_key does) and its next word, prefetch the first node;
  *   3. walk all the chains round-robin, one node per key per round,
  *      prefetching the node each key goes to next.
  *
@@ -200,7 +200,8 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	struct walk w[GET_MANY_GROUP];
 	size_t bucket[GET_MANY_GROUP];
 	unsigned pending[GET_MANY_GROUP], np = 0;
-	/* acquire: as in bucket_start (the segments below it are visible). */
+	/* acquire: as in bucket_start_key (the buckets below it are
+	 * accessible). */
 	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 
 	/* 1: hash, prefetch the bucket. */
@@ -225,7 +226,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 			start_key = so_key_bucket(bucket[i]);
 		} else {
 			start = bucket_get(m, bucket[i]);
-			start_key = start->so_key;
+			start_key = node_key(m, start);
 		}
 		/* acquire: as in list_lookup. */
 		uintptr_t word =
@@ -248,7 +249,7 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 			unsigned i = pending[j];
 			struct list_node *n = w[i].node;
 			const uint64_t tk = w[i].t.so_key;
-			uint64_t k = n->so_key;
+			uint64_t k = node_key(m, n);
 			unsigned dp;
 			int c;
 			/* list_lookup's order and tag test. */

@@ -44,6 +44,7 @@ struct config {
 	bool churn_threads;
 	double checkpoint;    /* seconds between audits, 0 = only at the end */
 	double fail_rate;     /* injected allocation failure probability */
+	bool default_alloc;   /* lfmap's own allocator: the bucket range */
 	unsigned weights[OP_NKINDS];
 	unsigned keys;        /* contend / lin */
 	unsigned round_ops;   /* contend burst / lin ops per thread per round */

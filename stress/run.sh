@@ -33,6 +33,8 @@ case "$scale" in
 smoke)
 	add --mode=selftest
 	add --mode=mixed --threads=4 --seconds=4 --storm=$((storm / 4)) --churn-threads --checkpoint=2
+	# the bucket range (default allocator): every other config uses segments
+	add --mode=mixed --threads=4 --seconds=3 --storm=$((storm / 4)) --default-alloc --checkpoint=1
 	add --mode=contend --threads=8 --keys=1 --seconds=3
 	add --mode=lin --threads=4 --keys=2 --seconds=3
 	;;
@@ -40,6 +42,8 @@ ci)
 	add --mode=selftest
 	# the main course: resize storm + thread churn + audits every 10 s
 	add --mode=mixed --threads=4 --seconds=45 --storm=$storm --churn-threads --checkpoint=10
+	# the same on the bucket range (default allocator; the rest: segments)
+	add --mode=mixed --threads=4 --seconds=15 --storm=$storm --churn-threads --default-alloc --checkpoint=5
 	# 16 threads on 2 cores, smaller storm
 	add --mode=mixed --threads=16 --seconds=25 --storm=$((storm / 4)) --checkpoint=8
 	# injected allocation failures (ENOMEM must leave the map unchanged)

@@ -119,6 +119,9 @@ static void usage(void)
 "  --churn-threads    mixed: short-lived threads start and exit meanwhile\n"
 "  --checkpoint=S     mixed: park workers and audit every S seconds (5)\n"
 "  --fail-rate=P      injected allocation failure probability (0)\n"
+"  --default-alloc    maps use lfmap's own allocator (8-byte buckets in\n"
+"                     the reserved range) instead of the counting one: no\n"
+"                     allocator accounting, no injected failures\n"
 "  --mix=get=W,put=W,insert=W,replace=W,cas=W,delete=W,delete_if=W,\n"
 "        take=W,compute=W,iter=W,clone=W   operation weights\n"
 "  --keys=N           contend/lin: number of contended keys (1)\n"
@@ -187,6 +190,7 @@ int main(int argc, char **argv)
 		else if (opt(a, "--churn-threads", &v) && !v) cfg.churn_threads = true;
 		else if (opt(a, "--checkpoint", &v) && v) cfg.checkpoint = atof(v);
 		else if (opt(a, "--fail-rate", &v) && v) cfg.fail_rate = atof(v);
+		else if (opt(a, "--default-alloc", &v) && !v) cfg.default_alloc = true;
 		else if (opt(a, "--mix", &v) && v) parse_mix(v);
 		else if (opt(a, "--keys", &v) && v) cfg.keys = (unsigned)atoi(v);
 		else if (opt(a, "--round-ops", &v) && v) cfg.round_ops = (unsigned)atoi(v);

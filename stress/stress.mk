@@ -40,7 +40,7 @@ STRESS_RUN = TSAN_OPTIONS="$(STRESS_TSAN_OPTIONS)" \
 	STRESS_SECONDS="$(STRESS_SECONDS)" STRESS_ENGINE="$(ENGSUF)" \
 	bash stress/run.sh
 
-.PHONY: stress-bin stress stress-tsan stress-asan stress-ubsan stress-debug \
+.PHONY: stress-bin stress unit-mutants stress-tsan stress-asan stress-ubsan stress-debug \
 	stress-run valgrind-stress stress-mutants stress-tsan-noannot \
 	stress-selftest
 
@@ -102,6 +102,26 @@ stress-mutants:
 	    echo "MUTANT SURVIVED: $$mu (the harness did not catch it)"; exit 1; \
 	  fi; \
 	  grep -E 'STRESS-FAIL|^STRESS ' build/mutant-$$mu/stress.log | tail -n 3; \
+	  echo "==== mutant $$mu caught"; \
+	done
+
+# Seeded bugs a unit test must catch (the stress harness cannot reach
+# them): MUTANT:criterion-filter pairs; each mutant's unit binary must
+# fail its filter.  Not in CHECK_TARGETS (one library build per mutant,
+# about a minute each); run by hand or in CI's mutant job.
+UNIT_MUTANTS := LFMAP_MUTANT_RANGE_TEST_INCLUSIVE:bucket/range_test_bounds
+unit-mutants:
+	@set -e; for pair in $(UNIT_MUTANTS); do \
+	  mu=$${pair%%:*}; filter=$${pair#*:}; \
+	  echo "==== mutant $$mu ($$filter)"; \
+	  $(MAKE) --no-print-directory VARIANT=release B=build/mutant-$$mu \
+	    EXTRA_CFLAGS=-D$$mu build/mutant-$$mu/tests/unit >/dev/null; \
+	  if build/mutant-$$mu/tests/unit --filter "$$filter" \
+	      > build/mutant-$$mu/unit.log 2>&1; then \
+	    tail -n 5 build/mutant-$$mu/unit.log; \
+	    echo "MUTANT SURVIVED: $$mu (its unit test passed)"; exit 1; \
+	  fi; \
+	  grep -E 'FAIL' build/mutant-$$mu/unit.log | head -n 3; \
 	  echo "==== mutant $$mu caught"; \
 	done
 

@@ -249,12 +249,12 @@ static long check_list_words(lfmap *m, int tags_on)
 				     "tag bits with tags off");
 		} else if (tag) {
 			tagged++;
-			cr_assert_eq(tag, so_tag(o->so_key, s->so_key),
+			cr_assert_eq(tag, so_tag(node_key(m, o), node_key(m, s)),
 				     "stored tag %#x is not so_tag(owner, succ)",
 				     tag);
 		}
-		cr_assert(so_key_less(o->so_key, s->so_key) ||
-			  o->so_key == s->so_key);
+		cr_assert(so_key_less(node_key(m, o), node_key(m, s)) ||
+			  node_key(m, o) == node_key(m, s));
 		o = s;
 	}
 	return tagged;
