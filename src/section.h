@@ -27,7 +27,7 @@ struct reclaim_thread {
 	unsigned nesting;   /* lfmap read-side nesting depth */
 	unsigned callbacks; /* lfmap callbacks running on this thread */
 	bool owned;         /* lfmap registered this thread (see reclaim.c 1.) */
-	uint64_t section;   /* serial of the outermost section */
+	uint64_t section;   /* serial of the outermost section (debug builds) */
 };
 LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
 	__attribute__((tls_model("initial-exec")));
@@ -70,10 +70,19 @@ static inline bool reclaim_in_callback(void)
 	return reclaim_self.callbacks > 0;
 }
 
+/*
+ * Section serials tell a debug build's iterator check (lfmap.c) which
+ * section, and thread, made an iterator.  Only debug builds count them
+ * (reclaim_section_enter, engine.h): nothing else reads them, and a
+ * release section is then one nesting store.
+ */
+#ifdef LFMAP_DEBUG
 /* The calling thread's first section serial, stored in
  * reclaim_self.section (section.c).  Out of line, once a thread. */
 LFMAP_HIDDEN void reclaim_section_first(void);
-/* Serial number of the calling thread's current outermost section. */
+#endif
+/* Serial number of the calling thread's current outermost section; 0
+ * outside one, and always in release builds. */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 
 /*
