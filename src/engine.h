@@ -104,10 +104,12 @@ LFMAP_HIDDEN bool engine_registered(void);
 LFMAP_HIDDEN void engine_register(void);
 LFMAP_HIDDEN void engine_unregister(void);
 
-/* The engine's halves of reclaim_read_lock_outer/_unlock_outer, which the
- * engine file defines itself (section.h declares them) so that the
- * outermost section costs no call beyond the one into it; built from
- * reclaim_section_enter/_exit below. */
+/* The engine's halves of reclaim_read_lock_outer/_unlock_outer and
+ * reclaim_read_lock_outer_into, which the engine file defines itself
+ * (section.h declares them; engine_section.h builds them from the
+ * engine's section_lock/_unlock) so that the outermost section costs no
+ * call beyond the one into it; built from reclaim_section_enter/_exit
+ * below. */
 
 /* Whether the calling thread is in a foreign section. */
 LFMAP_HIDDEN bool engine_in_foreign_section(void);

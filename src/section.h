@@ -38,6 +38,18 @@ LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
 LFMAP_HIDDEN void reclaim_read_lock_outer(void);
 LFMAP_HIDDEN void reclaim_read_unlock_outer(void);
 
+/*
+ * reclaim_read_lock_outer, then a tail call to fn(m, key, value), which
+ * must end the section with reclaim_read_unlock_outer before it returns:
+ * the caller's arguments pass through to fn in their registers instead of
+ * being kept across a lock call (engine_section.h).  For lookup.c's
+ * lfmap_get_u64 outside a section.
+ */
+typedef int reclaim_section_fn(lfmap *m, uint64_t key, void **value);
+LFMAP_HIDDEN int reclaim_read_lock_outer_into(lfmap *m, uint64_t key,
+					      void **value,
+					      reclaim_section_fn *fn);
+
 static inline void reclaim_read_lock(void)
 {
 	if (unlikely(reclaim_self.nesting != 0)) {
