@@ -60,6 +60,11 @@ lfmap_die(const char *fmt, ...);
 #ifndef LFMAP_MUTANT_TAG_LINK_KEEPS_OLD
 #define LFMAP_MUTANT_TAG_LINK_KEEPS_OLD 0
 #endif
+/* list.c, list_link: after a writer's stop in the window case, n's word
+ * takes pred's tag (the cp case's rule), not so_tag(n, curr). */
+#ifndef LFMAP_MUTANT_TAG_WINDOW_STOP_PRED
+#define LFMAP_MUTANT_TAG_WINDOW_STOP_PRED 0
+#endif
 
 /* bucket.c, bucket_advance: an order of buckets counts as complete (every
  * bucket below linked_below LINKED) when half of its buckets are LINKED,

@@ -104,10 +104,12 @@ LFMAP_HIDDEN bool engine_registered(void);
 LFMAP_HIDDEN void engine_register(void);
 LFMAP_HIDDEN void engine_unregister(void);
 
-/* The engine's halves of reclaim_read_lock_outer/_unlock_outer, which the
- * engine file defines itself (section.h declares them) so that the
- * outermost section costs no call beyond the one into it; built from
- * reclaim_section_enter/_exit below. */
+/* The engine's halves of reclaim_read_lock_outer/_unlock_outer and
+ * reclaim_read_lock_outer_into, which the engine file defines itself
+ * (section.h declares them; engine_section.h builds them from the
+ * engine's section_lock/_unlock) so that the outermost section costs no
+ * call beyond the one into it; built from reclaim_section_enter/_exit
+ * below. */
 
 /* Whether the calling thread is in a foreign section. */
 LFMAP_HIDDEN bool engine_in_foreign_section(void);
@@ -131,22 +133,22 @@ LFMAP_HIDDEN void engine_fork_child(void);
 /*
  * The engine-neutral start of an outermost section: the engine's
  * reclaim_read_lock_outer registers the thread if needed, enters its own
- * section, then calls this last.  Last, and with the thread's first
- * serial taken by a call that stores it itself (reclaim_section_first,
- * section.c: a direct call, no hook), so that the rare call is a tail
- * call: with the callee in another file, a value live across it would
- * cost the fast path a callee-saved register (push/pop, 4 instructions
- * per section).
+ * section, then calls this last.  The section serial (section.h) is
+ * counted in debug builds only, the one reader of it: a release section
+ * costs no more than the nesting store.  Last, and with the thread's
+ * first serial taken by a call that stores it itself
+ * (reclaim_section_first, section.c: a direct call, no hook), so that the
+ * rare call is a tail call.
  */
 static inline void reclaim_section_enter(void)
 {
 	lfmap_assert(reclaim_self.nesting == 0);
+	reclaim_self.nesting = 1;
 #ifdef LFMAP_DEBUG
 	engine_hooks->check_fork_rule();
-#endif
-	reclaim_self.nesting = 1;
 	if (unlikely(++reclaim_self.section == 1))
 		reclaim_section_first();
+#endif
 }
 
 /* The engine-neutral end: the engine's reclaim_read_unlock_outer calls it

@@ -443,36 +443,29 @@ void engine_unregister(void)
 
 static void poll_slow(void);
 
-/* ck's section, then lfmap's bookkeeping last (engine.h: the rare call
- * in it is then a tail call). */
+/* The outermost section (2.), for engine_section.h: ck's section, then
+ * lfmap's bookkeeping last (engine.h: the rare call in it is then a tail
+ * call). */
+static inline bool section_registered(void)
+{
+	return ck_self.rec != NULL;
+}
+
 static inline void section_lock(void)
 {
 	ck_epoch_begin(&ck_self.rec->rec, NULL);
 	reclaim_section_enter();
 }
 
-static __attribute__((noinline, cold)) void lock_outer_registering(void)
-{
-	engine_hooks->register_thread();
-	section_lock();
-}
-
-void reclaim_read_lock_outer(void)
-{
-	if (unlikely(ck_self.rec == NULL)) {
-		lock_outer_registering();
-		return;
-	}
-	section_lock();
-}
-
-void reclaim_read_unlock_outer(void)
+static inline void section_unlock(void)
 {
 	reclaim_section_exit();
 	ck_epoch_end(&ck_self.rec->rec, NULL);
 	if (unlikely(--ck_self.countdown == 0))
 		poll_slow();
 }
+
+#include "engine_section.h"
 
 bool engine_in_foreign_section(void)
 {

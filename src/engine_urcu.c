@@ -203,7 +203,13 @@ void engine_unregister(void)
 	URCU(unregister_thread)();
 }
 
-/* The outermost section of a registered thread (reclaim.c, 2.). */
+/* The outermost section of a registered thread (reclaim.c, 2.), for
+ * engine_section.h. */
+static inline bool section_registered(void)
+{
+	return urcu_registered();
+}
+
 static inline void section_lock(void)
 {
 #ifdef LFMAP_ENGINE_QSBR
@@ -216,24 +222,7 @@ static inline void section_lock(void)
 	reclaim_section_enter(); /* last: see there */
 }
 
-/* Out of line and in this file, so that the fast path below keeps no
- * value across the registration call (a tail call from it). */
-static __attribute__((noinline, cold)) void lock_outer_registering(void)
-{
-	engine_hooks->register_thread();
-	section_lock();
-}
-
-void reclaim_read_lock_outer(void)
-{
-	if (unlikely(!urcu_registered())) {
-		lock_outer_registering();
-		return;
-	}
-	section_lock();
-}
-
-void reclaim_read_unlock_outer(void)
+static inline void section_unlock(void)
 {
 	reclaim_section_exit();
 	URCU(read_unlock)();
@@ -244,6 +233,8 @@ void reclaim_read_unlock_outer(void)
 	}
 #endif
 }
+
+#include "engine_section.h"
 
 bool engine_in_foreign_section(void)
 {

@@ -346,9 +346,9 @@ static inline int so_key_less_pos(unsigned dp, uint64_t t)
 /*
  * The first case of so_tag_past alone: t agrees with owner through cp.
  * Then a node n with t's key linked between owner and succ has
- * so_tag(n, succ) == tag, known without reading succ (the writers' stop,
- * list_find).  In the window case succ's bits past the window would be
- * needed, so writers read succ there.
+ * so_tag(n, succ) == tag, known without reading succ (list_link after
+ * the writers' stop).  In the window case succ's bits past the window
+ * would be needed: n's tag is then 0.
  */
 static inline int so_tag_past_at_cp(unsigned tag, uint64_t owner, uint64_t t)
 {

@@ -32,8 +32,10 @@
  * pointer: every CAS expects the whole word as read, tag included, and
  * succeeds exactly when the pointer and mark match - CAS semantics are
  * those of untagged words.  Who writes which tag:
- *   link      n's word: so_tag(n, curr), or pred's tag when the search
- *             stopped at it (so_tag_past_at_cp: then they are equal);
+ *   link      n's word: so_tag(n, curr), or, when the search stopped at
+ *             pred's tag without reading curr, pred's tag (the cp case,
+ *             so_tag_past_at_cp: then they are equal) or 0 (the window
+ *             case: so_tag(n, curr) needs bits of curr past the window);
  *             pred's new word: so_tag(pred, n)
  *   unlink    pred's new word: so_tag_unlinked(pred, curr, curr's tag),
  *             which equals so_tag(pred, succ) without reading succ
@@ -42,8 +44,8 @@
  * its target (so_tag_past), never reading the successor: an absent key
  * costs one line fewer.  A lookup's result is the one it would get by
  * reading the successor, since the tag is a function of that successor's
- * key.  A writer's search stops only on the cp test (so_tag_past_at_cp)
- * and then links before a successor it never read, which may be marked:
+ * key.  A writer's search stops at the same tags (so_tag_past) and then
+ * links before a successor it never read, which may be marked:
  * Harris' algorithm allows it (the CAS still expects pred unmarked and
  * pointing at curr; the marked curr is unlinked from n by a later search).
  * Tags need address bits 48-63 to be zero: list_tags_init decides once,
@@ -199,8 +201,8 @@ static inline bool list_skip_marked(lfmap *m, struct list_node *pred,
  * list_find - the search of inserts and deletes (TLA+: Find, FindTag,
  * Unlink).  Walks from start to the first node >= target, unlinking every
  * marked node on the way, and stops before reading a node whose tag in
- * its predecessor's word proves it past the target by the cp test
- * (so_tag_past_at_cp): that node may be marked.  Fills pos; returns true
+ * its predecessor's word proves it past the target (so_tag_past, as a
+ * lookup does): that node may be marked.  Fills pos; returns true
  * when pos->curr equals the target.  On return pos->pred was unmarked and
  * held pos->word, pointing at pos->curr, at some moment during the call.
  * Caller: read-side section; start is a bucket node that is not marked
@@ -220,8 +222,8 @@ retry:;
 
 	for (;;) {
 		struct list_node *curr = node_ptr(pred_word);
-		if (curr && so_tag_past_at_cp(next_tag(pred_word), pred_key,
-					      t->so_key))
+		if (curr && so_tag_past(next_tag(pred_word), pred_key,
+					t->so_key))
 			break;
 		uintptr_t succ;
 		if (!list_skip_marked(m, pred, pred_key, &pred_word, &curr,
@@ -247,7 +249,7 @@ retry:;
 	pos->curr = node_ptr(pred_word);
 	pos->word = pred_word;
 	pos->pred_key = pred_key;
-	pos->curr_key = 0; /* not read: list_link takes pred's tag */
+	pos->curr_key = 0; /* not read: list_link takes pred's tag or 0 */
 	return false;
 }
 
@@ -256,11 +258,13 @@ retry:;
  * pos->curr (TLA+: Link).  n's so_key (an entry's), key and value must be
  * fully written.  Returns false (n not published) when pred changed or was
  * marked since the search.  n's tag to curr is pred's when the search
- * stopped at that tag (equal then: so_tag_past_at_cp), else computed from
- * curr's key, which the search read (pos->curr_key).  No key is read here:
- * pred's and curr's come from the search, n's from the caller.  Ordering:
- * release on success (n's contents become visible to any thread that
- * reaches n).
+ * stopped at that tag by the cp test (equal then: so_tag_past_at_cp), 0
+ * when only the windows stopped it (curr unread; TLA+: StopTag), else
+ * computed from curr's key, which the search read (pos->curr_key).  The
+ * stop is recomputed from pos->word, the word the search tested.  No key
+ * is read here: pred's and curr's come from the search, n's from the
+ * caller.  Ordering: release on success (n's contents become visible to
+ * any thread that reaches n).
  */
 bool list_link(const lfmap *m, const struct list_pos *pos,
 	       struct list_node *n, uint64_t n_key)
@@ -274,11 +278,21 @@ bool list_link(const lfmap *m, const struct list_pos *pos,
 		/* pred's lowest bit differing from n: one ctz for the stop
 		 * test and pred's new tag. */
 		unsigned dp = so_key_diff_pos(pos->pred_key, n_key);
-		if (pos->curr)
-			succ = next_word(pos->curr,
-					 so_tag_past_at_cp_pos(pred_tag, dp)
-						 ? pred_tag
-						 : so_tag(n_key, pos->curr_key));
+		if (pos->curr) {
+			unsigned ntag;
+			if (so_tag_past_at_cp_pos(pred_tag, dp))
+				ntag = pred_tag;
+			else if (so_tag_past_pos(pred_tag, dp, n_key))
+				/* The windows stopped the search: so_tag(n,
+				 * curr) needs curr's bits past pred's
+				 * window, which it did not read. */
+				ntag = LFMAP_MUTANT(TAG_WINDOW_STOP_PRED)
+					       ? pred_tag
+					       : 0;
+			else
+				ntag = so_tag(n_key, pos->curr_key);
+			succ = next_word(pos->curr, ntag);
+		}
 		word = next_word(n, LFMAP_MUTANT(TAG_LINK_KEEPS_OLD)
 					    ? pred_tag
 					    : so_tag_at(dp, n_key));

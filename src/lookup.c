@@ -14,7 +14,10 @@
  * What this file does for speed, and why each is safe:
  *  - Inside the caller's read-side section the lookup takes none of its
  *    own (one TLS load decides); outside, it takes one out of line, so the
- *    nested case compiles to a leaf function.
+ *    nested case compiles to a leaf function.  lfmap_get_u64's outside
+ *    case enters the section through reclaim_read_lock_outer_into, which
+ *    jumps on into the lookup with its arguments still in their
+ *    registers (section.h): the same section, no frame kept across it.
  *  - lfmap_get_u64 is a real entry point: the key length is the constant 8,
  *    so the hash's length dispatch, the argument checks on key/key_len and
  *    the memcmp path of the key comparison fold away at compile time.  It
@@ -108,14 +111,16 @@ lookup_nested_u64(lfmap *m, uint64_t key, void **value)
 	return lookup_u64(m, key, value);
 }
 
-static __attribute__((noinline)) int
-lookup_outside_u64(lfmap *m, uint64_t key, void **value)
+/* Outside: reclaim_read_lock_outer_into opened the section and jumped
+ * here; end it.  (The lookup's own frame, one saved register, also keeps
+ * ret across the unlock.) */
+static int lookup_outside_u64(lfmap *m, uint64_t key, void **value)
 {
-	reclaim_read_lock_outer();
 	int ret = lookup_u64(m, key, value);
 	reclaim_read_unlock_outer();
 	return ret;
 }
+
 
 /*
  * Inside the caller's section no section of our own is needed at all (not
@@ -140,7 +145,7 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
 	/* Both tail calls: this function saves no registers. */
 	if (reclaim_in_read_section())
 		return lookup_nested_u64(m, key, value);
-	return lookup_outside_u64(m, key, value);
+	return reclaim_read_lock_outer_into(m, key, value, lookup_outside_u64);
 }
 
 /* ------------------------------------------------------------------ */

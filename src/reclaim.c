@@ -27,10 +27,10 @@
  *    application registers after unregistering it (re-checked on every
  *    call, never cached).
  *
- * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; the
- *    outermost one gets a serial number (section.c), unique across
- *    threads, so debug builds can tell an iterator used outside the
- *    section (and thread) that created it.  Only the outermost lock and
+ * 2. Read-side sections (TLA+: BeginRead/EndRead).  Nestable; in debug
+ *    builds the outermost one gets a serial number (section.c), unique
+ *    across threads, so that they can tell an iterator used outside the
+ *    section (and thread) that created it (release builds count none).  Only the outermost lock and
  *    unlock reach the engine (reclaim_read_lock_outer/_unlock_outer,
  *    defined by the engine file around reclaim_section_enter/_exit); a
  *    nested one only counts, inline (section.h): the outermost engine

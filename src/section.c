@@ -17,12 +17,14 @@ __thread struct reclaim_thread reclaim_self
 char reclaim_tsan_grace;
 #endif
 
+#ifdef LFMAP_DEBUG
 /*
  * Section serials are unique across threads, so that a debug build can
  * tell an iterator made in another thread's section (issue 9, finding 9):
  * a thread's first section takes a thread number from a global counter and
  * its serials count up from number << 40 (2^40 sections per thread before
- * two threads' serials could meet).  Out of line: once per thread.
+ * two threads' serials could meet).  Out of line: once per thread.  Debug
+ * builds only (section.h).
  */
 void reclaim_section_first(void)
 {
@@ -32,6 +34,7 @@ void reclaim_section_first(void)
 					       memory_order_relaxed) + 1;
 	reclaim_self.section = n << 40;
 }
+#endif
 
 uint64_t reclaim_section_id(void)
 {

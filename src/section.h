@@ -27,7 +27,7 @@ struct reclaim_thread {
 	unsigned nesting;   /* lfmap read-side nesting depth */
 	unsigned callbacks; /* lfmap callbacks running on this thread */
 	bool owned;         /* lfmap registered this thread (see reclaim.c 1.) */
-	uint64_t section;   /* serial of the outermost section */
+	uint64_t section;   /* serial of the outermost section (debug builds) */
 };
 LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
 	__attribute__((tls_model("initial-exec")));
@@ -37,6 +37,18 @@ LFMAP_HIDDEN extern __thread struct reclaim_thread reclaim_self
  * engine.h); nested ones count. */
 LFMAP_HIDDEN void reclaim_read_lock_outer(void);
 LFMAP_HIDDEN void reclaim_read_unlock_outer(void);
+
+/*
+ * reclaim_read_lock_outer, then a tail call to fn(m, key, value), which
+ * must end the section with reclaim_read_unlock_outer before it returns:
+ * the caller's arguments pass through to fn in their registers instead of
+ * being kept across a lock call (engine_section.h).  For lookup.c's
+ * lfmap_get_u64 outside a section.
+ */
+typedef int reclaim_section_fn(lfmap *m, uint64_t key, void **value);
+LFMAP_HIDDEN int reclaim_read_lock_outer_into(lfmap *m, uint64_t key,
+					      void **value,
+					      reclaim_section_fn *fn);
 
 static inline void reclaim_read_lock(void)
 {
@@ -70,10 +82,19 @@ static inline bool reclaim_in_callback(void)
 	return reclaim_self.callbacks > 0;
 }
 
+/*
+ * Section serials tell a debug build's iterator check (lfmap.c) which
+ * section, and thread, made an iterator.  Only debug builds count them
+ * (reclaim_section_enter, engine.h): nothing else reads them, and a
+ * release section is then one nesting store.
+ */
+#ifdef LFMAP_DEBUG
 /* The calling thread's first section serial, stored in
  * reclaim_self.section (section.c).  Out of line, once a thread. */
 LFMAP_HIDDEN void reclaim_section_first(void);
-/* Serial number of the calling thread's current outermost section. */
+#endif
+/* Serial number of the calling thread's current outermost section; 0
+ * outside one, and always in release builds. */
 LFMAP_HIDDEN uint64_t reclaim_section_id(void);
 
 /*

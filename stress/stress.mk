@@ -89,7 +89,7 @@ valgrind-stress:
 # are built in their own VARIANT directories' sibling (build/mutant-*), so
 # they never pollute the normal builds.
 STRESS_MUTANTS := LFMAP_MUTANT_DELETE_NO_TOMBSTONE LFMAP_MUTANT_FREE_NO_GRACE \
-                  LFMAP_MUTANT_TAG_LINK_KEEPS_OLD \
+                  LFMAP_MUTANT_TAG_LINK_KEEPS_OLD LFMAP_MUTANT_TAG_WINDOW_STOP_PRED \
                   LFMAP_MUTANT_SEGMENT_LINKED_EARLY
 stress-mutants:
 	@set -e; for mu in $(STRESS_MUTANTS); do \

@@ -78,10 +78,23 @@ Test(hash, avalanche)
 		seed_of(100 + si, seed);
 		for (size_t li = 0; li < N_LENS; li++) {
 			double worst = hs_avalanche(hash_key, seed, lens[li], 2000);
-			/* 2000 samples: sd 0.011 per cell, the largest of up
-			 * to 12288 cells ~ 0.05.  One-byte keys have only 256
-			 * distinct values (sd 0.031, largest of 512 ~ 0.11). */
-			double limit = lens[li] == 1 ? 0.2 : 0.09;
+			/*
+			 * The worst of up to 12288 cells: its limit must sit
+			 * beyond the tail over seeds, not near the typical
+			 * value.  2000 samples: sd 0.011 per cell, a typical
+			 * worst ~0.05, but over 1000 seeds the worst reached
+			 * 0.098 for 3-byte keys and 0.21 for one-byte keys
+			 * (256 distinct values, sd 0.031); the former limits
+			 * 0.09 and 0.2 failed 1 and 2-4 seeds in 1000 at
+			 * those lengths, so a change of seed or hash could
+			 * land on one.  With 50 % over those
+			 * maxima a sound hash passes under any seed, and a
+			 * broken mix still fails: the fold without the final
+			 * multiply (some bit never or always flips) measures
+			 * 0.44-0.5 at every length below 16.  The inputs
+			 * (seeds, keys) are fixed: a run is deterministic.
+			 */
+			double limit = lens[li] == 1 ? 0.32 : 0.15;
 			cr_assert_lt(worst, limit,
 				     "len %zu seed %u: an output bit flips with "
 				     "probability 1/2 +- %.3f", lens[li], si, worst);

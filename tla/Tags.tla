@@ -15,8 +15,9 @@
 (*              target: absent, without reading the successor              *)
 (*              (list_lookup, TLA+: LookupStep);                           *)
 (*   find       writers stop there too and link before the unread, maybe   *)
-(*              marked, successor, n's tag derived from pred's             *)
-(*              (list_find / list_link: FindStep, Link);                   *)
+(*              marked, successor, n's tag derived from pred's, or 0 when  *)
+(*              the stop cannot give it (list_find / list_link: FindStep,  *)
+(*              Link, StopTag);                                            *)
 (*   unlink     pred's new tag derived from pred's key, curr's key and     *)
 (*              curr's tag: succ is never read (list_unlink: FindStep's    *)
 (*              unlink, DirectUnlink = list_unlink_at);                    *)
@@ -45,8 +46,11 @@ CONSTANTS
 
 MutantNames == {"none",
                 "UNLINK_TAG_OF_CURR",   \* unlink keeps curr's tag as pred's
-                "LINK_KEEPS_OLD"}       \* link keeps pred's old tag (C:
+                "LINK_KEEPS_OLD",       \* link keeps pred's old tag (C:
                                         \* LFMAP_MUTANT_TAG_LINK_KEEPS_OLD)
+                "WINDOW_STOP_PRED_TAG"} \* after a window-case stop, n's tag
+                                        \* is pred's (C: LFMAP_MUTANT_
+                                        \* TAG_WINDOW_STOP_PRED)
 ASSUME Mutant \in MutantNames
 
 Writers == DOMAIN Ops
@@ -209,13 +213,23 @@ Decide(w) ==
            ELSE
                /\ NextOp(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
 
-(* list_link: n's word, then the CAS of pred expecting the word as read. *)
+(* list_link: n's word, then the CAS of pred expecting the word as read.
+   After a stop at pred's tag (c unread) n's tag comes from pred's: in
+   the C either derived (the cp case: so_tag_past_at_cp, the same tag) or,
+   when only the two windows proved c past (the window case), not
+   derivable without c's key: 0.  Which case a stop is depends on bits
+   this instance does not have, so both are allowed (derive). *)
+StopTag(p, n, tpc, derive) ==
+    IF derive THEN TagFromPred(p, n, tpc)
+    ELSE IF Mutant = "WINDOW_STOP_PRED_TAG" THEN tpc
+    ELSE 0
 Link(w) ==
     /\ wpc[w] = "link"
     /\ LET p == wpred[w]  pw == wpw[w]  c == pw.nxt  n == WKey(w) IN
        IF word[p] = pw THEN
+           \E derive \in BOOLEAN :
            LET ntag == IF c = Nil THEN 0
-                       ELSE IF wstop[w] THEN TagFromPred(p, n, pw.tag)
+                       ELSE IF wstop[w] THEN StopTag(p, n, pw.tag, derive)
                        ELSE Tag(n, c)
                ptag == IF Mutant = "LINK_KEEPS_OLD" THEN pw.tag ELSE Tag(p, n)
            IN /\ word' = [word EXCEPT ![n] = Word(c, FALSE, ntag),
