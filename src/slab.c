@@ -14,32 +14,46 @@
  * allocator directly, their record in front of them.
  *
  * Layout (slab.h).  A chunk is cut into SLAB_PAGE-aligned pages, each
- * [page header | record array | slots], the slots ending at the page's end.
- * The page header names the chunk and the class, written when carving
- * reaches the page (page_init) and never changed while the chunk lives.
- * An entry's retirement record (struct retired: the retire link, and the
- * dead value when the map has a destructor: 16 bytes, else 8) is at the
- * same index in the page's record array (slab_record), outside the slot:
- * the slot holds only what lookups read.  A record's value word is NULL
- * while its slot is free (zeroed with the page, cleared again by the
- * retirement callback before it frees the slot).  The chunk header takes
- * the first slots of one page (chunk_header_at).  A free slot is linked
- * into its chunk's free lists through word 0 (next) of its record, so
- * freeing a retired entry never touches the entry's own line again (the
- * callback reads only the record and the chunk header).  With the system
+ * [page header | links | dead values | slots], the slots ending at the
+ * page's end.  The page header names the chunk and the class, written
+ * when carving reaches the page (page_init) and never changed while the
+ * chunk lives.  A slot is named inside its chunk by a 16-bit index (page
+ * number, slot in the page: slab_idx_*); its 2-byte link, at the same
+ * index in the page's link array, outside the slot, chains it into one
+ * of its chunk's lists of indices: the pending list while it waits for a
+ * grace period (slab_retire), then the free lists (remote, local).  A map
+ * with a destructor also has an 8-byte dead-value word per slot, NULL
+ * while the slot is free (zeroed with the page, cleared again by
+ * slab_pending_free before it frees the slot).  So the slot holds only
+ * what lookups read, and neither retiring an entry nor freeing it after
+ * its grace period touches the entry's own line: only its link, its
+ * value word and the chunk header.  The chunk header takes the first
+ * slots of one page (chunk_header_at).  With the system
  * allocator a chunk is an mmap aligned to its size, found by masking the
  * address; with a user allocator through the page header (one more line
  * a free: 11,765 page headers at N = 1e6 do not stay cached).  Either way
  * the header's place is coloured by the address, so headers do not share
  * cache sets.
  *
- * Why records beside the slot and not in it: a 32-byte slot is what an
+ * Why links beside the slot and not in it: a 32-byte slot is what an
  * 8-byte-key entry needs (two to a line, never straddling), and deletes
  * must not allocate (a retired entry needs its link with no memory left).
- * The cost: a delete writes its record's line (one more line than a link
- * inside the entry, +0.8 LL per delete at N = 1e6), and live entries pay
- * 8 (16) bytes for a link only pending ones use; per-thread retire blocks
- * would take that away but need memory at retire time.
+ * A link of 16 bits suffices because a chunk holds at most 1916 slots,
+ * and the map's retire list holds chunks, not entries (reclaim.c,
+ * tla/RetireChunks.tla): 2 bytes per live entry (34 a 32-byte slot)
+ * instead of the 8-byte pointer record before (40).
+ *
+ * Retirement (slab_retire, slab_pending_take, slab_pending_free):
+ *   - chunk->pending: a retire pushes the slot's index there (Treiber
+ *     push, CAS acq_rel); the retire that finds it empty gets the chunk
+ *     back and lists the chunk on the map's retire list (reclaim.c).
+ *     The retire batch takes it whole, with an exchange, into
+ *     chunk->taken before its call_rcu, and after the grace period
+ *     slab_pending_free frees those slots: dead values to the
+ *     destructor, then the whole list spliced onto chunk->remote with one
+ *     CAS (its links already chain it) and one state RMW for all of them.
+ *     A pending slot is live in the state word, so a chunk with pending
+ *     or taken slots is never returned.
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
@@ -53,8 +67,9 @@
  *     lock-free, and a fork while another thread holds a flag leaves the
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
- *   - chunk->remote: every free pushes the slot's record there (Treiber
- *     push, CAS release); only the chunk's owner takes it, whole, with an exchange
+ *   - chunk->remote: every free pushes the slot's index there (Treiber
+ *     push, CAS release; slab_pending_free a run of them at once); only
+ *     the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
  *     still the value the pushed slot's link was set to, and whatever
@@ -68,7 +83,8 @@
  *     the push not finished), EMPTIED (listed, no live slot, on
  *     emptied[]).  OWNED and LISTED exclude each other.  The owner adds
  *     a live slot per allocation (relaxed: OWNED keeps the chunk alive;
- *     its later release RMW publishes it); a free subtracts one (acq_rel,
+ *     its later release RMW publishes it); a free subtracts one per slot
+ *     it gives back (slab_pending_free: a run at once; acq_rel,
  *     so the thread that finally returns the chunk acquires every earlier
  *     free's and owner's writes: all are RMWs of one word, a release
  *     sequence).  The free's CAS also decides, on the value it leaves:
@@ -132,8 +148,8 @@
  * allocations on their own), counted when allocated and when freed, so a
  * retired entry's bytes stay there until its slot is freed.
  *
- * Under AddressSanitizer a free slot is poisoned (its link is in the
- * record), so a use after free is still reported.
+ * Under AddressSanitizer a free slot is poisoned (its link is outside
+ * it; a pending one is not: readers may still be on it), so a use after free is still reported.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -203,45 +219,46 @@ static void *chunk_memory(lfmap *m, unsigned *mapped)
  * free.
  */
 static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
-						 unsigned rs, unsigned mapped)
+						 unsigned values, unsigned mapped)
 {
 	uintptr_t colour = mapped ? first / SLAB_CHUNK_BYTES : first / SLAB_PAGE;
 	unsigned pages = mapped ? SLAB_CHUNK_BYTES / SLAB_PAGE : 8;
-	return (struct slab_chunk *)(first + slab_slot_offset(cls, rs) +
+	return (struct slab_chunk *)(first + slab_slot_offset(cls, values) +
 				     (colour % pages) * SLAB_PAGE +
 				     (colour / pages % 8) *
 					     (slab_header_slots(cls)
 					      << (SLAB_MIN_SHIFT + cls)));
 }
 
-/* The chunk of the slot or record at address p, of class cls. */
+/* The chunk of the slot (or its link or value word) at address p, of
+ * class cls. */
 static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
 					  int cls)
 {
 	if (m->system_alloc)
 		return chunk_header_at((uintptr_t)p & ~(SLAB_CHUNK_BYTES - 1),
-				       cls, m->slab.rec_shift, 1);
+				       cls, m->slab.values, 1);
 	return ((struct slab_page *)((uintptr_t)p & ~(SLAB_PAGE - 1)))->chunk;
 }
 
 /*
  * Make the page at pg ready to carve: its header (chunk, class), zeroed
- * records (an mmap is zeroed already) and, under ASan, poisoned slots (the
- * chunk header stays readable).  Pages are made ready when carving
+ * links and dead values (an mmap is zeroed already) and, under ASan,
+ * poisoned slots (the chunk header stays readable).  Pages are made ready when carving
  * reaches them, so a small map's mmapped chunk is resident only as far as
  * it is used.  Caller owns c (or is making it).
  */
 static __attribute__((noinline)) void
-page_init(struct slab_chunk *c, char *pg, int cls, unsigned rs,
+page_init(struct slab_chunk *c, char *pg, int cls, unsigned values,
 	  unsigned mapped)
 {
-	size_t off = slab_slot_offset(cls, rs);
+	size_t off = slab_slot_offset(cls, values);
 	struct slab_page *h = (struct slab_page *)pg;
 	h->chunk = c;
 	h->cls = (uint32_t)cls;
 	h->unused_ = 0;
 	if (!mapped)
-		memset(pg + SLAB_PAGE_HEADER, 0, slab_page_slots(cls, rs) << rs);
+		memset(pg + SLAB_PAGE_HEADER, 0, off - SLAB_PAGE_HEADER);
 	SLAB_POISON(pg + off, SLAB_PAGE - off);
 	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) == (uintptr_t)pg)
 		SLAB_UNPOISON(c, sizeof *c);
@@ -261,25 +278,30 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 		return NULL;
 	uintptr_t first = ((uintptr_t)raw + SLAB_PAGE - 1) & ~(SLAB_PAGE - 1);
 	size_t pages = ((uintptr_t)raw + SLAB_CHUNK_BYTES - first) / SLAB_PAGE;
-	unsigned rs = m->slab.rec_shift;
-	size_t off = slab_slot_offset(cls, rs), per = slab_page_slots(cls, rs);
-	struct slab_chunk *c = chunk_header_at(first, cls, rs, mapped);
-	page_init(c, (char *)first, cls, rs, mapped);
+	unsigned v = m->slab.values;
+	size_t off = slab_slot_offset(cls, v), per = slab_page_slots(cls, v);
+	struct slab_chunk *c = chunk_header_at(first, cls, v, mapped);
+	page_init(c, (char *)first, cls, v, mapped);
 	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) != first)
-		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls, rs,
+		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls, v,
 			  mapped);
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
-	atomic_init(&c->remote, 0);
+	atomic_init(&c->remote, SLAB_NIL);
+	atomic_init(&c->pending, SLAB_NIL);
+	c->taken = SLAB_NIL;
 	c->raw = raw;
 	c->mapped = (unsigned char)mapped;
-	c->rs = (unsigned char)rs;
-	c->rec_to_slot = (unsigned char)(SLAB_MIN_SHIFT + cls - rs);
+	c->values = (unsigned char)v;
+	c->shift = (unsigned char)(SLAB_MIN_SHIFT + cls);
 	c->slot_off = (unsigned short)off;
+	c->value_off = slab_value_offsets_[cls];
+	c->first = first;
 	c->cap = (unsigned)(pages * per - slab_header_slots(cls));
 	c->fresh = c->cap;
 	c->bump = (char *)first + off;
-	c->local = NULL;
+	c->local = SLAB_NIL;
+	c->retire_next = c->batch_next = NULL;
 	c->push_next = c->empty_next = c->prev = c->next = NULL;
 	c->cls = (unsigned short)cls;
 	c->home = (unsigned short)home;
@@ -331,8 +353,8 @@ static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 	p += class_size(cls);
 	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
 		if (c->fresh)
-			page_init(c, p, cls, c->rs, c->mapped);
-		p += slab_slot_offset(cls, c->rs);
+			page_init(c, p, cls, c->values, c->mapped);
+		p += slab_slot_offset(cls, c->values);
 	}
 	return p;
 }
@@ -342,7 +364,7 @@ static void *chunk_take(struct slab_chunk *c)
 {
 	int cls = (int)c->cls;
 	size_t slot = class_size(cls);
-	if (!c->local) {
+	if (c->local == SLAB_NIL) {
 		if (c->fresh) {
 			char *p = c->bump;
 			if (unlikely(p == (char *)c)) /* the header's slots */
@@ -355,20 +377,16 @@ static void *chunk_take(struct slab_chunk *c)
 			SLAB_UNPOISON(p, slot);
 			return p;
 		}
-		/* acquire: the pushers' record links (and their poisoning). */
-		c->local = (void *)atomic_exchange_explicit(
-			&c->remote, 0, memory_order_acquire);
-		if (!c->local)
+		/* acquire: the pushers' links (and their poisoning). */
+		c->local = atomic_exchange_explicit(&c->remote, SLAB_NIL,
+						    memory_order_acquire);
+		if (c->local == SLAB_NIL)
 			return NULL;
 	}
-	/* Free lists link the slots' records (slab_free_record); the slot
-	 * is slab_slot_of_record's, from the chunk's copies of its
-	 * constants (record i and slot i: i << rs and i << shift bytes in). */
-	struct retired *r = c->local;
-	c->local = (void *)r->next;
-	uintptr_t page = (uintptr_t)r & ~(SLAB_PAGE - 1);
-	void *p = (char *)page + c->slot_off +
-		  (((uintptr_t)r - page - SLAB_PAGE_HEADER) << c->rec_to_slot);
+	/* Free lists link slot indices through the slots' links. */
+	uint32_t i = c->local;
+	c->local = *slab_idx_link(c, i);
+	void *p = slab_idx_slot(c, i);
 	SLAB_UNPOISON(p, slot);
 	return p;
 }
@@ -604,23 +622,16 @@ void *slab_alloc(lfmap *m, size_t size)
 	return p;
 }
 
-void slab_free(lfmap *m, void *p, size_t size)
+/*
+ * Give back the n slots of c linked from index head to index tail (their
+ * links already chain them; dead values cleared, slots poisoned): one
+ * push on c->remote, then one state RMW for all n (see the top).
+ */
+static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
+			   uint32_t tail, uintptr_t n)
 {
-	int cls = slab_class(size);
-	if (cls < 0) {
-		slab_free_direct(m, p, size);
-		return;
-	}
-	slab_free_record(m, slab_record(p, size, m->slab.rec_shift), cls);
-}
-
-void slab_free_record(lfmap *m, void *rec, int cls)
-{
-	struct retired *r = rec;
-	lfmap_assert(m->slab.rec_shift < SLAB_REC_SHIFT_FULL || !r->value);
-	struct slab_chunk *c = chunk_of(m, r, cls);
-	lfmap_assert(c->cls == cls);
-	/* Before our decrement, while our slot keeps c alive: see the top. */
+	int cls = c->cls;
+	/* Before our decrement, while our slots keep c alive: see the top. */
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
 	 * measured (random churn at 100k entries, 10x replaced) 90 B/entry of
@@ -628,21 +639,19 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
 	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
-	/* Poison first: once pushed, the owner may hand the slot out. */
-	SLAB_POISON(slab_slot_of_record(r, cls, m->slab.rec_shift),
-		    class_size(cls));
-	uintptr_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
+	uint32_t old_head = atomic_load_explicit(&c->remote,
+						 memory_order_relaxed);
 	do {
-		r->next = head;
-		/* release: the link word, for the owner's exchange. */
+		*slab_idx_link(c, tail) = (uint16_t)old_head;
+		/* release: the links, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->remote, &head, (uintptr_t)r, memory_order_release,
+		&c->remote, &old_head, head, memory_order_release,
 		memory_order_relaxed));
 
 	uintptr_t old = atomic_load_explicit(&c->state, memory_order_relaxed);
 	uintptr_t left;
 	do {
-		left = old - SLAB_LIVE;
+		left = old - n * SLAB_LIVE;
 		if (!(left & SLAB_FLAGS) && left && left <= relist)
 			left |= SLAB_LISTED | SLAB_PUSHING; /* list it */
 		else if (left == SLAB_LISTED)
@@ -685,6 +694,73 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 			stripe_want_sweep(m, st);
 		}
 	}
+}
+
+void slab_free(lfmap *m, void *p, size_t size)
+{
+	int cls = slab_class(size);
+	if (cls < 0) {
+		slab_free_direct(m, p, size);
+		return;
+	}
+	lfmap_assert(!m->slab.values || !*slab_value_word(&m->slab, p, size));
+	struct slab_chunk *c = chunk_of(m, p, cls);
+	lfmap_assert(c->cls == cls);
+	uint32_t i = slab_idx_of(c, p);
+	/* Poison first: once pushed, the owner may hand the slot out. */
+	SLAB_POISON(p, class_size(cls));
+	chunk_free_run(m, c, i, i, 1);
+}
+
+struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
+{
+	struct slab_chunk *c = chunk_of(m, p, cls);
+	lfmap_assert(c->cls == cls);
+	uint32_t i = slab_idx_of(c, p);
+	uint16_t *link = slab_idx_link(c, i);
+	uint32_t head = atomic_load_explicit(&c->pending, memory_order_relaxed);
+	do {
+		*link = (uint16_t)head;
+		/* release: the link, for slab_pending_take's exchange;
+		 * acquire: a lister writes c->retire_next next, which the
+		 * batch that emptied the list read before its exchange. */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&c->pending, &head, i, memory_order_acq_rel,
+		memory_order_relaxed));
+	return head == SLAB_NIL ? c : NULL;
+}
+
+void slab_pending_take(struct slab_chunk *c)
+{
+	lfmap_assert(c->taken == SLAB_NIL);
+	/* acq_rel: acquire the pushers' links; release: our earlier read of
+	 * c->retire_next, before the next lister writes it. */
+	c->taken = atomic_exchange_explicit(&c->pending, SLAB_NIL,
+					    memory_order_acq_rel);
+	lfmap_assert(c->taken != SLAB_NIL);
+}
+
+size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
+{
+	uint32_t head = c->taken, tail = head;
+	uintptr_t n = 0;
+	size_t values = 0;
+	c->taken = SLAB_NIL;
+	for (uint32_t i = head; i != SLAB_NIL; i = *slab_idx_link(c, i)) {
+		if (c->values) {
+			void **v = slab_idx_value(c, i);
+			if (*v) {
+				m->value_free(*v, m->value_free_ctx);
+				*v = NULL; /* a free slot's value is NULL */
+				values++;
+			}
+		}
+		SLAB_POISON(slab_idx_slot(c, i), class_size(c->cls));
+		tail = i;
+		n++;
+	}
+	chunk_free_run(m, c, head, tail, n);
+	return values;
 }
 
 void slab_destroy(lfmap *m)
