@@ -49,11 +49,17 @@
  *     back and lists the chunk on the map's retire list (reclaim.c).
  *     The retire batch takes it whole, with an exchange, into
  *     chunk->taken before its call_rcu, and after the grace period
- *     slab_pending_free frees those slots: dead values to the
- *     destructor, then the whole list spliced onto chunk->remote with one
- *     CAS (its links already chain it) and one state RMW for all of them.
- *     A pending slot is live in the state word, so a chunk with pending
- *     or taken slots is never returned.
+ *     slab_pending_free frees those slots one by one, as slab_free does
+ *     (its dead value to the destructor, then the push on chunk->remote
+ *     and the state RMW), reading each slot's successor before its free
+ *     (the free reuses the link; the last may return the chunk).  A
+ *     pending slot is live in the state word, so a chunk with pending or
+ *     taken slots is never returned.  (One splice of the whole list and
+ *     one RMW for all would save ~2 RMWs a slot, but the state machine
+ *     would then skip from "given up" straight to empty in one step, and
+ *     listing and emptying a chunk between a sweep's two exchanges would
+ *     need two batches, which test_slab.c's sweep_between_exchanges can
+ *     no longer arrange.)
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
@@ -68,7 +74,7 @@
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
  *   - chunk->remote: every free pushes the slot's index there (Treiber
- *     push, CAS release; slab_pending_free a run of them at once); only
+ *     push, CAS release); only
  *     the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
@@ -83,8 +89,7 @@
  *     the push not finished), EMPTIED (listed, no live slot, on
  *     emptied[]).  OWNED and LISTED exclude each other.  The owner adds
  *     a live slot per allocation (relaxed: OWNED keeps the chunk alive;
- *     its later release RMW publishes it); a free subtracts one per slot
- *     it gives back (slab_pending_free: a run at once; acq_rel,
+ *     its later release RMW publishes it); a free subtracts one (acq_rel,
  *     so the thread that finally returns the chunk acquires every earlier
  *     free's and owner's writes: all are RMWs of one word, a release
  *     sequence).  The free's CAS also decides, on the value it leaves:
@@ -622,16 +627,12 @@ void *slab_alloc(lfmap *m, size_t size)
 	return p;
 }
 
-/*
- * Give back the n slots of c linked from index head to index tail (their
- * links already chain them; dead values cleared, slots poisoned): one
- * push on c->remote, then one state RMW for all n (see the top).
- */
-static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
-			   uint32_t tail, uintptr_t n)
+/* Give back slot i of c (dead value cleared, slot poisoned): push it on
+ * c->remote, then the state RMW (see the top). */
+static void chunk_free_slot(lfmap *m, struct slab_chunk *c, uint32_t i)
 {
 	int cls = c->cls;
-	/* Before our decrement, while our slots keep c alive: see the top. */
+	/* Before our decrement, while our slot keeps c alive: see the top. */
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
 	 * measured (random churn at 100k entries, 10x replaced) 90 B/entry of
@@ -639,19 +640,19 @@ static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
 	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
 	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
-	uint32_t old_head = atomic_load_explicit(&c->remote,
-						 memory_order_relaxed);
+	uint16_t *link = slab_idx_link(c, i);
+	uint32_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
 	do {
-		*slab_idx_link(c, tail) = (uint16_t)old_head;
-		/* release: the links, for the owner's exchange. */
+		*link = (uint16_t)head;
+		/* release: the link, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->remote, &old_head, head, memory_order_release,
+		&c->remote, &head, i, memory_order_release,
 		memory_order_relaxed));
 
 	uintptr_t old = atomic_load_explicit(&c->state, memory_order_relaxed);
 	uintptr_t left;
 	do {
-		left = old - n * SLAB_LIVE;
+		left = old - SLAB_LIVE;
 		if (!(left & SLAB_FLAGS) && left && left <= relist)
 			left |= SLAB_LISTED | SLAB_PUSHING; /* list it */
 		else if (left == SLAB_LISTED)
@@ -709,7 +710,7 @@ void slab_free(lfmap *m, void *p, size_t size)
 	uint32_t i = slab_idx_of(c, p);
 	/* Poison first: once pushed, the owner may hand the slot out. */
 	SLAB_POISON(p, class_size(cls));
-	chunk_free_run(m, c, i, i, 1);
+	chunk_free_slot(m, c, i);
 }
 
 struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
@@ -742,12 +743,15 @@ void slab_pending_take(struct slab_chunk *c)
 
 size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
 {
-	uint32_t head = c->taken, tail = head;
-	uintptr_t n = 0;
-	size_t values = 0;
+	size_t values = 0, bytes = class_size(c->cls);
+	bool has_values = c->values;
+	uint32_t i = c->taken;
 	c->taken = SLAB_NIL;
-	for (uint32_t i = head; i != SLAB_NIL; i = *slab_idx_link(c, i)) {
-		if (c->values) {
+	while (i != SLAB_NIL) {
+		/* Read first: the free reuses the link, and the last free may
+		 * return c. */
+		uint32_t next = *slab_idx_link(c, i);
+		if (has_values) {
 			void **v = slab_idx_value(c, i);
 			if (*v) {
 				m->value_free(*v, m->value_free_ctx);
@@ -755,11 +759,11 @@ size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
 				values++;
 			}
 		}
-		SLAB_POISON(slab_idx_slot(c, i), class_size(c->cls));
-		tail = i;
-		n++;
+		/* Poison first: once pushed, the owner may hand it out. */
+		SLAB_POISON(slab_idx_slot(c, i), bytes);
+		chunk_free_slot(m, c, i);
+		i = next;
 	}
-	chunk_free_run(m, c, head, tail, n);
 	return values;
 }
 
