@@ -44,22 +44,24 @@
  * instead of the 8-byte pointer record before (40).
  *
  * Retirement (slab_retire, slab_pending_take, slab_pending_free):
- *   - chunk->pending: a retire pushes the slot's index there (Treiber
- *     push, CAS acq_rel); the retire that finds it empty gets the chunk
- *     back and lists the chunk on the map's retire list (reclaim.c).
- *     The retire batch takes it whole, with an exchange, into
- *     chunk->taken before its call_rcu, and after the grace period
- *     slab_pending_free frees those slots one by one, as slab_free does
- *     (its dead value to the destructor, then the push on chunk->remote
- *     and the state RMW), reading each slot's successor before its free
- *     (the free reuses the link; the last may return the chunk).  A
- *     pending slot is live in the state word, so a chunk with pending or
- *     taken slots is never returned.  (One splice of the whole list and
- *     one RMW for all would save ~2 RMWs a slot, but the state machine
- *     would then skip from "given up" straight to empty in one step, and
- *     listing and emptying a chunk between a sweep's two exchanges would
- *     need two batches, which test_slab.c's sweep_between_exchanges can
- *     no longer arrange.)
+ *   - chunk->pending: one word, the list's head index, its tail index and
+ *     its length (SLAB_PEND_*).  A retire pushes the slot's index there
+ *     (Treiber push, CAS acq_rel; the retire that finds the list empty
+ *     sets the tail to its own slot, gets the chunk back and lists the
+ *     chunk on the map's retire list, reclaim.c).  The retire batch takes
+ *     the word whole, with an exchange, into chunk->taken before its
+ *     call_rcu, and after the grace period slab_pending_free gives the
+ *     slots back.  Without a destructor the whole list goes back as a
+ *     run: one push on chunk->remote (only the tail's link is written,
+ *     no other link is read) and one state RMW for all of it
+ *     (chunk_free_run; SlabChunk.tla's Free of k slots).  With one, each
+ *     slot's dead value goes to the destructor and the slot back on its
+ *     own, reading its successor first (the free reuses the link; the
+ *     last may return the chunk): the value words are read anyway, and
+ *     test_slab.c's sweep_between_exchanges needs a chunk listed and
+ *     emptied by two frees of one batch.  A pending slot is live in the
+ *     state word, so a chunk with pending or taken slots is never
+ *     returned.
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
@@ -74,7 +76,8 @@
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
  *   - chunk->remote: every free pushes the slot's index there (Treiber
- *     push, CAS release); only
+ *     push, CAS release; a run at once: its tail linked to the old
+ *     head); only
  *     the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
@@ -89,7 +92,8 @@
  *     the push not finished), EMPTIED (listed, no live slot, on
  *     emptied[]).  OWNED and LISTED exclude each other.  The owner adds
  *     a live slot per allocation (relaxed: OWNED keeps the chunk alive;
- *     its later release RMW publishes it); a free subtracts one (acq_rel,
+ *     its later release RMW publishes it); a free subtracts one per slot
+ *     (a run all at once; acq_rel,
  *     so the thread that finally returns the chunk acquires every earlier
  *     free's and owner's writes: all are RMWs of one word, a release
  *     sequence).  The free's CAS also decides, on the value it leaves:
@@ -293,8 +297,8 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, SLAB_NIL);
-	atomic_init(&c->pending, SLAB_NIL);
-	c->taken = SLAB_NIL;
+	atomic_init(&c->pending, SLAB_PEND_EMPTY);
+	c->taken = SLAB_PEND_EMPTY;
 	c->raw = raw;
 	c->mapped = (unsigned char)mapped;
 	c->values = (unsigned char)v;
@@ -627,12 +631,17 @@ void *slab_alloc(lfmap *m, size_t size)
 	return p;
 }
 
-/* Give back slot i of c (dead value cleared, slot poisoned): push it on
- * c->remote, then the state RMW (see the top). */
-static void chunk_free_slot(lfmap *m, struct slab_chunk *c, uint32_t i)
+/*
+ * Give back the n slots of c linked from index head to index tail (their
+ * links already chain them; dead values cleared, slots poisoned): one
+ * push on c->remote, then one state RMW for all n (see the top; TLA+:
+ * SlabChunk.tla's Free of a run).
+ */
+static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
+			   uint32_t tail, uintptr_t n)
 {
 	int cls = c->cls;
-	/* Before our decrement, while our slot keeps c alive: see the top. */
+	/* Before our decrement, while our slots keep c alive: see the top. */
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
 	 * measured (random churn at 100k entries, 10x replaced) 90 B/entry of
@@ -640,19 +649,20 @@ static void chunk_free_slot(lfmap *m, struct slab_chunk *c, uint32_t i)
 	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
 	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
-	uint16_t *link = slab_idx_link(c, i);
-	uint32_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
+	uint16_t *link = slab_idx_link(c, tail);
+	uint32_t old_head = atomic_load_explicit(&c->remote,
+						 memory_order_relaxed);
 	do {
-		*link = (uint16_t)head;
-		/* release: the link, for the owner's exchange. */
+		*link = (uint16_t)old_head;
+		/* release: the links, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->remote, &head, i, memory_order_release,
+		&c->remote, &old_head, head, memory_order_release,
 		memory_order_relaxed));
 
 	uintptr_t old = atomic_load_explicit(&c->state, memory_order_relaxed);
 	uintptr_t left;
 	do {
-		left = old - SLAB_LIVE;
+		left = old - n * SLAB_LIVE;
 		if (!(left & SLAB_FLAGS) && left && left <= relist)
 			left |= SLAB_LISTED | SLAB_PUSHING; /* list it */
 		else if (left == SLAB_LISTED)
@@ -710,7 +720,7 @@ void slab_free(lfmap *m, void *p, size_t size)
 	uint32_t i = slab_idx_of(c, p);
 	/* Poison first: once pushed, the owner may hand the slot out. */
 	SLAB_POISON(p, class_size(cls));
-	chunk_free_slot(m, c, i);
+	chunk_free_run(m, c, i, i, 1);
 }
 
 struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
@@ -719,52 +729,76 @@ struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
 	lfmap_assert(c->cls == cls);
 	uint32_t i = slab_idx_of(c, p);
 	uint16_t *link = slab_idx_link(c, i);
-	uint32_t head = atomic_load_explicit(&c->pending, memory_order_relaxed);
+	uint64_t old = atomic_load_explicit(&c->pending, memory_order_relaxed);
+	uint64_t new;
 	do {
-		*link = (uint16_t)head;
+		*link = (uint16_t)SLAB_PEND_HEAD(old);
+		/* The first slot is the tail for good; the count goes up. */
+		new = SLAB_PEND_HEAD(old) == SLAB_NIL
+			      ? (uint64_t)i | (uint64_t)i << 16 | (uint64_t)1 << 32
+			      : (old & ~(uint64_t)0xffff) + ((uint64_t)1 << 32) + i;
 		/* release: the link, for slab_pending_take's exchange;
 		 * acquire: a lister writes c->retire_next next, which the
 		 * batch that emptied the list read before its exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->pending, &head, i, memory_order_acq_rel,
+		&c->pending, &old, new, memory_order_acq_rel,
 		memory_order_relaxed));
-	return head == SLAB_NIL ? c : NULL;
+	return SLAB_PEND_HEAD(old) == SLAB_NIL ? c : NULL;
 }
 
 void slab_pending_take(struct slab_chunk *c)
 {
-	lfmap_assert(c->taken == SLAB_NIL);
+	lfmap_assert(c->taken == SLAB_PEND_EMPTY);
 	/* acq_rel: acquire the pushers' links; release: our earlier read of
 	 * c->retire_next, before the next lister writes it. */
-	c->taken = atomic_exchange_explicit(&c->pending, SLAB_NIL,
+	c->taken = atomic_exchange_explicit(&c->pending, SLAB_PEND_EMPTY,
 					    memory_order_acq_rel);
-	lfmap_assert(c->taken != SLAB_NIL);
+	lfmap_assert(SLAB_PEND_HEAD(c->taken) != SLAB_NIL);
+}
+
+/* A map with a destructor: each slot's dead value to it, then the slot
+ * back, one by one (reading each slot's successor first: the free reuses
+ * the link, and the last free may return c). */
+static size_t pending_free_values(lfmap *m, struct slab_chunk *c, uint32_t i)
+{
+	size_t values = 0, bytes = class_size(c->cls);
+	while (i != SLAB_NIL) {
+		uint32_t next = *slab_idx_link(c, i);
+		void **v = slab_idx_value(c, i);
+		if (*v) {
+			m->value_free(*v, m->value_free_ctx);
+			*v = NULL; /* a free slot's value is NULL */
+			values++;
+		}
+		/* Poison first: once pushed, the owner may hand it out. */
+		SLAB_POISON(slab_idx_slot(c, i), bytes);
+		chunk_free_run(m, c, i, i, 1);
+		i = next;
+	}
+	return values;
 }
 
 size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
 {
-	size_t values = 0, bytes = class_size(c->cls);
-	bool has_values = c->values;
-	uint32_t i = c->taken;
-	c->taken = SLAB_NIL;
-	while (i != SLAB_NIL) {
-		/* Read first: the free reuses the link, and the last free may
-		 * return c. */
-		uint32_t next = *slab_idx_link(c, i);
-		if (has_values) {
-			void **v = slab_idx_value(c, i);
-			if (*v) {
-				m->value_free(*v, m->value_free_ctx);
-				*v = NULL; /* a free slot's value is NULL */
-				values++;
-			}
-		}
-		/* Poison first: once pushed, the owner may hand it out. */
-		SLAB_POISON(slab_idx_slot(c, i), bytes);
-		chunk_free_slot(m, c, i);
-		i = next;
+	uint64_t t = c->taken;
+	c->taken = SLAB_PEND_EMPTY;
+	if (c->values)
+		return pending_free_values(m, c, SLAB_PEND_HEAD(t));
+#if defined(SLAB_ASAN) || defined(LFMAP_DEBUG)
+	uintptr_t n = 0;
+	for (uint32_t i = SLAB_PEND_HEAD(t); i != SLAB_NIL;
+	     i = *slab_idx_link(c, i), n++) {
+		SLAB_POISON(slab_idx_slot(c, i), class_size(c->cls));
+		lfmap_assert(*slab_idx_link(c, i) != SLAB_NIL ||
+			     i == SLAB_PEND_TAIL(t));
 	}
-	return values;
+	lfmap_assert(n == SLAB_PEND_COUNT(t));
+#endif
+	/* No dead values: the list goes back whole, its links untouched
+	 * but the tail's (no per-slot read: ~1 line a delete). */
+	chunk_free_run(m, c, SLAB_PEND_HEAD(t), SLAB_PEND_TAIL(t),
+		       SLAB_PEND_COUNT(t));
+	return 0;
 }
 
 void slab_destroy(lfmap *m)

@@ -138,19 +138,29 @@ static inline size_t slab_header_slots(int cls)
 #define SLAB_FLAGS (SLAB_LIVE - 1)
 #define SLAB_DIRECT ((uintptr_t)1)
 
+/* A chunk's pending word: the list's head index, its tail index (the slot
+ * of the retire that found the list empty) and its length, so that a
+ * batch gives the whole list back with one splice (slab_pending_free). */
+#define SLAB_PEND_EMPTY ((uint64_t)SLAB_NIL)
+#define SLAB_PEND_HEAD(w) ((uint32_t)((w) & 0xffff))
+#define SLAB_PEND_TAIL(w) ((uint32_t)(((w) >> 16) & 0xffff))
+#define SLAB_PEND_COUNT(w) ((uintptr_t)((w) >> 32))
+
 struct slab_chunk {
 	_Atomic(uintptr_t) state;  /* SLAB_LIVE * live | flags */
+	/* Retired slots waiting for a grace period (slab_retire; the
+	 * SLAB_PEND_ word above), and the ones the retire batch in flight
+	 * took (reclaim.c: batch_queue writes it, the batch's callback frees
+	 * them). */
+	_Atomic(uint64_t) pending;
+	uint64_t taken;
 	/* Freed slots (slot indices, linked through their links; SLAB_NIL:
-	 * none) and retired ones waiting for a grace period (slab_retire). */
+	 * none). */
 	_Atomic(uint32_t) remote;
-	_Atomic(uint32_t) pending;
 	/* Read by every free: on the state word's line. */
 	unsigned short cls;
 	unsigned short home; /* its stripe (every chunk stays with one) */
 	unsigned cap;        /* slots */
-	/* The pending slots the retire batch in flight took (reclaim.c:
-	 * batch_queue writes it, the batch's callback frees them). */
-	uint32_t taken;
 	/* Slot index <-> address: the first whole page, the slots' offset
 	 * in a page, log2 of a slot's bytes, the dead values' offset. */
 	unsigned short slot_off;
@@ -332,7 +342,8 @@ LFMAP_HIDDEN void slab_free(struct lfmap *m, void *p, size_t size);
  * before the call_rcu of the batch that frees c->taken.
  *
  * slab_pending_free - free c->taken (TLA+: CbFree): hand each dead value
- * to the map's destructor and give its slot back, one by one.  The
+ * to the map's destructor and give its slot back, one by one, or without
+ * a destructor give the whole list back at once.  The
  * slots themselves are not read: only their links and value words.
  * Returns the values handed over.  c may be returned to the allocator on
  * the way: the caller reads c->batch_next first.  Caller: the batch's
