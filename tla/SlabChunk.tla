@@ -20,7 +20,7 @@
 (*     SweepCollect   partial_collect (exchange pushed[]);                 *)
 (*     SweepRelease   return one chunk taken from emptied[] (partial_remove,*)
 (*                    chunk_release);                                      *)
-(*   a free (slab_free_record), by any thread                              *)
+(*   a free (chunk_free_run), by any thread                                *)
 (*     Free           the CAS on the state word (one slot, or a run of    *)
 (*                    them) and its decision;                              *)
 (*     PushP          push on pushed[] (we listed it);                     *)
