@@ -356,12 +356,17 @@ static void slab_free_direct(lfmap *m, void *p, size_t size)
 
 /* The slot after p in carving order: slots end at their page's end, so
  * from the last one on to the next page's first, made ready then (if c
- * has slots left to carve). */
+ * has slots left to carve).  Not the page of c's header: chunk_new made
+ * it ready, and doing it again would poison the header (page_init
+ * poisons the page's slots, then unpoisons the header) while frees on
+ * other threads read it: ASan's "poisoned chunk header" reports under
+ * liblfmap-ck, whose callbacks run on the user threads as they carve. */
 static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 {
 	p += class_size(cls);
 	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
-		if (c->fresh)
+		if (c->fresh &&
+		    ((uintptr_t)c & ~(SLAB_PAGE - 1)) != (uintptr_t)p)
 			page_init(c, p, cls, c->values, c->mapped);
 		p += slab_slot_offset(cls, c->values);
 	}
