@@ -159,9 +159,9 @@ void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
 	if (dead && m->value_free) {
 		/* Plain store: read only by the retirement callback, which runs
 		 * after a grace period that waits for this section.  (Without
-		 * a destructor the record has no value word, nor a use for
-		 * one.) */
-		entry_retired(m, e)->value = dead;
+		 * a destructor the slab has no dead-value words, nor a use
+		 * for them.) */
+		*entry_dead(m, e) = dead;
 		counter_add(&st->pending_values, 1);
 	}
 	int64_t stripe_entries = counter_add(&st->entries, -1);

@@ -127,37 +127,29 @@ struct reclaim_head {
 #define VALUE_TOMBSTONE ((uintptr_t)0)
 
 /*
- * A retired object waiting for a grace period (reclaim.c): the link in its
- * map's retire list and the value to hand to the destructor (NULL: none).
- * An entry's record is beside it in its slab page (slab_record), or in
- * front of it for an entry from the allocator; a record alone makes up a
- * value record (a value that leaves the map without its entry: replace,
- * cas, compute, defer_free).  The low 2 bits of a link (and of the list
- * head) tell which of the three the record it points to is (records are
- * at least 8-byte aligned), and bits 60-61 a slab entry's class (above any
- * user address, 2^47, or 2^56 with 5-level paging).
+ * A retired object on its map's retire list of records (reclaim.c): the
+ * link and the value to hand to the destructor (NULL: none).  A record is
+ * in front of an entry from the allocator (slab_class < 0), or makes up a
+ * value record on its own (a value that leaves the map without its entry:
+ * replace, cas, compute, defer_free); bit 0 of a link (and of the list
+ * head) tells which (RETIRED_VALUE_RECORD; records are at least 8-byte
+ * aligned).  Slab entries are not on this list: they wait on their
+ * chunk's pending list (slab.c, slab_retire), and the map's list of
+ * chunks holds the chunks that have some.
  */
 struct retired {
 	uintptr_t next;
 	void *value;
 };
 _Static_assert(sizeof(struct retired) == SLAB_RECORD, "slab records");
-_Static_assert(SLAB_CLASSES <= 4, "a class in two tag bits");
 #define RETIRED_VALUE_RECORD ((uintptr_t)1)
-#define RETIRED_SLAB_ENTRY ((uintptr_t)2) /* the record of a slab entry */
-#define RETIRED_CLASS_SHIFT 60            /* and its class, bits 60-61 */
-#define RETIRED_TAGS ((uintptr_t)3 | (uintptr_t)3 << RETIRED_CLASS_SHIFT)
-
-static inline int retired_class(uintptr_t link)
-{
-	return (int)((link >> RETIRED_CLASS_SHIFT) & 3);
-}
+#define RETIRED_TAGS ((uintptr_t)1)
 
 /*
  * An entry: list node, value word and the key bytes inline, 24 + key_len
  * bytes (32 for an 8-byte key: a 32-byte slot, half a line); all of it is
- * what a lookup reads.  Its retirement record is outside (struct retired
- * above).  The key's length is not stored: its length code is in so_key
+ * what a lookup reads.  Its retirement link (and dead value) is outside
+ * it (slab.h).  The key's length is not stored: its length code is in so_key
  * (hash.h), which is the length itself for keys shorter than
  * SO_KEY_LEN_LONG; a longer key's entry stores its length in the 8 bytes
  * before the key bytes (entry_key_len, entry_key).  An entry pointer
@@ -291,12 +283,15 @@ struct lfmap {
 	 * shrinks): waiting for the map means waiting for this to be 0. */
 	_Atomic(long) chains;
 
-	/* Retirement (reclaim.c): a lock-free stack of retired objects, and
-	 * the one batch in flight through call_rcu. */
+	/* Retirement (reclaim.c): lock-free stacks of retired records and of
+	 * chunks with pending slab entries, and the one batch in flight
+	 * through call_rcu. */
 	_Atomic(uintptr_t) retire_head;
+	_Atomic(uintptr_t) retire_chunks;
 	_Atomic(int) retire_busy;
 	struct reclaim_head retire_rcu;
 	uintptr_t retire_batch;
+	struct slab_chunk *retire_chunk_batch;
 
 	struct counter_stripe stripes[COUNTER_STRIPES];
 
@@ -325,20 +320,12 @@ static inline uint64_t node_key(const lfmap *m, const struct list_node *n)
 	return n->so_key;
 }
 
-/* e's retirement record.  Without a destructor a slab entry's record is
- * the link alone (8 bytes, slab.h): its value word must not be used. */
-static inline struct retired *entry_retired(const lfmap *m, struct entry *e)
+/* Where e's dead value waits for the destructor (slab_value_word); only
+ * in a map with a destructor. */
+static inline void **entry_dead(const lfmap *m, struct entry *e)
 {
-	return slab_record(e, entry_bytes(entry_key_len(e)), m->slab.rec_shift);
-}
-
-/* The tag of e's record in a retire link. */
-static inline uintptr_t entry_retired_tag(struct entry *e)
-{
-	int cls = slab_class(entry_bytes(entry_key_len(e)));
-	return cls < 0 ? 0
-		       : RETIRED_SLAB_ENTRY |
-				 (uintptr_t)cls << RETIRED_CLASS_SHIFT;
+	lfmap_assert(m->value_free);
+	return slab_value_word(&m->slab, e, entry_bytes(entry_key_len(e)));
 }
 
 /* Allocate and free through the map's allocator (the user's

@@ -81,8 +81,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	m->alloc = *a;
 	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
 	/* Entry records hold a dead value only for a destructor (slab.h). */
-	m->slab.rec_shift = opts->value_free ? SLAB_REC_SHIFT_FULL
-					     : SLAB_REC_SHIFT_LINK;
+	m->slab.values = opts->value_free != NULL;
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	hash_seed8(m->seed, m->seed8);
@@ -147,6 +146,7 @@ static void map_teardown(lfmap *m)
 {
 	lfmap_assert(atomic_load(&m->chains) == 0);
 	lfmap_assert(atomic_load(&m->retire_head) == 0);
+	lfmap_assert(atomic_load(&m->retire_chunks) == 0);
 	lfmap_assert(atomic_load(&m->resizing) == 0);
 	/* Plain store: only this thread (and the destructors it calls) can
 	 * reach m now. */
@@ -164,7 +164,7 @@ static void map_teardown(lfmap *m)
 		uintptr_t v = atomic_load_explicit(&e->value,
 						   memory_order_relaxed);
 		void *dead = v != VALUE_TOMBSTONE ? (void *)v
-			     : m->value_free ? entry_retired(m, e)->value
+			     : m->value_free ? *entry_dead(m, e)
 					     : NULL;
 		if (dead)
 			reclaim_value_now(m, dead);
@@ -553,7 +553,7 @@ int lfmap_clear(lfmap *m)
 			if (v != VALUE_TOMBSTONE) {
 				/* Ours: see entry_remove. */
 				if (m->value_free) {
-					entry_retired(m, e)->value = (void *)v;
+					*entry_dead(m, e) = (void *)v;
 					counter_add(&st->pending_values, 1);
 				}
 				removed++;

@@ -36,23 +36,42 @@
  *    nested one only counts, inline (section.h): the outermost engine
  *    section already covers it.
  *
- * 3. Retirement (TLA+: Retire, Reclaim).  An entry is retired by the one
- *    thread whose CAS unlinked it (list.c), a replaced value by the thread
- *    whose CAS replaced it.  Retiring pushes the object on its map's
- *    lock-free retire list (a Treiber stack: push by CAS, detach all by
- *    exchange, never pop one, so no ABA).  One batch per map is in flight:
- *    the pusher that finds none in flight detaches the list and queues it
- *    with reclaim_call; the batch's callback, after the grace period, frees
- *    it and queues whatever was pushed meanwhile as the next batch.  Every
- *    object was pushed before the engine_call of its batch, so it is freed
- *    (and its value handed to the destructor) after a grace period that
- *    began after its retirement (engine.h E.1): after every read-side
- *    section that could have reached it.  Because every traversal runs
- *    inside a section, no node is freed while a traversal can still reach
- *    it: no ABA, no hazard pointers.  Batching costs one engine call per
- *    batch instead of one per object, and 16 bytes per entry (link +
- *    value) instead of a 16-byte rcu_head plus a map pointer and the value.
- *    A deleted entry's value travels with it (struct retired.value).  The
+ * 3. Retirement (TLA+: Retire, Reclaim; tla/RetireList.tla,
+ *    tla/RetireChunks.tla).  An entry is retired by the one thread whose
+ *    CAS unlinked it (list.c), a replaced value by the thread whose CAS
+ *    replaced it.  A value record (and an entry from the allocator, its
+ *    record in front) is pushed on the map's lock-free list of records
+ *    (a Treiber stack: push by CAS, detach all by exchange, never pop
+ *    one, so no ABA).  A slab entry is pushed on its chunk's pending
+ *    list instead, by its 16-bit slot index (slab_retire: 2 bytes per
+ *    entry, no allocation); the retire that made that list non-empty
+ *    (the chunk's lister) pushes the chunk on the map's list of chunks
+ *    (Treiber again, through chunk->retire_next), and only it, so a
+ *    chunk is on that list at most once and only while it has pending
+ *    entries.  One batch per map is in flight: the pusher that finds
+ *    none in flight (for a slab entry: the lister) detaches both lists,
+ *    takes each detached chunk's pending list whole (exchange) into the
+ *    chunk's `taken`, links the chunks through batch_next (retire_next
+ *    is the next lister's once the pending list is empty) and queues the
+ *    batch with reclaim_call; the batch's callback, after the grace
+ *    period, frees it and queues whatever was pushed meanwhile as the
+ *    next batch.  Every object the callback frees was pushed before the
+ *    engine_call of its batch (the pending lists are taken before it,
+ *    mutant CHUNK_TAKE_LATE), so it is freed (and its value handed to the
+ *    destructor) after a grace period that began after its retirement
+ *    (engine.h E.1): after every read-side section that could have
+ *    reached it (RetireChunks.tla: GraceRespected, the invariant that
+ *    matters; taking exactly what was pushed before the call is how it
+ *    is met).  Because every traversal runs inside a section, no node is
+ *    freed while a traversal can still reach it: no ABA, no hazard
+ *    pointers.  Batching costs one engine call per batch instead of one
+ *    per object; a retire that is not a chunk's lister costs one CAS on
+ *    the chunk header (no map-wide CAS, no fence).  One window is new:
+ *    such a retire may return while its chunk's lister has yet to list
+ *    the chunk and count a chain, so reclaim_wait_map first waits a grace
+ *    period, which ends only after the lister's section (begun before our
+ *    push) has ended (RetireChunks.tla: NoUncountedPending).
+ *    A deleted entry's value travels with it (its dead-value word).  The
  *    tombstoning thread writes it after its CAS, possibly after a helper
  *    already unlinked and retired the entry; that is still safe: the
  *    tombstoning thread's section began before the unlink, so the grace
@@ -309,10 +328,12 @@ void reclaim_chain_end(lfmap *m)
 }
 
 /*
- * Free one detached batch (TLA+: Reclaim): hand values to the destructor,
- * free entries and value records.  Runs after a grace period.
+ * Free one detached batch (TLA+: Reclaim; RetireChunks.tla: CbFree): the
+ * records (hand values to the destructor, free entries from the allocator
+ * and value records), then what the batch took from each chunk.  Runs
+ * after a grace period.
  */
-static void batch_free(lfmap *m, uintptr_t link)
+static void batch_free(lfmap *m, uintptr_t link, struct slab_chunk *chunks)
 {
 	struct counter_stripe *st = counter_this_thread(m);
 	int64_t bytes = 0, values = 0;
@@ -320,29 +341,25 @@ static void batch_free(lfmap *m, uintptr_t link)
 	while (link) {
 		struct retired *r = (struct retired *)(link & ~RETIRED_TAGS);
 		uintptr_t next = r->next;
-		/* A slab entry's record without a destructor is the link
-		 * alone (slab.h). */
-		bool has_value = !(link & RETIRED_SLAB_ENTRY) ||
-				 m->slab.rec_shift == SLAB_REC_SHIFT_FULL;
-		if (has_value && r->value) {
+		if (r->value) {
 			reclaim_value_now(m, r->value);
 			values++;
 		}
 		if (link & RETIRED_VALUE_RECORD) {
 			map_mem_free(m, r, sizeof *r);
 			bytes += (int64_t)sizeof *r;
-		} else if (link & RETIRED_SLAB_ENTRY) {
-			/* A free slot's record holds no value (slab.c); the
-			 * entry itself is not read again.  node_bytes: slab.c
-			 * counts it when the chunk goes. */
-			if (has_value)
-				r->value = NULL;
-			slab_free_record(m, r, retired_class(link));
 		} else {
 			struct entry *e = (struct entry *)(r + 1);
+			r->value = NULL;
 			slab_free(m, e, entry_bytes(entry_key_len(e)));
 		}
 		link = next;
+	}
+	while (chunks) {
+		/* Read first: the chunk may be returned on the way. */
+		struct slab_chunk *next = chunks->batch_next;
+		values += (int64_t)slab_pending_free(m, chunks);
+		chunks = next;
 	}
 	counter_add(&st->pending_values, -values);
 	counter_add(&st->pending_bytes, -bytes);
@@ -350,24 +367,43 @@ static void batch_free(lfmap *m, uintptr_t link)
 
 static void reclaim_batch_free(struct reclaim_head *head);
 
-/* Detach everything retired so far and queue it behind a grace period.
- * Caller holds m->retire_busy. */
+/*
+ * Detach everything retired so far and queue it behind a grace period
+ * (RetireChunks.tla: Xchg, Take, StoreBatch, CallRcu).  Each chunk's
+ * pending list is taken here, before the call_rcu, so that the callback
+ * frees only entries retired before it was queued: taking it in the
+ * callback would free entries retired after the grace period began
+ * (mutant CHUNK_TAKE_LATE).  Caller holds m->retire_busy.
+ */
 static bool batch_queue(lfmap *m)
 {
 	lfmap_assert(atomic_load_explicit(&m->retire_busy, memory_order_relaxed)); /* relaxed: a debug check of a flag the caller holds */
 	/* acquire: see the links of the objects pushed so far. */
-	uintptr_t batch = atomic_exchange_explicit(&m->retire_head, 0,
-						   memory_order_acquire);
-	if (!batch)
+	uintptr_t recs = atomic_exchange_explicit(&m->retire_head, 0,
+						  memory_order_acquire);
+	struct slab_chunk *c = (struct slab_chunk *)atomic_exchange_explicit(
+		&m->retire_chunks, 0, memory_order_acquire);
+	if (!recs && !c)
 		return false;
-	m->retire_batch = batch;
+	struct slab_chunk *chunks = NULL;
+	while (c) {
+		/* Read before the take: once the pending list is empty, the
+		 * next retire onto it lists c again, through this link. */
+		struct slab_chunk *next = c->retire_next;
+		slab_pending_take(c);
+		c->batch_next = chunks;
+		chunks = c;
+		c = next;
+	}
+	m->retire_batch = recs;
+	m->retire_chunk_batch = chunks;
 	reclaim_call(&m->retire_rcu, reclaim_batch_free);
 	return true;
 }
 
 /*
  * Called holding m->retire_busy, within a counted chain: queue the next
- * batch, or drop the flag.  A push that lands between finding the list
+ * batch, or drop the flag.  A push that lands between finding the lists
  * empty and dropping the flag saw the flag held and left its object to us,
  * so after dropping it look once more, and take it back if there is work
  * and nobody else did.  Returns true when a batch was queued (the chain
@@ -379,12 +415,14 @@ static bool batch_queue_or_release(lfmap *m)
 		if (batch_queue(m))
 			return true;
 		atomic_store_explicit(&m->retire_busy, 0, memory_order_release);
-		/* Store-buffering pair with the fence in retire(): without both
-		 * fences this load and the pusher's load of retire_busy can
-		 * each miss the other's store (x86 too), stranding an object
-		 * (tla/RetireList.tla, retire_tso.cfg). */
+		/* Store-buffering pair with the fence in retire_kick():
+		 * without both fences these loads and the pusher's load of
+		 * retire_busy can each miss the other's store (x86 too),
+		 * stranding an object (tla/RetireList.tla, retire_tso.cfg). */
 		atomic_thread_fence(memory_order_seq_cst);
-		if (!atomic_load_explicit(&m->retire_head, memory_order_acquire))
+		if (!atomic_load_explicit(&m->retire_head, memory_order_acquire) &&
+		    !atomic_load_explicit(&m->retire_chunks,
+					  memory_order_acquire))
 			return false;
 		int idle = 0;
 		if (!atomic_compare_exchange_strong_explicit(
@@ -400,32 +438,18 @@ static void reclaim_batch_free(struct reclaim_head *head)
 {
 	lfmap *m = (lfmap *)((char *)head - offsetof(lfmap, retire_rcu));
 
-	batch_free(m, m->retire_batch);
+	batch_free(m, m->retire_batch, m->retire_chunk_batch);
 	m->retire_batch = 0;
+	m->retire_chunk_batch = NULL;
 	if (!batch_queue_or_release(m))
 		reclaim_chain_end(m);
 }
 
-/* Push r (its tag in is_value: RETIRED_TAGS) on m's retire list and make sure a
- * batch is on its way (TLA+: Retire).  Caller: read-side section. */
-static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
+/* After a push on one of m's retire lists: make sure a batch is on its
+ * way (TLA+: Retire; RetireChunks.tla: BusyLoad, ChainBegin, BusyCas).
+ * Caller: read-side section. */
+static void retire_kick(lfmap *m)
 {
-	lfmap_assert(self.nesting > 0);
-	if (LFMAP_MUTANT(FREE_NO_GRACE)) {
-		/* Seeded bug for the stress harness: no grace period. */
-		r->next = 0;
-		batch_free(m, (uintptr_t)r | is_value);
-		return;
-	}
-	uintptr_t head = atomic_load_explicit(&m->retire_head,
-					      memory_order_relaxed);
-	do {
-		r->next = head;
-		/* release: the batch's callback sees r's fields. */
-	} while (!atomic_compare_exchange_weak_explicit(
-		&m->retire_head, &head, (uintptr_t)r | is_value,
-		memory_order_release, memory_order_relaxed));
-
 	/* See batch_queue_or_release: either we see busy dropped, or the
 	 * chain's re-check sees our push. */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -451,10 +475,75 @@ static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
 				       * our object */
 }
 
+/* Push r (its tag in is_value: RETIRED_TAGS) on m's retire list of records
+ * and make sure a batch is on its way (TLA+: Retire).  Caller: read-side
+ * section. */
+static void retire(lfmap *m, struct retired *r, uintptr_t is_value)
+{
+	lfmap_assert(self.nesting > 0);
+	if (LFMAP_MUTANT(FREE_NO_GRACE)) {
+		/* Seeded bug for the stress harness: no grace period. */
+		r->next = 0;
+		batch_free(m, (uintptr_t)r | is_value, NULL);
+		return;
+	}
+	uintptr_t head = atomic_load_explicit(&m->retire_head,
+					      memory_order_relaxed);
+	do {
+		r->next = head;
+		/* release: the batch's callback sees r's fields. */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&m->retire_head, &head, (uintptr_t)r | is_value,
+		memory_order_release, memory_order_relaxed));
+	retire_kick(m);
+}
+
+/*
+ * An entry: from the allocator, on the list of records; from the slab, on
+ * its chunk's pending list (slab_retire, RetireChunks.tla: PendPush).
+ * Only the retire that made that list non-empty lists the chunk on m's
+ * list of chunks (MapPush; mutants CHUNK_LOST_PUSH, CHUNK_PUSH_ALWAYS)
+ * and makes sure a batch is on its way (CHUNK_NO_KICK): any other finds
+ * the chunk listed, or detached by a batch_queue that has yet to take its
+ * pending list, or being listed by its lister, whose read-side section
+ * began before ours (reclaim_wait_map waits a grace period for it).
+ */
 void reclaim_retire_entry(lfmap *m, struct entry *e)
 {
+	lfmap_assert(self.nesting > 0);
+	size_t size = entry_bytes(entry_key_len(e));
+	int cls = slab_class(size);
+	if (cls < 0) {
+		retire(m, (struct retired *)e - 1, 0);
+		return;
+	}
+	if (LFMAP_MUTANT(FREE_NO_GRACE)) {
+		/* Seeded bug for the stress harness: no grace period. */
+		if (m->value_free) {
+			void **v = entry_dead(m, e);
+			if (*v) {
+				reclaim_value_now(m, *v);
+				*v = NULL;
+				counter_add(&counter_this_thread(m)->pending_values,
+					    -1);
+			}
+		}
+		slab_free(m, e, size);
+		return;
+	}
 	/* Its bytes stay in node_bytes (slab.c) until its slot is freed. */
-	retire(m, entry_retired(m, e), entry_retired_tag(e));
+	struct slab_chunk *c = slab_retire(m, e, cls);
+	if (!c)
+		return;
+	uintptr_t head = atomic_load_explicit(&m->retire_chunks,
+					      memory_order_relaxed);
+	do {
+		c->retire_next = (struct slab_chunk *)head;
+		/* release: the link, for batch_queue's exchange. */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&m->retire_chunks, &head, (uintptr_t)c, memory_order_release,
+		memory_order_relaxed));
+	retire_kick(m);
 }
 
 struct retired *reclaim_value_record(lfmap *m)
@@ -529,6 +618,10 @@ void reclaim_wait_map(lfmap *m)
 {
 	lfmap_assert(reclaim_may_wait_callbacks() == 0);
 	ensure_registered();
+	/* A retire that returned may have left its entry to its chunk's
+	 * lister, still inside its own retire (and read-side section) and
+	 * not yet counting a chain (see 3.): after a grace period it is done. */
+	engine_synchronize();
 	do {
 		engine_barrier();
 		/* acquire: pairs with reclaim_chain_end. */

@@ -14,34 +14,55 @@
  * allocator directly, their record in front of them.
  *
  * Layout (slab.h).  A chunk is cut into SLAB_PAGE-aligned pages, each
- * [page header | record array | slots], the slots ending at the page's end.
- * The page header names the chunk and the class, written once: when
- * carving reaches the page (page_init), or for the first page and the
- * chunk header's page when the chunk is made; never changed while the
- * chunk lives (other threads' frees read both headers).
- * An entry's retirement record (struct retired: the retire link, and the
- * dead value when the map has a destructor: 16 bytes, else 8) is at the
- * same index in the page's record array (slab_record), outside the slot:
- * the slot holds only what lookups read.  A record's value word is NULL
- * while its slot is free (zeroed with the page, cleared again by the
- * retirement callback before it frees the slot).  The chunk header takes
- * the first slots of one page (chunk_header_at).  A free slot is linked
- * into its chunk's free lists through word 0 (next) of its record, so
- * freeing a retired entry never touches the entry's own line again (the
- * callback reads only the record and the chunk header).  With the system
+ * [page header | links | dead values | slots], the slots ending at the
+ * page's end.  The page header names the chunk and the class, written
+ * once: when carving reaches the page (page_init), or for the first page
+ * and the chunk header's page when the chunk is made; never changed while
+ * the chunk lives (other threads' frees read both headers).  A slot is named inside its chunk by a 16-bit index (page
+ * number, slot in the page: slab_idx_*); its 2-byte link, at the same
+ * index in the page's link array, outside the slot, chains it into one
+ * of its chunk's lists of indices: the pending list while it waits for a
+ * grace period (slab_retire), then the free lists (remote, local).  A map
+ * with a destructor also has an 8-byte dead-value word per slot, NULL
+ * while the slot is free (zeroed with the page, cleared again by
+ * slab_pending_free before it frees the slot).  So the slot holds only
+ * what lookups read, and neither retiring an entry nor freeing it after
+ * its grace period touches the entry's own line: only its link, its
+ * value word and the chunk header.  The chunk header takes the first
+ * slots of one page (chunk_header_at).  With the system
  * allocator a chunk is an mmap aligned to its size, found by masking the
  * address; with a user allocator through the page header (one more line
  * a free: 11,765 page headers at N = 1e6 do not stay cached).  Either way
  * the header's place is coloured by the address, so headers do not share
  * cache sets.
  *
- * Why records beside the slot and not in it: a 32-byte slot is what an
+ * Why links beside the slot and not in it: a 32-byte slot is what an
  * 8-byte-key entry needs (two to a line, never straddling), and deletes
  * must not allocate (a retired entry needs its link with no memory left).
- * The cost: a delete writes its record's line (one more line than a link
- * inside the entry, +0.8 LL per delete at N = 1e6), and live entries pay
- * 8 (16) bytes for a link only pending ones use; per-thread retire blocks
- * would take that away but need memory at retire time.
+ * A link of 16 bits suffices because a chunk holds at most 1916 slots,
+ * and the map's retire list holds chunks, not entries (reclaim.c,
+ * tla/RetireChunks.tla): 2 bytes per live entry (34 a 32-byte slot)
+ * instead of the 8-byte pointer record before (40).
+ *
+ * Retirement (slab_retire, slab_pending_take, slab_pending_free):
+ *   - chunk->pending: one word, the list's head index, its tail index and
+ *     its length (SLAB_PEND_*).  A retire pushes the slot's index there
+ *     (Treiber push, CAS acq_rel; the retire that finds the list empty
+ *     sets the tail to its own slot, gets the chunk back and lists the
+ *     chunk on the map's retire list, reclaim.c).  The retire batch takes
+ *     the word whole, with an exchange, into chunk->taken before its
+ *     call_rcu, and after the grace period slab_pending_free gives the
+ *     slots back.  Without a destructor the whole list goes back as a
+ *     run: one push on chunk->remote (only the tail's link is written,
+ *     no other link is read) and one state RMW for all of it
+ *     (chunk_free_run; SlabChunk.tla's Free of k slots).  With one, each
+ *     slot's dead value goes to the destructor and the slot back on its
+ *     own, reading its successor first (the free reuses the link; the
+ *     last may return the chunk): the value words are read anyway, and
+ *     test_slab.c's sweep_between_exchanges needs a chunk listed and
+ *     emptied by two frees of one batch.  A pending slot is live in the
+ *     state word, so a chunk with pending or taken slots is never
+ *     returned.
  *
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
@@ -55,8 +76,10 @@
  *     lock-free, and a fork while another thread holds a flag leaves the
  *     child with that stripe unusable, never blocked (no lock is held
  *     across fork; the child falls over to the other stripes).
- *   - chunk->remote: every free pushes the slot's record there (Treiber
- *     push, CAS release); only the chunk's owner takes it, whole, with an exchange
+ *   - chunk->remote: every free pushes the slot's index there (Treiber
+ *     push, CAS release; a run at once: its tail linked to the old
+ *     head); only
+ *     the chunk's owner takes it, whole, with an exchange
  *     (acquire) and moves it into `local`.  Nobody ever pops one node with
  *     a CAS, so there is no ABA: a push's CAS succeeds only if the head is
  *     still the value the pushed slot's link was set to, and whatever
@@ -70,7 +93,8 @@
  *     the push not finished), EMPTIED (listed, no live slot, on
  *     emptied[]).  OWNED and LISTED exclude each other.  The owner adds
  *     a live slot per allocation (relaxed: OWNED keeps the chunk alive;
- *     its later release RMW publishes it); a free subtracts one (acq_rel,
+ *     its later release RMW publishes it); a free subtracts one per slot
+ *     (a run all at once; acq_rel,
  *     so the thread that finally returns the chunk acquires every earlier
  *     free's and owner's writes: all are RMWs of one word, a release
  *     sequence).  The free's CAS also decides, on the value it leaves:
@@ -134,8 +158,8 @@
  * allocations on their own), counted when allocated and when freed, so a
  * retired entry's bytes stay there until its slot is freed.
  *
- * Under AddressSanitizer a free slot is poisoned (its link is in the
- * record), so a use after free is still reported.
+ * Under AddressSanitizer a free slot is poisoned (its link is outside
+ * it; a pending one is not: readers may still be on it), so a use after free is still reported.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -205,39 +229,40 @@ static void *chunk_memory(lfmap *m, unsigned *mapped)
  * free.
  */
 static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
-						 unsigned rs, unsigned mapped)
+						 unsigned values, unsigned mapped)
 {
 	uintptr_t colour = mapped ? first / SLAB_CHUNK_BYTES : first / SLAB_PAGE;
 	unsigned pages = mapped ? SLAB_CHUNK_BYTES / SLAB_PAGE : 8;
-	return (struct slab_chunk *)(first + slab_slot_offset(cls, rs) +
+	return (struct slab_chunk *)(first + slab_slot_offset(cls, values) +
 				     (colour % pages) * SLAB_PAGE +
 				     (colour / pages % 8) *
 					     (slab_header_slots(cls)
 					      << (SLAB_MIN_SHIFT + cls)));
 }
 
-/* The chunk of the slot or record at address p, of class cls. */
+/* The chunk of the slot (or its link or value word) at address p, of
+ * class cls. */
 static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
 					  int cls)
 {
 	if (m->system_alloc)
 		return chunk_header_at((uintptr_t)p & ~(SLAB_CHUNK_BYTES - 1),
-				       cls, m->slab.rec_shift, 1);
+				       cls, m->slab.values, 1);
 	return ((struct slab_page *)((uintptr_t)p & ~(SLAB_PAGE - 1)))->chunk;
 }
 
 /*
  * Make the page at pg ready to carve: its header (chunk, class), zeroed
- * records (an mmap is zeroed already) and, under ASan, poisoned slots (the
- * chunk header stays readable).  Pages are made ready when carving
+ * links and dead values (an mmap is zeroed already) and, under ASan,
+ * poisoned slots (the chunk header stays readable).  Pages are made ready when carving
  * reaches them, so a small map's mmapped chunk is resident only as far as
  * it is used.  Caller owns c (or is making it).
  */
 static __attribute__((noinline)) void
-page_init(struct slab_chunk *c, char *pg, int cls, unsigned rs,
+page_init(struct slab_chunk *c, char *pg, int cls, unsigned values,
 	  unsigned mapped)
 {
-	size_t off = slab_slot_offset(cls, rs);
+	size_t off = slab_slot_offset(cls, values);
 	struct slab_page *h = (struct slab_page *)pg;
 	/* Once a page: a second init would race with frees reading it. */
 	lfmap_assert(!mapped || h->chunk != c);
@@ -245,7 +270,7 @@ page_init(struct slab_chunk *c, char *pg, int cls, unsigned rs,
 	h->cls = (uint32_t)cls;
 	h->unused_ = 0;
 	if (!mapped)
-		memset(pg + SLAB_PAGE_HEADER, 0, slab_page_slots(cls, rs) << rs);
+		memset(pg + SLAB_PAGE_HEADER, 0, off - SLAB_PAGE_HEADER);
 	SLAB_POISON(pg + off, SLAB_PAGE - off);
 	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) == (uintptr_t)pg)
 		SLAB_UNPOISON(c, sizeof *c);
@@ -265,25 +290,30 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 		return NULL;
 	uintptr_t first = ((uintptr_t)raw + SLAB_PAGE - 1) & ~(SLAB_PAGE - 1);
 	size_t pages = ((uintptr_t)raw + SLAB_CHUNK_BYTES - first) / SLAB_PAGE;
-	unsigned rs = m->slab.rec_shift;
-	size_t off = slab_slot_offset(cls, rs), per = slab_page_slots(cls, rs);
-	struct slab_chunk *c = chunk_header_at(first, cls, rs, mapped);
-	page_init(c, (char *)first, cls, rs, mapped);
+	unsigned v = m->slab.values;
+	size_t off = slab_slot_offset(cls, v), per = slab_page_slots(cls, v);
+	struct slab_chunk *c = chunk_header_at(first, cls, v, mapped);
+	page_init(c, (char *)first, cls, v, mapped);
 	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) != first)
-		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls, rs,
+		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls, v,
 			  mapped);
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
-	atomic_init(&c->remote, 0);
+	atomic_init(&c->remote, SLAB_NIL);
+	atomic_init(&c->pending, SLAB_PEND_EMPTY);
+	c->taken = SLAB_PEND_EMPTY;
 	c->raw = raw;
 	c->mapped = (unsigned char)mapped;
-	c->rs = (unsigned char)rs;
-	c->rec_to_slot = (unsigned char)(SLAB_MIN_SHIFT + cls - rs);
+	c->values = (unsigned char)v;
+	c->shift = (unsigned char)(SLAB_MIN_SHIFT + cls);
 	c->slot_off = (unsigned short)off;
+	c->value_off = slab_value_offsets_[cls];
+	c->first = first;
 	c->cap = (unsigned)(pages * per - slab_header_slots(cls));
 	c->fresh = c->cap;
 	c->bump = (char *)first + off;
-	c->local = NULL;
+	c->local = SLAB_NIL;
+	c->retire_next = c->batch_next = NULL;
 	c->push_next = c->empty_next = c->prev = c->next = NULL;
 	c->cls = (unsigned short)cls;
 	c->home = (unsigned short)home;
@@ -329,17 +359,19 @@ static void slab_free_direct(lfmap *m, void *p, size_t size)
 
 /* The slot after p in carving order: slots end at their page's end, so
  * from the last one on to the next page's first, made ready then (if c
- * has slots left to carve).  The header's page was made ready by
- * chunk_new and is never made ready again: page_init poisons the page's
- * slots, the header's among them, while other threads' frees read the
- * header (found under ASan: a free read the header poisoned). */
+ * has slots left to carve).  Not the page of c's header: chunk_new made
+ * it ready, and doing it again would poison the header (page_init
+ * poisons the page's slots, then unpoisons the header) while frees on
+ * other threads read it: ASan's "poisoned chunk header" reports under
+ * liblfmap-ck, whose callbacks run on the user threads as they carve. */
 static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 {
 	p += class_size(cls);
 	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
-		if (c->fresh && p != (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)))
-			page_init(c, p, cls, c->rs, c->mapped);
-		p += slab_slot_offset(cls, c->rs);
+		if (c->fresh &&
+		    ((uintptr_t)c & ~(SLAB_PAGE - 1)) != (uintptr_t)p)
+			page_init(c, p, cls, c->values, c->mapped);
+		p += slab_slot_offset(cls, c->values);
 	}
 	return p;
 }
@@ -349,7 +381,7 @@ static void *chunk_take(struct slab_chunk *c)
 {
 	int cls = (int)c->cls;
 	size_t slot = class_size(cls);
-	if (!c->local) {
+	if (c->local == SLAB_NIL) {
 		if (c->fresh) {
 			char *p = c->bump;
 			if (unlikely(p == (char *)c)) /* the header's slots */
@@ -362,20 +394,16 @@ static void *chunk_take(struct slab_chunk *c)
 			SLAB_UNPOISON(p, slot);
 			return p;
 		}
-		/* acquire: the pushers' record links (and their poisoning). */
-		c->local = (void *)atomic_exchange_explicit(
-			&c->remote, 0, memory_order_acquire);
-		if (!c->local)
+		/* acquire: the pushers' links (and their poisoning). */
+		c->local = atomic_exchange_explicit(&c->remote, SLAB_NIL,
+						    memory_order_acquire);
+		if (c->local == SLAB_NIL)
 			return NULL;
 	}
-	/* Free lists link the slots' records (slab_free_record); the slot
-	 * is slab_slot_of_record's, from the chunk's copies of its
-	 * constants (record i and slot i: i << rs and i << shift bytes in). */
-	struct retired *r = c->local;
-	c->local = (void *)r->next;
-	uintptr_t page = (uintptr_t)r & ~(SLAB_PAGE - 1);
-	void *p = (char *)page + c->slot_off +
-		  (((uintptr_t)r - page - SLAB_PAGE_HEADER) << c->rec_to_slot);
+	/* Free lists link slot indices through the slots' links. */
+	uint32_t i = c->local;
+	c->local = *slab_idx_link(c, i);
+	void *p = slab_idx_slot(c, i);
 	SLAB_UNPOISON(p, slot);
 	return p;
 }
@@ -611,23 +639,17 @@ void *slab_alloc(lfmap *m, size_t size)
 	return p;
 }
 
-void slab_free(lfmap *m, void *p, size_t size)
+/*
+ * Give back the n slots of c linked from index head to index tail (their
+ * links already chain them; dead values cleared, slots poisoned): one
+ * push on c->remote, then one state RMW for all n (see the top; TLA+:
+ * SlabChunk.tla's Free of a run).
+ */
+static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
+			   uint32_t tail, uintptr_t n)
 {
-	int cls = slab_class(size);
-	if (cls < 0) {
-		slab_free_direct(m, p, size);
-		return;
-	}
-	slab_free_record(m, slab_record(p, size, m->slab.rec_shift), cls);
-}
-
-void slab_free_record(lfmap *m, void *rec, int cls)
-{
-	struct retired *r = rec;
-	lfmap_assert(m->slab.rec_shift < SLAB_REC_SHIFT_FULL || !r->value);
-	struct slab_chunk *c = chunk_of(m, r, cls);
-	lfmap_assert(c->cls == cls);
-	/* Before our decrement, while our slot keeps c alive: see the top. */
+	int cls = c->cls;
+	/* Before our decrement, while our slots keep c alive: see the top. */
 	struct slab_stripe *st = &m->slab.stripes[c->home];
 	/* List a given-up chunk again once a quarter of its slots are free:
 	 * measured (random churn at 100k entries, 10x replaced) 90 B/entry of
@@ -635,21 +657,20 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
 	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
-	/* Poison first: once pushed, the owner may hand the slot out. */
-	SLAB_POISON(slab_slot_of_record(r, cls, m->slab.rec_shift),
-		    class_size(cls));
-	uintptr_t head = atomic_load_explicit(&c->remote, memory_order_relaxed);
+	uint16_t *link = slab_idx_link(c, tail);
+	uint32_t old_head = atomic_load_explicit(&c->remote,
+						 memory_order_relaxed);
 	do {
-		r->next = head;
-		/* release: the link word, for the owner's exchange. */
+		*link = (uint16_t)old_head;
+		/* release: the links, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->remote, &head, (uintptr_t)r, memory_order_release,
+		&c->remote, &old_head, head, memory_order_release,
 		memory_order_relaxed));
 
 	uintptr_t old = atomic_load_explicit(&c->state, memory_order_relaxed);
 	uintptr_t left;
 	do {
-		left = old - SLAB_LIVE;
+		left = old - n * SLAB_LIVE;
 		if (!(left & SLAB_FLAGS) && left && left <= relist)
 			left |= SLAB_LISTED | SLAB_PUSHING; /* list it */
 		else if (left == SLAB_LISTED)
@@ -692,6 +713,100 @@ void slab_free_record(lfmap *m, void *rec, int cls)
 			stripe_want_sweep(m, st);
 		}
 	}
+}
+
+void slab_free(lfmap *m, void *p, size_t size)
+{
+	int cls = slab_class(size);
+	if (cls < 0) {
+		slab_free_direct(m, p, size);
+		return;
+	}
+	lfmap_assert(!m->slab.values || !*slab_value_word(&m->slab, p, size));
+	struct slab_chunk *c = chunk_of(m, p, cls);
+	lfmap_assert(c->cls == cls);
+	uint32_t i = slab_idx_of(c, p);
+	/* Poison first: once pushed, the owner may hand the slot out. */
+	SLAB_POISON(p, class_size(cls));
+	chunk_free_run(m, c, i, i, 1);
+}
+
+struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
+{
+	struct slab_chunk *c = chunk_of(m, p, cls);
+	lfmap_assert(c->cls == cls);
+	uint32_t i = slab_idx_of(c, p);
+	uint16_t *link = slab_idx_link(c, i);
+	uint64_t old = atomic_load_explicit(&c->pending, memory_order_relaxed);
+	uint64_t new;
+	do {
+		*link = (uint16_t)SLAB_PEND_HEAD(old);
+		/* The first slot is the tail for good; the count goes up. */
+		new = SLAB_PEND_HEAD(old) == SLAB_NIL
+			      ? (uint64_t)i | (uint64_t)i << 16 | (uint64_t)1 << 32
+			      : (old & ~(uint64_t)0xffff) + ((uint64_t)1 << 32) + i;
+		/* release: the link, for slab_pending_take's exchange;
+		 * acquire: a lister writes c->retire_next next, which the
+		 * batch that emptied the list read before its exchange. */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&c->pending, &old, new, memory_order_acq_rel,
+		memory_order_relaxed));
+	return SLAB_PEND_HEAD(old) == SLAB_NIL ? c : NULL;
+}
+
+void slab_pending_take(struct slab_chunk *c)
+{
+	lfmap_assert(c->taken == SLAB_PEND_EMPTY);
+	/* acq_rel: acquire the pushers' links; release: our earlier read of
+	 * c->retire_next, before the next lister writes it. */
+	c->taken = atomic_exchange_explicit(&c->pending, SLAB_PEND_EMPTY,
+					    memory_order_acq_rel);
+	lfmap_assert(SLAB_PEND_HEAD(c->taken) != SLAB_NIL);
+}
+
+/* A map with a destructor: each slot's dead value to it, then the slot
+ * back, one by one (reading each slot's successor first: the free reuses
+ * the link, and the last free may return c). */
+static size_t pending_free_values(lfmap *m, struct slab_chunk *c, uint32_t i)
+{
+	size_t values = 0, bytes = class_size(c->cls);
+	while (i != SLAB_NIL) {
+		uint32_t next = *slab_idx_link(c, i);
+		void **v = slab_idx_value(c, i);
+		if (*v) {
+			m->value_free(*v, m->value_free_ctx);
+			*v = NULL; /* a free slot's value is NULL */
+			values++;
+		}
+		/* Poison first: once pushed, the owner may hand it out. */
+		SLAB_POISON(slab_idx_slot(c, i), bytes);
+		chunk_free_run(m, c, i, i, 1);
+		i = next;
+	}
+	return values;
+}
+
+size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
+{
+	uint64_t t = c->taken;
+	c->taken = SLAB_PEND_EMPTY;
+	if (c->values)
+		return pending_free_values(m, c, SLAB_PEND_HEAD(t));
+#if defined(SLAB_ASAN) || defined(LFMAP_DEBUG)
+	uintptr_t n = 0;
+	for (uint32_t i = SLAB_PEND_HEAD(t); i != SLAB_NIL;
+	     i = *slab_idx_link(c, i), n++) {
+		SLAB_POISON(slab_idx_slot(c, i), class_size(c->cls));
+		lfmap_assert(*slab_idx_link(c, i) != SLAB_NIL ||
+			     i == SLAB_PEND_TAIL(t));
+	}
+	lfmap_assert(n == SLAB_PEND_COUNT(t));
+#endif
+	/* No dead values: the list goes back whole, its links untouched
+	 * but the tail's (no per-slot read: ~1 line a delete). */
+	chunk_free_run(m, c, SLAB_PEND_HEAD(t), SLAB_PEND_TAIL(t),
+		       SLAB_PEND_COUNT(t));
+	return 0;
 }
 
 void slab_destroy(lfmap *m)

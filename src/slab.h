@@ -6,12 +6,13 @@
  * An entry (list node, value word and key bytes) is carved from a slot of
  * one of SLAB_CLASSES sizes, aligned to its size up to 64 bytes, so an
  * entry never straddles a line it does not have to: an 8-byte-key entry
- * is 32 bytes, two to a line.  Its 16-byte retirement record sits beside
- * it, in the same page's record array (slab_record; 8 bytes when the map
- * has no destructor).  An entry too large
- * for the largest class comes from the map's allocator directly, its
- * record in front of it.  This header includes nothing of lfmap's above
- * debug.h: internal.h embeds struct slab in struct lfmap.
+ * is 32 bytes, two to a line.  Beside it, in the same page, sit its
+ * 2-byte link (pending and free lists are lists of slot indices inside
+ * the chunk) and, when the map has a destructor, its 8-byte dead-value
+ * word.  An entry too large for the largest class comes from the map's
+ * allocator directly, its 16-byte record (struct retired) in front of it.
+ * This header includes nothing of lfmap's above debug.h: internal.h
+ * embeds struct slab in struct lfmap.
  */
 #ifndef LFMAP_SLAB_H
 #define LFMAP_SLAB_H
@@ -30,22 +31,33 @@
 #define SLAB_CLASSES 4
 #define SLAB_MIN_SHIFT 5
 #define SLAB_MAX_SLOT ((size_t)32 << (SLAB_CLASSES - 1))
-/* A slot's retirement record (struct retired, internal.h). */
+/* The record in front of an entry from the allocator (struct retired,
+ * internal.h: retire link and dead value). */
 #define SLAB_RECORD 16
 /*
  * Pages: a chunk is cut into SLAB_PAGE-aligned pages, each [page header |
- * records | slots], the slots ending at the page's end, record i for slot
- * i.  The page header names the chunk, so a free finds it from the slot's
- * address alone, and the record is found by address arithmetic.  Per 4 KiB
- * page: 85 slots of 32 bytes (no byte left over), 51 of 64, 28 of 128, 15
- * of 256; the header costs 16 bytes a page (0.2 bytes per 32-byte slot).
+ * links | dead values | slots], the slots ending at the page's end, link
+ * and value i for slot i.  The page header names the chunk, so a free
+ * finds it from the slot's address alone; the link and the value are
+ * found by address arithmetic.  A link is 2 bytes: a slot index inside
+ * the chunk (slab_idx), the next slot of the pending or free list the
+ * slot is on (slab.c).  The dead-value words (8 bytes, 8-aligned after
+ * the links) exist only in a map with a destructor (struct slab.values):
+ * per 4 KiB page 120 slots of 32 bytes without (34 bytes a slot), 97 with
+ * (42 bytes: the dead value waits a grace period with the entry); the
+ * header costs 16 bytes a page (0.13 bytes per 32-byte slot).
  */
 #define SLAB_PAGE ((size_t)4096)
 #define SLAB_PAGE_HEADER 16
+#define SLAB_LINK ((size_t)sizeof(uint16_t))
+/* A slot index: page number in the chunk << SLAB_IDX_SHIFT | slot in the
+ * page (a page holds at most 120 slots; a chunk 16 pages: below 2^11). */
+#define SLAB_IDX_SHIFT 7
+#define SLAB_NIL ((uint32_t)0xffff) /* the end of a list of slot indices */
 /*
- * Bytes of a chunk: 16 pages, 1356 slots of 32 bytes, so one allocator
+ * Bytes of a chunk: 16 pages, 1916 slots of 32 bytes, so one allocator
  * call (an mmap with the system allocator, aligned to its size: slab.c)
- * per ~1300 inserts; small
+ * per ~1900 inserts; small
  * enough that the partly used chunks a map keeps (one per stripe and
  * class in use, 4 MiB at most, ~128 KiB with 2 threads on one class) do
  * not matter beside the entries that needed them, and that a chunk
@@ -64,40 +76,49 @@ struct slab_page {
 	uint32_t unused_;
 };
 
-/*
- * Record sizes (rs = log2 bytes): 16 (SLAB_RECORD: retire link and dead
- * value) for a map with a destructor, 8 (the link alone) without one, where
- * no dead value waits for anything: 102 slots of 32 bytes a page instead
- * of 85, 40 bytes an entry instead of 48.  A map's is fixed at create
- * (struct slab.rec_shift).
- */
-#define SLAB_REC_SHIFT_LINK 3
-#define SLAB_REC_SHIFT_FULL 4
-
-/* Slots of a page of class cls with records of 1 << rs bytes, and where
- * they start in the page (constants: the tables below). */
-#define SLAB_PAGE_SLOTS_(cls, rs)                                              \
-	((SLAB_PAGE - SLAB_PAGE_HEADER) / ((32u << (cls)) + (1u << (rs))))
-#define SLAB_OFFSETS_(rs)                                                      \
-	{ SLAB_PAGE - SLAB_PAGE_SLOTS_(0, rs) * 32,                           \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(1, rs) * 64,                           \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(2, rs) * 128,                          \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(3, rs) * 256 }
+/* Slots of a page of class cls, with (v = 1) or without dead values, and
+ * where they and the values start in the page (constants: the tables
+ * below).  With values the links are padded to 8 bytes (at most 6). */
+#define SLAB_PAGE_SLOTS_(cls, v)                                               \
+	((SLAB_PAGE - SLAB_PAGE_HEADER - 6 * (v)) /                            \
+	 ((32u << (cls)) + SLAB_LINK + 8 * (v)))
+#define SLAB_OFFSETS_(v)                                                       \
+	{ SLAB_PAGE - SLAB_PAGE_SLOTS_(0, v) * 32,                            \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(1, v) * 64,                            \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(2, v) * 128,                           \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(3, v) * 256 }
+#define SLAB_VALUE_OFF_(cls)                                                   \
+	((SLAB_PAGE_HEADER + SLAB_PAGE_SLOTS_(cls, 1) * SLAB_LINK + 7) & ~7u)
 static const unsigned short slab_offsets_[2][SLAB_CLASSES] = {
-	SLAB_OFFSETS_(SLAB_REC_SHIFT_LINK), SLAB_OFFSETS_(SLAB_REC_SHIFT_FULL)
+	SLAB_OFFSETS_(0), SLAB_OFFSETS_(1)
+};
+static const unsigned short slab_value_offsets_[SLAB_CLASSES] = {
+	SLAB_VALUE_OFF_(0), SLAB_VALUE_OFF_(1), SLAB_VALUE_OFF_(2),
+	SLAB_VALUE_OFF_(3)
 };
 
-_Static_assert(SLAB_PAGE_SLOTS_(3, SLAB_REC_SHIFT_FULL) >= 8,
+_Static_assert(SLAB_PAGE_SLOTS_(3, 1) >= 8,
 	       "8 header runs in a page of the largest class");
+#define SLAB_VALUES_FIT_(cls)                                                  \
+	(SLAB_VALUE_OFF_(cls) + 8 * SLAB_PAGE_SLOTS_(cls, 1) <=                \
+	 SLAB_PAGE - SLAB_PAGE_SLOTS_(cls, 1) * (32u << (cls)))
+_Static_assert(SLAB_VALUES_FIT_(0) && SLAB_VALUES_FIT_(1) &&
+		       SLAB_VALUES_FIT_(2) && SLAB_VALUES_FIT_(3),
+	       "dead values between the links and the slots");
+_Static_assert(SLAB_PAGE_SLOTS_(0, 0) <= (1u << SLAB_IDX_SHIFT),
+	       "a page's slot in SLAB_IDX_SHIFT bits");
+_Static_assert((SLAB_CHUNK_BYTES / SLAB_PAGE) << SLAB_IDX_SHIFT <= SLAB_NIL,
+	       "a chunk's slot index in a link");
 
-static inline size_t slab_slot_offset(int cls, unsigned rs)
+static inline size_t slab_slot_offset(int cls, unsigned values)
 {
-	return slab_offsets_[rs - SLAB_REC_SHIFT_LINK][cls];
+	return slab_offsets_[values][cls];
 }
 
-static inline size_t slab_page_slots(int cls, unsigned rs)
+static inline size_t slab_page_slots(int cls, unsigned values)
 {
-	return (SLAB_PAGE - slab_slot_offset(cls, rs)) >> (SLAB_MIN_SHIFT + cls);
+	return (SLAB_PAGE - slab_slot_offset(cls, values)) >>
+	       (SLAB_MIN_SHIFT + cls);
 }
 
 /* Slots the chunk header takes in its page (at least 8 such runs fit in a
@@ -117,23 +138,45 @@ static inline size_t slab_header_slots(int cls)
 #define SLAB_FLAGS (SLAB_LIVE - 1)
 #define SLAB_DIRECT ((uintptr_t)1)
 
+/* A chunk's pending word: the list's head index, its tail index (the slot
+ * of the retire that found the list empty) and its length, so that a
+ * batch gives the whole list back with one splice (slab_pending_free). */
+#define SLAB_PEND_EMPTY ((uint64_t)SLAB_NIL)
+#define SLAB_PEND_HEAD(w) ((uint32_t)((w) & 0xffff))
+#define SLAB_PEND_TAIL(w) ((uint32_t)(((w) >> 16) & 0xffff))
+#define SLAB_PEND_COUNT(w) ((uintptr_t)((w) >> 32))
+
 struct slab_chunk {
 	_Atomic(uintptr_t) state;  /* SLAB_LIVE * live | flags */
-	_Atomic(uintptr_t) remote; /* freed slots, linked through word 0 */
+	/* Retired slots waiting for a grace period (slab_retire; the
+	 * SLAB_PEND_ word above), and the ones the retire batch in flight
+	 * took (reclaim.c: batch_queue writes it, the batch's callback frees
+	 * them). */
+	_Atomic(uint64_t) pending;
+	uint64_t taken;
+	/* Freed slots (slot indices, linked through their links; SLAB_NIL:
+	 * none). */
+	_Atomic(uint32_t) remote;
 	/* Read by every free: on the state word's line. */
 	unsigned short cls;
 	unsigned short home; /* its stripe (every chunk stays with one) */
 	unsigned cap;        /* slots */
+	/* Slot index <-> address: the first whole page, the slots' offset
+	 * in a page, log2 of a slot's bytes, the dead values' offset. */
+	unsigned short slot_off;
+	unsigned short value_off;
+	uintptr_t first;
+	unsigned char shift;
+	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
+	unsigned char values;      /* the map's slab.values */
+	/* Links in the map's list of chunks with pending slots (set before
+	 * the push) and in the batch in flight (reclaim.c). */
+	struct slab_chunk *retire_next;
+	struct slab_chunk *batch_next;
 	void *raw;                 /* what the allocator (or mmap) returned */
 	char *bump;                /* owner: next never-carved slot */
 	unsigned fresh;            /* owner: slots never carved */
-	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
-	unsigned char rs;          /* the map's rec_shift */
-	/* slab_slot_of_record's constants for this chunk: slot offset in
-	 * a page, log2(slot bytes / record bytes). */
-	unsigned char rec_to_slot;
-	unsigned short slot_off;
-	void *local;               /* owner: free slots taken from remote */
+	uint32_t local;            /* owner: free slots taken from remote */
 	struct slab_chunk *push_next;  /* link in pushed[] (set before push) */
 	struct slab_chunk *empty_next; /* link in emptied[] (idem) */
 	struct slab_chunk *prev, *next; /* flag holder: the partial list */
@@ -163,9 +206,9 @@ struct slab {
 	struct slab_stripe stripes[COUNTER_STRIPES];
 	/* Chunks allocated and not yet returned (tests, stats). */
 	_Atomic(long) chunks;
-	/* log2 of a record's bytes: SLAB_REC_SHIFT_FULL or _LINK (above);
-	 * set at create, before any entry. */
-	unsigned rec_shift;
+	/* 1 when the map has a destructor: pages hold a dead-value word per
+	 * slot (above).  Set at create, before any entry. */
+	unsigned values;
 #ifdef LFMAP_DEBUG
 	/* Tests only (test_slab.c, sweep_between_exchanges): run by a sweep
 	 * of stripe `stripe`, flag held, between its exchanges of pushed[cls]
@@ -188,69 +231,127 @@ static inline int slab_class(size_t size)
 	return -1;
 }
 
-/* Slots of a chunk of class cls (records 1 << rs bytes): 15 or 16 whole
- * pages (the allocator's pointer page-aligned or not), less the chunk
- * header's. */
-static inline size_t slab_chunk_slots_max(int cls, unsigned rs)
+/* Slots of a chunk of class cls: 15 or 16 whole pages (the allocator's
+ * pointer page-aligned or not), less the chunk header's. */
+static inline size_t slab_chunk_slots_max(int cls, unsigned values)
 {
-	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls, rs) -
+	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls, values) -
 	       slab_header_slots(cls);
 }
 
-static inline size_t slab_chunk_slots_min(int cls, unsigned rs)
+static inline size_t slab_chunk_slots_min(int cls, unsigned values)
 {
-	return (SLAB_CHUNK_BYTES / SLAB_PAGE - 1) * slab_page_slots(cls, rs) -
+	return (SLAB_CHUNK_BYTES / SLAB_PAGE - 1) *
+		       slab_page_slots(cls, values) -
 	       slab_header_slots(cls);
+}
+
+/* Index in its page of the slot p of class cls. */
+static inline size_t slab_page_index(const void *p, int cls, unsigned values)
+{
+	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
+	return ((uintptr_t)p - page - slab_slot_offset(cls, values)) >>
+	       (SLAB_MIN_SHIFT + cls);
 }
 
 /*
- * slab_record - the retirement record (1 << rs bytes) of the entry p of
- * size bytes: in its page's record array, or the SLAB_RECORD bytes just
- * before it for an entry from the allocator (slab_class < 0).  Pure
- * address arithmetic.
+ * slab_value_word - where the dead value of the entry p of size bytes
+ * waits for the destructor (a map with a destructor only): in its page's
+ * value array, or in the record in front of an entry from the allocator
+ * (slab_class < 0).  NULL while the slot is free.  Pure address
+ * arithmetic.
  */
-static inline void *slab_record(void *p, size_t size, unsigned rs)
+static inline void **slab_value_word(const struct slab *s, void *p,
+				     size_t size)
 {
 	int cls = slab_class(size);
 	if (cls < 0)
-		return (char *)p - SLAB_RECORD;
+		return (void **)((char *)p - SLAB_RECORD) + 1;
+	(void)s; /* (its values flag must be set: the callers check) */
 	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
-	size_t i = ((uintptr_t)p - page - slab_slot_offset(cls, rs)) >>
-		   (SLAB_MIN_SHIFT + cls);
-	return (char *)page + SLAB_PAGE_HEADER + (i << rs);
+	return (void **)(page + slab_value_offsets_[cls]) +
+	       slab_page_index(p, cls, 1);
 }
 
-/* The slot of class cls whose record r is (the inverse of slab_record for
- * slab_class >= 0). */
-static inline void *slab_slot_of_record(void *r, int cls, unsigned rs)
+/* Slot index <-> slot, link, value word, in chunk c. */
+static inline uintptr_t slab_idx_page(const struct slab_chunk *c, uint32_t i)
 {
-	uintptr_t page = (uintptr_t)r & ~(SLAB_PAGE - 1);
-	size_t i = ((uintptr_t)r - page - SLAB_PAGE_HEADER) >> rs;
-	return (char *)page + slab_slot_offset(cls, rs) +
-	       (i << (SLAB_MIN_SHIFT + cls));
+	return c->first + (uintptr_t)(i >> SLAB_IDX_SHIFT) * SLAB_PAGE;
+}
+
+static inline void *slab_idx_slot(const struct slab_chunk *c, uint32_t i)
+{
+	return (char *)slab_idx_page(c, i) + c->slot_off +
+	       ((uintptr_t)(i & ((1u << SLAB_IDX_SHIFT) - 1)) << c->shift);
+}
+
+static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
+{
+	return (uint16_t *)(slab_idx_page(c, i) + SLAB_PAGE_HEADER) +
+	       (i & ((1u << SLAB_IDX_SHIFT) - 1));
+}
+
+static inline void **slab_idx_value(const struct slab_chunk *c, uint32_t i)
+{
+	return (void **)(slab_idx_page(c, i) + c->value_off) +
+	       (i & ((1u << SLAB_IDX_SHIFT) - 1));
+}
+
+static inline uint32_t slab_idx_of(const struct slab_chunk *c, const void *p)
+{
+	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
+	return (uint32_t)(((page - c->first) / SLAB_PAGE) << SLAB_IDX_SHIFT |
+			  ((uintptr_t)p - page - c->slot_off) >> c->shift);
 }
 
 /*
  * slab_alloc - an entry of size bytes from m's slab (a slot aligned to its
  * class's size, up to 64), or from the allocator above the largest class
- * (with its record in front); its record's value word is NULL.  NULL when
- * the allocator fails.
+ * (with its record in front); its value word is NULL.  NULL when the
+ * allocator fails.
  * Threads: any.  Blocking: never (lock-free; the stripe try-flag is never
  * waited for).
  */
 LFMAP_HIDDEN void *slab_alloc(struct lfmap *m, size_t size);
 
 /*
- * slab_free - give back p, of size bytes, from slab_alloc; its record's
- * value word must be NULL again (batch_free clears it).  slab_free_record
- * does the same from the record of a slot of class cls, without touching
- * the slot (the retirement callback: the entry's line is not read again).  Threads: any
- * (the call_rcu thread after a grace period, an inserter discarding an
- * entry it never published, destroy).  Blocking: never.  Returns the
- * chunk to the allocator when this was its last live slot.
+ * slab_free - give back p, of size bytes, from slab_alloc at once; its
+ * value word must be NULL.  Threads: any (an inserter discarding an entry
+ * it never published, teardown, a free after a grace period).  Blocking:
+ * never.  Returns the chunk to the allocator when this was its last live
+ * slot.
  */
 LFMAP_HIDDEN void slab_free(struct lfmap *m, void *p, size_t size);
-LFMAP_HIDDEN void slab_free_record(struct lfmap *m, void *r, int cls);
+
+/*
+ * Retirement of slab entries (reclaim.c: the two-level hand-off, modelled
+ * in tla/RetireChunks.tla).
+ *
+ * slab_retire - push the entry p of class cls on its chunk's pending list
+ * (TLA+: PendPush).  Returns the chunk when the list was empty: the caller
+ * is its lister and must push it on the map's list of chunks (and see
+ * that a batch is on its way); NULL otherwise (the chunk is listed, or a
+ * batch that detached it takes p, or its lister still in slab_retire's
+ * caller will list it).  Threads: any.  Read-side section: the caller's
+ * (p was unlinked in it).  Blocking: never.  Ordering: release (p's link)
+ * and acquire (a lister's retire_next write comes after the read of the
+ * batch that last took the list).
+ *
+ * slab_pending_take - c->taken = everything pushed on c's pending list so
+ * far; empties it (TLA+: Take).  Caller: holds the map's retire_busy flag,
+ * before the call_rcu of the batch that frees c->taken.
+ *
+ * slab_pending_free - free c->taken (TLA+: CbFree): hand each dead value
+ * to the map's destructor and give its slot back, one by one, or without
+ * a destructor give the whole list back at once.  The
+ * slots themselves are not read: only their links and value words.
+ * Returns the values handed over.  c may be returned to the allocator on
+ * the way: the caller reads c->batch_next first.  Caller: the batch's
+ * callback, after its grace period.
+ */
+LFMAP_HIDDEN struct slab_chunk *slab_retire(struct lfmap *m, void *p, int cls);
+LFMAP_HIDDEN void slab_pending_take(struct slab_chunk *c);
+LFMAP_HIDDEN size_t slab_pending_free(struct lfmap *m, struct slab_chunk *c);
 
 /*
  * slab_slots_left - slots of class cls the stripes can hand out without an
@@ -268,11 +369,12 @@ static inline size_t slab_slots_left(struct slab *s, int cls)
 			continue;
 		n += c->fresh;
 		/* relaxed: no other thread uses the map. */
-		for (void *p = (void *)atomic_load_explicit(
-			     &c->remote, memory_order_relaxed);
-		     p; p = *(void **)p)
+		for (uint32_t j = atomic_load_explicit(&c->remote,
+						       memory_order_relaxed);
+		     j != SLAB_NIL; j = *slab_idx_link(c, j))
 			n++;
-		for (void *p = c->local; p; p = *(void **)p)
+		for (uint32_t j = c->local; j != SLAB_NIL;
+		     j = *slab_idx_link(c, j))
 			n++;
 	}
 	return n;

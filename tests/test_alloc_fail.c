@@ -479,11 +479,9 @@ Test(alloc_fail, grow_sequence, .timeout = 120)
 	long chunk_allocs = 0;
 	for (long i = 0; i < total; i++)
 		chunk_allocs += sizes[i] == SLAB_CHUNK_BYTES;
-	/* (grow_run: no destructor, so 8-byte records) */
-	size_t lo = slab_chunk_slots_min(slab_class(U64_ENTRY),
-					 SLAB_REC_SHIFT_LINK);
-	size_t hi = slab_chunk_slots_max(slab_class(U64_ENTRY),
-					 SLAB_REC_SHIFT_LINK);
+	/* (grow_run: no destructor, so no dead-value words) */
+	size_t lo = slab_chunk_slots_min(slab_class(U64_ENTRY), 0);
+	size_t hi = slab_chunk_slots_max(slab_class(U64_ENTRY), 0);
 	cr_assert_eq((GROW_KEYS + lo - 1) / lo, (GROW_KEYS + hi - 1) / hi,
 		     "pick GROW_KEYS so the chunk count is exact");
 	cr_assert_eq(chunk_allocs, (long)((GROW_KEYS + lo - 1) / lo),

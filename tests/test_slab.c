@@ -63,7 +63,7 @@ static int cmp_uptr(const void *a, const void *b)
 
 /* Slots aligned to their size (64 at most): an entry of up to 64 bytes
  * never straddles a line, 8-byte-key entries two to a line; each entry's
- * record in its page, outside every slot, its own. */
+ * link (and dead-value word) in its page, outside every slot, its own. */
 Test(slab, slots_are_aligned_records_beside)
 {
 	talloc ta;
@@ -99,11 +99,9 @@ Test(slab, slots_are_aligned_records_beside)
 		uintptr_t e = entry_of_key(k, kl);
 		size_t bytes = entry_bytes(kl);
 		int cls = slab_class(bytes);
-		unsigned rs = m->slab.rec_shift;
-		uintptr_t r = (uintptr_t)slab_record((void *)e, bytes, rs);
+		unsigned vals = m->slab.values;
 		if (cls < 0) {
 			cr_assert_gt(kl, 224, "key_len %zu beside the slab", kl);
-			cr_assert_eq(r, e - SLAB_RECORD);
 			direct++;
 			seen++;
 			continue;
@@ -120,14 +118,27 @@ Test(slab, slots_are_aligned_records_beside)
 		}
 		if (cls == 0)
 			lines32[n32++] = e / 64;
-		/* The record: same page, before its slots, not in a slot. */
+		/* The link: same page, before its slots, not in a slot; its
+		 * index names the slot. */
 		uintptr_t page = e & ~(SLAB_PAGE - 1);
+		struct slab_chunk *c = ((struct slab_page *)page)->chunk;
+		uint32_t idx = slab_idx_of(c, (void *)e);
+		uintptr_t r = (uintptr_t)slab_idx_link(c, idx);
+		cr_assert_lt(idx, SLAB_NIL);
+		cr_assert_eq((uintptr_t)slab_idx_slot(c, idx), e);
 		cr_assert_eq(r & ~(SLAB_PAGE - 1), page);
 		cr_assert_geq(r, page + SLAB_PAGE_HEADER);
-		cr_assert_leq(r + ((size_t)1 << rs),
-			      page + slab_slot_offset(cls, rs));
-		cr_assert_eq((uintptr_t)slab_slot_of_record((void *)r, cls, rs),
-			     e);
+		cr_assert_leq(r + SLAB_LINK, page + slab_slot_offset(cls, vals));
+		if (vals) {
+			uintptr_t vw = (uintptr_t)slab_idx_value(c, idx);
+			cr_assert_eq(vw, (uintptr_t)slab_value_word(
+						 &m->slab, (void *)e, bytes));
+			cr_assert_eq(vw % 8, 0);
+			cr_assert_geq(vw, page + SLAB_PAGE_HEADER +
+						  slab_page_slots(cls, 1) *
+							  SLAB_LINK);
+			cr_assert_leq(vw + 8, page + slab_slot_offset(cls, 1));
+		}
 		cr_assert_eq(((struct slab_page *)page)->cls, (uint32_t)cls);
 		recs[in_slab++] = r;
 		seen++;
@@ -138,7 +149,7 @@ Test(slab, slots_are_aligned_records_beside)
 	cr_assert_eq(one_line, 1 + 5 * PER);
 	qsort(recs, in_slab, sizeof recs[0], cmp_uptr);
 	for (size_t i = 1; i < in_slab; i++)
-		cr_assert_neq(recs[i], recs[i - 1], "two entries, one record");
+		cr_assert_neq(recs[i], recs[i - 1], "two entries, one link");
 	/* Keys of 0-8 bytes: 32-byte slots, carved two to a line. */
 	qsort(lines32, n32, sizeof lines32[0], cmp_uptr);
 	size_t shared = 0;
@@ -160,7 +171,7 @@ Test(slab, system_chunks_aligned_and_coloured)
 	o.seed = 5;
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
-	size_t n = 4 * slab_chunk_slots_max(0, m->slab.rec_shift);
+	size_t n = 4 * slab_chunk_slots_max(0, m->slab.values);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	cr_assert_geq(chunks(m), 4);
@@ -204,8 +215,8 @@ Test(slab, system_chunks_aligned_and_coloured)
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 
-/* A reused slot's record starts without a value: with a destructor, a
- * slot whose entry was deleted (its value in the record, destroyed after
+/* A reused slot's value word starts empty: with a destructor, a
+ * slot whose entry was deleted (its value in the word, destroyed after
  * the grace period) and then taken by a new entry that leaves by take (no
  * value for the destructor) must not hand the old value over again. */
 Test(slab, reused_record_holds_no_old_value)
@@ -216,8 +227,8 @@ Test(slab, reused_record_holds_no_old_value)
 	lfmap_options o = tval_opts(&d, &ta);
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
-	cr_assert_eq(m->slab.rec_shift, SLAB_REC_SHIFT_FULL);
-	size_t cap = slab_chunk_slots_max(0, SLAB_REC_SHIFT_FULL) + 1;
+	cr_assert_eq(m->slab.values, 1);
+	size_t cap = slab_chunk_slots_max(0, 1) + 1;
 	tval *pool = tval_pool(cap + 1);
 	uint64_t n = 0;
 	do {
@@ -342,7 +353,7 @@ Test(slab, chunks_go_back_when_empty)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_geq(chunks(m),
-		      (long)(n / slab_chunk_slots_max(0, m->slab.rec_shift)));
+		      (long)(n / slab_chunk_slots_max(0, m->slab.values)));
 	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_delete_u64(m, i), 0);
@@ -393,7 +404,7 @@ Test(slab, chunk_failure)
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
 	int rc = 0;
 	uint64_t ok = 0;
-	for (; ok <= slab_chunk_slots_max(0, m->slab.rec_shift); ok++) {
+	for (; ok <= slab_chunk_slots_max(0, m->slab.values); ok++) {
 		lfmap_stats s = quiet_stats(m);
 		long live = atomic_load(&ta.live_bytes);
 		rc = lfmap_put_u64(m, k, tok(k));

@@ -20,8 +20,9 @@
 (*     SweepCollect   partial_collect (exchange pushed[]);                 *)
 (*     SweepRelease   return one chunk taken from emptied[] (partial_remove,*)
 (*                    chunk_release);                                      *)
-(*   a free (slab_free_record), by any thread                              *)
-(*     Free           the CAS on the state word and its decision;         *)
+(*   a free (chunk_free_run), by any thread                                *)
+(*     Free           the CAS on the state word (one slot, or a run of    *)
+(*                    them) and its decision;                              *)
 (*     PushP          push on pushed[] (we listed it);                     *)
 (*     ClearP         CAS clearing PUSHING (and setting EMPTIED if no live *)
 (*                    slot is left), deciding on the old value;            *)
@@ -218,13 +219,15 @@ SweepRelease ==
 GoF(f, l, c) == /\ fpc' = [fpc EXCEPT ![f] = l]
                 /\ fc' = [fc EXCEPT ![f] = c]
 
-\* The CAS of slab_free_record and its decision on the value it leaves.
+\* The CAS of chunk_free_run and its decision on the value it leaves: one
+\* slot (slab_free), or a run of k slots at once (slab_pending_free's
+\* splice of what a retire batch took from the chunk).
 Free(f) ==
     /\ fpc[f] = "idle"
-    /\ \E c \in Chunks :
-        /\ life[c] = "live" /\ st[c].live > 0
+    /\ \E c \in Chunks, k \in 1..Cap :
+        /\ life[c] = "live" /\ st[c].live >= k
         /\ LET o    == st[c]
-               left == [o EXCEPT !.live = @ - 1]
+               left == [o EXCEPT !.live = @ - k]
                list == NoFlags(left) /\ left.live > 0 /\ left.live <= Relist
                empt == left = S(0, FALSE, TRUE, FALSE, FALSE)
                new  == IF list THEN [left EXCEPT !.listed = TRUE,
