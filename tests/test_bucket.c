@@ -113,6 +113,37 @@ static size_t resident_pages(const void *addr, size_t len)
 	return res;
 }
 
+/* Insert keys k + 1, ... until the table has 2^order buckets; returns
+ * the last key. */
+static uint64_t grow_to(lfmap *m, uint64_t k, unsigned order)
+{
+	while (buckets_now(m) < ((size_t)1 << order)) {
+		k++;
+		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
+	}
+	return k;
+}
+
+/* Right after the grow to 2^order: no node of the new order written,
+ * every state EMPTY.  Then one more insert (key k + 1): its sweep links
+ * one bucket, the insert perhaps its own; each linked node is written
+ * whole (node bytes), nothing else.  Returns the last key. */
+static uint64_t assert_grow_wrote_nothing(lfmap *m, uint64_t k,
+					   unsigned order, size_t node)
+{
+	size_t written, used;
+	order_census(m, order, &written, &used);
+	cr_assert_eq(written, 0, "the grow wrote %zu node bytes", written);
+	cr_assert_eq(used, 0);
+	k++;
+	cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
+	order_census(m, order, &written, &used);
+	cr_assert_geq(used, 1, "the insert's sweep linked no bucket");
+	cr_assert_leq(used, 2);
+	cr_assert_leq(written, used * node);
+	return k;
+}
+
 /* A segmented map (user allocator): a grow allocates the segment and
  * writes nothing but its states. */
 Test(bucket, a_grow_writes_only_the_state_array)
@@ -126,19 +157,12 @@ Test(bucket, a_grow_writes_only_the_state_array)
 	cr_assert_eq(m->bucket_span, 0, "a user allocator's map got a range");
 	const unsigned order = 12; /* the grow to 2^12 buckets */
 
-	uint64_t k = 0;
-	while (buckets_now(m) < ((size_t)1 << (order - 1))) {
-		k++;
-		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	}
+	uint64_t k = grow_to(m, 0, order - 1);
 	/* Log the allocations of the inserts up to the one that grows. */
 	a.log = log;
 	a.log_cap = sizeof log / sizeof log[0];
 	atomic_store(&a.since_arm, 0);
-	while (buckets_now(m) < ((size_t)1 << order)) {
-		k++;
-		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	}
+	k = grow_to(m, k, order);
 	long allocs = atomic_load(&a.since_arm);
 	a.log = NULL;
 	bool seg_allocated = false;
@@ -147,21 +171,8 @@ Test(bucket, a_grow_writes_only_the_state_array)
 	cr_assert(seg_allocated, "no allocation of %zu bytes for the segment",
 		  segment_bytes(order));
 
-	/* Right after the grow: no node of the new segment written, every
-	 * state EMPTY (the insert that grew swept the old size). */
-	size_t written, used;
-	order_census(m, order, &written, &used);
-	cr_assert_eq(written, 0, "the grow wrote %zu node bytes", written);
-	cr_assert_eq(used, 0);
-
-	/* One more insert: the sweep links one bucket, the insert perhaps
-	 * its own; each linked node is written whole, nothing else is. */
-	k++;
-	cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	order_census(m, order, &written, &used);
-	cr_assert_geq(used, 1, "the insert's sweep linked no bucket");
-	cr_assert_leq(used, 2);
-	cr_assert_leq(written, used * sizeof(struct bucket));
+	/* The insert that grew swept the old size. */
+	k = assert_grow_wrote_nothing(m, k, order, sizeof(struct bucket));
 
 	for (uint64_t j = 1; j <= k; j++) {
 		void *v = NULL;
@@ -179,31 +190,15 @@ Test(bucket, a_range_grow_writes_nothing)
 {
 	lfmap *m = range_map(NULL);
 	const unsigned order = 15; /* its nodes and states: whole pages */
-	uint64_t k = 0;
-	while (buckets_now(m) < ((size_t)1 << (order - 1))) {
-		k++;
-		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	}
+	uint64_t k = grow_to(m, 0, order - 1);
 	size_t open_before = range_open_bytes(m);
-	while (buckets_now(m) < ((size_t)1 << order)) {
-		k++;
-		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	}
+	k = grow_to(m, k, order);
 	cr_assert_eq(range_open_bytes(m) - open_before,
 		     segment_len(order) * RANGE_NODE +
 			     segment_len(order) / BUCKETS_PER_STATE_BYTE,
 		     "the grow opened %zu bytes",
 		     range_open_bytes(m) - open_before);
-	size_t written, used;
-	order_census(m, order, &written, &used);
-	cr_assert_eq(written, 0, "the grow wrote %zu node bytes", written);
-	cr_assert_eq(used, 0);
-	k++;
-	cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	order_census(m, order, &written, &used);
-	cr_assert_geq(used, 1);
-	cr_assert_leq(used, 2);
-	cr_assert_leq(written, used * RANGE_NODE);
+	k = assert_grow_wrote_nothing(m, k, order, RANGE_NODE);
 	for (uint64_t j = 1; j <= 2 * k; j++) {
 		void *v = NULL;
 		cr_assert_eq(lfmap_get_u64(m, j, &v), j <= k ? 0 : ENOENT);
@@ -215,10 +210,7 @@ Test(bucket, a_range_grow_writes_nothing)
  * next grow; returns the last key. */
 static uint64_t fill_to(lfmap *m, uint64_t k, unsigned order)
 {
-	while (buckets_now(m) < ((size_t)1 << order)) {
-		k++;
-		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
-	}
+	k = grow_to(m, k, order);
 	while ((size_t)k < ((size_t)1 << order) * LOAD_FACTOR) {
 		k++;
 		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
@@ -279,10 +271,7 @@ static void complete_and_start_over(lfmap *m)
 	 * not complete yet. */
 	uint64_t n = 0;
 	for (unsigned o = MIN_ORDER + 1; o <= top; o++) {
-		while (buckets_now(m) < ((size_t)1 << o)) {
-			n++;
-			cr_assert_eq(lfmap_put_u64(m, n, (void *)(uintptr_t)(2 * n + 1)), 0);
-		}
+		n = grow_to(m, n, o);
 		cr_assert_lt(atomic_load(&m->linked_below), (size_t)1 << o,
 			     "order %u complete right after its grow", o);
 		cr_assert_lt(atomic_load(&m->fill[o].linked), segment_len(o));
