@@ -22,14 +22,22 @@
 (*              curr's tag: succ is never read (list_unlink: FindStep's    *)
 (*              unlink, DirectUnlink = list_unlink_at);                    *)
 (*   mark       sets the mark, keeps nxt and tag (list_mark_word).         *)
+(*   retire     once a node is unlinked, its retirer stores the slab's     *)
+(*              pending/free-list link in the tag bits of the node's       *)
+(*              (marked, frozen) word with c = 0: a tag that says nothing; *)
+(*              nxt and mark are kept (reclaim_retire_entry -> slab_retire: *)
+(*              Scribble, any time after the unlink, on the nodes in       *)
+(*              retired).                                                  *)
 (*                                                                         *)
 (* Deletion is folded into Mark (the C tombstone CAS comes just before it *)
 (* and decides the same race); reclamation is LfMap.tla's (RCU: no node is *)
 (* reused, so the model needs no incarnations: each key is inserted at     *)
 (* most once, by its own node).                                            *)
 (*                                                                         *)
-(* Invariants: Sorted (the list from Hd is strictly increasing), TagsOk  *)
-(* (every stored tag is Tag(owner, successor) or 0: C invariant (e)),      *)
+(* Invariants: Sorted (the list from Hd is strictly increasing), TagsOk    *)
+(* (every stored tag, unlinked nodes' included, is Tag(owner, successor)   *)
+(* or says nothing, 0: C invariant (e)), RetiredUnlinked (retired is the   *)
+(* linked, marked nodes not reachable from Hd), PresentReachable,          *)
 (* LookupNoMiss (a lookup never answers absent for a key present for its  *)
 (* whole duration), LookupNoGhost (a lookup never finds a key absent for  *)
 (* its whole duration).                                                    *)
@@ -48,9 +56,13 @@ MutantNames == {"none",
                 "UNLINK_TAG_OF_CURR",   \* unlink keeps curr's tag as pred's
                 "LINK_KEEPS_OLD",       \* link keeps pred's old tag (C:
                                         \* LFMAP_MUTANT_TAG_LINK_KEEPS_OLD)
-                "WINDOW_STOP_PRED_TAG"} \* after a window-case stop, n's tag
+                "WINDOW_STOP_PRED_TAG", \* after a window-case stop, n's tag
                                         \* is pred's (C: LFMAP_MUTANT_
                                         \* TAG_WINDOW_STOP_PRED)
+                "RETIRE_LINK_SAYS_PAST"} \* the retirer's link is stored
+                                        \* with c # 0 (C: link << 48): an
+                                        \* unlinked node's tag says
+                                        \* something, and wrongly
 ASSUME Mutant \in MutantNames
 
 Writers == DOMAIN Ops
@@ -91,6 +103,7 @@ VARIABLES
     word,      \* word[x]: node x's next word
     linked,    \* nodes ever published (a node is linked at most once)
     present,   \* keys present: linked and not marked
+    retired,   \* nodes unlinked so far (by FindStep or DirectUnlink)
     wpc, wop,  \* writer: pc, index of its current op
     wpred, wpw, wcurr, wcw, wstop,   \* writer search state
     rpc, rlk,  \* reader: pc, index of its current lookup
@@ -98,8 +111,8 @@ VARIABLES
     rall, rnone, \* key present / absent at every moment since the start
     rres       \* reader's answers: sequence of "found" / "absent"
 
-vars == <<word, linked, present, wpc, wop, wpred, wpw, wcurr, wcw, wstop,
-          rpc, rlk, ro, rw, rall, rnone, rres>>
+vars == <<word, linked, present, retired, wpc, wop, wpred, wpw, wcurr, wcw,
+          wstop, rpc, rlk, ro, rw, rall, rnone, rres>>
 
 WKey(w) == Ops[w][wop[w]][2]
 WKind(w) == Ops[w][wop[w]][1]
@@ -109,6 +122,7 @@ Init ==
     /\ word = InitList
     /\ linked = {Hd} \cup Initial
     /\ present = Initial
+    /\ retired = {}
     /\ wpc = [w \in Writers |-> IF Len(Ops[w]) > 0 THEN "find" ELSE "done"]
     /\ wop = [w \in Writers |-> 1]
     /\ wpred = [w \in Writers |-> Hd]
@@ -162,7 +176,8 @@ FindStep(w) ==
            /\ wcurr' = [wcurr EXCEPT ![w] = c]
            /\ wstop' = [wstop EXCEPT ![w] = (c # Nil)]
            /\ wpc' = [wpc EXCEPT ![w] = AfterFind(w)]
-           /\ UNCHANGED <<wop, wpred, wpw, wcw, word, linked, present>>
+           /\ UNCHANGED <<wop, wpred, wpw, wcw, word, linked, present,
+                          retired>>
            /\ RUnchanged
        ELSE
            LET cw == word[c] IN     \* the load of curr's next word
@@ -171,24 +186,26 @@ FindStep(w) ==
                    LET nw == Word(cw.nxt, FALSE, TagUnlinked(p, c, cw.tag)) IN
                    /\ word' = [word EXCEPT ![p] = nw]
                    /\ wpw' = [wpw EXCEPT ![w] = nw]
+                   /\ retired' = retired \cup {c}
                    /\ UNCHANGED <<wpc, wop, wpred, wcurr, wcw, wstop,
                                   linked, present>>
                    /\ RUnchanged
                ELSE
                    /\ Restart(w)
-                   /\ UNCHANGED <<word, linked, present>>
+                   /\ UNCHANGED <<word, linked, present, retired>>
                    /\ RUnchanged
            ELSE IF c < t THEN
                /\ wpred' = [wpred EXCEPT ![w] = c]
                /\ wpw' = [wpw EXCEPT ![w] = cw]
-               /\ UNCHANGED <<wpc, wop, wcurr, wcw, wstop, word, linked, present>>
+               /\ UNCHANGED <<wpc, wop, wcurr, wcw, wstop, word, linked,
+                              present, retired>>
                /\ RUnchanged
            ELSE
                /\ wcurr' = [wcurr EXCEPT ![w] = c]
                /\ wcw' = [wcw EXCEPT ![w] = cw]
                /\ wstop' = [wstop EXCEPT ![w] = FALSE]
                /\ wpc' = [wpc EXCEPT ![w] = AfterFind(w)]
-               /\ UNCHANGED <<wop, wpred, wpw, word, linked, present>>
+               /\ UNCHANGED <<wop, wpred, wpw, word, linked, present, retired>>
                /\ RUnchanged
 
 (* After the search: an insert links unless the key was found; a delete
@@ -198,20 +215,22 @@ Decide(w) ==
     /\ LET t == WKey(w)  found == wcurr[w] = t IN
        IF WKind(w) = "ins" THEN
            IF found \/ t \in linked THEN   \* present, or its node was used
-               /\ NextOp(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
+               /\ NextOp(w)
+               /\ UNCHANGED <<word, linked, present, retired>> /\ RUnchanged
            ELSE
                /\ wpc' = [wpc EXCEPT ![w] = "link"]
                /\ UNCHANGED <<wop, wpred, wpw, wcurr, wcw, wstop, word,
-                              linked, present>>
+                              linked, present, retired>>
                /\ RUnchanged
        ELSE
            IF found THEN
                /\ wpc' = [wpc EXCEPT ![w] = "mark"]
                /\ UNCHANGED <<wop, wpred, wpw, wcurr, wcw, wstop, word,
-                              linked, present>>
+                              linked, present, retired>>
                /\ RUnchanged
            ELSE
-               /\ NextOp(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
+               /\ NextOp(w)
+               /\ UNCHANGED <<word, linked, present, retired>> /\ RUnchanged
 
 (* list_link: n's word, then the CAS of pred expecting the word as read.
    After a stop at pred's tag (c unread) n's tag comes from pred's: in
@@ -238,9 +257,10 @@ Link(w) ==
               /\ present' = present \cup {n}
               /\ Touch(n, present \cup {n})
               /\ NextOp(w)
-              /\ UNCHANGED <<rpc, rlk, ro, rw, rres>>
+              /\ UNCHANGED <<retired, rpc, rlk, ro, rw, rres>>
        ELSE
-           /\ Restart(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
+           /\ Restart(w)
+           /\ UNCHANGED <<word, linked, present, retired>> /\ RUnchanged
 
 (* list_mark_word: fetch_or of the mark on the current word.  The C delete
    wins at its tombstone CAS; here at setting the mark. *)
@@ -248,14 +268,15 @@ Mark(w) ==
     /\ wpc[w] = "mark"
     /\ LET c == wcurr[w]  cw == word[c] IN
        IF cw.mark THEN     \* a racing delete won
-           /\ NextOp(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
+           /\ NextOp(w)
+           /\ UNCHANGED <<word, linked, present, retired>> /\ RUnchanged
        ELSE
            /\ word' = [word EXCEPT ![c] = [cw EXCEPT !.mark = TRUE]]
            /\ wcw' = [wcw EXCEPT ![w] = [cw EXCEPT !.mark = TRUE]]
            /\ present' = present \ {c}
            /\ Touch(c, present \ {c})
            /\ wpc' = [wpc EXCEPT ![w] = "unlink"]
-           /\ UNCHANGED <<wop, wpred, wpw, wcurr, wstop, linked>>
+           /\ UNCHANGED <<wop, wpred, wpw, wcurr, wstop, linked, retired>>
            /\ UNCHANGED <<rpc, rlk, ro, rw, rres>>
 
 (* list_unlink_at: one CAS through the search's pred; else search again
@@ -266,18 +287,20 @@ DirectUnlink(w) ==
        IF word[p] = pw THEN
            /\ word' = [word EXCEPT ![p] =
                          Word(cw.nxt, FALSE, TagUnlinked(p, c, cw.tag))]
+           /\ retired' = retired \cup {c}
            /\ NextOp(w)
            /\ UNCHANGED <<linked, present>> /\ RUnchanged
        ELSE   \* search again: it unlinks c (or finds it gone)
            /\ wpc' = [wpc EXCEPT ![w] = "find2"]
            /\ wpred' = [wpred EXCEPT ![w] = Hd]
            /\ wpw' = [wpw EXCEPT ![w] = word[Hd]]
-           /\ UNCHANGED <<wop, wcurr, wcw, wstop, word, linked, present>>
+           /\ UNCHANGED <<wop, wcurr, wcw, wstop, word, linked, present,
+                          retired>>
            /\ RUnchanged
 
 Refound(w) ==
     /\ wpc[w] = "refound"
-    /\ NextOp(w) /\ UNCHANGED <<word, linked, present>> /\ RUnchanged
+    /\ NextOp(w) /\ UNCHANGED <<word, linked, present, retired>> /\ RUnchanged
 
 (* list_lookup. *)
 LookupStart(r) ==
@@ -307,6 +330,32 @@ LookupStep(r) ==
        ELSE \* equal key: the C value-word load; the mark stands for it
             Answer(r, IF word[c].mark THEN "absent" ELSE "found")
 
+(* The retirer of an unlinked node x (reclaim_retire_entry ->
+   slab_retire) stores the slab's 10-bit pending/free-list link in the tag
+   bits of x's marked, frozen word with c = 0 (link << 54): the tag says
+   nothing, 0 here; nxt and mark are kept.  Readers may still stand on x:
+   a lookup that loads x's word afterwards sees no tag and walks on; a
+   helper that loads it tries the unlink, whose CAS fails (pred no longer
+   points at x) and whose derived tag would be 0 anyway.  An environment
+   step at any time after the unlink.  The C may write it more than once
+   (slab_retire's CAS loop rewrites the link, the free lists later
+   relink the slot), so repeats are allowed; only writes that change the
+   word are steps, which makes it at most one step per node here (x's word
+   is frozen and 0 stays 0).  retired is a function of the other
+   variables (the linked, marked nodes not reachable from Hd), so it adds
+   no states of its own; only the scribbled words do.
+   Mutant RETIRE_LINK_SAYS_PAST: the link stored with c # 0 (link << 48)
+   reads as some tag in 1..W. *)
+ScribbleTags == IF Mutant = "RETIRE_LINK_SAYS_PAST" THEN 1..W ELSE {0}
+Scribble(x) ==
+    /\ x \in retired
+    /\ \E v \in ScribbleTags :
+          /\ v # word[x].tag
+          /\ word' = [word EXCEPT ![x] = [@ EXCEPT !.tag = v]]
+    /\ UNCHANGED <<linked, present, retired, wpc, wop, wpred, wpw, wcurr, wcw,
+                   wstop>>
+    /\ RUnchanged
+
 Done ==
     /\ \A w \in Writers : wpc[w] = "done"
     /\ \A r \in Readers : rpc[r] = "done"
@@ -318,8 +367,9 @@ Next ==
           \/ Refound(w)
     \/ \E r \in Readers :
           /\ (LookupStart(r) \/ LookupStep(r))
-          /\ UNCHANGED <<word, linked, present, wpc, wop, wpred, wpw, wcurr,
-                         wcw, wstop>>
+          /\ UNCHANGED <<word, linked, present, retired, wpc, wop, wpred,
+                         wpw, wcurr, wcw, wstop>>
+    \/ \E x \in retired : Scribble(x)
     \/ Done
 
 Spec == Init /\ [][Next]_vars
@@ -335,18 +385,27 @@ TypeOK ==
     /\ \A x \in Nodes : word[x].nxt \in Nodes \cup {Nil}
                         /\ word[x].tag \in 0..W
     /\ present \subseteq linked
+    /\ retired \subseteq linked \ present
 
 Sorted ==
     /\ \A i \in 1..Len(List) - 1 : List[i] < List[i + 1]
     /\ Len(List) > 0 => List[1] > Hd
 
 (* C invariant (e): every stored tag is the tag of owner and successor, or
-   0. *)
+   says nothing (0; in the C any tag with c = 0, such as the retirer's
+   link, whatever its other 10 bits hold).  Unlinked nodes included: a
+   reader may still stand on one and load its word. *)
 TagsOk ==
     \A x \in Nodes : word[x].nxt # Nil =>
         word[x].tag \in {0, Tag(x, word[x].nxt)}
 
 (* Present keys are reachable, unmarked. *)
+(* retired is exactly the unlinked nodes: linked, marked, not reachable
+   (so a function of word and linked, and no source of states). *)
+RetiredUnlinked ==
+    retired = {x \in linked : /\ word[x].mark
+                              /\ \A i \in 1..Len(List) : List[i] # x}
+
 PresentReachable ==
     \A k \in present : (\E i \in 1..Len(List) : List[i] = k) /\ ~word[k].mark
 
