@@ -161,6 +161,11 @@ struct entry {
 	unsigned char key[]; /* (a long key's length first) */
 };
 
+/* A slot's first word is the entry's next word: the slab keeps its
+ * links there (slab.h, slab_link). */
+_Static_assert(offsetof(struct entry, node.next) == 0,
+	       "an entry's next word is its slot's first word");
+
 /* Bytes before a long key's bytes: its length. */
 #define ENTRY_LONG_LEN sizeof(uint64_t)
 

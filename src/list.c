@@ -131,6 +131,10 @@ static __attribute__((constructor)) void list_tags_init(void)
 		on = 0;
 #endif
 	list_ptr_mask = on ? NEXT_PTR_BITS : ~NEXT_MARK;
+	/* With tags, a retired entry's tag bits are free for the slab's
+	 * link ("Retirement" above); without, every next bit may be an
+	 * address bit. */
+	slab_links_in_slot = (unsigned char)on;
 }
 
 /* A node about to be linked must fit the pointer bits (list_high_addresses

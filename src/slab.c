@@ -184,6 +184,16 @@
 #define SLAB_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+unsigned char slab_links_in_slot;
+
+/* Poison a free slot but its link's word (slab_link_bytes). */
+static inline void slot_poison(const struct slab_chunk *c, void *p,
+			       size_t bytes)
+{
+	size_t keep = slab_link_bytes(c);
+	SLAB_POISON((char *)p + keep, bytes - keep);
+}
+
 static inline size_t class_size(int cls)
 {
 	return (size_t)1 << (SLAB_MIN_SHIFT + cls);
@@ -221,10 +231,10 @@ static void *chunk_memory(lfmap *m, unsigned *mapped)
  * address (a colour), so that the headers of many chunks do not all fall
  * into the same cache sets (measured: at one fixed offset every free
  * missed its chunk's header, +1 line per delete at N = 1e6).  An aligned
- * (mmapped) chunk's header is found by masking: 16 pages x 8 runs by the
+ * (mmapped) chunk's header is found by masking: 8 pages x 8 runs by the
  * chunk's number.  A chunk from a user allocator is found through its
- * page headers, so its colour is free to be anything: 8 pages (it has 15
- * or 16) x 8 runs by the first page's number.  Every class has at least
+ * page headers, so its colour is free to be anything: 4 pages (it has 7
+ * or 8) x 8 runs by the first page's number.  Every class has at least
  * 8 header-sized runs of slots a page; powers of two: no division on a
  * free.
  */
@@ -232,7 +242,7 @@ static inline struct slab_chunk *chunk_header_at(uintptr_t first, int cls,
 						 unsigned values, unsigned mapped)
 {
 	uintptr_t colour = mapped ? first / SLAB_CHUNK_BYTES : first / SLAB_PAGE;
-	unsigned pages = mapped ? SLAB_CHUNK_BYTES / SLAB_PAGE : 8;
+	unsigned pages = mapped ? SLAB_CHUNK_BYTES / SLAB_PAGE : 4;
 	return (struct slab_chunk *)(first + slab_slot_offset(cls, values) +
 				     (colour % pages) * SLAB_PAGE +
 				     (colour / pages % 8) *
@@ -305,6 +315,7 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	c->raw = raw;
 	c->mapped = (unsigned char)mapped;
 	c->values = (unsigned char)v;
+	c->inl = slab_links_in_slot;
 	c->shift = (unsigned char)(SLAB_MIN_SHIFT + cls);
 	c->slot_off = (unsigned short)off;
 	c->value_off = slab_value_offsets_[cls];
@@ -402,7 +413,7 @@ static void *chunk_take(struct slab_chunk *c)
 	}
 	/* Free lists link slot indices through the slots' links. */
 	uint32_t i = c->local;
-	c->local = *slab_idx_link(c, i);
+	c->local = slab_link(c, i);
 	void *p = slab_idx_slot(c, i);
 	SLAB_UNPOISON(p, slot);
 	return p;
@@ -657,11 +668,10 @@ static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
 	 * 395.  With 32-byte slots and 8-byte records in 64 KiB chunks: 40.6
 	 * B/entry full, 49.2 after the churn. */
 	uintptr_t relist = (uintptr_t)(c->cap - c->cap / 4) * SLAB_LIVE;
-	uint16_t *link = slab_idx_link(c, tail);
 	uint32_t old_head = atomic_load_explicit(&c->remote,
 						 memory_order_relaxed);
 	do {
-		*link = (uint16_t)old_head;
+		slab_set_link(c, tail, old_head);
 		/* release: the links, for the owner's exchange. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&c->remote, &old_head, head, memory_order_release,
@@ -727,7 +737,7 @@ void slab_free(lfmap *m, void *p, size_t size)
 	lfmap_assert(c->cls == cls);
 	uint32_t i = slab_idx_of(c, p);
 	/* Poison first: once pushed, the owner may hand the slot out. */
-	SLAB_POISON(p, class_size(cls));
+	slot_poison(c, p, class_size(cls));
 	chunk_free_run(m, c, i, i, 1);
 }
 
@@ -736,11 +746,12 @@ struct slab_chunk *slab_retire(lfmap *m, void *p, int cls)
 	struct slab_chunk *c = chunk_of(m, p, cls);
 	lfmap_assert(c->cls == cls);
 	uint32_t i = slab_idx_of(c, p);
-	uint16_t *link = slab_idx_link(c, i);
 	uint64_t old = atomic_load_explicit(&c->pending, memory_order_relaxed);
 	uint64_t new;
 	do {
-		*link = (uint16_t)SLAB_PEND_HEAD(old);
+		/* With links in slots: the tag bits of p's next word, marked
+		 * and unlinked (slab_link; list.c, "Retirement"). */
+		slab_set_link(c, i, SLAB_PEND_HEAD(old));
 		/* The first slot is the tail for good; the count goes up. */
 		new = SLAB_PEND_HEAD(old) == SLAB_NIL
 			      ? (uint64_t)i | (uint64_t)i << 16 | (uint64_t)1 << 32
@@ -771,7 +782,7 @@ static size_t pending_free_values(lfmap *m, struct slab_chunk *c, uint32_t i)
 {
 	size_t values = 0, bytes = class_size(c->cls);
 	while (i != SLAB_NIL) {
-		uint32_t next = *slab_idx_link(c, i);
+		uint32_t next = slab_link(c, i);
 		void **v = slab_idx_value(c, i);
 		if (*v) {
 			m->value_free(*v, m->value_free_ctx);
@@ -779,7 +790,7 @@ static size_t pending_free_values(lfmap *m, struct slab_chunk *c, uint32_t i)
 			values++;
 		}
 		/* Poison first: once pushed, the owner may hand it out. */
-		SLAB_POISON(slab_idx_slot(c, i), bytes);
+		slot_poison(c, slab_idx_slot(c, i), bytes);
 		chunk_free_run(m, c, i, i, 1);
 		i = next;
 	}
@@ -795,9 +806,9 @@ size_t slab_pending_free(lfmap *m, struct slab_chunk *c)
 #if defined(SLAB_ASAN) || defined(LFMAP_DEBUG)
 	uintptr_t n = 0;
 	for (uint32_t i = SLAB_PEND_HEAD(t); i != SLAB_NIL;
-	     i = *slab_idx_link(c, i), n++) {
-		SLAB_POISON(slab_idx_slot(c, i), class_size(c->cls));
-		lfmap_assert(*slab_idx_link(c, i) != SLAB_NIL ||
+	     i = slab_link(c, i), n++) {
+		slot_poison(c, slab_idx_slot(c, i), class_size(c->cls));
+		lfmap_assert(slab_link(c, i) != SLAB_NIL ||
 			     i == SLAB_PEND_TAIL(t));
 	}
 	lfmap_assert(n == SLAB_PEND_COUNT(t));

@@ -53,19 +53,22 @@
 /* A slot index: page number in the chunk << SLAB_IDX_SHIFT | slot in the
  * page (a page holds at most 120 slots; a chunk 16 pages: below 2^11). */
 #define SLAB_IDX_SHIFT 7
-#define SLAB_NIL ((uint32_t)0xffff) /* the end of a list of slot indices */
+/* The end of a list of slot indices: 10 bits, so that a link fits the
+ * window of a tag that says nothing (slab_link).  Never a slot: it would
+ * be slot 127 of page 7, and a page holds at most 120. */
+#define SLAB_NIL ((uint32_t)0x3ff)
 /*
- * Bytes of a chunk: 16 pages, 1916 slots of 32 bytes, so one allocator
- * call (an mmap with the system allocator, aligned to its size: slab.c)
- * per ~1900 inserts; small
+ * Bytes of a chunk: 8 pages, 956 slots of 32 bytes (a slot index below
+ * SLAB_NIL: 10 bits), so one allocator call (an mmap with the system
+ * allocator, aligned to its size: slab.c) per ~950 inserts; small
  * enough that the partly used chunks a map keeps (one per stripe and
- * class in use, 4 MiB at most, ~128 KiB with 2 threads on one class) do
+ * class in use, 2 MiB at most, ~64 KiB with 2 threads on one class) do
  * not matter beside the entries that needed them, and that a chunk
  * empties (and goes back) soon after its entries are deleted.  A user
- * allocator's pointer is rarely page-aligned: its chunk then has 15 whole
- * pages (the partial ones at both ends are lost: 6 %).
+ * allocator's pointer is rarely page-aligned: its chunk then has 7 whole
+ * pages (the partial ones at both ends are lost: 12 %).
  */
-#define SLAB_CHUNK_BYTES ((size_t)65536)
+#define SLAB_CHUNK_BYTES ((size_t)32768)
 /* The chunk's header takes the first slots of its first page. */
 #define SLAB_HEADER 128
 
@@ -107,8 +110,9 @@ _Static_assert(SLAB_VALUES_FIT_(0) && SLAB_VALUES_FIT_(1) &&
 	       "dead values between the links and the slots");
 _Static_assert(SLAB_PAGE_SLOTS_(0, 0) <= (1u << SLAB_IDX_SHIFT),
 	       "a page's slot in SLAB_IDX_SHIFT bits");
-_Static_assert((SLAB_CHUNK_BYTES / SLAB_PAGE) << SLAB_IDX_SHIFT <= SLAB_NIL,
-	       "a chunk's slot index in a link");
+_Static_assert(((SLAB_CHUNK_BYTES / SLAB_PAGE - 1) << SLAB_IDX_SHIFT |
+		(SLAB_PAGE_SLOTS_(0, 0) - 1)) < SLAB_NIL,
+	       "a chunk's slot index in a link, below SLAB_NIL");
 
 static inline size_t slab_slot_offset(int cls, unsigned values)
 {
@@ -169,6 +173,7 @@ struct slab_chunk {
 	unsigned char shift;
 	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
 	unsigned char values;      /* the map's slab.values */
+	unsigned char inl;         /* slab_links_in_slot when made */
 	/* Links in the map's list of chunks with pending slots (set before
 	 * the push) and in the batch in flight (reclaim.c). */
 	struct slab_chunk *retire_next;
@@ -291,6 +296,58 @@ static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
 	       (i & ((1u << SLAB_IDX_SHIFT) - 1));
 }
 
+/*
+ * Where a slot's link lives (slab.c, "Links"): with successor tags on
+ * (list.c decides once, before main, and sets slab_links_in_slot), in the
+ * slot's first word, bits 54-63 (SLAB_SLOT_LINK_SHIFT), bits 0-53 kept;
+ * otherwise in the page's link array (slab_idx_link).  Every slot's first
+ * word is an _Atomic(uint64_t): the entry's next word (list.c), and
+ * bits 48-53 stay 0, so that the next word of a retired entry carries a
+ * tag that says nothing (hash.h: c = 0).  A chunk keeps the choice in
+ * its header (c->inl, on the line every list operation reads).  Relaxed: the lists' CASes and
+ * exchanges order the links.  slab_set_link's load and store are one
+ * writer's (the retirer's, or the slab's once the slot is free): the only
+ * other write a retired entry's word can still see is a helper's
+ * fetch_or of the mark it already has, which changes no bit.
+ */
+#define SLAB_SLOT_LINK_SHIFT 54
+#define SLAB_SLOT_KEEP (((uint64_t)1 << 48) - 1)
+LFMAP_HIDDEN extern unsigned char slab_links_in_slot;
+
+static inline uint32_t slab_link(const struct slab_chunk *c, uint32_t i)
+{
+	if (c->inl) {
+		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
+		return (uint32_t)(atomic_load_explicit(w, memory_order_relaxed) >>
+				  SLAB_SLOT_LINK_SHIFT);
+	}
+	return *slab_idx_link(c, i);
+}
+
+static inline void slab_set_link(const struct slab_chunk *c, uint32_t i,
+				 uint32_t link)
+{
+	lfmap_assert(link <= SLAB_NIL);
+	if (c->inl) {
+		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
+		uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
+		atomic_store_explicit(w,
+				      (old & SLAB_SLOT_KEEP) |
+					      (uint64_t)link
+						      << SLAB_SLOT_LINK_SHIFT,
+				      memory_order_relaxed);
+		return;
+	}
+	*slab_idx_link(c, i) = (uint16_t)link;
+}
+
+/* Bytes at the start of a free slot that stay readable under ASan (its
+ * link's word, when links live in slots). */
+static inline size_t slab_link_bytes(const struct slab_chunk *c)
+{
+	return c->inl ? sizeof(uint64_t) : 0;
+}
+
 static inline void **slab_idx_value(const struct slab_chunk *c, uint32_t i)
 {
 	return (void **)(slab_idx_page(c, i) + c->value_off) +
@@ -371,10 +428,10 @@ static inline size_t slab_slots_left(struct slab *s, int cls)
 		/* relaxed: no other thread uses the map. */
 		for (uint32_t j = atomic_load_explicit(&c->remote,
 						       memory_order_relaxed);
-		     j != SLAB_NIL; j = *slab_idx_link(c, j))
+		     j != SLAB_NIL; j = slab_link(c, j))
 			n++;
 		for (uint32_t j = c->local; j != SLAB_NIL;
-		     j = *slab_idx_link(c, j))
+		     j = slab_link(c, j))
 			n++;
 	}
 	return n;
