@@ -40,6 +40,10 @@
  *   unlink    pred's new word: so_tag_unlinked(pred, curr, curr's tag),
  *             which equals so_tag(pred, succ) without reading succ
  *   mark      an OR of bit 0: the tag stays
+ *   retire    the retirer of an unlinked entry (slab_retire) stores the
+ *             slab's 11-bit link in bits 54-63 and bit 1 of its marked
+ *             word, bits 48-53 0: a tag that says nothing (c = 0),
+ *             pointer and mark kept (below, "Retirement")
  * A search may then stop at a word whose tag proves the successor past
  * its target (so_tag_past), never reading the successor: an absent key
  * costs one line fewer.  A lookup's result is the one it would get by
@@ -64,12 +68,27 @@
  * succeed, because once unlinked no unmarked next word points to it.
  * Bucket nodes are marked only by a shrink (bucket.c), never retired here.
  *
+ * Retirement (TLA+: Tags.tla, Scribble).  Once the thread whose CAS
+ * unlinked an entry retires it, the entry's tag bits are the slab's: with
+ * tags on, its pending link (slab.h, slab_link) lives there until the
+ * grace period ends, and the free-list link after.  Whoever still stands
+ * on the entry reads a word whose pointer and mark are as they were and
+ * whose tag says nothing: a lookup reads the successor instead of
+ * trusting the tag (one line more, only on this race); a helper's unlink
+ * from that word derives tag 0 (so_tag_unlinked of c = 0), and its CAS
+ * fails anyway, since no unmarked word points to an unlinked node; a
+ * helper's mark is an OR of a bit already set.  So the retirement link
+ * costs a delete no line of its own: the entry's line is the one its mark
+ * just wrote.
+ *
  * Invariants.  (a) The list is strictly sorted: no two linked nodes compare
- * equal.  (b) A marked node's next word never changes.  (c) Only nodes
+ * equal.  (b) A marked node's successor and mark never change (its tag
+ * bits only by its retirer, after the unlink).  (c) Only nodes
  * whose value is the tombstone (or bucket nodes being shrunk away) are
  * marked.  (d) A node is linked only by a CAS from an unmarked predecessor
  * that pointed at its successor (the successor may be marked).  (e) Every
- * tag equals so_tag(owner, successor) or 0.
+ * tag equals so_tag(owner, successor) or says nothing (c = 0: 0, or a
+ * retired entry's link).
  *
  * Traversals.  Every traversal runs inside a read-side section, so a node it
  * reaches, even one unlinked meanwhile, is not freed until it leaves the
@@ -142,7 +161,7 @@ static __attribute__((constructor)) void list_tags_init(void)
 static inline void list_address_check(const struct list_node *n)
 {
 	if (unlikely((uintptr_t)n & ~list_ptr_mask))
-		lfmap_die("node address %p does not fit next-word bits 1-47 "
+		lfmap_die("node address %p does not fit next-word bits 3-47 "
 			  "(successor tags are on)", (const void *)n);
 }
 

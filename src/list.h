@@ -22,13 +22,14 @@ struct list_target {
 /*
  * Next words with successor tags (list.c, "Words"): bits 48-63 hold
  * so_tag(owner, successor) (hash.h) when tags are on, the successor's
- * address bits 1-47, NEXT_MARK bit 0.  list_ptr_mask is the mask of the
- * address bits: ~NEXT_MARK with tags off (every tag 0), bits 1-47 with
- * tags on.  Set once before main (list.c, list_tags_init), read-only
+ * address bits 3-47 (nodes are 8-aligned), NEXT_MARK bit 0; bits 1-2 are
+ * 0 but in a retired entry's word (the slab's link, slab.h).
+ * list_ptr_mask is the mask of the address bits: ~NEXT_MARK with tags off
+ * (every tag 0), bits 3-47 with tags on.  Set once before main (list.c, list_tags_init), read-only
  * after: plain loads.
  */
 #define NEXT_TAG_SHIFT 48
-#define NEXT_PTR_BITS ((((uintptr_t)1 << NEXT_TAG_SHIFT) - 1) & ~NEXT_MARK)
+#define NEXT_PTR_BITS ((((uintptr_t)1 << NEXT_TAG_SHIFT) - 1) & ~(uintptr_t)7)
 
 LFMAP_HIDDEN extern uintptr_t list_ptr_mask;
 

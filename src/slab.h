@@ -53,22 +53,22 @@
 /* A slot index: page number in the chunk << SLAB_IDX_SHIFT | slot in the
  * page (a page holds at most 120 slots; a chunk 16 pages: below 2^11). */
 #define SLAB_IDX_SHIFT 7
-/* The end of a list of slot indices: 10 bits, so that a link fits the
- * window of a tag that says nothing (slab_link).  Never a slot: it would
- * be slot 127 of page 7, and a page holds at most 120. */
-#define SLAB_NIL ((uint32_t)0x3ff)
+/* The end of a list of slot indices: 11 bits, what a link in a slot
+ * holds (slab_link).  Never a slot: it would be slot 127 of page 15, and a
+ * page holds at most 120. */
+#define SLAB_NIL ((uint32_t)0x7ff)
 /*
- * Bytes of a chunk: 8 pages, 956 slots of 32 bytes (a slot index below
- * SLAB_NIL: 10 bits), so one allocator call (an mmap with the system
- * allocator, aligned to its size: slab.c) per ~950 inserts; small
+ * Bytes of a chunk: 16 pages, 1916 slots of 32 bytes (a slot index below
+ * SLAB_NIL: 11 bits), so one allocator call (an mmap with the system
+ * allocator, aligned to its size: slab.c) per ~1900 inserts; small
  * enough that the partly used chunks a map keeps (one per stripe and
- * class in use, 2 MiB at most, ~64 KiB with 2 threads on one class) do
+ * class in use, 4 MiB at most, ~128 KiB with 2 threads on one class) do
  * not matter beside the entries that needed them, and that a chunk
  * empties (and goes back) soon after its entries are deleted.  A user
- * allocator's pointer is rarely page-aligned: its chunk then has 7 whole
- * pages (the partial ones at both ends are lost: 12 %).
+ * allocator's pointer is rarely page-aligned: its chunk then has 15 whole
+ * pages (the partial ones at both ends are lost: 6 %).
  */
-#define SLAB_CHUNK_BYTES ((size_t)32768)
+#define SLAB_CHUNK_BYTES ((size_t)65536)
 /* The chunk's header takes the first slots of its first page. */
 #define SLAB_HEADER 128
 
@@ -299,11 +299,13 @@ static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
 /*
  * Where a slot's link lives (slab.c, "Links"): with successor tags on
  * (list.c decides once, before main, and sets slab_links_in_slot), in the
- * slot's first word, bits 54-63 (SLAB_SLOT_LINK_SHIFT), bits 0-53 kept;
+ * slot's first word: the link's bits 0-9 in bits 54-63
+ * (SLAB_SLOT_LINK_SHIFT), its bit 10 in bit 1, every other bit kept;
  * otherwise in the page's link array (slab_idx_link).  Every slot's first
- * word is an _Atomic(uint64_t): the entry's next word (list.c), and
- * bits 48-53 stay 0, so that the next word of a retired entry carries a
- * tag that says nothing (hash.h: c = 0).  A chunk keeps the choice in
+ * word is an _Atomic(uint64_t): the entry's next word (list.c).  With tags
+ * on, bits 1-2 and 48-63 of a next word are not address bits (nodes are
+ * 8-aligned), and bits 48-53 stay 0 here, so that the next word of a
+ * retired entry carries a tag that says nothing (hash.h: c = 0).  A chunk keeps the choice in
  * its header (c->inl, on the line every list operation reads).  Relaxed: the lists' CASes and
  * exchanges order the links.  slab_set_link's load and store are one
  * writer's (the retirer's, or the slab's once the slot is free): the only
@@ -311,15 +313,17 @@ static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
  * fetch_or of the mark it already has, which changes no bit.
  */
 #define SLAB_SLOT_LINK_SHIFT 54
-#define SLAB_SLOT_KEEP (((uint64_t)1 << 48) - 1)
+#define SLAB_SLOT_HIGH_BIT 1
+#define SLAB_SLOT_KEEP ((((uint64_t)1 << 48) - 1) & ~((uint64_t)1 << 1))
 LFMAP_HIDDEN extern unsigned char slab_links_in_slot;
 
 static inline uint32_t slab_link(const struct slab_chunk *c, uint32_t i)
 {
 	if (c->inl) {
 		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
-		return (uint32_t)(atomic_load_explicit(w, memory_order_relaxed) >>
-				  SLAB_SLOT_LINK_SHIFT);
+		uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+		return (uint32_t)(v >> SLAB_SLOT_LINK_SHIFT) |
+		       (uint32_t)(v >> SLAB_SLOT_HIGH_BIT & 1) << 10;
 	}
 	return *slab_idx_link(c, i);
 }
@@ -331,11 +335,10 @@ static inline void slab_set_link(const struct slab_chunk *c, uint32_t i,
 	if (c->inl) {
 		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
 		uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
-		atomic_store_explicit(w,
-				      (old & SLAB_SLOT_KEEP) |
-					      (uint64_t)link
-						      << SLAB_SLOT_LINK_SHIFT,
-				      memory_order_relaxed);
+		uint64_t v = (old & SLAB_SLOT_KEEP) |
+			     (uint64_t)(link & 0x3ff) << SLAB_SLOT_LINK_SHIFT |
+			     (uint64_t)(link >> 10) << SLAB_SLOT_HIGH_BIT;
+		atomic_store_explicit(w, v, memory_order_relaxed);
 		return;
 	}
 	*slab_idx_link(c, i) = (uint16_t)link;
