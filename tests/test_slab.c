@@ -8,6 +8,7 @@
  */
 #include "helpers.h"
 #include "internal.h" /* struct entry, entry_bytes, m->slab */
+#include "list.h"     /* NEXT_PTR_BITS: a retired entry's word */
 #include "slab.h"
 
 /* A distinct non-NULL value per key. */
@@ -256,6 +257,97 @@ Test(slab, reused_record_holds_no_old_value)
 		cr_assert_eq(atomic_load(&pool[i].freed), 1);
 	talloc_assert_clean(&ta);
 	free(pool);
+}
+
+/*
+ * A retired entry's link (slab.h, slab_link; list.c, "Retirement"): with
+ * successor tags on it lives in the entry's own next word, which a reader
+ * still standing on the entry loads, so the word must keep its successor
+ * and its mark and carry a tag that says nothing (c = 0: so_tag_past
+ * never stops there), and the link must chain the chunk's pending slots.
+ * With tags off (LFMAP_NO_TAGS=1, debug) the word is left as it was.
+ * Checked inside a read-side section, so no retired slot is freed (and
+ * no link rewritten) meanwhile.
+ */
+Test(slab, retired_entry_word_keeps_successor_says_nothing)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	enum { N = 3000, DEL = 600 };
+	for (uint64_t i = 0; i < N; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	static uintptr_t ent[N];
+	lfmap_read_lock();
+	lfmap_iter it;
+	lfmap_iter_init(m, &it);
+	const void *k;
+	size_t kl;
+	void *v;
+	size_t seen = 0;
+	while (lfmap_iter_next(&it, &k, &kl, &v)) {
+		uint64_t key;
+		memcpy(&key, k, 8);
+		cr_assert_lt(key, N);
+		ent[key] = entry_of_key(k, kl);
+		seen++;
+	}
+	cr_assert_eq(seen, N);
+	int tags = (atomic_load(&((struct entry *)ent[0])->node.next) >> 48 &
+		    63) != 0;
+	for (uint64_t i = 1; tags == 0 && i < N; i++)
+		tags = (atomic_load(&((struct entry *)ent[i])->node.next) >>
+			48 & 63) != 0;
+	size_t chained = 0;
+	for (uint64_t d = 0; d < DEL; d++) {
+		uint64_t key = d * 5 % N; /* distinct: 5 * DEL <= N */
+		struct entry *e = (struct entry *)ent[key];
+		uintptr_t before = atomic_load(&e->node.next);
+		cr_assert_eq(before & NEXT_MARK, 0);
+		cr_assert_eq(lfmap_delete_u64(m, key), 0);
+		uintptr_t after = atomic_load(&e->node.next);
+		cr_assert(after & NEXT_MARK, "key %lu: word not marked",
+			  (unsigned long)key);
+		/* The successor may have been unlinked before the mark froze
+		 * the word; its address bits are then the next live node's. */
+		uintptr_t ptr = tags ? NEXT_PTR_BITS : ~NEXT_MARK;
+		struct list_node *succ = (struct list_node *)(after & ptr);
+		if (succ != (struct list_node *)(before & ptr))
+			cr_assert(d > 0, "the first delete moved the successor");
+		if (!tags) {
+			cr_assert_eq(after, before | NEXT_MARK);
+			continue;
+		}
+		cr_assert_eq(after >> 48 & 63, 0,
+			     "key %lu: a retired word's tag says something",
+			     (unsigned long)key);
+		cr_assert_eq(after & 4, 0);
+		uintptr_t page = (uintptr_t)e & ~(SLAB_PAGE - 1);
+		struct slab_chunk *c = ((struct slab_page *)page)->chunk;
+		uint32_t link = slab_link(c, slab_idx_of(c, e));
+		cr_assert_eq(link, (uint32_t)(after >> 54) |
+					   (uint32_t)(after >> 1 & 1) << 10);
+		if (link == SLAB_NIL)
+			continue;
+		/* Else: an earlier retired slot of the same chunk. */
+		struct entry *prev = slab_idx_slot(c, link);
+		uint64_t pk;
+		memcpy(&pk, prev->key, 8);
+		cr_assert_lt(pk, N);
+		cr_assert_eq((uintptr_t)prev, ent[pk]);
+		cr_assert(atomic_load(&prev->node.next) & NEXT_MARK,
+			  "a link to a slot not retired");
+		chained++;
+	}
+	lfmap_read_unlock();
+	if (tags)
+		cr_assert_gt(chained, 0, "no pending list longer than one");
+	for (uint64_t i = 0; i < N; i++) {
+		void *got;
+		int want = i % 5 == 0 && i / 5 < DEL ? ENOENT : 0;
+		cr_assert_eq(lfmap_get_u64(m, i, &got), want);
+	}
+	destroy_clean(m, &ta);
 }
 
 /* Lengths around the long-key code (hash.h: the length code in so_key;
