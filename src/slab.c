@@ -333,7 +333,7 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	c->local = SLAB_NIL;
 	c->retire_next = c->batch_next = NULL;
 	c->push_next = c->empty_next = c->prev = c->next = NULL;
-	c->cls = (unsigned short)cls;
+	c->cls = (unsigned char)cls;
 	c->home = (unsigned short)home;
 	/* relaxed: a statistic for tests. */
 	atomic_fetch_add_explicit(&m->slab.chunks, 1, memory_order_relaxed);

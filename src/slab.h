@@ -161,23 +161,29 @@ struct slab_chunk {
 	/* Freed slots (slot indices, linked through their links; SLAB_NIL:
 	 * none). */
 	_Atomic(uint32_t) remote;
-	/* Read by every free: on the state word's line. */
-	unsigned short cls;
+	/* Read by every free: on the state word's line, with everything a
+	 * retire and its batch touch (slab_retire, slab_pending_take,
+	 * slab_pending_free, reclaim.c's batch), so that a chunk costs them
+	 * one line (measured: batch_next on the second line was one more miss
+	 * per chunk per batch at N = 1e6). */
+	unsigned char cls;
+	unsigned char inl;         /* slab_links_in_slot when made */
 	unsigned short home; /* its stripe (every chunk stays with one) */
 	unsigned cap;        /* slots */
 	/* Slot index <-> address: the first whole page, the slots' offset
-	 * in a page, log2 of a slot's bytes, the dead values' offset. */
+	 * in a page, log2 of a slot's bytes. */
 	unsigned short slot_off;
-	unsigned short value_off;
-	uintptr_t first;
 	unsigned char shift;
-	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
 	unsigned char values;      /* the map's slab.values */
-	unsigned char inl;         /* slab_links_in_slot when made */
-	/* Links in the map's list of chunks with pending slots (set before
-	 * the push) and in the batch in flight (reclaim.c). */
-	struct slab_chunk *retire_next;
+	uintptr_t first;
+	/* Links in the batch in flight and in the map's list of chunks with
+	 * pending slots (set before the push) (reclaim.c). */
 	struct slab_chunk *batch_next;
+	struct slab_chunk *retire_next;
+	/* Above: the header's first line (a header starts one but in a
+	 * map with a destructor, whose 32-byte slots are 32 mod 64). */
+	unsigned short value_off;  /* the dead values' offset in a page */
+	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
 	void *raw;                 /* what the allocator (or mmap) returned */
 	char *bump;                /* owner: next never-carved slot */
 	unsigned fresh;            /* owner: slots never carved */
@@ -187,6 +193,8 @@ struct slab_chunk {
 	struct slab_chunk *prev, *next; /* flag holder: the partial list */
 };
 _Static_assert(sizeof(struct slab_chunk) <= SLAB_HEADER, "chunk header");
+_Static_assert(offsetof(struct slab_chunk, value_off) <= 64,
+	       "what retire and batch touch on the header's first line");
 
 /* One stripe: a try-flag and, per class, the chunk it allocates from and
  * the chunks it may adopt.  256 bytes each (padding, not alignment: struct lfmap comes from the
