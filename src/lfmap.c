@@ -82,6 +82,7 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	m->system_alloc = a->alloc == default_alloc && a->free == default_free;
 	/* Entry records hold a dead value only for a destructor (slab.h). */
 	m->slab.values = opts->value_free != NULL;
+	m->slab.layout = SLAB_LAYOUT(m->slab.values, slab_links_in_slot);
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	hash_seed8(m->seed, m->seed8);

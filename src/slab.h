@@ -41,21 +41,24 @@
  * finds it from the slot's address alone; the link and the value are
  * found by address arithmetic.  A link is 2 bytes: a slot index inside
  * the chunk (slab_idx), the next slot of the pending or free list the
- * slot is on (slab.c).  The dead-value words (8 bytes, 8-aligned after
- * the links) exist only in a map with a destructor (struct slab.values):
- * per 4 KiB page 120 slots of 32 bytes without (34 bytes a slot), 97 with
- * (42 bytes: the dead value waits a grace period with the entry); the
- * header costs 16 bytes a page (0.13 bytes per 32-byte slot).
+ * slot is on (slab.c).  With successor tags on, links live in the slots
+ * (slab_link) and pages have no link array.  The dead-value words (8
+ * bytes, 8-aligned after the links) exist only in a map with a destructor
+ * (struct slab.values).  Per 4 KiB page, slots of 32 bytes: 127 with
+ * links in slots (32 bytes a slot), 102 with a destructor (40: the dead
+ * value waits a grace period with the entry); with link arrays 120 (34)
+ * and 97 (42).  The header costs 16 bytes a page (0.13 bytes per 32-byte
+ * slot).
  */
 #define SLAB_PAGE ((size_t)4096)
 #define SLAB_PAGE_HEADER 16
 #define SLAB_LINK ((size_t)sizeof(uint16_t))
 /* A slot index: page number in the chunk << SLAB_IDX_SHIFT | slot in the
- * page (a page holds at most 120 slots; a chunk 16 pages: below 2^11). */
+ * page (a page holds at most 127 slots; a chunk 16 pages: below 2^11). */
 #define SLAB_IDX_SHIFT 7
 /* The end of a list of slot indices: 11 bits, what a link in a slot
  * holds (slab_link).  Never a slot: it would be slot 127 of page 15, and a
- * page holds at most 120. */
+ * page holds at most 127 (0-126). */
 #define SLAB_NIL ((uint32_t)0x7ff)
 /*
  * Bytes of a chunk: 16 pages, 1916 slots of 32 bytes (a slot index below
@@ -79,49 +82,67 @@ struct slab_page {
 	uint32_t unused_;
 };
 
-/* Slots of a page of class cls, with (v = 1) or without dead values, and
- * where they and the values start in the page (constants: the tables
- * below).  With values the links are padded to 8 bytes (at most 6). */
-#define SLAB_PAGE_SLOTS_(cls, v)                                               \
-	((SLAB_PAGE - SLAB_PAGE_HEADER - 6 * (v)) /                            \
-	 ((32u << (cls)) + SLAB_LINK + 8 * (v)))
-#define SLAB_OFFSETS_(v)                                                       \
-	{ SLAB_PAGE - SLAB_PAGE_SLOTS_(0, v) * 32,                            \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(1, v) * 64,                            \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(2, v) * 128,                           \
-	  SLAB_PAGE - SLAB_PAGE_SLOTS_(3, v) * 256 }
-#define SLAB_VALUE_OFF_(cls)                                                   \
-	((SLAB_PAGE_HEADER + SLAB_PAGE_SLOTS_(cls, 1) * SLAB_LINK + 7) & ~7u)
-static const unsigned short slab_offsets_[2][SLAB_CLASSES] = {
-	SLAB_OFFSETS_(0), SLAB_OFFSETS_(1)
+/* Slots of a page of class cls, with (v = 1) or without dead values,
+ * without (l = 1: links in slots) or with a link array, and where they
+ * and the values start in the page (constants: the tables below).  With
+ * values and a link array the links are padded to 8 bytes (at most 6). */
+#define SLAB_ARRAY_(l) (1u - (l))
+#define SLAB_PAGE_SLOTS_(cls, v, l)                                            \
+	((SLAB_PAGE - SLAB_PAGE_HEADER - 6 * (v) * SLAB_ARRAY_(l)) /           \
+	 ((32u << (cls)) + SLAB_LINK * SLAB_ARRAY_(l) + 8 * (v)))
+#define SLAB_OFFSETS_(v, l)                                                    \
+	{ SLAB_PAGE - SLAB_PAGE_SLOTS_(0, v, l) * 32,                         \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(1, v, l) * 64,                         \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(2, v, l) * 128,                        \
+	  SLAB_PAGE - SLAB_PAGE_SLOTS_(3, v, l) * 256 }
+#define SLAB_VALUE_OFF_(cls, l)                                                \
+	((SLAB_PAGE_HEADER +                                                   \
+	  SLAB_PAGE_SLOTS_(cls, 1, l) * SLAB_LINK * SLAB_ARRAY_(l) + 7) & ~7u)
+/* A page layout: a map's dead values (v) and where its links live (l),
+ * one index (struct slab.layout; a chunk's values and inl). */
+#define SLAB_LAYOUT(v, l) ((unsigned)(v) | (unsigned)(l) << 1)
+/* [layout][cls] */
+static const unsigned short slab_offsets_[4][SLAB_CLASSES] = {
+	SLAB_OFFSETS_(0, 0), SLAB_OFFSETS_(1, 0), SLAB_OFFSETS_(0, 1),
+	SLAB_OFFSETS_(1, 1)
 };
-static const unsigned short slab_value_offsets_[SLAB_CLASSES] = {
-	SLAB_VALUE_OFF_(0), SLAB_VALUE_OFF_(1), SLAB_VALUE_OFF_(2),
-	SLAB_VALUE_OFF_(3)
+/* [links in slots][cls] */
+static const unsigned short slab_value_offsets_[2][SLAB_CLASSES] = {
+	{ SLAB_VALUE_OFF_(0, 0), SLAB_VALUE_OFF_(1, 0), SLAB_VALUE_OFF_(2, 0),
+	  SLAB_VALUE_OFF_(3, 0) },
+	{ SLAB_VALUE_OFF_(0, 1), SLAB_VALUE_OFF_(1, 1), SLAB_VALUE_OFF_(2, 1),
+	  SLAB_VALUE_OFF_(3, 1) }
 };
 
-_Static_assert(SLAB_PAGE_SLOTS_(3, 1) >= 8,
+_Static_assert(SLAB_PAGE_SLOTS_(3, 1, 0) >= 8 && SLAB_PAGE_SLOTS_(3, 1, 1) >= 8,
 	       "8 header runs in a page of the largest class");
-#define SLAB_VALUES_FIT_(cls)                                                  \
-	(SLAB_VALUE_OFF_(cls) + 8 * SLAB_PAGE_SLOTS_(cls, 1) <=                \
-	 SLAB_PAGE - SLAB_PAGE_SLOTS_(cls, 1) * (32u << (cls)))
-_Static_assert(SLAB_VALUES_FIT_(0) && SLAB_VALUES_FIT_(1) &&
-		       SLAB_VALUES_FIT_(2) && SLAB_VALUES_FIT_(3),
+#define SLAB_VALUES_FIT_(cls, l)                                               \
+	(SLAB_VALUE_OFF_(cls, l) + 8 * SLAB_PAGE_SLOTS_(cls, 1, l) <=          \
+	 SLAB_PAGE - SLAB_PAGE_SLOTS_(cls, 1, l) * (32u << (cls)))
+_Static_assert(SLAB_VALUES_FIT_(0, 0) && SLAB_VALUES_FIT_(1, 0) &&
+		       SLAB_VALUES_FIT_(2, 0) && SLAB_VALUES_FIT_(3, 0) &&
+		       SLAB_VALUES_FIT_(0, 1) && SLAB_VALUES_FIT_(1, 1) &&
+		       SLAB_VALUES_FIT_(2, 1) && SLAB_VALUES_FIT_(3, 1),
 	       "dead values between the links and the slots");
-_Static_assert(SLAB_PAGE_SLOTS_(0, 0) <= (1u << SLAB_IDX_SHIFT),
+_Static_assert(SLAB_PAGE_SLOTS_(0, 0, 1) <= (1u << SLAB_IDX_SHIFT) &&
+		       SLAB_PAGE_SLOTS_(0, 0, 0) <= SLAB_PAGE_SLOTS_(0, 0, 1),
 	       "a page's slot in SLAB_IDX_SHIFT bits");
 _Static_assert(((SLAB_CHUNK_BYTES / SLAB_PAGE - 1) << SLAB_IDX_SHIFT |
-		(SLAB_PAGE_SLOTS_(0, 0) - 1)) < SLAB_NIL,
+		(SLAB_PAGE_SLOTS_(0, 0, 1) - 1)) < SLAB_NIL,
 	       "a chunk's slot index in a link, below SLAB_NIL");
 
-static inline size_t slab_slot_offset(int cls, unsigned values)
+/* Where a slot's link lives, for every chunk of the process (slab_link,
+ * below): set by list.c before main, never changed after. */
+LFMAP_HIDDEN extern unsigned char slab_links_in_slot;
+
+static inline size_t slab_slot_offset(int cls, unsigned layout)
 {
-	return slab_offsets_[values][cls];
+	return slab_offsets_[layout][cls];
 }
 
-static inline size_t slab_page_slots(int cls, unsigned values)
+static inline size_t slab_page_slots(int cls, unsigned layout)
 {
-	return (SLAB_PAGE - slab_slot_offset(cls, values)) >>
+	return (SLAB_PAGE - slab_slot_offset(cls, layout)) >>
 	       (SLAB_MIN_SHIFT + cls);
 }
 
@@ -180,8 +201,8 @@ struct slab_chunk {
 	 * pending slots (set before the push) (reclaim.c). */
 	struct slab_chunk *batch_next;
 	struct slab_chunk *retire_next;
-	/* Above: the header's first line (a header starts one but in a
-	 * map with a destructor, whose 32-byte slots are 32 mod 64). */
+	/* Above: the header's first line (chunk_header_at starts a header
+	 * on a line). */
 	unsigned short value_off;  /* the dead values' offset in a page */
 	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
 	void *raw;                 /* what the allocator (or mmap) returned */
@@ -220,8 +241,10 @@ struct slab {
 	/* Chunks allocated and not yet returned (tests, stats). */
 	_Atomic(long) chunks;
 	/* 1 when the map has a destructor: pages hold a dead-value word per
-	 * slot (above).  Set at create, before any entry. */
+	 * slot (above).  Set at create, before any entry, with the page
+	 * layout (SLAB_LAYOUT: values and slab_links_in_slot). */
 	unsigned values;
+	unsigned layout;
 #ifdef LFMAP_DEBUG
 	/* Tests only (test_slab.c, sweep_between_exchanges): run by a sweep
 	 * of stripe `stripe`, flag held, between its exchanges of pushed[cls]
@@ -244,26 +267,26 @@ static inline int slab_class(size_t size)
 	return -1;
 }
 
-/* Slots of a chunk of class cls: 15 or 16 whole pages (the allocator's
- * pointer page-aligned or not), less the chunk header's. */
-static inline size_t slab_chunk_slots_max(int cls, unsigned values)
+/* Slots of a chunk of class cls in a layout: 15 or 16 whole pages (the
+ * allocator's pointer page-aligned or not), less the chunk header's. */
+static inline size_t slab_chunk_slots_max(int cls, unsigned layout)
 {
-	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls, values) -
+	return SLAB_CHUNK_BYTES / SLAB_PAGE * slab_page_slots(cls, layout) -
 	       slab_header_slots(cls);
 }
 
-static inline size_t slab_chunk_slots_min(int cls, unsigned values)
+static inline size_t slab_chunk_slots_min(int cls, unsigned layout)
 {
 	return (SLAB_CHUNK_BYTES / SLAB_PAGE - 1) *
-		       slab_page_slots(cls, values) -
+		       slab_page_slots(cls, layout) -
 	       slab_header_slots(cls);
 }
 
 /* Index in its page of the slot p of class cls. */
-static inline size_t slab_page_index(const void *p, int cls, unsigned values)
+static inline size_t slab_page_index(const void *p, int cls, unsigned layout)
 {
 	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
-	return ((uintptr_t)p - page - slab_slot_offset(cls, values)) >>
+	return ((uintptr_t)p - page - slab_slot_offset(cls, layout)) >>
 	       (SLAB_MIN_SHIFT + cls);
 }
 
@@ -280,10 +303,10 @@ static inline void **slab_value_word(const struct slab *s, void *p,
 	int cls = slab_class(size);
 	if (cls < 0)
 		return (void **)((char *)p - SLAB_RECORD) + 1;
-	(void)s; /* (its values flag must be set: the callers check) */
+	/* (its values flag must be set: the callers check) */
 	uintptr_t page = (uintptr_t)p & ~(SLAB_PAGE - 1);
-	return (void **)(page + slab_value_offsets_[cls]) +
-	       slab_page_index(p, cls, 1);
+	return (void **)(page + slab_value_offsets_[s->layout >> 1][cls]) +
+	       slab_page_index(p, cls, s->layout);
 }
 
 /* Slot index <-> slot, link, value word, in chunk c. */
@@ -323,7 +346,6 @@ static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
 #define SLAB_SLOT_LINK_SHIFT 54
 #define SLAB_SLOT_HIGH_BIT 1
 #define SLAB_SLOT_KEEP ((((uint64_t)1 << 48) - 1) & ~((uint64_t)1 << 1))
-LFMAP_HIDDEN extern unsigned char slab_links_in_slot;
 
 static inline uint32_t slab_link(const struct slab_chunk *c, uint32_t i)
 {

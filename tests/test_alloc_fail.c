@@ -409,6 +409,8 @@ Test(alloc_fail, clone)
  * the key absent and succeeds when retried.  The map grows later anyway.
  */
 #define GROW_KEYS 3000
+/* grow_run's maps' slab page layout (slab.h, SLAB_LAYOUT). */
+static unsigned grow_layout;
 
 static long grow_run(talloc *ta, long k, int *enomem, size_t *buckets_out,
 		     uint64_t *grows_out)
@@ -417,6 +419,7 @@ static long grow_run(talloc *ta, long k, int *enomem, size_t *buckets_out,
 	lfmap_options o = tval_opts(&d, ta);
 	o.value_free = NULL; /* plain tokens as values */
 	lfmap *m = map_new_opts(&o);
+	grow_layout = m->slab.layout;
 	talloc_arm(ta, k);
 	for (uint64_t i = 0; i < GROW_KEYS; i++) {
 		void *v = (void *)(uintptr_t)(i + 1);
@@ -480,8 +483,8 @@ Test(alloc_fail, grow_sequence, .timeout = 120)
 	for (long i = 0; i < total; i++)
 		chunk_allocs += sizes[i] == SLAB_CHUNK_BYTES;
 	/* (grow_run: no destructor, so no dead-value words) */
-	size_t lo = slab_chunk_slots_min(slab_class(U64_ENTRY), 0);
-	size_t hi = slab_chunk_slots_max(slab_class(U64_ENTRY), 0);
+	size_t lo = slab_chunk_slots_min(slab_class(U64_ENTRY), grow_layout);
+	size_t hi = slab_chunk_slots_max(slab_class(U64_ENTRY), grow_layout);
 	cr_assert_eq((GROW_KEYS + lo - 1) / lo, (GROW_KEYS + hi - 1) / hi,
 		     "pick GROW_KEYS so the chunk count is exact");
 	cr_assert_eq(chunk_allocs, (long)((GROW_KEYS + lo - 1) / lo),

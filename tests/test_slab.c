@@ -100,7 +100,7 @@ Test(slab, slots_are_aligned_records_beside)
 		uintptr_t e = entry_of_key(k, kl);
 		size_t bytes = entry_bytes(kl);
 		int cls = slab_class(bytes);
-		unsigned vals = m->slab.values;
+		unsigned vals = m->slab.values, lay = m->slab.layout;
 		if (cls < 0) {
 			cr_assert_gt(kl, 224, "key_len %zu beside the slab", kl);
 			direct++;
@@ -119,26 +119,36 @@ Test(slab, slots_are_aligned_records_beside)
 		}
 		if (cls == 0)
 			lines32[n32++] = e / 64;
-		/* The link: same page, before its slots, not in a slot; its
-		 * index names the slot. */
+		/* The link: with links in slots the slot's first word, and
+		 * the page has no link array; otherwise in the array: same
+		 * page, before its slots.  Its index names the slot. */
 		uintptr_t page = e & ~(SLAB_PAGE - 1);
 		struct slab_chunk *c = ((struct slab_page *)page)->chunk;
 		uint32_t idx = slab_idx_of(c, (void *)e);
-		uintptr_t r = (uintptr_t)slab_idx_link(c, idx);
+		cr_assert_eq(lay, SLAB_LAYOUT(vals, c->inl));
+		size_t array = c->inl ? 0 : slab_page_slots(cls, lay) * SLAB_LINK;
+		uintptr_t r = c->inl ? e : (uintptr_t)slab_idx_link(c, idx);
 		cr_assert_lt(idx, SLAB_NIL);
 		cr_assert_eq((uintptr_t)slab_idx_slot(c, idx), e);
 		cr_assert_eq(r & ~(SLAB_PAGE - 1), page);
-		cr_assert_geq(r, page + SLAB_PAGE_HEADER);
-		cr_assert_leq(r + SLAB_LINK, page + slab_slot_offset(cls, vals));
+		if (!c->inl) {
+			cr_assert_geq(r, page + SLAB_PAGE_HEADER);
+			cr_assert_leq(r + SLAB_LINK,
+				      page + slab_slot_offset(cls, lay));
+		}
+		/* Nothing but the header, the links and the values before
+		 * the slots: the values padded to 8 bytes at most. */
+		cr_assert_leq(slab_slot_offset(cls, lay),
+			      SLAB_PAGE_HEADER + array + 6 +
+				      8 * vals * slab_page_slots(cls, lay) +
+				      slot - 1);
 		if (vals) {
 			uintptr_t vw = (uintptr_t)slab_idx_value(c, idx);
 			cr_assert_eq(vw, (uintptr_t)slab_value_word(
 						 &m->slab, (void *)e, bytes));
 			cr_assert_eq(vw % 8, 0);
-			cr_assert_geq(vw, page + SLAB_PAGE_HEADER +
-						  slab_page_slots(cls, 1) *
-							  SLAB_LINK);
-			cr_assert_leq(vw + 8, page + slab_slot_offset(cls, 1));
+			cr_assert_geq(vw, page + SLAB_PAGE_HEADER + array);
+			cr_assert_leq(vw + 8, page + slab_slot_offset(cls, lay));
 		}
 		cr_assert_eq(((struct slab_page *)page)->cls, (uint32_t)cls);
 		recs[in_slab++] = r;
@@ -172,7 +182,7 @@ Test(slab, system_chunks_aligned_and_coloured)
 	o.seed = 5;
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
-	size_t n = 4 * slab_chunk_slots_max(0, m->slab.values);
+	size_t n = 4 * slab_chunk_slots_max(0, m->slab.layout);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	cr_assert_geq(chunks(m), 4);
@@ -229,7 +239,7 @@ Test(slab, reused_record_holds_no_old_value)
 	lfmap *m = NULL;
 	cr_assert_eq(lfmap_create(&o, &m), 0);
 	cr_assert_eq(m->slab.values, 1);
-	size_t cap = slab_chunk_slots_max(0, 1) + 1;
+	size_t cap = slab_chunk_slots_max(0, m->slab.layout) + 1;
 	tval *pool = tval_pool(cap + 1);
 	uint64_t n = 0;
 	do {
@@ -449,7 +459,7 @@ Test(slab, chunks_go_back_when_empty)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
 	lfmap_stats s1 = quiet_stats(m);
 	cr_assert_geq(chunks(m),
-		      (long)(n / slab_chunk_slots_max(0, m->slab.values)));
+		      (long)(n / slab_chunk_slots_max(0, m->slab.layout)));
 	cr_assert_eq(s1.node_bytes, (size_t)chunks(m) * SLAB_CHUNK_BYTES);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_delete_u64(m, i), 0);
@@ -500,7 +510,7 @@ Test(slab, chunk_failure)
 	atomic_store(&ta.fail_from_size, SLAB_CHUNK_BYTES);
 	int rc = 0;
 	uint64_t ok = 0;
-	for (; ok <= slab_chunk_slots_max(0, m->slab.values); ok++) {
+	for (; ok <= slab_chunk_slots_max(0, m->slab.layout); ok++) {
 		lfmap_stats s = quiet_stats(m);
 		long live = atomic_load(&ta.live_bytes);
 		rc = lfmap_put_u64(m, k, tok(k));
