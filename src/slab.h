@@ -344,8 +344,13 @@ static inline uint16_t *slab_idx_link(const struct slab_chunk *c, uint32_t i)
  * fetch_or of the mark it already has, which changes no bit.
  */
 #define SLAB_SLOT_LINK_SHIFT 54
+#define SLAB_SLOT_LOW_BITS 10 /* of the link, in bits 54-63 */
+#define SLAB_SLOT_LOW_MASK ((1u << SLAB_SLOT_LOW_BITS) - 1)
 #define SLAB_SLOT_HIGH_BIT 1
 #define SLAB_SLOT_KEEP ((((uint64_t)1 << 48) - 1) & ~((uint64_t)1 << 1))
+_Static_assert(SLAB_SLOT_LINK_SHIFT + SLAB_SLOT_LOW_BITS == 64 &&
+		       SLAB_NIL >> SLAB_SLOT_LOW_BITS == 1,
+	       "a link: 10 bits at the top of the word, 1 in bit 1");
 
 static inline uint32_t slab_link(const struct slab_chunk *c, uint32_t i)
 {
@@ -353,7 +358,8 @@ static inline uint32_t slab_link(const struct slab_chunk *c, uint32_t i)
 		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
 		uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
 		return (uint32_t)(v >> SLAB_SLOT_LINK_SHIFT) |
-		       (uint32_t)(v >> SLAB_SLOT_HIGH_BIT & 1) << 10;
+		       (uint32_t)(v >> SLAB_SLOT_HIGH_BIT & 1)
+			       << SLAB_SLOT_LOW_BITS;
 	}
 	return *slab_idx_link(c, i);
 }
@@ -366,8 +372,10 @@ static inline void slab_set_link(const struct slab_chunk *c, uint32_t i,
 		_Atomic(uint64_t) *w = slab_idx_slot(c, i);
 		uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
 		uint64_t v = (old & SLAB_SLOT_KEEP) |
-			     (uint64_t)(link & 0x3ff) << SLAB_SLOT_LINK_SHIFT |
-			     (uint64_t)(link >> 10) << SLAB_SLOT_HIGH_BIT;
+			     (uint64_t)(link & SLAB_SLOT_LOW_MASK)
+				     << SLAB_SLOT_LINK_SHIFT |
+			     (uint64_t)(link >> SLAB_SLOT_LOW_BITS)
+				     << SLAB_SLOT_HIGH_BIT;
 		atomic_store_explicit(w, v, memory_order_relaxed);
 		return;
 	}
