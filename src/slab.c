@@ -276,17 +276,17 @@ static inline struct slab_chunk *chunk_of(const lfmap *m, const void *p,
 }
 
 /*
- * Make the page at pg ready to carve: its header (chunk, class), zeroed
- * links and dead values (an mmap is zeroed already) and, under ASan,
- * poisoned slots (the chunk header stays readable).  Pages are made ready when carving
- * reaches them, so a small map's mmapped chunk is resident only as far as
- * it is used.  Caller owns c (or is making it).
+ * Make the page at pg, whose slots start at off, ready to carve: its
+ * header (chunk, class), zeroed links and dead values (an mmap is zeroed
+ * already) and, under ASan, poisoned slots (the chunk header stays
+ * readable).  Pages are made ready when carving reaches them, so a small
+ * map's mmapped chunk is resident only as far as it is used.  Caller owns
+ * c (or is making it).
  */
 static __attribute__((noinline)) void
-page_init(struct slab_chunk *c, char *pg, int cls, unsigned layout,
+page_init(struct slab_chunk *c, char *pg, int cls, size_t off,
 	  unsigned mapped)
 {
-	size_t off = slab_slot_offset(cls, layout);
 	struct slab_page *h = (struct slab_page *)pg;
 	/* Once a page: a second init would race with frees reading it. */
 	lfmap_assert(!mapped || h->chunk != c);
@@ -317,10 +317,10 @@ static struct slab_chunk *chunk_new(lfmap *m, int cls, unsigned home)
 	unsigned v = m->slab.values, lay = m->slab.layout;
 	size_t off = slab_slot_offset(cls, lay), per = slab_page_slots(cls, lay);
 	struct slab_chunk *c = chunk_header_at(first, cls, lay, mapped);
-	page_init(c, (char *)first, cls, lay, mapped);
+	page_init(c, (char *)first, cls, off, mapped);
 	if (((uintptr_t)c & ~(SLAB_PAGE - 1)) != first)
 		page_init(c, (char *)((uintptr_t)c & ~(SLAB_PAGE - 1)), cls,
-			  lay, mapped);
+			  off, mapped);
 	SLAB_UNPOISON(c, sizeof *c);
 	atomic_init(&c->state, SLAB_OWNED);
 	atomic_init(&c->remote, SLAB_NIL);
@@ -395,9 +395,8 @@ static inline char *slot_next(struct slab_chunk *c, char *p, int cls)
 	if (unlikely(!((uintptr_t)p & (SLAB_PAGE - 1)))) {
 		if (c->fresh &&
 		    ((uintptr_t)c & ~(SLAB_PAGE - 1)) != (uintptr_t)p)
-			page_init(c, p, cls, SLAB_LAYOUT(c->values, c->inl),
-				  c->mapped);
-		p += slab_slot_offset(cls, SLAB_LAYOUT(c->values, c->inl));
+			page_init(c, p, cls, c->slot_off, c->mapped);
+		p += c->slot_off;
 	}
 	return p;
 }

@@ -61,9 +61,10 @@
  * page holds at most 127 (0-126). */
 #define SLAB_NIL ((uint32_t)0x7ff)
 /*
- * Bytes of a chunk: 16 pages, 1916 slots of 32 bytes (a slot index below
- * SLAB_NIL: 11 bits), so one allocator call (an mmap with the system
- * allocator, aligned to its size: slab.c) per ~1900 inserts; small
+ * Bytes of a chunk: 16 pages, 2028 slots of 32 bytes (1916 with link
+ * arrays; a slot index below SLAB_NIL: 11 bits), so one allocator call
+ * (an mmap with the system allocator, aligned to its size: slab.c) per
+ * ~2000 inserts; small
  * enough that the partly used chunks a map keeps (one per stripe and
  * class in use, 4 MiB at most, ~128 KiB with 2 threads on one class) do
  * not matter beside the entries that needed them, and that a chunk
