@@ -929,14 +929,12 @@ static void bucket_shrink_free(struct reclaim_head *head)
 	reclaim_chain_end(m);
 }
 
-/* Resize triggers, called after a successful insert / delete with the new
- * value of the caller's counter stripe.  Caller: read-side section. */
-void bucket_after_insert(lfmap *m, int64_t stripe_entries)
+/* The resize triggers past bucket.h's fast paths (bucket_after_insert,
+ * bucket_after_delete): size as the caller read it, stripe_entries its
+ * counter stripe's new value.  Caller: read-side section. */
+void bucket_insert_check(lfmap *m, size_t size, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
-	/* acquire: the buckets below this size are accessible (bucket_sweep
-	 * indexes them). */
-	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
 	bucket_sweep(m, size);
 	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;
@@ -947,14 +945,10 @@ void bucket_after_insert(lfmap *m, int64_t stripe_entries)
 		resize(m);
 }
 
-void bucket_after_delete(lfmap *m, int64_t stripe_entries)
+void bucket_delete_check(lfmap *m, size_t size)
 {
-	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
 	if ((m->flags & LFMAP_NO_AUTO_SHRINK) ||
 	    size <= ((size_t)1 << MIN_ORDER))
-		return;
-	if (size > RESIZE_CHECK_INTERVAL &&
-	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
 		return;
 	if (COUNTER_SUM(m->stripes, entries) * SHRINK_DIVISOR <
 	    (int64_t)size * LOAD_FACTOR)

@@ -179,8 +179,43 @@ bucket_start_key(lfmap *m, uint64_t hash, uint64_t *start_key, bool leaf)
 	return start;
 }
 
-LFMAP_HIDDEN void bucket_after_insert(lfmap *m, int64_t stripe_entries);
-LFMAP_HIDDEN void bucket_after_delete(lfmap *m, int64_t stripe_entries);
+LFMAP_HIDDEN void bucket_insert_check(lfmap *m, size_t size,
+				     int64_t stripe_entries);
+LFMAP_HIDDEN void bucket_delete_check(lfmap *m, size_t size);
+
+/*
+ * Resize triggers, after a successful insert / delete, with the new value
+ * of the caller's counter stripe: a sweep step while the table is not
+ * complete (bucket.c, bucket_sweep), and the count checked against the
+ * size every RESIZE_CHECK_INTERVAL-th change of a stripe (every change
+ * while the table is that small).  Inline: the common case, nothing to
+ * do, is two loads and three tests on every update's path (out of line
+ * it was a call of ~18 instructions an insert, callgrind); the rest is
+ * bucket_insert_check / bucket_delete_check.  Caller: read-side section.
+ */
+static inline void bucket_after_insert(lfmap *m, int64_t stripe_entries)
+{
+	/* acquire: the buckets below this size are accessible (the sweep
+	 * indexes them). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	/* relaxed: a hint (the sweep step re-checks what it uses). */
+	if (likely(atomic_load_explicit(&m->linked_below,
+					memory_order_relaxed) >= size) &&
+	    likely(size > RESIZE_CHECK_INTERVAL) &&
+	    likely((stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0))
+		return;
+	bucket_insert_check(m, size, stripe_entries);
+}
+
+static inline void bucket_after_delete(lfmap *m, int64_t stripe_entries)
+{
+	/* relaxed: only compared (a shrink re-reads it under its lock). */
+	size_t size = atomic_load_explicit(&m->size, memory_order_relaxed);
+	if (likely(size > RESIZE_CHECK_INTERVAL) &&
+	    likely((stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0))
+		return;
+	bucket_delete_check(m, size);
+}
 LFMAP_HIDDEN void bucket_quiesce(lfmap *m);
 LFMAP_HIDDEN unsigned bucket_order_for(size_t capacity_hint);
 

@@ -7,21 +7,19 @@
 #include "counter.h"
 
 /* The top 4 bits of the hashed thread id pick the stripe. */
-_Static_assert(COUNTER_STRIPES == 16, "counter_stripe_index shifts by 60");
+_Static_assert(COUNTER_STRIPES == 16, "counter_stripe_choose shifts by 60");
 
-/* Stripe + 1; 0 = not chosen yet. */
-static __thread unsigned my_stripe_plus1;
+__thread unsigned counter_my_stripe_plus1
+	__attribute__((tls_model("initial-exec")));
 
-unsigned counter_stripe_index(void)
+unsigned counter_stripe_choose(void)
 {
-	if (unlikely(my_stripe_plus1 == 0)) {
-		/* Fibonacci hashing of the thread id spreads consecutive
-		 * pthread_t values (often adjacent stacks) over the stripes. */
-		uint64_t id = (uint64_t)pthread_self();
-		my_stripe_plus1 =
-			(unsigned)((id * 0x9e3779b97f4a7c15ULL) >> 60) + 1;
-	}
-	return my_stripe_plus1 - 1;
+	/* Fibonacci hashing of the thread id spreads consecutive pthread_t
+	 * values (often adjacent stacks) over the stripes. */
+	uint64_t id = (uint64_t)pthread_self();
+	counter_my_stripe_plus1 =
+		(unsigned)((id * 0x9e3779b97f4a7c15ULL) >> 60) + 1;
+	return counter_my_stripe_plus1 - 1;
 }
 
 int64_t counter_sum(const struct counter_stripe *stripes, size_t field_offset)

@@ -45,32 +45,6 @@
 #include "list.h"
 #include "reclaim.h"
 
-/*
- * Find the live entry for the key, helping a tombstoned one out of the
- * list; on return s->pos is where a new entry would be linked.  Returns the
- * entry with *value set to its (live) value, or NULL when the key is
- * absent.  Caller: read-side section.
- */
-struct entry *search_live(lfmap *m, struct key_search *s, uintptr_t *value)
-{
-	lfmap_assert(reclaim_in_read_section());
-	for (;;) {
-		if (!list_find(m, s->start, s->start_key, &s->target, &s->pos))
-			return NULL;
-		struct entry *e = entry_of(s->pos.curr);
-		/* acquire: see the value's contents as its writer left them. */
-		uintptr_t v = atomic_load_explicit(&e->value,
-						   memory_order_acquire);
-		if (v != VALUE_TOMBSTONE) {
-			*value = v;
-			return e;
-		}
-		/* Deleted but not yet marked: help, then search again (the
-		 * search unlinks it). */
-		list_mark(&e->node);
-	}
-}
-
 static struct entry *entry_new(lfmap *m, const struct list_target *t,
 			       void *value)
 {
@@ -87,7 +61,9 @@ static struct entry *entry_new(lfmap *m, const struct list_target *t,
 		memcpy(k, &len, sizeof len);
 		k += ENTRY_LONG_LEN;
 	}
-	if (t->key_len)
+	if (t->key_len == sizeof(uint64_t))
+		memcpy(k, t->key, sizeof(uint64_t)); /* one move, no call */
+	else if (t->key_len)
 		memcpy(k, t->key, t->key_len);
 	return e;
 }
@@ -131,17 +107,6 @@ int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
 		return EAGAIN;
 	*fresh = NULL;
 	return 0;
-}
-
-/* End an update: leave its read-side section and free the allocations it
- * made ahead of a CAS that never used them. */
-void update_end(lfmap *m, struct entry *fresh, struct retired *rec)
-{
-	reclaim_read_unlock();
-	if (fresh)
-		entry_discard(m, fresh);
-	if (rec)
-		reclaim_value_record_free(m, rec);
 }
 
 /*
