@@ -108,32 +108,3 @@ int entry_insert(lfmap *m, struct key_search *s, struct entry **fresh,
 	*fresh = NULL;
 	return 0;
 }
-
-/*
- * After a successful entry_tombstone: record the value for the destructor
- * (dead may be NULL: take), count, mark (TLA+: Mark) and unlink: through
- * s->pos, the position of the search that found e (TLA+: DirectUnlink),
- * else through a new search (TLA+: Unlink).  Caller: read-side section;
- * s->pos as search_live left it.
- */
-void entry_remove(lfmap *m, struct key_search *s, struct entry *e,
-		  void *dead)
-{
-	lfmap_assert(reclaim_in_read_section());
-	struct counter_stripe *st = counter_this_thread(m);
-	if (dead && m->value_free) {
-		/* Plain store: read only by the retirement callback, which runs
-		 * after a grace period that waits for this section.  (Without
-		 * a destructor the slab has no dead-value words, nor a use
-		 * for them.) */
-		*entry_dead(m, e) = dead;
-		counter_add(&st->pending_values, 1);
-	}
-	int64_t stripe_entries = counter_add(&st->entries, -1);
-	uintptr_t succ = list_mark_word(&e->node);
-	/* Unlink through the predecessor our search saw (TLA+: DirectUnlink);
-	 * search again (TLA+: Find, Unlink) only if it changed since. */
-	if (s->pos.curr != &e->node || !list_unlink_at(m, &s->pos, succ))
-		list_find(m, s->start, s->start_key, &s->target, &s->pos);
-	bucket_after_delete(m, stripe_entries);
-}

@@ -344,29 +344,6 @@ bool list_unlink_at(lfmap *m, const struct list_pos *pos, uintptr_t succ)
 }
 
 /*
- * list_mark_word - freeze n's next word (TLA+: Mark); the word as it is
- * now (marked).  Idempotent.  Only for tombstoned entries and bucket nodes
- * being shrunk away.  list_mark: the same, true when this call set the
- * mark.
- */
-uintptr_t list_mark_word(struct list_node *n)
-{
-	/* release: a thread that sees the mark also sees the tombstone.
-	 * acquire: the successor the word points at is published. */
-	return atomic_fetch_or_explicit(&n->next, NEXT_MARK,
-					memory_order_acq_rel) |
-	       NEXT_MARK;
-}
-
-bool list_mark(struct list_node *n)
-{
-	/* release: a thread that sees the mark also sees the tombstone. */
-	uintptr_t old = atomic_fetch_or_explicit(&n->next, NEXT_MARK,
-						 memory_order_acq_rel);
-	return !(old & NEXT_MARK);
-}
-
-/*
  * list_sweep - unlink every marked node from start to the end of the list
  * (used by shrink and clear).  On a failed CAS it restarts from the last
  * bucket node passed rather than from start, unless a concurrent shrink has

@@ -203,10 +203,31 @@ LFMAP_HIDDEN bool list_find(lfmap *m, struct list_node *start,
 			    struct list_pos *pos);
 LFMAP_HIDDEN bool list_link(const lfmap *m, const struct list_pos *pos,
 			    struct list_node *n, uint64_t n_key);
-LFMAP_HIDDEN bool list_mark(struct list_node *n);
 LFMAP_HIDDEN bool list_unlink_at(lfmap *m, const struct list_pos *pos,
 				 uintptr_t succ);
-LFMAP_HIDDEN uintptr_t list_mark_word(struct list_node *n);
+
+/*
+ * list_mark_word - freeze n's next word (TLA+: Mark); the word as it is
+ * now (marked).  Idempotent.  Only for tombstoned entries and bucket nodes
+ * being shrunk away.  list_mark: the same, true when this call set the
+ * mark.  Inline: one RMW, on every delete's path.
+ */
+static inline uintptr_t list_mark_word(struct list_node *n)
+{
+	/* release: a thread that sees the mark also sees the tombstone.
+	 * acquire: the successor the word points at is published. */
+	return atomic_fetch_or_explicit(&n->next, NEXT_MARK,
+					memory_order_acq_rel) |
+	       NEXT_MARK;
+}
+
+static inline bool list_mark(struct list_node *n)
+{
+	/* release: a thread that sees the mark also sees the tombstone. */
+	uintptr_t old = atomic_fetch_or_explicit(&n->next, NEXT_MARK,
+						 memory_order_acq_rel);
+	return !(old & NEXT_MARK);
+}
 LFMAP_HIDDEN void list_sweep(lfmap *m, struct list_node *start);
 
 #endif /* LFMAP_LIST_H */
