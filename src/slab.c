@@ -577,8 +577,7 @@ stripe_refill(lfmap *m, struct slab_stripe *st, unsigned idx, int cls,
 
 /* A slot of class cls from stripe st (index idx).  Caller holds st->busy. */
 static inline __attribute__((always_inline)) void *
-stripe_alloc(lfmap *m, struct slab_stripe *st,
-				 unsigned idx, int cls)
+stripe_alloc(lfmap *m, struct slab_stripe *st, unsigned idx, int cls)
 {
 	lfmap_assert(atomic_load_explicit(&st->busy, memory_order_relaxed));
 	struct slab_chunk *c = st->cur[cls];
