@@ -575,11 +575,13 @@ stripe_refill(lfmap *m, struct slab_stripe *st, unsigned idx, int cls,
 	return p;
 }
 
-/* Start fetching the slot c hands out next, for writing: the caller is
- * about to fill the slot it just took and link it with a locked CAS, which
- * waits for the fill's store miss; a reused slot's link is also read by
- * chunk_take before the slot is known.  A prefetch never faults, so a stale
- * or end-of-chunk address is harmless.  Caller owns c. */
+/* Start fetching, for writing, the slot c will hand out next.  The insert
+ * that takes it fills it and then links it with a locked CAS, which waits
+ * for the fill's store miss; fetched now, the line arrives while this
+ * insert runs.  A reused slot's link is also read by chunk_take before the
+ * slot is known.  A prefetch never faults: when bump still points at a
+ * header or page start that chunk_take will skip, the prefetch is wasted,
+ * not wrong.  Caller owns c. */
 static inline __attribute__((always_inline)) void
 chunk_prefetch_next(const struct slab_chunk *c)
 {
