@@ -583,12 +583,17 @@ static long thread_faults(void)
  * the insert itself cost: a stop-the-world grow, a large allocation
  * touched at once.  Its own process: the wall-clock pass's freed memory
  * would hide the first touches.
+ *
+ * Besides the slowest insert, the slowest of every LAT_CPU_BLOCK inserts,
+ * printed as LATBLK lines: the driver runs this cell LAT_CPU_RUNS times
+ * and keeps, per place in the sequence, the least over the runs
+ * (latency_run), which separates an insert's own cost from noise.
  */
 static void job_latency_cpu(struct job *j)
 {
 	size_t n = j->n;
-	double *res = j->out;
-	uint64_t worst = 0, empty = UINT64_MAX;
+	uint64_t *block = j->out;
+	uint64_t worst = 0, empty = UINT64_MAX, bworst = 0;
 	long worst_faults = 0;
 
 	for (int i = 0; i < 1000; i++) {
@@ -604,25 +609,40 @@ static void job_latency_cpu(struct job *j)
 		long f1 = thread_faults();
 		if (!ok)
 			die("latency-cpu: insert of a new key failed");
-		worst = t1 - t0 > worst ? t1 - t0 : worst;
+		bworst = t1 - t0 > bworst ? t1 - t0 : bworst;
 		worst_faults = f1 - f0 > worst_faults ? f1 - f0 : worst_faults;
+		if ((i + 1) % LAT_CPU_BLOCK == 0 || i + 1 == n) {
+			block[i / LAT_CPU_BLOCK] = bworst;
+			worst = bworst > worst ? bworst : worst;
+			bworst = 0;
+		}
 	}
-	res[0] = (double)worst;
-	res[1] = (double)worst_faults;
-	res[2] = (double)empty;
+	block[j->k] = worst;
+	block[j->k + 1] = (uint64_t)worst_faults;
+	block[j->k + 2] = empty;
 	j->ops->destroy(j->map);
 }
 
 int cell_latency_cpu(const char *name, size_t n)
 {
-	static double res[3];
+	size_t blocks = (n + LAT_CPU_BLOCK - 1) / LAT_CPU_BLOCK;
+	uint64_t *res = calloc(blocks + 3, sizeof *res);
 	struct job j = {.ops = find_map(name), .fn = job_latency_cpu, .n = n,
-			.out = res};
+			.k = blocks, .out = res};
 	if (n < 1000)
 		die("latency-cpu: N must be >= 1000");
+	if (!res)
+		die("latency-cpu: out of memory");
 	run_job(&j);
-	printf("LATCPU %s %zu %.0f %.0f %.0f\n", name, n, res[0], res[1],
-	       res[2]);
+	printf("LATCPU %s %zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %zu\n", name,
+	       n, res[blocks], res[blocks + 1], res[blocks + 2], blocks);
+	for (size_t b = 0; b < blocks; b += LAT_BLK_LINE) {
+		printf("LATBLK %zu", b);
+		for (size_t i = b; i < blocks && i < b + LAT_BLK_LINE; i++)
+			printf(" %" PRIu64, res[i]);
+		printf("\n");
+	}
+	free(res);
 	return 0;
 }
 

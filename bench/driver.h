@@ -144,7 +144,9 @@ struct memrow {
 extern struct memrow memrows[N_MAPS];
 
 #define LAT_TRACE 200 /* points of the latency-vs-size trace */
-#define LAT_CPU_RUNS 3 /* latency-cpu processes per map */
+#define LAT_CPU_RUNS 5    /* latency-cpu processes per map */
+#define LAT_CPU_BLOCK 256 /* inserts per slowest-of-block figure */
+#define LAT_BLK_LINE 128  /* block figures per LATBLK line */
 struct latrow {
 	bool ok;
 	size_t n;
@@ -153,6 +155,11 @@ struct latrow {
 	bool cpu_ok;                             /* the latency-cpu cells: */
 	double cpu_max, faults_max, cpu_timer;   /* slowest insert's CPU ns (least of the
 						    runs), most faults */
+	double cpu_own;                          /* own CPU ns (latency_run) */
+	size_t own_at;                           /* its first insert */
+	int runs;                                /* latency-cpu lines seen */
+	size_t blocks;                           /* per run, in blk */
+	double *blk;                             /* [LAT_CPU_RUNS][blocks] */
 };
 extern struct latrow latrows[N_MAPS];
 
