@@ -232,8 +232,15 @@ struct slab_stripe {
 	/* Listed chunks whose last slot came back: pushed by that free,
 	 * returned by the flag holder. */
 	_Atomic(uintptr_t) emptied[SLAB_CLASSES];
-	char pad_[256 - 8 - 4 * sizeof(void *) * SLAB_CLASSES];
+	/* System allocator only: mapped, untouched, chunk-aligned address
+	 * space [res, res_end) that the flag holder carves chunks from, and
+	 * the bottom of the last batch mapped (slab.c, chunk_memory). */
+	char *res, *res_end, *res_low;
+	unsigned res_batch; /* chunks in the next batch */
+	char pad_[256 - 8 - 4 * sizeof(void *) * SLAB_CLASSES -
+		  3 * sizeof(char *) - 8];
 };
+_Static_assert(sizeof(struct slab_stripe) == 256, "a stripe's size");
 
 struct lfmap;
 

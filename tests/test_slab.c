@@ -6,6 +6,10 @@
  * emptied while a sweep runs (debug builds), and (under ASan) a use of a
  * freed slot being reported.
  */
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "helpers.h"
 #include "internal.h" /* struct entry, entry_bytes, m->slab */
 #include "list.h"     /* NEXT_PTR_BITS: a retired entry's word */
@@ -224,6 +228,45 @@ Test(slab, system_chunks_aligned_and_coloured)
 	cr_assert_eq(s.node_bytes, 0);
 	cr_assert_eq(chunks(m), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+/* With the system allocator a stripe maps its chunks in batches of 1, 2,
+ * 4 ... (slab.c, chunk_memory): after four chunks its batch holds three
+ * more, mapped, aligned and not yet resident, which destroy unmaps. */
+Test(slab, system_chunks_come_in_batches)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.seed = 6;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	size_t per = slab_chunk_slots_max(0, m->slab.layout);
+	/* Four chunks' worth (less the header slots of each): the fourth
+	 * is the first of the third batch. */
+	for (uint64_t i = 0; i < 3 * per + 1; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_eq(chunks(m), 4);
+	const struct slab_stripe *st = NULL; /* the one this thread used */
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		if (m->slab.stripes[i].res_low) {
+			cr_assert_null(st, "two stripes used by one thread");
+			st = &m->slab.stripes[i];
+		}
+	cr_assert_not_null(st);
+	char *res = st->res, *end = st->res_end;
+	long pagesz = sysconf(_SC_PAGESIZE);
+	cr_assert_eq((uintptr_t)res % SLAB_CHUNK_BYTES, 0);
+	cr_assert_eq((size_t)(end - res), 3 * SLAB_CHUNK_BYTES);
+	unsigned char vec[3 * SLAB_CHUNK_BYTES / 4096];
+	cr_assert_eq(mincore(res, (size_t)(end - res), vec), 0,
+		     "the batch is mapped");
+	for (size_t i = 0; i < (size_t)(end - res) / (size_t)pagesz; i++)
+		cr_assert_eq(vec[i] & 1, 0, "page %zu of the batch resident", i);
+	assert_toks(m, 0, 3 * per + 1);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	errno = 0;
+	cr_assert_eq(mincore(res, (size_t)(end - res), vec), -1);
+	cr_assert_eq(errno, ENOMEM, "the batch is still mapped after destroy");
 }
 
 /* A reused slot's value word starts empty: with a destructor, a
