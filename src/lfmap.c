@@ -99,6 +99,8 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 		a->free(m, sizeof *m, a->ctx);
 		return err;
 	}
+	/* The first chunks go below the bucket range (slab.c, chunk_memory). */
+	atomic_init(&m->slab.low, m->bucket_base);
 	*out = m;
 	return 0;
 }

@@ -257,7 +257,9 @@ static char *chunk_map(char *want, size_t len)
  * chunks (a small map stays small), and asks for each batch just below
  * the previous one: the kernel places mappings top down, so that range is
  * usually free and already aligned, and a batch then costs one mmap and
- * no munmap.  Untouched, a batch's unused chunks cost address space (and
+ * no munmap.  A stripe's first batch asks to go below the lowest batch of
+ * the map (slab.low; the first of all below the bucket range, which
+ * lfmap_create reserved 2 MiB aligned).  Untouched, a batch's unused chunks cost address space (and
  * commit charge under strict overcommit), no memory; slab_destroy unmaps
  * them.  st NULL (slab_alloc_elsewhere, every stripe busy): one chunk.
  */
@@ -275,10 +277,18 @@ static void *chunk_memory(lfmap *m, struct slab_stripe *st, unsigned *mapped)
 	} else {
 		size_t k = st->res_batch ? st->res_batch : 1;
 		size_t len = k * SLAB_CHUNK_BYTES;
-		char *want = (uintptr_t)st->res_low > len ? st->res_low - len
-							  : NULL;
-		a = chunk_map(want, len);
+		/* relaxed: a hint, whatever it says the mapping is checked. */
+		uintptr_t low = st->res_low ? (uintptr_t)st->res_low
+					    : atomic_load_explicit(
+						      &m->slab.low,
+						      memory_order_relaxed);
+		a = chunk_map(low > len ? (char *)(low - len) : NULL, len);
 		if (a) {
+			uintptr_t was = atomic_load_explicit(
+				&m->slab.low, memory_order_relaxed);
+			if (!was || (uintptr_t)a < was) /* relaxed: a hint */
+				atomic_store_explicit(&m->slab.low, (uintptr_t)a,
+						      memory_order_relaxed);
 			st->res_low = a;
 			st->res = a + SLAB_CHUNK_BYTES;
 			st->res_end = a + len;

@@ -248,6 +248,10 @@ struct slab {
 	struct slab_stripe stripes[COUNTER_STRIPES];
 	/* Chunks allocated and not yet returned (tests, stats). */
 	_Atomic(long) chunks;
+	/* A hint: the lowest batch of chunks mapped yet, at first the bucket
+	 * range's start (0 if none): a stripe's first batch asks to go
+	 * below it (slab.c, chunk_memory). */
+	_Atomic(uintptr_t) low;
 	/* 1 when the map has a destructor: pages hold a dead-value word per
 	 * slot (above).  Set at create, before any entry, with the page
 	 * layout (SLAB_LAYOUT: values and slab_links_in_slot). */
