@@ -414,6 +414,8 @@ void latency_run(size_t n)
 			run_child("latency-cpu", cfg.maps[i], n, lat_line,
 				  &r->cpu_ok);
 			all = all && r->cpu_ok;
+			if (!all)
+				break; /* no verdict now: spare the other runs */
 		}
 		r->cpu_ok = all && r->runs == LAT_CPU_RUNS;
 		if (!r->cpu_ok)
