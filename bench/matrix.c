@@ -252,7 +252,8 @@ bool latency_measured(void)
  * cell gets CELL_LIMIT seconds (coreutils timeout) and one more try when
  * it runs out: liburcu 0.13's cds_lfht, growing from one bucket in the
  * latency cells, now and then stops resizing (its resize worker waits
- * while inserts go on into ever longer chains: 4 of ~70 runs here, one
+ * while inserts go on into ever longer chains: 1 of 60 runs of a
+ * standalone program, 2 of 5 cds_lfht runs in one make bench; one
  * stuck at insert 281,795 with 12 ms an insert), which would otherwise
  * hang `make bench`.  Normal cells take seconds.
  */

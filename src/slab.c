@@ -75,9 +75,11 @@
  *     returned.
  *
  * Who touches what:
- *   - a stripe's try-flag `busy` guards the stripe's cur[] and, for each
- *     chunk a stripe currently owns, the chunk's owner-only fields (bump,
- *     fresh, local).  Plain accesses under the flag; acquire on taking it,
+ *   - a stripe's try-flag `busy` guards the stripe's cur[], its batch of
+ *     unused chunk memory (res, res_end, res_low, res_batch: chunk_memory)
+ *     and, for each chunk a stripe currently owns, the chunk's owner-only
+ *     fields (bump, fresh, local).  slab.low is a hint any flag holder
+ *     reads and writes relaxed: a wrong value costs a trim, never memory.  Plain accesses under the flag; acquire on taking it,
  *     release on dropping it, so successive holders are ordered.  The flag
  *     is never waited for: slab_alloc tries the thread's stripe, then the
  *     others, and with every stripe busy makes a chunk of its own for

@@ -175,17 +175,24 @@ Test(slab, slots_are_aligned_records_beside)
 	destroy_clean(m, &ta);
 }
 
+/* A map on the system allocator (mmapped, aligned chunks). */
+static lfmap *make_system_map(uint64_t seed)
+{
+	lfmap_options o;
+	memset(&o, 0, sizeof o);
+	o.seed = seed;
+	lfmap *m = NULL;
+	cr_assert_eq(lfmap_create(&o, &m), 0);
+	return m;
+}
+
 /* With the system allocator chunks are mmaps aligned to their size: an
  * entry's page names a chunk header inside the same aligned chunk, no
  * entry overlaps a header, and the headers of different chunks sit at
  * different offsets (cache colours).  Deleting everything unmaps them. */
 Test(slab, system_chunks_aligned_and_coloured)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.seed = 5;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = make_system_map(5);
 	size_t n = 4 * slab_chunk_slots_max(0, m->slab.layout);
 	for (uint64_t i = 0; i < n; i++)
 		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
@@ -235,11 +242,7 @@ Test(slab, system_chunks_aligned_and_coloured)
  * more, mapped, aligned and not yet resident, which destroy unmaps. */
 Test(slab, system_chunks_come_in_batches)
 {
-	lfmap_options o;
-	memset(&o, 0, sizeof o);
-	o.seed = 6;
-	lfmap *m = NULL;
-	cr_assert_eq(lfmap_create(&o, &m), 0);
+	lfmap *m = make_system_map(6);
 	size_t per = slab_chunk_slots_max(0, m->slab.layout);
 	/* Four chunks' worth (less the header slots of each): the fourth
 	 * is the first of the third batch. */
