@@ -24,10 +24,11 @@
  *   it are bucket b+1's word: node_key (internal.h) knows a range node by
  *   its address (n - base < span; entries never live inside the range:
  *   slab chunks are other mappings) and gives it its index as key, and
- *   every read of a node's key goes through node_key.  A grow opens the
- *   new order's pages (mprotect read/write); a shrink returns them.  The
- *   table stops growing at 2^RANGE_ORDER buckets (max_order).  8.25 bytes
- *   per bucket.
+ *   every read of a node's key goes through node_key.  The pages of the
+ *   orders up to open_order are open (mprotect read/write): the size's,
+ *   and one order more once the upkeep (below) has opened it ahead; a
+ *   shrink returns them.  The table stops growing at 2^RANGE_ORDER
+ *   buckets (max_order).  8.25 bytes per bucket.
  *   Segments (a user lfmap_allocator, which must get every byte, or when
  *   the range cannot be reserved: RLIMIT_AS, address space).  Order o is
  *   one allocation: its buckets' list nodes, 16 bytes each (so_key
@@ -108,15 +109,17 @@
  * Grow (TLA+: AllocSegment, PublishSegment, PublishCount).  The thread that
  * notices entries > size * LOAD_FACTOR and wins the `resizing` try-lock
  * (losers do not wait: they skip) opens order k+1 with every bucket EMPTY:
- * in the range an mprotect of its pages (zero pages, nothing written, and
- * the kernel has applied it when the call returns), else a segment (its
+ * in the range its pages, open already if the upkeep (below) opened them
+ * ahead, else an mprotect here (zero pages, nothing written, and the
+ * kernel has applied it when the call returns), else a segment (its
  * state array zeroed, nothing else written; not even that for a segment it
  * maps itself), published with release.  It resets the order's fill
  * counts, publishes size 2^(k+1) with release, and repeats while the count
- * it read is above the trigger.  A reader that acquires the new size
+ * it read is above the trigger; then it asks the upkeep to open the next
+ * order ahead (range only).  A reader that acquires the new size
  * therefore sees the new buckets and their EMPTY states.  A grow to
- * 2^(k+1) buckets costs one system call or allocation, not 2^k node
- * writes inside one caller's insert; the nodes are written one by one by
+ * 2^(k+1) buckets costs at most one system call or allocation, not 2^k
+ * node writes inside one caller's insert; the nodes are written one by one by
  * the threads that link them.  If the pages cannot be opened or the
  * segment allocated the grow stops: the list stays correct, chains get
  * longer, and the next trigger tries again.
@@ -151,7 +154,8 @@
  *      or segment - free the segments (the nodes are inside them), or
  *      return the range's removed pages (MADV_DONTNEED: they read as zero,
  *      every state EMPTY, when a grow reopens them; mprotect PROT_NONE;
- *      the states sharing a page with kept buckets zeroed by hand),
+ *      the states sharing a page with kept buckets zeroed by hand; the
+ *      order the upkeep opened ahead goes too: open_order becomes 2^j's),
  *      release the try-lock and re-check both triggers (above).
  * Without grace period 1, a reader holding the old size could link a
  * bucket node into a removed bucket after the sweep (then freed while
@@ -159,6 +163,59 @@
  * period 2, a reader could step onto a freed bucket node.  Grow and shrink
  * never overlap (the try-lock is held from step 1 to step 3), so a grow
  * never reuses a segment that is still being retired.
+ *
+ * Upkeep (TLA+: tla/RangeUpkeep.tla).  Two system calls used to run inside
+ * a caller's insert: a grow's mprotect of the new order (25-30 us each at
+ * orders 14-20, growing to 10^6 with --wrap=mprotect) and the huge-page
+ * madvise of an order when it completes (55 us for order 19): the
+ * slowest inserts of a growing map.  Both now run on the engine's
+ * callback worker, in one callback per map (bucket_upkeep on
+ * m->upkeep_rcu):
+ *   - Asking.  A grow asks for UPKEEP_OPEN; the bucket_init that completes
+ *     an order that gets huge pages asks for that order's bit.  Asking is
+ *     a fetch_or on m->upkeep, and the asker that finds it 0 counts a
+ *     chain (quiesce and destroy wait for it) and queues the callback.  So
+ *     the head is queued at most once: from that fetch_or to the
+ *     callback's exchange back to 0 it belongs to the callback, which may
+ *     re-queue it; after the exchange the callback no longer touches it
+ *     (both engines read a head's link before they run it, as a shrink's
+ *     steps re-queuing resize_rcu need).  acq_rel on both: an asker that
+ *     queues the head again after the exchange sees the worker done with
+ *     it (TLA+ mutant UPKEEP_DOUBLE_QUEUE: queue on every ask).
+ *   - Doing.  The callback takes the resize try-lock; if a grow or a
+ *     shrink holds it, it re-queues itself (the mask is not 0, so no asker
+ *     does) and tries again a grace period later.  Holding it, it takes the
+ *     mask (exchange with 0), opens order k+1 of the size 2^k it reads
+ *     unless it is open already (one order ahead, never more), advises
+ *     each asked order that is still published and complete, releases the
+ *     try-lock and re-checks as every releaser does (resize(): a trigger
+ *     that lost the try-lock to it skipped).
+ *   - open_order changes only under the try-lock, together with the
+ *     pages: a grow opens what is not open yet itself (the upkeep is late
+ *     when the inserts of an order outrun a grace period, at small
+ *     orders), the upkeep one order ahead, and a shrink's last step closes
+ *     every open order above the new size, the ahead one included, and
+ *     lowers open_order to the new size's.  So a grow that finds its order
+ *     at or below open_order finds its pages open (TLA+ mutants
+ *     UPKEEP_NO_LOCK, SHRINK_KEEPS_WATERMARK), and the pages above the size, open or not,
+ *     are written by no one: no thread indexes a bucket at or above the
+ *     size it read.
+ * The same callback maps the entry slab's batches ahead (UPKEEP_SLAB,
+ * asked by the resize check of an insert that sees slab.want: slab.c,
+ * "Batches ahead"), which needs no try-lock but costs nothing under it.
+ * What stays with the caller is the ask: a fetch_or, and, when it queues
+ * the callback while the worker sleeps, the engine's wake of it (a futex
+ * wake: 12-40 us measured here, no cheaper than an mprotect; only the
+ * ask that finds the word 0 queues, so the asks of one insert share it).
+ * Growing to 1e6 the slowest
+ * insert by own CPU went from 59.0 to 41.5 us.
+ * None of this is a step of the list protocol (advice changes no byte,
+ * an order above the size is nobody's, a spare batch is unused memory),
+ * so LfMap.tla is as it was.  Under
+ * the ck engine the callback runs in whichever thread polls next: there
+ * the calls move to a later operation, not off the callers.  Segments
+ * (user allocator, fallback) get the advice only; their grow allocates as
+ * before.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -208,11 +265,14 @@ unsigned bucket_order_for(size_t capacity_hint)
  * first.  Segments made at create get the advice at once (the creator
  * asked for the capacity; its inserts come later).  A segment made by a
  * grow is touched bucket by bucket by inserts, so it is mapped without
- * advice (each first touch a 4 KiB fault) and advised when it completes
- * (bucket_init, by whichever thread links its last bucket, a lookup
- * included: one madvise per segment, which takes the kernel's mmap lock
- * briefly as the grow's own mmap does): khugepaged then collapses it in
- * the background.
+ * advice (each first touch a 4 KiB fault) and advised when it completes:
+ * the thread that links its last bucket (a lookup included) asks the
+ * upkeep (below), whose callback gives the advice, one madvise per order,
+ * off the callers; khugepaged then collapses it in the background.  The
+ * range is advised MADV_NOHUGEPAGE as a whole at create, so where THP is
+ * "always" the kernel does not back the orders being filled with huge
+ * pages at their first touch either: huge pages exactly where lfmap
+ * advises, whatever the system's mode.
  * Growing from empty to 10^6 entries, the slowest insert took 6-8 ms CPU
  * with the advice at the grow, 0.1-0.9 ms with it deferred (main, which
  * wrote every node inside the grow: 12-41 ms).
@@ -337,6 +397,10 @@ static bool range_reserve(lfmap *m)
 	m->bucket_base = (uintptr_t)a;
 	m->bucket_span = RANGE_BYTES;
 	m->range_states = (_Atomic(uint8_t) *)(a + RANGE_BYTES);
+#if !defined(LFMAP_NO_HUGE_PAGES) && defined(MADV_NOHUGEPAGE)
+	/* Huge pages only where range_advise gives them ("Huge pages"). */
+	(void)madvise(a, RANGE_MAP_BYTES, MADV_NOHUGEPAGE);
+#endif
 	return true;
 }
 
@@ -384,6 +448,18 @@ static bool range_open(lfmap *m, size_t lo, size_t hi)
 	return range_pages(m, lo, hi, mprotect, PROT_READ | PROT_WRITE) == 0;
 }
 
+/* Open the range's orders up to order ("Upkeep").  Caller holds the
+ * try-lock. */
+static bool range_open_to(lfmap *m, unsigned order)
+{
+	if (order <= m->open_order)
+		return true;
+	if (!range_open(m, (size_t)1 << m->open_order, (size_t)1 << order))
+		return false;
+	m->open_order = order;
+	return true;
+}
+
 /* Huge-page advice for order's nodes and states where they cover 2 MiB
  * (the range is 2 MiB aligned, so they start on a 2 MiB boundary). */
 static void range_advise(lfmap *m, unsigned order)
@@ -403,13 +479,28 @@ static void range_advise(lfmap *m, unsigned order)
 #endif
 }
 
-/* A grown order's advice, when it completes (see "Huge pages" above). */
+/* A grown order's advice, when it completes (see "Huge pages" above).
+ * Caller: the upkeep, holding the try-lock (order published). */
 static void order_advise(lfmap *m, unsigned order)
 {
 	if (m->bucket_span)
 		range_advise(m, order);
 	else
 		segment_advise(m, bucket_segment(m, order), order);
+}
+
+/* Whether order_advise would give order any advice. */
+static bool order_wants_advice(const lfmap *m, unsigned order)
+{
+#if defined(LFMAP_NO_HUGE_PAGES) || !defined(MADV_HUGEPAGE)
+	(void)m;
+	(void)order;
+	return false;
+#else
+	if (m->bucket_span)
+		return segment_len(order) * RANGE_NODE >= HUGE_SEGMENT;
+	return segment_is_mapped(m, segment_bytes(order));
+#endif
 }
 
 static int range_discard(void *addr, size_t len, int arg)
@@ -467,6 +558,7 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			memset((void *)m->bucket_base, 0, SMALL_PAGE);
 			memset((void *)m->range_states, 0, SMALL_PAGE);
 			m->max_order = RANGE_ORDER;
+			m->open_order = order;
 			for (unsigned o = 1; o <= order; o++) {
 				range_advise(m, o);
 				counter_add(&counter_this_thread(m)->bucket_bytes,
@@ -518,6 +610,30 @@ void bucket_directory_free(lfmap *m)
 
 static void bucket_advance(lfmap *m);
 
+/* The work of the upkeep ("Upkeep" above): open the next order ahead, and
+ * advise an order. */
+#define UPKEEP_OPEN ((uint64_t)1)
+#define UPKEEP_ADVISE(order) ((uint64_t)1 << (order))
+#define UPKEEP_SLAB ((uint64_t)1 << 63) /* slab.c, "Batches ahead" */
+_Static_assert(MAX_ORDER < 63, "a bit per order in m->upkeep");
+
+static void bucket_upkeep(struct reclaim_head *head);
+
+/* Ask the upkeep for work.  Caller: read-side section | call_rcu
+ * callback. */
+static void upkeep_ask(lfmap *m, uint64_t work)
+{
+	/* acq_rel: the asker that finds 0 queues the head, so it must see the
+	 * callback that exchanged the mask to 0 done with it; the callback
+	 * acquires the ask. */
+	uint64_t old = atomic_fetch_or_explicit(&m->upkeep, work,
+						memory_order_acq_rel);
+	if (old != 0)
+		return; /* queued already; it takes the new bits too */
+	reclaim_chain_begin(m); /* before the callback can end it */
+	reclaim_call(&m->upkeep_rcu, bucket_upkeep);
+}
+
 /*
  * bucket_init - link the node of bucket b, claimed by the caller (TLA+:
  * InitBucket, PublishBucket); r locates it.  Caller: read-side section,
@@ -560,8 +676,8 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket_ref r)
 	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
 						  memory_order_seq_cst) + 1;
 	lfmap_assert(linked <= segment_len(order));
-	if (linked == segment_len(order))
-		order_advise(m, order); /* a grown order: see above */
+	if (linked == segment_len(order) && order_wants_advice(m, order))
+		upkeep_ask(m, UPKEEP_ADVISE(order)); /* "Huge pages" */
 	if (linked >= (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
 			       ? segment_len(order) / 2
 			       : segment_len(order)))
@@ -753,9 +869,9 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 	while (order < m->max_order &&
 	       entries > ((int64_t)1 << order) * LOAD_FACTOR) {
 		if (m->bucket_span) {
-			/* Zero pages: every state EMPTY, nothing written. */
-			if (!range_open(m, (size_t)1 << order,
-					(size_t)2 << order))
+			/* Zero pages: every state EMPTY, nothing written; open
+			 * already when the upkeep kept ahead ("Upkeep"). */
+			if (!range_open_to(m, order + 1))
 				return false;
 			counter_add(&counter_this_thread(m)->bucket_bytes,
 				    (int64_t)order_bytes(m, order + 1));
@@ -782,6 +898,9 @@ static bool grow_locked(lfmap *m, size_t size, int64_t entries)
 		atomic_store_explicit(&m->size, (size_t)1 << order,
 				      memory_order_release);
 		atomic_fetch_add_explicit(&m->grows, 1, memory_order_relaxed);
+		if (m->bucket_span && order < m->max_order &&
+		    m->open_order <= order)
+			upkeep_ask(m, UPKEEP_OPEN); /* the next order, ahead */
 	}
 	return true;
 }
@@ -913,9 +1032,13 @@ static void bucket_shrink_free(struct reclaim_head *head)
 {
 	lfmap *m = map_of_resize_head(head);
 
-	if (m->bucket_span)
+	if (m->bucket_span) {
+		/* The removed orders and the one the upkeep opened ahead. */
+		lfmap_assert(m->open_order >= m->shrink_from);
 		range_close(m, (size_t)1 << m->shrink_to,
-			    (size_t)1 << m->shrink_from);
+			    (size_t)1 << m->open_order);
+		m->open_order = m->shrink_to;
+	}
 	for (unsigned o = m->shrink_to + 1; o <= m->shrink_from; o++) {
 		if (m->bucket_span) {
 			counter_add(&counter_this_thread(m)->bucket_bytes,
@@ -935,6 +1058,40 @@ static void bucket_shrink_free(struct reclaim_head *head)
 	reclaim_chain_end(m);
 }
 
+/* The upkeep's callback ("Upkeep" above).  On the engine's worker. */
+static void bucket_upkeep(struct reclaim_head *head)
+{
+	lfmap *m = (lfmap *)((char *)head - offsetof(lfmap, upkeep_rcu));
+
+	if (!resize_trylock(m)) {
+		/* A grow or a shrink holds it: again after a grace period.
+		 * The mask is not 0, so the head is still ours alone. */
+		reclaim_call(&m->upkeep_rcu, bucket_upkeep);
+		return;
+	}
+	/* acq_rel: see upkeep_ask.  From here on the head is not ours. */
+	uint64_t work = atomic_exchange_explicit(&m->upkeep, 0,
+						 memory_order_acq_rel);
+	/* relaxed: size only changes under the try-lock we hold. */
+	unsigned top = size_order(atomic_load_explicit(&m->size,
+						       memory_order_relaxed));
+	/* A failure is the grow's to meet: it opens what is not open. */
+	if ((work & UPKEEP_OPEN) && m->bucket_span && top < m->max_order)
+		(void)range_open_to(m, top + 1);
+	if (work & UPKEEP_SLAB)
+		slab_refill(m);
+	for (unsigned o = 1; o <= top; o++) {
+		/* relaxed: which orders are complete decides only advice. */
+		if ((work & UPKEEP_ADVISE(o)) &&
+		    atomic_load_explicit(&m->fill[o].linked,
+					 memory_order_relaxed) == segment_len(o))
+			order_advise(m, o);
+	}
+	resize_unlock(m);
+	resize(m); /* as every releaser of the try-lock */
+	reclaim_chain_end(m);
+}
+
 /* The resize triggers past bucket.h's fast paths (bucket_after_insert,
  * bucket_after_delete): size as the caller read it, stripe_entries its
  * counter stripe's new value.  Caller: read-side section. */
@@ -942,10 +1099,13 @@ void bucket_insert_check(lfmap *m, size_t size, int64_t stripe_entries)
 {
 	lfmap_assert(reclaim_in_read_section());
 	bucket_sweep(m, size);
-	if (m->flags & LFMAP_NO_AUTO_GROW)
-		return;
 	if (size > RESIZE_CHECK_INTERVAL &&
 	    (stripe_entries & (RESIZE_CHECK_INTERVAL - 1)) != 0)
+		return;
+	/* relaxed: a hint (slab_refill takes the bits with an exchange). */
+	if (unlikely(atomic_load_explicit(&m->slab.want, memory_order_relaxed)))
+		upkeep_ask(m, UPKEEP_SLAB);
+	if (m->flags & LFMAP_NO_AUTO_GROW)
 		return;
 	if (COUNTER_SUM(m->stripes, entries) > (int64_t)size * LOAD_FACTOR)
 		resize(m);

@@ -279,6 +279,13 @@ struct lfmap {
 	unsigned shrink_from; /* order before the shrink */
 	unsigned shrink_to;   /* order after it */
 	struct bucket *shrink_segs[MAX_ORDER + 1];
+	/* Upkeep off the inserting threads (bucket.c, "Upkeep"): the work
+	 * asked for (UPKEEP_OPEN, a bit per order to advise), the map's one
+	 * callback head for it, and how far the range is open (orders <=
+	 * open_order; written under the try-lock only). */
+	_Atomic(uint64_t) upkeep;
+	struct reclaim_head upkeep_rcu;
+	unsigned open_order;
 	/* Written once per bucket initialisation, so not on the read-mostly
 	 * line of segs. */
 	struct segment_fill fill[MAX_ORDER + 1];

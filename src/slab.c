@@ -77,6 +77,8 @@
  * Who touches what:
  *   - a stripe's try-flag `busy` guards the stripe's cur[], its batch of
  *     unused chunk memory (res, res_end, res_low, res_batch: chunk_memory)
+ *     and the taking of its spare batch (st->spare, mapped by the upkeep:
+ *     "Batches ahead" at chunk_memory)
  *     and, for each chunk a stripe currently owns, the chunk's owner-only
  *     fields (bump, fresh, local).  slab.low is a hint any flag holder
  *     reads and writes relaxed: a wrong value costs a trim, never memory.  Plain accesses under the flag; acquire on taking it,
@@ -213,6 +215,7 @@ static inline size_t class_size(int cls)
 
 /* The largest batch of chunks a stripe maps at once (chunk_memory). */
 #define SLAB_RESERVE_MAX 16
+_Static_assert(COUNTER_STRIPES <= 32, "a bit per stripe in slab.want");
 
 /* len bytes of fresh anonymous memory at an address aligned to
  * SLAB_CHUNK_BYTES, NULL if the system has none.  First at `want` (a hint,
@@ -244,6 +247,25 @@ static char *chunk_map(char *want, size_t len)
 	return a;
 }
 
+/* A batch of len bytes of chunks, asked for just below `below` (else
+ * below the map's lowest batch), and slab.low lowered to it. */
+static char *batch_map(lfmap *m, char *below, size_t len)
+{
+	/* relaxed: a hint, whatever it says the mapping is checked. */
+	uintptr_t low = below ? (uintptr_t)below
+			      : atomic_load_explicit(&m->slab.low,
+						     memory_order_relaxed);
+	char *a = chunk_map(low > len ? (char *)(low - len) : NULL, len);
+	if (a) {
+		uintptr_t was = atomic_load_explicit(&m->slab.low,
+						     memory_order_relaxed);
+		if (!was || (uintptr_t)a < was) /* relaxed: a hint */
+			atomic_store_explicit(&m->slab.low, (uintptr_t)a,
+					      memory_order_relaxed);
+	}
+	return a;
+}
+
 /*
  * Memory for a chunk: with the system allocator a piece of an mmap aligned
  * to SLAB_CHUNK_BYTES (all its pages whole; a free finds the chunk by
@@ -264,6 +286,26 @@ static char *chunk_map(char *want, size_t len)
  * lfmap_create reserved 2 MiB aligned).  Untouched, a batch's unused chunks cost address space (and
  * commit charge under strict overcommit), no memory; slab_destroy unmaps
  * them.  st NULL (slab_alloc_elsewhere, every stripe busy): one chunk.
+ *
+ * Batches ahead.  Even one mmap per SLAB_RESERVE_MAX chunks is a system
+ * call in an insert: 18-26 us of CPU time (measured with --wrap=mmap,
+ * growing to 1e6), the map's slowest insert once the bucket range's calls
+ * went to the upkeep (bucket.c, "Upkeep").  So a stripe that has reached
+ * full batches and starts its last one sets its bit in slab.want
+ * (relaxed: a hint), the next resize check of an insert that sees the
+ * word non-zero asks the upkeep, and the upkeep's callback (slab_refill,
+ * on the engine's worker) maps a full batch for each such stripe that has
+ * no spare and stores it in st->spare.  The flag holder that runs out
+ * takes the spare with an exchange and carves it like a batch of its
+ * own, with no system call; without one (the upkeep is late) it maps as
+ * before.  spare has one writer of non-zero values, the upkeep (one
+ * callback per map at a time), which stores only into 0, and one taker at
+ * a time, the flag holder, which exchanges it with 0: so a spare is
+ * never lost or taken twice.  Release on the store, acquire on the take:
+ * nothing in the pages is written, but the taker's use of the mapping
+ * comes after the mmap that made it.  A spare costs address space only;
+ * slab_destroy unmaps it (after every chain of the map, the upkeep's
+ * included, has ended).
  */
 static void *chunk_memory(lfmap *m, struct slab_stripe *st, unsigned *mapped)
 {
@@ -279,28 +321,52 @@ static void *chunk_memory(lfmap *m, struct slab_stripe *st, unsigned *mapped)
 	} else {
 		size_t k = st->res_batch ? st->res_batch : 1;
 		size_t len = k * SLAB_CHUNK_BYTES;
-		/* relaxed: a hint, whatever it says the mapping is checked. */
-		uintptr_t low = st->res_low ? (uintptr_t)st->res_low
-					    : atomic_load_explicit(
-						      &m->slab.low,
-						      memory_order_relaxed);
-		a = chunk_map(low > len ? (char *)(low - len) : NULL, len);
+		/* acquire: the upkeep's mmap before its release store. */
+		a = k == SLAB_RESERVE_MAX
+			    ? (char *)atomic_exchange_explicit(
+				      &st->spare, 0, memory_order_acquire)
+			    : NULL;
+		if (!a)
+			a = batch_map(m, st->res_low, len);
 		if (a) {
-			uintptr_t was = atomic_load_explicit(
-				&m->slab.low, memory_order_relaxed);
-			if (!was || (uintptr_t)a < was) /* relaxed: a hint */
-				atomic_store_explicit(&m->slab.low, (uintptr_t)a,
-						      memory_order_relaxed);
 			st->res_low = a;
 			st->res = a + SLAB_CHUNK_BYTES;
 			st->res_end = a + len;
 			st->res_batch = (unsigned)(k < SLAB_RESERVE_MAX ? 2 * k
 									: k);
+			if (k == SLAB_RESERVE_MAX) {
+				/* relaxed: a hint for the resize checks. */
+				unsigned i = (unsigned)(st - m->slab.stripes);
+				atomic_fetch_or_explicit(&m->slab.want,
+							 (uint32_t)1 << i,
+							 memory_order_relaxed);
+			}
 		}
 	}
 	if (a)
 		*mapped = 1;
 	return a;
+}
+
+/* Map the spare batch of every stripe that wants one ("Batches ahead"
+ * above).  Caller: the upkeep's callback (bucket.c). */
+void slab_refill(lfmap *m)
+{
+	/* relaxed: the bits are hints; spare's own orders publish. */
+	uint32_t want = atomic_exchange_explicit(&m->slab.want, 0,
+						 memory_order_relaxed);
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
+		struct slab_stripe *st = &m->slab.stripes[i];
+		/* relaxed: only we store non-zero, so 0 stays 0 until us. */
+		if (!(want & ((uint32_t)1 << i)) ||
+		    atomic_load_explicit(&st->spare, memory_order_relaxed))
+			continue;
+		char *a = batch_map(m, NULL,
+				    SLAB_RESERVE_MAX * SLAB_CHUNK_BYTES);
+		if (a) /* release: see the taker's acquire in chunk_memory */
+			atomic_store_explicit(&st->spare, (uintptr_t)a,
+					      memory_order_release);
+	}
 }
 
 /*
@@ -962,5 +1028,11 @@ void slab_destroy(lfmap *m)
 		if (st->res != st->res_end)
 			munmap(st->res, (size_t)(st->res_end - st->res));
 		st->res = st->res_end = st->res_low = NULL;
+		/* relaxed: exclusive (the upkeep's chain has ended). */
+		char *spare = (char *)atomic_exchange_explicit(
+			&st->spare, 0, memory_order_relaxed);
+		if (spare)
+			munmap(spare, SLAB_RESERVE_MAX * SLAB_CHUNK_BYTES);
 	}
+	atomic_store_explicit(&m->slab.want, 0, memory_order_relaxed);
 }

@@ -237,8 +237,11 @@ struct slab_stripe {
 	 * the bottom of the last batch mapped (slab.c, chunk_memory). */
 	char *res, *res_end, *res_low;
 	unsigned res_batch; /* chunks in the next batch */
+	/* A batch of SLAB_RESERVE_MAX chunks the upkeep mapped ahead for
+	 * this stripe, or 0 (slab.c, "Batches ahead"). */
+	_Atomic(uintptr_t) spare;
 	char pad_[256 - 8 - 4 * sizeof(void *) * SLAB_CLASSES -
-		  3 * sizeof(char *) - 8];
+		  3 * sizeof(char *) - 8 - 8];
 };
 _Static_assert(sizeof(struct slab_stripe) == 256, "a stripe's size");
 
@@ -252,6 +255,9 @@ struct slab {
 	 * range's start (0 if none): a stripe's first batch asks to go
 	 * below it (slab.c, chunk_memory). */
 	_Atomic(uintptr_t) low;
+	/* Stripes that took their last batch and want a spare (bit i for
+	 * stripe i; slab.c, "Batches ahead"). */
+	_Atomic(uint32_t) want;
 	/* 1 when the map has a destructor: pages hold a dead-value word per
 	 * slot (above).  Set at create, before any entry, with the page
 	 * layout (SLAB_LAYOUT: values and slab_links_in_slot). */
@@ -493,5 +499,7 @@ static inline size_t slab_slots_left(struct slab *s, int cls)
 /* Return the stripes' current chunks (all slots must be free).  Caller:
  * exclusive (map teardown). */
 LFMAP_HIDDEN void slab_destroy(struct lfmap *m);
+/* The upkeep's part in the slab: spare batches ahead (slab.c). */
+LFMAP_HIDDEN void slab_refill(struct lfmap *m);
 
 #endif /* LFMAP_SLAB_H */

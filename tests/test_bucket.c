@@ -100,6 +100,16 @@ static size_t range_open_bytes(lfmap *m)
 	return open;
 }
 
+/* Bytes of the range's pages holding the nodes and states of orders
+ * 1..top (bucket 0 is the head: the first pages are open at create). */
+static size_t range_bytes_to(unsigned top)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (size_t)1 << top;
+	size_t nodes = (n * RANGE_NODE + page - 1) / page * page;
+	size_t states = (n / BUCKETS_PER_STATE_BYTE + page - 1) / page * page;
+	return nodes + (states ? states : page);
+}
+
 /* Resident pages of [addr, addr + len). */
 static size_t resident_pages(const void *addr, size_t len)
 {
@@ -183,22 +193,26 @@ Test(bucket, a_grow_writes_only_the_state_array)
 	talloc_assert_clean(&a);
 }
 
-/* The range: a grow opens the order's pages (zero: EMPTY states, nodes
- * unwritten) and writes nothing; the insert after it links 8-byte nodes
- * that hold their next word only. */
+/* The range: the order a grow publishes was opened ahead, off the
+ * inserting thread, by the upkeep after the previous grow (zero pages:
+ * EMPTY states, nodes unwritten); the grow writes nothing; the insert
+ * after it links 8-byte nodes that hold their next word only; then the
+ * upkeep opens the next order, and only that one. */
 Test(bucket, a_range_grow_writes_nothing)
 {
 	lfmap *m = range_map(NULL);
 	const unsigned order = 15; /* its nodes and states: whole pages */
 	uint64_t k = grow_to(m, 0, order - 1);
-	size_t open_before = range_open_bytes(m);
+	cr_assert_eq(lfmap_quiesce(m), 0); /* the upkeep has run */
+	cr_assert_eq(range_open_bytes(m), range_bytes_to(order),
+		     "open before the grow: %zu bytes, not order %u's %zu",
+		     range_open_bytes(m), order, range_bytes_to(order));
 	k = grow_to(m, k, order);
-	cr_assert_eq(range_open_bytes(m) - open_before,
-		     segment_len(order) * RANGE_NODE +
-			     segment_len(order) / BUCKETS_PER_STATE_BYTE,
-		     "the grow opened %zu bytes",
-		     range_open_bytes(m) - open_before);
 	k = assert_grow_wrote_nothing(m, k, order, RANGE_NODE);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(range_open_bytes(m), range_bytes_to(order + 1),
+		     "open after the grow: %zu bytes, not order %u's %zu",
+		     range_open_bytes(m), order + 1, range_bytes_to(order + 1));
 	for (uint64_t j = 1; j <= 2 * k; j++) {
 		void *v = NULL;
 		cr_assert_eq(lfmap_get_u64(m, j, &v), j <= k ? 0 : ENOENT);
@@ -245,7 +259,10 @@ static void complete_and_start_over(lfmap *m)
 
 	uint64_t k = fill_to(m, 0, top);
 	assert_complete(m, top);
+	cr_assert_eq(lfmap_quiesce(m), 0); /* the range: one order ahead */
 	size_t open_full = m->bucket_span ? range_open_bytes(m) : 0;
+	if (m->bucket_span)
+		cr_assert_eq(open_full, range_bytes_to(top + 1));
 
 	for (uint64_t j = 1; j <= k; j++)
 		cr_assert_eq(lfmap_delete_u64(m, j), 0);
@@ -253,7 +270,8 @@ static void complete_and_start_over(lfmap *m)
 	cr_assert_eq(buckets_now(m), (size_t)1 << MIN_ORDER);
 	cr_assert_leq(atomic_load(&m->linked_below), (size_t)1 << MIN_ORDER);
 	if (m->bucket_span) {
-		/* One page of nodes and one of states stay open. */
+		/* One page of nodes and one of states stay open: the shrink
+		 * closed the order opened ahead too. */
 		size_t page = (size_t)sysconf(_SC_PAGESIZE);
 		cr_assert_eq(range_open_bytes(m), 2 * page,
 			     "open after the shrink: %zu of %zu bytes",

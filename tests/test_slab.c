@@ -272,6 +272,70 @@ Test(slab, system_chunks_come_in_batches)
 	cr_assert_eq(errno, ENOMEM, "the batch is still mapped after destroy");
 }
 
+/* The stripe this (single) thread used. */
+static struct slab_stripe *used_stripe(lfmap *m)
+{
+	struct slab_stripe *st = NULL;
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		if (m->slab.stripes[i].res_low) {
+			cr_assert_null(st, "two stripes used by one thread");
+			st = &m->slab.stripes[i];
+		}
+	cr_assert_not_null(st);
+	return st;
+}
+
+/* Insert keys from *k on until m has `want` chunks, then 2 * 64 more
+ * (two resize checks of the stripe: the ask for a spare). */
+static void put_until_chunks(lfmap *m, uint64_t *k, long want)
+{
+	while (chunks(m) < want) {
+		cr_assert_eq(lfmap_put_u64(m, *k, tok(*k)), 0);
+		(*k)++;
+	}
+	for (int i = 0; i < 128; i++, (*k)++)
+		cr_assert_eq(lfmap_put_u64(m, *k, tok(*k)), 0);
+	cr_assert_eq(chunks(m), want, "the checks' inserts made a chunk");
+}
+
+/* A stripe that has reached full batches gets the next one mapped ahead
+ * by the upkeep (slab.c, "Batches ahead"): untouched address space,
+ * aligned, taken whole as the stripe's next batch (no mmap in that
+ * insert), then replaced; destroy unmaps the spare. */
+Test(slab, full_batches_are_mapped_ahead)
+{
+	lfmap *m = make_system_map(7);
+	uint64_t k = 0;
+	/* Batches 1, 2, 4, 8: the 16th chunk starts the first full batch. */
+	put_until_chunks(m, &k, 16);
+	cr_assert_eq(lfmap_quiesce(m), 0); /* the upkeep has run */
+	struct slab_stripe *st = used_stripe(m);
+	char *spare = (char *)atomic_load(&st->spare);
+	cr_assert_not_null(spare, "no spare batch after the first full one");
+	cr_assert_eq((uintptr_t)spare % SLAB_CHUNK_BYTES, 0);
+	size_t len = 16 * SLAB_CHUNK_BYTES;
+	cr_assert(spare + len <= st->res_low || spare >= st->res_end,
+		  "the spare overlaps the stripe's batch");
+	static unsigned char vec[16 * SLAB_CHUNK_BYTES / 4096];
+	size_t pages = len / (size_t)sysconf(_SC_PAGESIZE);
+	cr_assert_eq(mincore(spare, len, vec), 0, "the spare is not mapped");
+	for (size_t i = 0; i < pages; i++)
+		cr_assert_eq(vec[i] & 1, 0, "page %zu of the spare resident", i);
+
+	/* The 32nd chunk is the first of the next batch: the spare. */
+	put_until_chunks(m, &k, 32);
+	cr_assert_eq(st->res_low, spare, "the next batch was not the spare");
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	char *next = (char *)atomic_load(&st->spare);
+	cr_assert_not_null(next, "the taken spare was not replaced");
+	cr_assert_neq(next, spare);
+	assert_toks(m, 0, k);
+	cr_assert_eq(lfmap_destroy(m), 0);
+	errno = 0;
+	cr_assert_eq(mincore(next, len, vec), -1);
+	cr_assert_eq(errno, ENOMEM, "the spare is still mapped after destroy");
+}
+
 /* A reused slot's value word starts empty: with a destructor, a
  * slot whose entry was deleted (its value in the word, destroyed after
  * the grace period) and then taken by a new entry that leaves by take (no
