@@ -215,6 +215,11 @@ static inline size_t class_size(int cls)
 
 /* The largest batch of chunks a stripe maps at once (chunk_memory). */
 #define SLAB_RESERVE_MAX 16
+/* A spare batch's address (chunk aligned) and length in chunks, in one
+ * word ("Batches ahead"). */
+_Static_assert(SLAB_RESERVE_MAX < SLAB_CHUNK_BYTES, "a length in the low bits");
+#define SPARE_LEN(w) ((size_t)((w) & (SLAB_CHUNK_BYTES - 1)))
+#define SPARE_AT(w) ((char *)((w) & ~(uintptr_t)(SLAB_CHUNK_BYTES - 1)))
 _Static_assert(COUNTER_STRIPES <= 32, "a bit per stripe in slab.want");
 
 /* len bytes of fresh anonymous memory at an address aligned to
@@ -290,15 +295,19 @@ static char *batch_map(lfmap *m, char *below, size_t len)
  * Batches ahead.  Even one mmap per SLAB_RESERVE_MAX chunks is a system
  * call in an insert: 18-26 us of CPU time (measured with --wrap=mmap,
  * growing to 1e6), the map's slowest insert once the bucket range's calls
- * went to the upkeep (bucket.c, "Upkeep").  So a stripe that has reached
- * full batches and starts its last one sets its bit in slab.want
- * (relaxed: a hint), the next resize check of an insert that sees the
- * word non-zero asks the upkeep, and the upkeep's callback (slab_refill,
- * on the engine's worker) maps a full batch for each such stripe that has
- * no spare and stores it in st->spare.  The flag holder that runs out
- * takes the spare with an exchange and carves it like a batch of its
+ * went to the upkeep (bucket.c, "Upkeep").  So a stripe that starts a
+ * batch writes the length of its next one in st->spare_len and sets its
+ * bit in slab.want (relaxed, both: hints), the next resize check of an
+ * insert that sees the word non-zero asks the upkeep, and the upkeep's
+ * callback (slab_refill, on the engine's worker) maps a batch of that
+ * length for each such stripe that has no spare, and stores it in
+ * st->spare with its length in the low bits (the address is chunk
+ * aligned): the length travels with the batch, so a stale hint costs a
+ * batch of another length, never a wrong one.  The flag holder that runs
+ * out takes the spare with an exchange and carves it as a batch of its
  * own, with no system call; without one (the upkeep is late) it maps as
- * before.  spare has one writer of non-zero values, the upkeep (one
+ * before.  Batches still double from 1, so a small map stays small.
+ * spare has one writer of non-zero values, the upkeep (one
  * callback per map at a time), which stores only into 0, and one taker at
  * a time, the flag holder, which exchanges it with 0: so a spare is
  * never lost or taken twice.  Release on the store, acquire on the take:
@@ -320,27 +329,27 @@ static void *chunk_memory(lfmap *m, struct slab_stripe *st, unsigned *mapped)
 		st->res += SLAB_CHUNK_BYTES;
 	} else {
 		size_t k = st->res_batch ? st->res_batch : 1;
-		size_t len = k * SLAB_CHUNK_BYTES;
 		/* acquire: the upkeep's mmap before its release store. */
-		a = k == SLAB_RESERVE_MAX
-			    ? (char *)atomic_exchange_explicit(
-				      &st->spare, 0, memory_order_acquire)
-			    : NULL;
-		if (!a)
-			a = batch_map(m, st->res_low, len);
+		uintptr_t w = atomic_exchange_explicit(&st->spare, 0,
+						       memory_order_acquire);
+		a = SPARE_AT(w);
+		if (a)
+			k = SPARE_LEN(w);
+		else
+			a = batch_map(m, st->res_low, k * SLAB_CHUNK_BYTES);
 		if (a) {
 			st->res_low = a;
 			st->res = a + SLAB_CHUNK_BYTES;
-			st->res_end = a + len;
+			st->res_end = a + k * SLAB_CHUNK_BYTES;
 			st->res_batch = (unsigned)(k < SLAB_RESERVE_MAX ? 2 * k
 									: k);
-			if (k == SLAB_RESERVE_MAX) {
-				/* relaxed: a hint for the resize checks. */
-				unsigned i = (unsigned)(st - m->slab.stripes);
-				atomic_fetch_or_explicit(&m->slab.want,
-							 (uint32_t)1 << i,
-							 memory_order_relaxed);
-			}
+			/* relaxed, both: hints for the upkeep. */
+			unsigned i = (unsigned)(st - m->slab.stripes);
+			atomic_store_explicit(&st->spare_len, st->res_batch,
+					      memory_order_relaxed);
+			atomic_fetch_or_explicit(&m->slab.want,
+						 (uint32_t)1 << i,
+						 memory_order_relaxed);
 		}
 	}
 	if (a)
@@ -361,10 +370,13 @@ void slab_refill(lfmap *m)
 		if (!(want & ((uint32_t)1 << i)) ||
 		    atomic_load_explicit(&st->spare, memory_order_relaxed))
 			continue;
-		char *a = batch_map(m, NULL,
-				    SLAB_RESERVE_MAX * SLAB_CHUNK_BYTES);
+		/* relaxed: a hint; the length travels with the batch. */
+		size_t k = atomic_load_explicit(&st->spare_len,
+						memory_order_relaxed);
+		k = k < 1 ? 1 : k > SLAB_RESERVE_MAX ? SLAB_RESERVE_MAX : k;
+		char *a = batch_map(m, NULL, k * SLAB_CHUNK_BYTES);
 		if (a) /* release: see the taker's acquire in chunk_memory */
-			atomic_store_explicit(&st->spare, (uintptr_t)a,
+			atomic_store_explicit(&st->spare, (uintptr_t)a | k,
 					      memory_order_release);
 	}
 }
@@ -1029,10 +1041,10 @@ void slab_destroy(lfmap *m)
 			munmap(st->res, (size_t)(st->res_end - st->res));
 		st->res = st->res_end = st->res_low = NULL;
 		/* relaxed: exclusive (the upkeep's chain has ended). */
-		char *spare = (char *)atomic_exchange_explicit(
-			&st->spare, 0, memory_order_relaxed);
-		if (spare)
-			munmap(spare, SLAB_RESERVE_MAX * SLAB_CHUNK_BYTES);
+		uintptr_t w = atomic_exchange_explicit(&st->spare, 0,
+						       memory_order_relaxed);
+		if (w)
+			munmap(SPARE_AT(w), SPARE_LEN(w) * SLAB_CHUNK_BYTES);
 	}
 	atomic_store_explicit(&m->slab.want, 0, memory_order_relaxed);
 }

@@ -237,8 +237,10 @@ struct slab_stripe {
 	 * the bottom of the last batch mapped (slab.c, chunk_memory). */
 	char *res, *res_end, *res_low;
 	unsigned res_batch; /* chunks in the next batch */
-	/* A batch of SLAB_RESERVE_MAX chunks the upkeep mapped ahead for
-	 * this stripe, or 0 (slab.c, "Batches ahead"). */
+	/* A batch the upkeep mapped ahead for this stripe, its address with
+	 * its length in chunks in the low bits, or 0; and the length the
+	 * stripe asked for (a hint; slab.c, "Batches ahead"). */
+	_Atomic(unsigned) spare_len;
 	_Atomic(uintptr_t) spare;
 	char pad_[256 - 8 - 4 * sizeof(void *) * SLAB_CLASSES -
 		  3 * sizeof(char *) - 8 - 8];

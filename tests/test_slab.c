@@ -298,22 +298,24 @@ static void put_until_chunks(lfmap *m, uint64_t *k, long want)
 	cr_assert_eq(chunks(m), want, "the checks' inserts made a chunk");
 }
 
-/* A stripe that has reached full batches gets the next one mapped ahead
- * by the upkeep (slab.c, "Batches ahead"): untouched address space,
- * aligned, taken whole as the stripe's next batch (no mmap in that
- * insert), then replaced; destroy unmaps the spare. */
+/* A stripe that has started a batch gets its next one (twice as long)
+ * mapped ahead by the upkeep (slab.c, "Batches ahead"): untouched address
+ * space, aligned, its length in the low bits, taken whole as the stripe's
+ * next batch (no mmap in that insert), then replaced by the one after;
+ * destroy unmaps the spare. */
 Test(slab, full_batches_are_mapped_ahead)
 {
 	lfmap *m = make_system_map(7);
 	uint64_t k = 0;
-	/* Batches 1, 2, 4, 8: the 16th chunk starts the first full batch. */
-	put_until_chunks(m, &k, 16);
+	/* Batches 1, 2, 4: the 4th chunk starts the batch of 4. */
+	put_until_chunks(m, &k, 4);
 	cr_assert_eq(lfmap_quiesce(m), 0); /* the upkeep has run */
 	struct slab_stripe *st = used_stripe(m);
-	char *spare = (char *)atomic_load(&st->spare);
-	cr_assert_not_null(spare, "no spare batch after the first full one");
-	cr_assert_eq((uintptr_t)spare % SLAB_CHUNK_BYTES, 0);
-	size_t len = 16 * SLAB_CHUNK_BYTES;
+	uintptr_t w = atomic_load(&st->spare);
+	char *spare = (char *)(w & ~(uintptr_t)(SLAB_CHUNK_BYTES - 1));
+	cr_assert_not_null(spare, "no spare batch after the batch of 4");
+	cr_assert_eq(w - (uintptr_t)spare, 8, "the spare is not the batch of 8");
+	size_t len = 8 * SLAB_CHUNK_BYTES;
 	cr_assert(spare + len <= st->res_low || spare >= st->res_end,
 		  "the spare overlaps the stripe's batch");
 	static unsigned char vec[16 * SLAB_CHUNK_BYTES / 4096];
@@ -322,13 +324,17 @@ Test(slab, full_batches_are_mapped_ahead)
 	for (size_t i = 0; i < pages; i++)
 		cr_assert_eq(vec[i] & 1, 0, "page %zu of the spare resident", i);
 
-	/* The 32nd chunk is the first of the next batch: the spare. */
-	put_until_chunks(m, &k, 32);
+	/* The 8th chunk is the first of the next batch: the spare. */
+	put_until_chunks(m, &k, 8);
+	cr_assert_eq(st->res_end - st->res_low, (ptrdiff_t)len);
 	cr_assert_eq(st->res_low, spare, "the next batch was not the spare");
 	cr_assert_eq(lfmap_quiesce(m), 0);
-	char *next = (char *)atomic_load(&st->spare);
+	w = atomic_load(&st->spare);
+	char *next = (char *)(w & ~(uintptr_t)(SLAB_CHUNK_BYTES - 1));
 	cr_assert_not_null(next, "the taken spare was not replaced");
 	cr_assert_neq(next, spare);
+	cr_assert_eq(w - (uintptr_t)next, 16, "the next spare is not 16 chunks");
+	len = 16 * SLAB_CHUNK_BYTES;
 	assert_toks(m, 0, k);
 	cr_assert_eq(lfmap_destroy(m), 0);
 	errno = 0;
