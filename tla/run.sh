@@ -16,7 +16,10 @@
 #                         src/slab.c, SlabChunk.tla; cfg/retire_chunks.cfg
 #                         and cfg/retire_chunks_tso_fence.cfg: the
 #                         two-level retire hand-off of pending lists per
-#                         chunk, RetireChunks.tla),
+#                         chunk, RetireChunks.tla; cfg/range_upkeep.cfg:
+#                         the open/closed orders of the bucket range and
+#                         the upkeep callback of src/bucket.c,
+#                         RangeUpkeep.tla),
 #                         which must pass, and
 #                         every mutant (cfg/mutant_[A-Z]*.cfg), each of which must
 #                         violate the invariant named on its "\* EXPECT:"
@@ -28,7 +31,8 @@
 #                         and cfg/resize_live2.cfg must pass,
 #                         cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg must
 #                         violate SizedAtEnd, cfg/slab_large.cfg must
-#                         pass, cfg/retire_chunks_live.cfg must pass);
+#                         pass, cfg/retire_chunks_live.cfg and
+#                         cfg/range_upkeep_large.cfg must pass);
 #                         not in CI
 #   tla/run.sh CFG...     just these configurations (tla/cfg/*.cfg)
 #
@@ -49,13 +53,14 @@ if [ $# -eq 0 ]; then
 		"$here/cfg/retire_tso_fence.cfg" "$here/cfg/resize.cfg" \
 		"$here/cfg/resize_live.cfg" "$here/cfg/tags.cfg" "$here/cfg/ck.cfg" \
 		"$here/cfg/slab.cfg" "$here/cfg/retire_chunks.cfg" \
-		"$here/cfg/retire_chunks_tso_fence.cfg" \
+		"$here/cfg/retire_chunks_tso_fence.cfg" "$here/cfg/range_upkeep.cfg" \
 		"$here"/cfg/mutant_[A-Z]*.cfg "$here"/cfg/cover_*.cfg
 elif [ "$1" = large ]; then
 	set -- "$here/cfg/large.cfg" "$here/cfg/live.cfg" "$here/cfg/mutant_live_NO_GP1.cfg" \
 		"$here/cfg/retire_live.cfg" "$here/cfg/resize_live2.cfg" \
 		"$here/cfg/mutant_large_NO_RECHECK_AFTER_NOOP.cfg" \
-		"$here/cfg/slab_large.cfg" "$here/cfg/retire_chunks_live.cfg"
+		"$here/cfg/slab_large.cfg" "$here/cfg/retire_chunks_live.cfg" \
+		"$here/cfg/range_upkeep_large.cfg"
 fi
 
 mkdir -p "$here/states"
