@@ -182,7 +182,11 @@
  *     steps re-queuing resize_rcu need).  acq_rel on both: an asker that
  *     queues the head again after the exchange sees the worker done with
  *     it (TLA+ mutant UPKEEP_DOUBLE_QUEUE: queue on every ask).
- *   - Doing.  The callback takes the resize try-lock; if a grow or a
+ *   - Doing.  The callback takes the resize try-lock (two callbacks of a
+ *     map may run at once: the ck engine's polling threads, liburcu's
+ *     per-thread call_rcu data; without it an upkeep that read the size
+ *     before a shrink's last step could raise open_order over a closed
+ *     order: RangeUpkeep.tla, UPKEEP_NO_LOCK); if a grow or a
  *     shrink holds it, it re-queues itself (the mask is not 0, so no asker
  *     does) and tries again a grace period later.  Holding it, it takes the
  *     mask (exchange with 0), opens order k+1 of the size 2^k it reads
