@@ -164,11 +164,11 @@
  * never overlap (the try-lock is held from step 1 to step 3), so a grow
  * never reuses a segment that is still being retired.
  *
- * Upkeep (TLA+: tla/RangeUpkeep.tla).  Two system calls used to run inside
- * a caller's insert: a grow's mprotect of the new order (25-30 us each at
- * orders 14-20, growing to 10^6 with --wrap=mprotect) and the huge-page
- * madvise of an order when it completes (55 us for order 19): the
- * slowest inserts of a growing map.  Both now run on the engine's
+ * Upkeep (TLA+: tla/RangeUpkeep.tla).  Two bucket system calls used to
+ * run inside a caller's insert: a grow's mprotect of the new order (25-30
+ * us each at orders 14-20, growing to 10^6 with --wrap=mprotect) and the
+ * huge-page madvise of an order when it completes (55 us for order 19):
+ * the slowest inserts of a growing map.  Both now run on the engine's
  * callback worker, in one callback per map (bucket_upkeep on
  * m->upkeep_rcu):
  *   - Asking.  A grow asks for UPKEEP_OPEN; the bucket_init that completes
@@ -201,9 +201,9 @@
  *     every open order above the new size, the ahead one included, and
  *     lowers open_order to the new size's.  So a grow that finds its order
  *     at or below open_order finds its pages open (TLA+ mutants
- *     UPKEEP_NO_LOCK, SHRINK_KEEPS_WATERMARK), and the pages above the size, open or not,
- *     are written by no one: no thread indexes a bucket at or above the
- *     size it read.
+ *     UPKEEP_NO_LOCK, SHRINK_KEEPS_WATERMARK), and the pages above the
+ *     size, open or not, are written by no one: no thread indexes a
+ *     bucket at or above the size it read.
  * The same callback maps the entry slab's batches ahead (UPKEEP_SLAB,
  * asked by the resize check of an insert that sees slab.want: slab.c,
  * "Batches ahead"), which needs no try-lock but costs nothing under it.
@@ -211,8 +211,9 @@
  * the callback while the worker sleeps, the engine's wake of it (a futex
  * wake: 12-40 us measured here, no cheaper than an mprotect; only the
  * ask that finds the word 0 queues, so the asks of one insert share it).
- * Growing to 1e6 the slowest
- * insert by own CPU went from 59.0 to 41.5 us.
+ * Growing to 1e6 the slowest insert by own CPU went from 52.7-59.0 to
+ * 41.5-43.0 us (interleaved trials, lfbench latency-cpu x5; make bench:
+ * 37.8 us, 39.8 before).
  * None of this is a step of the list protocol (advice changes no byte,
  * an order above the size is nobody's, a spare batch is unused memory),
  * so LfMap.tla is as it was.  Under
