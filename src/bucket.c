@@ -206,7 +206,13 @@
  *     bucket at or above the size it read.
  * The same callback maps the entry slab's batches ahead (UPKEEP_SLAB,
  * asked by the resize check of an insert that sees slab.want: slab.c,
- * "Batches ahead"), which needs no try-lock but costs nothing under it.
+ * "Batches ahead"), first and without the try-lock: a holder must
+ * re-check when it releases it, and a re-check shrinks a map that fills
+ * from a capacity hint (below a quarter full) long before any delete
+ * asks for it.  For the same reason an order advised at create (m->advised)
+ * is not asked for when it completes: the asks that take the try-lock
+ * follow a grow, so the count is above half the size unless deletes
+ * brought it down, whose own triggers shrink too.
  * What stays with the caller is the ask: a fetch_or, and, when it queues
  * the callback while the worker sleeps, the engine's wake of it (a futex
  * wake: 12-40 us measured here, no cheaper than an mprotect; only the
@@ -494,6 +500,13 @@ static void order_advise(lfmap *m, unsigned order)
 		segment_advise(m, bucket_segment(m, order), order);
 }
 
+/* The work of the upkeep ("Upkeep" above): open the next order ahead,
+ * advise an order (also m->advised's bits), map slab batches ahead. */
+#define UPKEEP_OPEN ((uint64_t)1)
+#define UPKEEP_ADVISE(order) ((uint64_t)1 << (order))
+#define UPKEEP_SLAB ((uint64_t)1 << 63) /* slab.c, "Batches ahead" */
+_Static_assert(MAX_ORDER < 63, "a bit per order in m->upkeep");
+
 /* Whether order_advise would give order any advice. */
 static bool order_wants_advice(const lfmap *m, unsigned order)
 {
@@ -566,6 +579,12 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			m->open_order = order;
 			for (unsigned o = 1; o <= order; o++) {
 				range_advise(m, o);
+				if (order_wants_advice(m, o))
+					atomic_init(&m->advised,
+						    atomic_load_explicit(
+							    &m->advised,
+							    memory_order_relaxed) |
+							    UPKEEP_ADVISE(o));
 				counter_add(&counter_this_thread(m)->bucket_bytes,
 					    (int64_t)order_bytes(m, o));
 			}
@@ -581,6 +600,11 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			return ENOMEM;
 		}
 		atomic_init(&m->segs[o], (uintptr_t)seg);
+		if (order_wants_advice(m, o)) /* advised by segment_alloc */
+			atomic_init(&m->advised,
+				    atomic_load_explicit(&m->advised,
+							 memory_order_relaxed) |
+					    UPKEEP_ADVISE(o));
 	}
 	atomic_init(&m->size, (size_t)1 << order);
 	return 0;
@@ -615,12 +639,6 @@ void bucket_directory_free(lfmap *m)
 
 static void bucket_advance(lfmap *m);
 
-/* The work of the upkeep ("Upkeep" above): open the next order ahead, and
- * advise an order. */
-#define UPKEEP_OPEN ((uint64_t)1)
-#define UPKEEP_ADVISE(order) ((uint64_t)1 << (order))
-#define UPKEEP_SLAB ((uint64_t)1 << 63) /* slab.c, "Batches ahead" */
-_Static_assert(MAX_ORDER < 63, "a bit per order in m->upkeep");
 
 static void bucket_upkeep(struct reclaim_head *head);
 
@@ -681,7 +699,11 @@ static struct list_node *bucket_init(lfmap *m, size_t b, struct bucket_ref r)
 	size_t linked = atomic_fetch_add_explicit(&m->fill[order].linked, 1,
 						  memory_order_seq_cst) + 1;
 	lfmap_assert(linked <= segment_len(order));
-	if (linked == segment_len(order) && order_wants_advice(m, order))
+	/* relaxed: a hint (the upkeep checks the order under the try-lock);
+	 * an order advised at create is not asked for again. */
+	if (linked == segment_len(order) && order_wants_advice(m, order) &&
+	    !(atomic_load_explicit(&m->advised, memory_order_relaxed) &
+	      UPKEEP_ADVISE(order)))
 		upkeep_ask(m, UPKEEP_ADVISE(order)); /* "Huge pages" */
 	if (linked >= (LFMAP_MUTANT(SEGMENT_LINKED_EARLY)
 			       ? segment_len(order) / 2
@@ -1053,6 +1075,10 @@ static void bucket_shrink_free(struct reclaim_head *head)
 		segment_free(m, m->shrink_segs[o], o);
 		m->shrink_segs[o] = NULL;
 	}
+	/* relaxed: a hint; the removed orders lost their advice. */
+	atomic_fetch_and_explicit(&m->advised,
+				  ((uint64_t)2 << m->shrink_to) - 1,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->shrinks, 1, memory_order_relaxed);
 	resize_unlock(m);
 	/* The count may have moved either way while this chain ran, and a
@@ -1068,6 +1094,23 @@ static void bucket_upkeep(struct reclaim_head *head)
 {
 	lfmap *m = (lfmap *)((char *)head - offsetof(lfmap, upkeep_rcu));
 
+	/* acquire: see upkeep_ask. */
+	if (atomic_load_explicit(&m->upkeep, memory_order_acquire) &
+	    UPKEEP_SLAB) {
+		/* The slab's part takes no try-lock, so it never makes a
+		 * trigger skip and needs no re-check (which would shrink a
+		 * map filled from a capacity hint).  The mask is not 0: we
+		 * are still the map's one upkeep (slab_refill needs that). */
+		slab_refill(m);
+		/* acq_rel: as the exchange below; if that was all, the head
+		 * is free from here on (a new ask queues it again). */
+		uint64_t old = atomic_fetch_and_explicit(
+			&m->upkeep, ~UPKEEP_SLAB, memory_order_acq_rel);
+		if (!(old & ~UPKEEP_SLAB)) {
+			reclaim_chain_end(m);
+			return;
+		}
+	}
 	if (!resize_trylock(m)) {
 		/* A grow or a shrink holds it: again after a grace period.
 		 * The mask is not 0, so the head is still ours alone. */
@@ -1089,8 +1132,12 @@ static void bucket_upkeep(struct reclaim_head *head)
 		/* relaxed: which orders are complete decides only advice. */
 		if ((work & UPKEEP_ADVISE(o)) &&
 		    atomic_load_explicit(&m->fill[o].linked,
-					 memory_order_relaxed) == segment_len(o))
+					 memory_order_relaxed) == segment_len(o)) {
 			order_advise(m, o);
+			/* relaxed: a hint for bucket_init's ask. */
+			atomic_fetch_or_explicit(&m->advised, UPKEEP_ADVISE(o),
+						 memory_order_relaxed);
+		}
 	}
 	resize_unlock(m);
 	resize(m); /* as every releaser of the try-lock */

@@ -286,6 +286,9 @@ struct lfmap {
 	_Atomic(uint64_t) upkeep;
 	struct reclaim_head upkeep_rcu;
 	unsigned open_order;
+	/* The orders that have their huge-page advice (a bit per order; a
+	 * hint read relaxed, written under the try-lock or at create). */
+	_Atomic(uint64_t) advised;
 	/* Written once per bucket initialisation, so not on the read-mostly
 	 * line of segs. */
 	struct segment_fill fill[MAX_ORDER + 1];

@@ -477,3 +477,24 @@ Test(bucket, an_injected_reservation_failure_falls_back_to_segments)
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
 #endif
+
+/* A map created for its capacity keeps its size while it fills, even far
+ * below a quarter of it: the upkeep (slab batches mapped ahead, asked for
+ * by these inserts) takes no resize try-lock for that, so it starts no
+ * re-check that would shrink the map (as a delete's trigger may), and the
+ * orders advised at create are not asked for again. */
+Test(bucket, a_presized_map_keeps_its_size_while_it_fills)
+{
+	lfmap_options o = { .capacity_hint = (size_t)1 << 17 };
+	lfmap *m = map_new_opts(&o);
+	size_t size = buckets_now(m);
+	cr_assert_geq(size, (size_t)1 << 17);
+	size_t n = size / SHRINK_DIVISOR / 2; /* well inside the shrink band */
+	for (uint64_t k = 1; k <= n; k++)
+		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
+	cr_assert_eq(lfmap_barrier(), 0); /* every upkeep has run */
+	cr_assert_eq(buckets_now(m), size, "the map shrank while it filled");
+	cr_assert_eq(atomic_load(&m->shrinks), 0);
+	cr_assert_eq(atomic_load(&m->grows), 0);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
