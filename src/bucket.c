@@ -175,9 +175,9 @@
  *     an order that gets huge pages asks for that order's bit.  Asking is
  *     a fetch_or on m->upkeep, and the asker that finds it 0 counts a
  *     chain (quiesce and destroy wait for it) and queues the callback.  So
- *     the head is queued at most once: from that fetch_or to the
- *     callback's exchange back to 0 it belongs to the callback, which may
- *     re-queue it; after the exchange the callback no longer touches it
+ *     the head is queued at most once: from that fetch_or until the
+ *     callback leaves the word 0 it belongs to the callback, which may
+ *     re-queue it; after that the callback no longer touches it
  *     (both engines read a head's link before they run it, as a shrink's
  *     steps re-queuing resize_rcu need).  acq_rel on both: an asker that
  *     queues the head again after the exchange sees the worker done with
@@ -189,7 +189,8 @@
  *     order: RangeUpkeep.tla, UPKEEP_NO_LOCK); if a grow or a
  *     shrink holds it, it re-queues itself (the mask is not 0, so no asker
  *     does) and tries again a grace period later.  Holding it, it takes the
- *     mask (exchange with 0), opens order k+1 of the size 2^k it reads
+ *     mask but its slab bit (fetch_and: below), opens order k+1 of the
+ *     size 2^k it reads
  *     unless it is open already (one order ahead, never more), advises
  *     each asked order that is still published and complete, releases the
  *     try-lock and re-checks as every releaser does (resize(): a trigger
@@ -206,7 +207,11 @@
  *     bucket at or above the size it read.
  * The same callback maps the entry slab's batches ahead (UPKEEP_SLAB,
  * asked by the resize check of an insert that sees slab.want: slab.c,
- * "Batches ahead"), first and without the try-lock: a holder must
+ * "Batches ahead"), first and without the try-lock, and only while the
+ * slab bit keeps the word non-zero (the head ours, so no second upkeep
+ * refills at the same time; it clears the bit after the refill, and a bit
+ * that came later sends the callback round again: TLA+ SlabAsk, mutant
+ * SLAB_CLEAR_FIRST).  Without the try-lock because a holder must
  * re-check when it releases it, and a re-check shrinks a map that fills
  * from a capacity hint (below a quarter full) long before any delete
  * asks for it.  For the same reason an order advised at create (m->advised)
@@ -1117,17 +1122,18 @@ static void bucket_upkeep(struct reclaim_head *head)
 		reclaim_call(&m->upkeep_rcu, bucket_upkeep);
 		return;
 	}
-	/* acq_rel: see upkeep_ask.  From here on the head is not ours. */
-	uint64_t work = atomic_exchange_explicit(&m->upkeep, 0,
-						 memory_order_acq_rel);
+	/* acq_rel: see upkeep_ask.  The slab's bit stays: a slab ask that
+	 * came after the check above keeps the head ours (two refills may
+	 * not run at once), and we queue ourselves again for it below.  Else
+	 * the head is not ours from here on. */
+	uint64_t work = atomic_fetch_and_explicit(&m->upkeep, UPKEEP_SLAB,
+						  memory_order_acq_rel);
 	/* relaxed: size only changes under the try-lock we hold. */
 	unsigned top = size_order(atomic_load_explicit(&m->size,
 						       memory_order_relaxed));
 	/* A failure is the grow's to meet: it opens what is not open. */
 	if ((work & UPKEEP_OPEN) && m->bucket_span && top < m->max_order)
 		(void)range_open_to(m, top + 1);
-	if (work & UPKEEP_SLAB)
-		slab_refill(m);
 	for (unsigned o = 1; o <= top; o++) {
 		/* relaxed: which orders are complete decides only advice. */
 		if ((work & UPKEEP_ADVISE(o)) &&
@@ -1141,7 +1147,10 @@ static void bucket_upkeep(struct reclaim_head *head)
 	}
 	resize_unlock(m);
 	resize(m); /* as every releaser of the try-lock */
-	reclaim_chain_end(m);
+	if (work & UPKEEP_SLAB)
+		reclaim_call(&m->upkeep_rcu, bucket_upkeep); /* same chain */
+	else
+		reclaim_chain_end(m);
 }
 
 /* The resize triggers past bucket.h's fast paths (bucket_after_insert,

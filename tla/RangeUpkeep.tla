@@ -21,10 +21,14 @@
 (*     ShrinkLock        resize_trylock (loser: skip), load size;          *)
 (*     ShrinkPublish     release store of size 2^j, j < k;                 *)
 (*     ShrinkCall        call_rcu step 2 (the try-lock stays held);        *)
+(*     SlabAsk           fetch_or of the slab bit (old 0: SlabQueue it);   *)
 (*     End               leave the section;                                *)
 (*   callbacks (on a call_rcu thread, after a grace period)                *)
+(*     UpkSlab, UpkAnd   the slab bit set: slab_refill, then fetch_and of  *)
+(*                       the bit (the mask 0: the head is free, return);   *)
 (*     UpkLock           resize_trylock; lost: call_rcu itself again;      *)
-(*     UpkXchg           exchange the mask with 0;                         *)
+(*     UpkXchg           fetch_and of the mask with the slab bit (a late  *)
+(*                       slab bit keeps the head: UpkUnlock re-queues);    *)
 (*     UpkLoad           load size 2^k and openTo (k+1 <= MaxOrder);       *)
 (*     UpkOpen, UpkMark  open order k+1, openTo := k+1;                    *)
 (*     UpkUnlock         resize_unlock (re-check abstracted);              *)
@@ -57,7 +61,10 @@ CONSTANTS
 MutantNames == {"none",
                 "UPKEEP_NO_LOCK",          \* upkeep without the try-lock
                 "SHRINK_KEEPS_WATERMARK",  \* step 3 leaves openTo as it was
-                "UPKEEP_DOUBLE_QUEUE"}     \* every request queues the head
+                "UPKEEP_DOUBLE_QUEUE",     \* every request queues the head
+                "SLAB_CLEAR_FIRST",        \* slab bit cleared before refill
+                "SLAB_AFTER_XCHG"}         \* a late slab bit taken by the
+                                           \* exchange, refilled after it
 
 ASSUME Mutant \in MutantNames
 ASSUME MaxOrder \in Nat /\ InitOrder \in 1..MaxOrder /\ Ops \in Nat
@@ -72,7 +79,7 @@ VARIABLES
     openTo,   \* the watermark: "every order <= openTo is open"
     lock,     \* m->resizing: who holds the try-lock (a user, a callback
               \*   thread, "chain" for a shrink's steps 2 and 3), or NoLock
-    mask,     \* m->upkeep (one bit: the grow's request), 0 or 1
+    mask,     \* m->upkeep: the bits asked for, a subset of {"open", "slab"}
     cbq,      \* call_rcu queue: records [cb, wait] (wait: the threads whose
               \*   section open at call_rcu has not ended)
     upc,      \* user -> program counter
@@ -83,14 +90,16 @@ VARIABLES
     wk,       \* callback thread -> the order its upkeep opens
     target,   \* the shrink chain's new order j
     inSec,    \* users inside a read-side section
-    crash     \* ghost: a touch of a closed order
+    crash,    \* ghost: a touch of a closed order
+    refill,   \* callback threads inside slab_refill
+    wslab     \* callback thread -> its fetch_and left the slab bit set
 
 vars == <<size, open, openTo, lock, mask, cbq, upc, ops, rk, gk, wpc,
-          wk, target, inSec, crash>>
+          wk, target, inSec, crash, refill, wslab>>
 
 Init ==
     /\ size = InitOrder /\ open = 1..InitOrder /\ openTo = InitOrder
-    /\ lock = NoLock /\ mask = 0 /\ cbq = << >>
+    /\ lock = NoLock /\ mask = {} /\ cbq = << >>
     /\ upc = [u \in Users |-> "out"]
     /\ ops = [u \in Users |-> 0]
     /\ rk = [u \in Users |-> 0]
@@ -100,6 +109,8 @@ Init ==
     /\ target = 0
     /\ inSec = {}
     /\ crash = FALSE
+    /\ refill = {}
+    /\ wslab = [w \in CbThreads |-> FALSE]
 
 UGo(u, l) == upc' = [upc EXCEPT ![u] = l]
 WGo(w, l) == wpc' = [wpc EXCEPT ![w] = l]
@@ -116,14 +127,14 @@ Begin(u) ==
     /\ inSec' = inSec \cup {u}
     /\ UGo(u, "load")
     /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, rk, gk, wpc, wk,
-                   target, crash>>
+                   target, crash, refill, wslab>>
 
 LoadSize(u) ==              \* bucket_start: acquire load of size
     /\ upc[u] = "load"
     /\ rk' = [rk EXCEPT ![u] = size]
     /\ UGo(u, "body")
     /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, ops, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 \* A bucket of any order <= the loaded k, at any time in the section (the
 \* operation's own bucket, its parent, a grow's or shrink's caller's).
@@ -132,7 +143,7 @@ Touch(u) ==
     /\ \E o \in 1..rk[u] : o \notin open
     /\ crash' = TRUE
     /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, upc, ops, rk, gk,
-                   wpc, wk, target, inSec>>
+                   wpc, wk, target, inSec, refill, wslab>>
 
 End(u) ==                   \* reclaim_read_unlock
     /\ upc[u] \in {"body", "rest"}
@@ -141,7 +152,7 @@ End(u) ==                   \* reclaim_read_unlock
     /\ rk' = [rk EXCEPT ![u] = 0]
     /\ UGo(u, "out")
     /\ UNCHANGED <<size, open, openTo, lock, mask, ops, gk, wpc, wk,
-                   target, crash>>
+                   target, crash, refill, wslab>>
 
 -----------------------------------------------------------------------------
 (* Grow (an inserting thread, in its section)                              *)
@@ -152,58 +163,75 @@ GrowLock(u) ==              \* resize_trylock; under it, load size
        THEN /\ lock' = u
             /\ gk' = [gk EXCEPT ![u] = size]
             /\ UGo(u, IF size < MaxOrder THEN "gcheck" ELSE "gunlock")
-       ELSE UNCHANGED <<lock, gk>> /\ UGo(u, "rest")   \* the loser skips
+       ELSE UNCHANGED <<lock, gk, refill, wslab>> /\ UGo(u, "rest")   \* the loser skips
     /\ UNCHANGED <<size, open, openTo, mask, cbq, ops, rk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowCheck(u) ==             \* openTo < k + 1 ?
     /\ upc[u] = "gcheck"
     /\ UGo(u, IF openTo < gk[u] + 1 THEN "gopen" ELSE "gpublish")
     /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, ops, rk, gk, wpc,
-                   wk, target, inSec, crash>>
+                   wk, target, inSec, crash, refill, wslab>>
 
 GrowOpen(u) ==              \* mprotect(order k+1, PROT_READ | PROT_WRITE)
     /\ upc[u] = "gopen"
     /\ open' = open \cup {gk[u] + 1}
     /\ UGo(u, "gmark")
     /\ UNCHANGED <<size, openTo, lock, mask, cbq, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowMark(u) ==              \* openTo = k + 1
     /\ upc[u] = "gmark"
     /\ openTo' = gk[u] + 1
     /\ UGo(u, "gpublish")
     /\ UNCHANGED <<size, open, lock, mask, cbq, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowPublish(u) ==           \* release store of size 2^(k+1)
     /\ upc[u] = "gpublish"
     /\ size' = gk[u] + 1
     /\ UGo(u, "greq")
     /\ UNCHANGED <<open, openTo, lock, mask, cbq, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowRequest(u) ==           \* fetch_or(&m->upkeep, bit)
     /\ upc[u] = "greq"
-    /\ mask' = 1
-    /\ UGo(u, IF mask = 0 \/ Mutant = "UPKEEP_DOUBLE_QUEUE"
+    /\ mask' = mask \cup {"open"}
+    /\ UGo(u, IF mask = {} \/ Mutant = "UPKEEP_DOUBLE_QUEUE"
               THEN "gqueue" ELSE "gunlock")
     /\ UNCHANGED <<size, open, openTo, lock, cbq, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowQueue(u) ==             \* the old mask was 0: call_rcu the upkeep
     /\ upc[u] = "gqueue"
     /\ Queue("upkeep")
     /\ UGo(u, "gunlock")
     /\ UNCHANGED <<size, open, openTo, lock, mask, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 GrowUnlock(u) ==            \* resize_unlock (then the re-check: abstracted)
     /\ upc[u] = "gunlock"
     /\ lock' = NoLock
     /\ UGo(u, "rest")
     /\ UNCHANGED <<size, open, openTo, mask, cbq, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
+
+-----------------------------------------------------------------------------
+(* Slab ask (an insert's resize check that sees slab.want, in its section) *)
+
+SlabAsk(u) ==               \* fetch_or(&m->upkeep, UPKEEP_SLAB)
+    /\ upc[u] = "body"
+    /\ mask' = mask \cup {"slab"}
+    /\ UGo(u, IF mask = {} THEN "squeue" ELSE "rest")
+    /\ UNCHANGED <<size, open, openTo, lock, cbq, ops, rk, gk, wpc, wk,
+                   target, inSec, crash, refill, wslab>>
+
+SlabQueue(u) ==             \* the old mask was 0: call_rcu the upkeep
+    /\ upc[u] = "squeue"
+    /\ Queue("upkeep")
+    /\ UGo(u, "rest")
+    /\ UNCHANGED <<size, open, openTo, lock, mask, ops, rk, gk, wpc, wk,
+                   target, inSec, crash, refill, wslab>>
 
 -----------------------------------------------------------------------------
 (* Shrink (a deleting thread, in its section); steps 2 and 3 are callbacks *)
@@ -214,16 +242,16 @@ ShrinkLock(u) ==            \* resize_trylock; under it, load size
        THEN /\ lock' = u
             /\ gk' = [gk EXCEPT ![u] = size]
             /\ UGo(u, IF size > 1 THEN "spublish" ELSE "gunlock")
-       ELSE UNCHANGED <<lock, gk>> /\ UGo(u, "rest")
+       ELSE UNCHANGED <<lock, gk, refill, wslab>> /\ UGo(u, "rest")
     /\ UNCHANGED <<size, open, openTo, mask, cbq, ops, rk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 ShrinkPublish(u) ==         \* release store of size 2^j, any j < k
     /\ upc[u] = "spublish"
     /\ \E j \in 1..(gk[u] - 1) : size' = j /\ target' = j
     /\ UGo(u, "scall")
     /\ UNCHANGED <<open, openTo, lock, mask, cbq, ops, rk, gk, wpc, wk,
-                   inSec, crash>>
+                   inSec, crash, refill, wslab>>
 
 ShrinkCall(u) ==            \* call_rcu step 2; the chain holds the lock
     /\ upc[u] = "scall"
@@ -231,7 +259,7 @@ ShrinkCall(u) ==            \* call_rcu step 2; the chain holds the lock
     /\ lock' = "chain"
     /\ UGo(u, "rest")
     /\ UNCHANGED <<size, open, openTo, mask, ops, rk, gk, wpc, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 -----------------------------------------------------------------------------
 (* Callbacks                                                               *)
@@ -243,28 +271,71 @@ CbStart(w) ==
         /\ cbq[i].wait = {}
         /\ cbq' = [n \in 1..(Len(cbq) - 1) |->
                       IF n < i THEN cbq[n] ELSE cbq[n + 1]]
-        /\ WGo(w, CASE cbq[i].cb = "upkeep" -> "ulock"
+        /\ WGo(w, CASE cbq[i].cb = "upkeep" -> "uslab"
                     [] cbq[i].cb = "step2"  -> "step2"
                     [] cbq[i].cb = "step3"  -> "s3close")
     /\ UNCHANGED <<size, open, openTo, lock, mask, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
+
+\* The slab part, without the try-lock, while the slab bit keeps the head
+\* ours; SLAB_CLEAR_FIRST clears the bit first (the head may be free then).
+UpkSlab(w) ==               \* load the mask: the slab bit?  slab_refill
+    /\ wpc[w] = "uslab"
+    /\ IF "slab" \notin mask
+       THEN WGo(w, "ulock") /\ UNCHANGED <<mask, refill>>
+       ELSE IF Mutant = "SLAB_CLEAR_FIRST"
+       THEN /\ mask' = mask \ {"slab"}
+            /\ refill' = refill \cup {w}
+            /\ WGo(w, IF mask' = {} THEN "urefree" ELSE "ureown")
+       ELSE /\ refill' = refill \cup {w}
+            /\ WGo(w, "uand") /\ UNCHANGED mask
+    /\ UNCHANGED <<size, open, openTo, lock, cbq, upc, ops, rk, gk, wk,
+                   target, inSec, crash, wslab>>
+
+UpkAnd(w) ==                \* refill done; fetch_and(~UPKEEP_SLAB): 0 ends
+    /\ wpc[w] = "uand"
+    /\ refill' = refill \ {w}
+    /\ mask' = mask \ {"slab"}
+    /\ WGo(w, IF mask' = {} THEN "idle" ELSE "ulock")
+    /\ UNCHANGED <<size, open, openTo, lock, cbq, upc, ops, rk, gk, wk,
+                   target, inSec, crash, wslab>>
+
+UpkRefillMutant(w) ==       \* SLAB_CLEAR_FIRST: the refill after the clear
+    /\ wpc[w] \in {"urefree", "ureown"}
+    /\ refill' = refill \ {w}
+    /\ WGo(w, IF wpc[w] = "urefree" THEN "idle" ELSE "ulock")
+    /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, upc, ops, rk, gk,
+                   wk, target, inSec, crash, wslab>>
 
 UpkLock(w) ==               \* resize_trylock; lost: call_rcu again, return
     /\ wpc[w] = "ulock"
     /\ IF Mutant = "UPKEEP_NO_LOCK"
-       THEN WGo(w, "uxchg") /\ UNCHANGED <<lock, cbq>>
+       THEN WGo(w, "uxchg") /\ UNCHANGED <<lock, cbq, refill, wslab>>
        ELSE IF lock = NoLock
        THEN lock' = w /\ WGo(w, "uxchg") /\ UNCHANGED cbq
        ELSE Queue("upkeep") /\ WGo(w, "idle") /\ UNCHANGED lock
     /\ UNCHANGED <<size, open, openTo, mask, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
-UpkXchg(w) ==               \* exchange(&m->upkeep, 0)
+UpkXchg(w) ==               \* fetch_and(&m->upkeep, UPKEEP_SLAB)
     /\ wpc[w] = "uxchg"
-    /\ mask' = 0
-    /\ WGo(w, "uload")
+    /\ IF Mutant = "SLAB_AFTER_XCHG"
+       THEN /\ mask' = {} /\ UNCHANGED wslab
+            /\ IF "slab" \in mask
+               THEN refill' = refill \cup {w} /\ WGo(w, "uxrefill")
+               ELSE UNCHANGED refill /\ WGo(w, "uload")
+       ELSE /\ mask' = mask \cap {"slab"}
+            /\ wslab' = [wslab EXCEPT ![w] = "slab" \in mask]
+            /\ WGo(w, "uload") /\ UNCHANGED refill
     /\ UNCHANGED <<size, open, openTo, lock, cbq, upc, ops, rk, gk, wk,
                    target, inSec, crash>>
+
+UpkXRefill(w) ==            \* SLAB_AFTER_XCHG: slab_refill, head released
+    /\ wpc[w] = "uxrefill"
+    /\ refill' = refill \ {w}
+    /\ WGo(w, "uload")
+    /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, upc, ops, rk, gk,
+                   wk, target, inSec, crash, wslab>>
 
 UpkLoad(w) ==               \* load size 2^k, openTo < k + 1 <= MaxOrder ?
     /\ wpc[w] = "uload"
@@ -272,43 +343,46 @@ UpkLoad(w) ==               \* load size 2^k, openTo < k + 1 <= MaxOrder ?
        THEN wk' = [wk EXCEPT ![w] = size + 1] /\ WGo(w, "uopen")
        ELSE WGo(w, "uunlock") /\ UNCHANGED wk
     /\ UNCHANGED <<size, open, openTo, lock, mask, cbq, upc, ops, rk, gk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 UpkOpen(w) ==               \* mprotect(order k+1, PROT_READ | PROT_WRITE)
     /\ wpc[w] = "uopen"
     /\ open' = open \cup {wk[w]}
     /\ WGo(w, "umark")
     /\ UNCHANGED <<size, openTo, lock, mask, cbq, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 UpkMark(w) ==               \* openTo = k + 1
     /\ wpc[w] = "umark"
     /\ openTo' = wk[w]
     /\ WGo(w, "uunlock")
     /\ UNCHANGED <<size, open, lock, mask, cbq, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
-UpkUnlock(w) ==             \* resize_unlock (re-check abstracted); return
+UpkUnlock(w) ==             \* resize_unlock (re-check abstracted); the
+                            \* slab bit stayed: call_rcu again; return
     /\ wpc[w] = "uunlock"
     /\ IF Mutant = "UPKEEP_NO_LOCK" THEN UNCHANGED lock ELSE lock' = NoLock
     /\ wk' = [wk EXCEPT ![w] = 0]
+    /\ IF wslab[w] THEN Queue("upkeep") ELSE UNCHANGED cbq
+    /\ wslab' = [wslab EXCEPT ![w] = FALSE]
     /\ WGo(w, "idle")
-    /\ UNCHANGED <<size, open, openTo, mask, cbq, upc, ops, rk, gk,
-                   target, inSec, crash>>
+    /\ UNCHANGED <<size, open, openTo, mask, upc, ops, rk, gk,
+                   target, inSec, crash, refill>>
 
 Step2(w) ==                 \* unlink the removed buckets; call_rcu step 3
     /\ wpc[w] = "step2"
     /\ Queue("step3")
     /\ WGo(w, "idle")
     /\ UNCHANGED <<size, open, openTo, lock, mask, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 S3Close(w) ==               \* mprotect(orders (j, openTo], PROT_NONE)
     /\ wpc[w] = "s3close"
     /\ open' = open \ ((target + 1)..openTo)
     /\ WGo(w, "s3mark")
     /\ UNCHANGED <<size, openTo, lock, mask, cbq, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 S3Mark(w) ==                \* openTo = j
     /\ wpc[w] = "s3mark"
@@ -316,7 +390,7 @@ S3Mark(w) ==                \* openTo = j
        ELSE openTo' = target
     /\ WGo(w, "s3unlock")
     /\ UNCHANGED <<size, open, lock, mask, cbq, upc, ops, rk, gk, wk,
-                   target, inSec, crash>>
+                   target, inSec, crash, refill, wslab>>
 
 S3Unlock(w) ==              \* resize_unlock (re-check abstracted); return
     /\ wpc[w] = "s3unlock"
@@ -324,7 +398,7 @@ S3Unlock(w) ==              \* resize_unlock (re-check abstracted); return
     /\ target' = 0
     /\ WGo(w, "idle")
     /\ UNCHANGED <<size, open, openTo, mask, cbq, upc, ops, rk, gk, wk,
-                   inSec, crash>>
+                   inSec, crash, refill, wslab>>
 
 -----------------------------------------------------------------------------
 
@@ -333,9 +407,11 @@ UserStep(u) ==
     \/ GrowLock(u) \/ GrowCheck(u) \/ GrowOpen(u) \/ GrowMark(u)
     \/ GrowPublish(u) \/ GrowRequest(u) \/ GrowQueue(u) \/ GrowUnlock(u)
     \/ ShrinkLock(u) \/ ShrinkPublish(u) \/ ShrinkCall(u)
+    \/ SlabAsk(u) \/ SlabQueue(u)
 
 CbStep(w) ==
-    \/ CbStart(w) \/ UpkLock(w) \/ UpkXchg(w) \/ UpkLoad(w) \/ UpkOpen(w)
+    \/ CbStart(w) \/ UpkSlab(w) \/ UpkAnd(w) \/ UpkRefillMutant(w)
+    \/ UpkXRefill(w) \/ UpkLock(w) \/ UpkXchg(w) \/ UpkLoad(w) \/ UpkOpen(w)
     \/ UpkMark(w) \/ UpkUnlock(w) \/ Step2(w) \/ S3Close(w) \/ S3Mark(w)
     \/ S3Unlock(w)
 
@@ -359,14 +435,17 @@ Spec == Init /\ [][Next]_vars
 (* Properties                                                              *)
 
 UserPcs == {"out", "load", "body", "rest", "gcheck", "gopen", "gmark",
-            "gpublish", "greq", "gqueue", "gunlock", "spublish", "scall"}
-CbPcs   == {"idle", "ulock", "uxchg", "uload", "uopen", "umark", "uunlock",
+            "gpublish", "greq", "gqueue", "gunlock", "spublish", "scall",
+            "squeue"}
+CbPcs   == {"idle", "uslab", "uand", "urefree", "ureown", "uxrefill",
+            "ulock", "uxchg", "uload", "uopen", "umark", "uunlock",
             "step2", "s3close", "s3mark", "s3unlock"}
 
 TypeOK ==
     /\ size \in Orders /\ open \subseteq Orders /\ openTo \in Orders
     /\ lock \in Users \cup CbThreads \cup {"chain", NoLock}
-    /\ mask \in {0, 1}
+    /\ mask \subseteq {"open", "slab"}
+    /\ refill \subseteq CbThreads /\ wslab \in [CbThreads -> BOOLEAN]
     /\ \A i \in 1..Len(cbq) :
           cbq[i].cb \in {"upkeep", "step2", "step3"}
           /\ cbq[i].wait \subseteq Users
@@ -393,12 +472,16 @@ WatermarkTrue ==
 OpenExact == lock = NoLock => open = 1..openTo
 
 \* (4) The map's one upkeep head is never queued twice: at most one queued
-\* upkeep callback, plus at most one running that has not yet exchanged
-\* the mask (it may still re-queue the head; once it has exchanged the
-\* mask, a requester that sees 0 may queue the head again).
+\* upkeep callback, plus at most one running that has not yet left the
+\* mask 0 (it may still re-queue the head; once it has, a requester that
+\* sees 0 may queue the head again): before its fetch_and, or after one
+\* that left the slab bit set.
 HeadOwners ==
     Cardinality({i \in 1..Len(cbq) : cbq[i].cb = "upkeep"})
-    + Cardinality({w \in CbThreads : wpc[w] \in {"ulock", "uxchg"}})
+    + Cardinality({w \in CbThreads :
+                     \/ wpc[w] \in {"uslab", "uand", "ureown", "ulock",
+                                    "uxchg"}
+                     \/ wslab[w]})
 
 AtMostOneQueued == HeadOwners <= 1
 
@@ -406,8 +489,13 @@ AtMostOneQueued == HeadOwners <= 1
 \* head queued, or running before its exchange, or its requester about to
 \* queue it); so once everything is quiescent the mask is 0.
 NoLostUpkeep ==
-    /\ mask # 0 => (HeadOwners > 0 \/ \E u \in Users : upc[u] = "gqueue")
-    /\ AllDone => mask = 0
+    /\ mask # {} => (HeadOwners > 0 \/
+                     \E u \in Users : upc[u] \in {"gqueue", "squeue"})
+    /\ AllDone => mask = {}
+
+\* (7) One slab refill at a time: slab_refill stores a spare only into 0,
+\* which is safe only with one writer.
+OneRefill == Cardinality(refill) <= 1
 
 \* (6) A shrink chain is in flight exactly while "chain" holds the lock.
 ChainLocked ==
