@@ -564,6 +564,17 @@ static size_t order_bytes(const lfmap *m, unsigned order)
 			      : segment_bytes(order);
 }
 
+/* The orders 1..order that got their advice at create (range_advise,
+ * segment_alloc), in m->advised. */
+static void advised_at_create(lfmap *m, unsigned order)
+{
+	uint64_t bits = 0;
+	for (unsigned o = 1; o <= order; o++)
+		if (order_wants_advice(m, o))
+			bits |= UPKEEP_ADVISE(o);
+	atomic_init(&m->advised, bits);
+}
+
 /* At create: orders 1..order (bucket 0 is the head), in the range if it
  * can be reserved (default allocator only), else in segments. */
 int bucket_directory_init(lfmap *m, unsigned order)
@@ -584,16 +595,11 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			m->open_order = order;
 			for (unsigned o = 1; o <= order; o++) {
 				range_advise(m, o);
-				if (order_wants_advice(m, o))
-					atomic_init(&m->advised,
-						    atomic_load_explicit(
-							    &m->advised,
-							    memory_order_relaxed) |
-							    UPKEEP_ADVISE(o));
 				counter_add(&counter_this_thread(m)->bucket_bytes,
 					    (int64_t)order_bytes(m, o));
 			}
 			atomic_init(&m->size, (size_t)1 << order);
+			advised_at_create(m, order);
 			return 0;
 		}
 		range_release(m);
@@ -605,13 +611,9 @@ int bucket_directory_init(lfmap *m, unsigned order)
 			return ENOMEM;
 		}
 		atomic_init(&m->segs[o], (uintptr_t)seg);
-		if (order_wants_advice(m, o)) /* advised by segment_alloc */
-			atomic_init(&m->advised,
-				    atomic_load_explicit(&m->advised,
-							 memory_order_relaxed) |
-					    UPKEEP_ADVISE(o));
 	}
 	atomic_init(&m->size, (size_t)1 << order);
+	advised_at_create(m, order);
 	return 0;
 }
 
