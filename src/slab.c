@@ -308,7 +308,9 @@ static char *batch_map(lfmap *m, char *below, size_t len)
  * own, with no system call; without one (the upkeep is late) it maps as
  * before.  Batches still double from 1, so a small map stays small.
  * spare has one writer of non-zero values, the upkeep (one
- * callback per map at a time), which stores only into 0, and one taker at
+ * callback per map at a time, and one slab_refill in it: bucket.c's
+ * "Upkeep", TLA+ RangeUpkeep's OneRefill), which stores only into 0, and
+ * one taker at
  * a time, the flag holder, which exchanges it with 0: so a spare is
  * never lost or taken twice.  Release on the store, acquire on the take:
  * nothing in the pages is written, but the taker's use of the mapping
