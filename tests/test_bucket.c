@@ -498,3 +498,76 @@ Test(bucket, a_presized_map_keeps_its_size_while_it_fills)
 	cr_assert_eq(atomic_load(&m->grows), 0);
 	cr_assert_eq(lfmap_destroy(m), 0);
 }
+
+/* An allocator that refuses one size (a segment's) while refuse_bytes is
+ * set, and is malloc otherwise. */
+static _Atomic size_t refuse_bytes;
+static void *refusing_alloc(size_t size, void *ctx)
+{
+	(void)ctx;
+	return size == atomic_load(&refuse_bytes) ? NULL : malloc(size);
+}
+static void refusing_free(void *p, size_t size, void *ctx)
+{
+	(void)size;
+	(void)ctx;
+	free(p);
+}
+
+/* Fill m (keys from k + 1) to 2^(top - 2) buckets, then insert while the
+ * segment of order top - 1 is refused until the count calls for 2^top;
+ * lfmap_quiesce then grows two orders in one go (grow_locked's loop).
+ * Returns the last key. */
+static uint64_t grow_two_orders(lfmap *m, uint64_t k, unsigned top)
+{
+	k = fill_to(m, k, top - 2);
+	atomic_store(&refuse_bytes, segment_bytes(top - 1));
+	while ((size_t)k <= ((size_t)1 << (top - 1)) * LOAD_FACTOR) {
+		k++;
+		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
+	}
+	cr_assert_eq(buckets_now(m), (size_t)1 << (top - 2),
+		     "the refused grow happened");
+	atomic_store(&refuse_bytes, 0);
+	cr_assert_eq(lfmap_quiesce(m), 0); /* resizes for the count */
+	cr_assert_eq(buckets_now(m), (size_t)1 << top,
+		     "two orders at once: %zu buckets", buckets_now(m));
+	cr_assert_lt(atomic_load(&m->fill[top - 1].linked),
+		     segment_len(top - 1));
+	return k;
+}
+
+static void assert_all_found(lfmap *m, uint64_t k)
+{
+	for (uint64_t j = 1; j <= 2 * k; j++) {
+		void *v = NULL;
+		cr_assert_eq(lfmap_get_u64(m, j, &v), j <= k ? 0 : ENOENT);
+	}
+}
+
+/* A grow that could not get its segment is retried by a later trigger,
+ * which then opens two orders at once; the order below the top one is
+ * completed by the sweep of the top one (its buckets are the top one's
+ * parents), so both end up complete and linked_below reaches the size.
+ * The same after a shrink gave those orders back and they are grown again
+ * two at once. */
+Test(bucket, two_orders_grown_at_once_both_complete)
+{
+	lfmap_allocator a = { .alloc = refusing_alloc, .free = refusing_free };
+	lfmap_options o = { .allocator = &a };
+	lfmap *m = map_new_opts(&o);
+	const unsigned top = 12;
+
+	uint64_t k = fill_to(m, grow_two_orders(m, 0, top), top);
+	assert_complete(m, top);
+	assert_all_found(m, k);
+
+	for (uint64_t j = 1; j <= k; j++)
+		cr_assert_eq(lfmap_delete_u64(m, j), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(buckets_now(m), (size_t)1 << MIN_ORDER);
+	k = fill_to(m, grow_two_orders(m, 0, top), top);
+	assert_complete(m, top);
+	assert_all_found(m, k);
+	cr_assert_eq(lfmap_destroy(m), 0);
+}
