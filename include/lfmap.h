@@ -557,8 +557,9 @@ LFMAP_API int lfmap_get_u64(lfmap *m, uint64_t key, void **value);
 /*
  * lfmap_get_many - look n keys up in one call: key i is keys[i], of
  * key_lens[i] bytes.  Faster than n lfmap_get calls because the cache
- * misses of up to 16 lookups are in flight together (a software-prefetch
- * pipeline); each key's result is exactly what lfmap_get would return for
+ * misses of up to 16 lookups are in flight together, and those of the
+ * next 16 while they finish (a software-prefetch pipeline: a call of many
+ * keys gains more than several calls of few); each key's result is exactly what lfmap_get would return for
  * it at some moment during the call.  Keys are looked up at different
  * moments, so the results are not a snapshot of the map; duplicates are
  * allowed (each is looked up).

@@ -164,6 +164,13 @@ int lfmap_get_u64(lfmap *m, uint64_t key, void **value)
  *   3. walk all the chains round-robin, one node per key per round,
  *      prefetching the node each key goes to next.
  *
+ * and one group ahead: stage 1 of the next group runs before stages 2 and
+ * 3 of this one, so the next group's bucket misses are in flight while
+ * this group's chains are walked (its last rounds have few keys left)
+ * rather than starting after them.  Measured at N = 1e6, one thread,
+ * 256-key calls: 1.12x [1.03-1.23] the group-at-a-time pipeline; calls of
+ * 16 keys or fewer (one group) are as before.
+ *
  * Why each key gets exactly lfmap_get's guarantees: the reads a key's walk
  * makes are the reads list_lookup makes for it, in the same order (the
  * bucket's state, its next word, then each node's so_key, key and next
@@ -194,43 +201,57 @@ struct walk {
 	unsigned dp;		/* as in list_lookup: the owner of node's word */
 };
 
-/* One group of cnt <= GET_MANY_GROUP keys; key i is keys8[i] (len 8) when
- * keys8 is non-NULL, else keys[i] / lens[i] (already checked).  Caller:
- * read-side section.  Returns with values[i] / results[i] set. */
-static inline __attribute__((always_inline)) void
-get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
-	  const size_t *lens, size_t cnt, void **values, int *results)
-{
-	lfmap_assert(reclaim_in_read_section());
+/* A group in flight: its keys' walks and buckets, stage 1 done. */
+struct group {
 	struct walk w[GET_MANY_GROUP];
 	size_t bucket[GET_MANY_GROUP];
-	unsigned pending[GET_MANY_GROUP], np = 0;
-	/* acquire: as in bucket_start_key (the buckets below it are
-	 * accessible). */
-	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	size_t cnt;
+};
 
-	/* 1: hash, prefetch the bucket. */
+/* Stage 1 of a group of cnt <= GET_MANY_GROUP keys: key i is keys8[i]
+ * (len 8) when keys8 is non-NULL, else keys[i] / lens[i] (already
+ * checked).  Hash, prefetch the bucket.  Caller: read-side section. */
+static inline __attribute__((always_inline)) void
+group_start(lfmap *m, struct group *g, const uint64_t *keys8,
+	    const void *const *keys, const size_t *lens, size_t cnt)
+{
+	lfmap_assert(reclaim_in_read_section());
+	/* acquire: as in bucket_start_key (the buckets below it are
+	 * accessible); used by stage 2 in the same section. */
+	size_t size = atomic_load_explicit(&m->size, memory_order_acquire);
+	g->cnt = cnt;
 	for (size_t i = 0; i < cnt; i++) {
 		const void *key = keys8 ? (const void *)&keys8[i] : keys[i];
 		size_t len = keys8 ? sizeof(uint64_t) : lens[i];
 		uint64_t hash = hash_key_seeded(m->seed, m->seed8, key, len);
-		w[i].hash = hash;
-		w[i].t.so_key = so_key_entry(hash, len);
-		w[i].t.key = key;
-		w[i].t.key_len = len;
-		bucket[i] = (size_t)(hash & (size - 1));
-		if (bucket[i])
-			bucket_prefetch(m, bucket[i]);
+		g->w[i].hash = hash;
+		g->w[i].t.so_key = so_key_entry(hash, len);
+		g->w[i].t.key = key;
+		g->w[i].t.key_len = len;
+		g->bucket[i] = (size_t)(hash & (size - 1));
+		if (g->bucket[i])
+			bucket_prefetch(m, g->bucket[i]);
 	}
+}
+
+/* Stages 2 and 3 of a group group_start began in this section.  Returns
+ * with values[i] / results[i] set. */
+static inline __attribute__((always_inline)) void
+group_finish(lfmap *m, struct group *g, void **values, int *results)
+{
+	lfmap_assert(reclaim_in_read_section());
+	struct walk *w = g->w;
+	unsigned pending[GET_MANY_GROUP], np = 0;
+
 	/* 2: the bucket's node and its first node; prefetch that. */
-	for (size_t i = 0; i < cnt; i++) {
-		struct list_node *start =
-			bucket[i] ? bucket_if_linked(m, bucket[i]) : NULL;
+	for (size_t i = 0; i < g->cnt; i++) {
+		size_t b = g->bucket[i];
+		struct list_node *start = b ? bucket_if_linked(m, b) : NULL;
 		uint64_t start_key;
 		if (likely(start)) {
-			start_key = so_key_bucket(bucket[i]);
+			start_key = so_key_bucket(b);
 		} else {
-			start = bucket_get(m, bucket[i]);
+			start = bucket_get(m, b);
 			start_key = node_key(m, start);
 		}
 		/* acquire: as in list_lookup. */
@@ -296,26 +317,40 @@ get_group(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	}
 }
 
-/* Run the groups inside one read-side section.  values and results may
- * each be NULL (not both): the scratch arrays stand in. */
+/* Run the groups inside one read-side section, one group ahead: the next
+ * group's buckets are prefetched (stage 1) before this group's stages 2
+ * and 3 run, so their misses overlap this group's walks instead of
+ * starting when it ends.  values and results may each be NULL (not both):
+ * the scratch arrays stand in. */
 static inline __attribute__((always_inline)) void
 get_many(lfmap *m, const uint64_t *keys8, const void *const *keys,
 	 const size_t *lens, size_t n, void **values, int *results)
 {
+	struct group grp[2];
 	void *vs[GET_MANY_GROUP];
 	int rs[GET_MANY_GROUP];
+	unsigned cur = 0;
 
 	reclaim_read_lock();
+	group_start(m, &grp[0], keys8, keys, lens,
+		    n < GET_MANY_GROUP ? n : GET_MANY_GROUP);
 	for (size_t g = 0; g < n; g += GET_MANY_GROUP) {
-		size_t cnt = n - g < GET_MANY_GROUP ? n - g : GET_MANY_GROUP;
+		size_t cnt = grp[cur].cnt, next = g + GET_MANY_GROUP;
+		if (next < n)
+			group_start(m, &grp[cur ^ 1],
+				    keys8 ? keys8 + next : NULL,
+				    keys ? keys + next : NULL,
+				    lens ? lens + next : NULL,
+				    n - next < GET_MANY_GROUP ? n - next
+							      : GET_MANY_GROUP);
 		void **v = values ? values + g : vs;
 		int *r = results ? results + g : rs;
-		get_group(m, keys8 ? keys8 + g : NULL, keys ? keys + g : NULL,
-			  lens ? lens + g : NULL, cnt, v, r);
+		group_finish(m, &grp[cur], v, r);
 		if (values)
 			for (size_t i = 0; i < cnt; i++)
 				if (r[i] != 0)
 					v[i] = NULL;
+		cur ^= 1;
 	}
 	reclaim_read_unlock();
 }

@@ -42,30 +42,33 @@ static void expect_rc(int rc, bool ok, const char *op, uint64_t key, int pool)
 	      pool_names[pool], key, rc, rc ? strerror(rc) : "success");
 }
 
-/* A quarter of the gets are batched: 8 keys through lfmap_get_many_u64 or
+/* A quarter of the gets are batched: 1 to NB keys (up to three of
+ * get_many's groups, so the one-group-ahead pipeline runs across a
+ * resize too) through lfmap_get_many_u64 or
  * lfmap_get_many, each checked exactly as a single get is (a batched
  * lookup has lfmap_get's guarantees key by key).  Of the single gets, a
  * third are lfmap_get_u64 in no caller section (op_get). */
 static void op_get_many(struct worker *w)
 {
-	enum { NB = 8 };
+	enum { NB = 40 };
+	int nb = 1 + (int)rng_below(&w->rng, NB);
 	int pool[NB];
 	uint64_t k[NB];
 	const void *kp[NB];
 	size_t kl[NB];
 	void *v[NB];
 	int r[NB];
-	for (int i = 0; i < NB; i++) {
+	for (int i = 0; i < nb; i++) {
 		k[i] = pick_key(w, &pool[i], 1, 1, 1);
 		kp[i] = &k[i];
 		kl[i] = sizeof k[i];
 	}
 	lfmap_read_lock();
 	int rc = rng_below(&w->rng, 2)
-			 ? lfmap_get_many_u64(w->m, k, NB, v, r)
-			 : lfmap_get_many(w->m, kp, kl, NB, v, r);
+			 ? lfmap_get_many_u64(w->m, k, (size_t)nb, v, r)
+			 : lfmap_get_many(w->m, kp, kl, (size_t)nb, v, r);
 	CHECK(rc == 0, "get_many returned %d", rc);
-	for (int i = 0; i < NB; i++) {
+	for (int i = 0; i < nb; i++) {
 		INC(w, get);
 		if (pool[i] == POOL_ALWAYS)
 			expect_rc(r[i], r[i] == 0, "get_many", k[i], pool[i]);
