@@ -14,6 +14,10 @@
 #                               lfmap and every peer, N = 1e5 and 1e6, into
 #                               bench/results/callgrind.md (the report
 #                               includes it).  About 1 minute.
+#   make bench-profile          lfmap's instructions and simulated misses per
+#                               operation by source file, N = 1e5 and 1e6,
+#                               into bench/results/profile.md (make bench
+#                               runs it with the callgrind table).  Seconds.
 #   make bench-build            compile only (part of make check)
 #   BENCH_NO_LFMAP=1            build the peers only (no liblfmap needed)
 
@@ -76,8 +80,10 @@ BENCH_CG_MAPS ?= lfmap lfmap-qsbr lfmap-qsbr-offline lfmap-ck cds_lfht cds_lfht_
 BENCH_CALLGRIND ?= 1
 BENCH_CG_RUN   = bash bench/callgrind.sh $(LFBENCH) bench/results/callgrind.md \
                  "$(BENCH_CG_NS)" $(BENCH_CG_K) "$(BENCH_CG_MAPS)"
+BENCH_PROF_RUN = python3 bench/profile.py $(LFBENCH) bench/results/profile.md \
+                 $(BENCH_CG_NS) --k $(BENCH_CG_K)
 
-.PHONY: bench bench-build bench-deps bench-callgrind
+.PHONY: bench bench-build bench-deps bench-callgrind bench-profile
 CHECK_TARGETS += bench-build
 
 bench-deps:
@@ -131,12 +137,17 @@ endif
 	@mkdir -p bench/results
 ifeq ($(BENCH_CALLGRIND),1)
 	$(BENCH_CG_RUN)
+	$(BENCH_PROF_RUN)
 endif
 	$(LFBENCH) run $(BENCH_ARGS) --out bench/results
 
 bench-callgrind: bench-build
 	@mkdir -p bench/results
 	$(BENCH_CG_RUN)
+
+bench-profile: bench-build
+	@mkdir -p bench/results
+	$(BENCH_PROF_RUN)
 
 # Copy bench/results/latest.md into bench/README.md (between the LATEST
 # markers, plot links rewritten to results/ and shown inline).

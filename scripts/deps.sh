@@ -6,7 +6,8 @@
 #
 # Groups:
 #   core   compiler, liburcu, libck, Criterion, pkg-config (library, tests)
-#   bench  Concurrency Kit, oneTBB, g++, gnuplot         (make bench)
+#   bench  Concurrency Kit, oneTBB, libcuckoo, g++, gnuplot, valgrind,
+#          python3 (bench/profile.py)                   (make bench)
 #   tla    Java and Maven (TLC is fetched by tla/fetch-tlc.sh)
 #   pkg    abigail-tools, cmake, python3                (make check-pkg: ABI, CMake consumer, man pages)
 #   check  valgrind                                     (make valgrind)
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 pkgs_core="gcc make pkg-config liburcu-dev libck-dev libcriterion-dev"
-pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind"
+pkgs_bench="g++ libck-dev libtbb-dev libcuckoo-dev gnuplot-nox valgrind python3"
 pkgs_tla="default-jre-headless maven"
 pkgs_check="valgrind"
 pkgs_fuzz="clang libclang-rt-14-dev"
