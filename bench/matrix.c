@@ -255,10 +255,13 @@ bool latency_measured(void)
  * while inserts go on into ever longer chains: 1 of 60 runs of a
  * standalone program, 2 of 5 cds_lfht runs in one make bench; one
  * stuck at insert 281,795 with 12 ms an insert), which would otherwise
- * hang `make bench`.  Normal cells take seconds.
+ * hang `make bench`.  Normal cells take seconds (a latency-cpu cell
+ * of cds_lfht at N = 1e6: 3-4 s here; 4 of 30 standalone runs stalled),
+ * so 40 s is ten times that, and a fourth try costs less than one
+ * 120-s try did.
  */
-#define CELL_LIMIT 120
-#define CELL_TRIES 3
+#define CELL_LIMIT 40
+#define CELL_TRIES 4
 static void run_child(const char *cmd, int m, size_t n,
 		      void (*fn)(int m, char *line), bool *ok)
 {
