@@ -514,21 +514,33 @@ static void refusing_free(void *p, size_t size, void *ctx)
 	free(p);
 }
 
-/* Fill m (keys from k + 1) to 2^(top - 2) buckets, then insert while the
- * segment of order top - 1 is refused until the count calls for 2^top;
- * lfmap_quiesce then grows two orders in one go (grow_locked's loop).
- * Returns the last key. */
+/* Fill m (keys from k + 1) to 2^(top - 2) buckets, then insert until the
+ * count calls for 2^top while the grow to 2^(top - 1) cannot happen: a
+ * segmented map's allocator refuses that order's segment (the grow fails
+ * and stops there); a range map's try-lock is held here, as by a resize on
+ * another thread (every trigger loses it).  lfmap_quiesce then grows two
+ * orders in one go (grow_locked's loop).  Returns the last key. */
 static uint64_t grow_two_orders(lfmap *m, uint64_t k, unsigned top)
 {
 	k = fill_to(m, k, top - 2);
-	atomic_store(&refuse_bytes, segment_bytes(top - 1));
+	cr_assert_eq(lfmap_quiesce(m), 0); /* the upkeep is done with the lock */
+	if (m->bucket_span) {
+		int idle = 0;
+		cr_assert(atomic_compare_exchange_strong(&m->resizing, &idle, 1),
+			  "a resize holds the try-lock");
+	} else {
+		atomic_store(&refuse_bytes, segment_bytes(top - 1));
+	}
 	while ((size_t)k <= ((size_t)1 << (top - 1)) * LOAD_FACTOR) {
 		k++;
 		cr_assert_eq(lfmap_put_u64(m, k, (void *)(uintptr_t)(2 * k + 1)), 0);
 	}
 	cr_assert_eq(buckets_now(m), (size_t)1 << (top - 2),
-		     "the refused grow happened");
-	atomic_store(&refuse_bytes, 0);
+		     "the delayed grow happened");
+	if (m->bucket_span)
+		atomic_store(&m->resizing, 0);
+	else
+		atomic_store(&refuse_bytes, 0);
 	cr_assert_eq(lfmap_quiesce(m), 0); /* resizes for the count */
 	cr_assert_eq(buckets_now(m), (size_t)1 << top,
 		     "two orders at once: %zu buckets", buckets_now(m));
@@ -545,17 +557,14 @@ static void assert_all_found(lfmap *m, uint64_t k)
 	}
 }
 
-/* A grow that could not get its segment is retried by a later trigger,
- * which then opens two orders at once; the order below the top one is
- * completed by the sweep of the top one (its buckets are the top one's
- * parents), so both end up complete and linked_below reaches the size.
- * The same after a shrink gave those orders back and they are grown again
- * two at once. */
-Test(bucket, two_orders_grown_at_once_both_complete)
+/* A grow that could not run (its segment refused, or the try-lock held) is
+ * run by a later trigger, which then grows two orders at once; the order
+ * below the top one is completed by the sweep of the top one (its buckets
+ * are the top one's parents), so both end up complete and linked_below
+ * reaches the size.  The same after a shrink gave those orders back and
+ * they are grown again two at once. */
+static void two_orders_at_once(lfmap *m)
 {
-	lfmap_allocator a = { .alloc = refusing_alloc, .free = refusing_free };
-	lfmap_options o = { .allocator = &a };
-	lfmap *m = map_new_opts(&o);
 	const unsigned top = 12;
 
 	uint64_t k = fill_to(m, grow_two_orders(m, 0, top), top);
@@ -570,4 +579,16 @@ Test(bucket, two_orders_grown_at_once_both_complete)
 	assert_complete(m, top);
 	assert_all_found(m, k);
 	cr_assert_eq(lfmap_destroy(m), 0);
+}
+
+Test(bucket, two_orders_grown_at_once_both_complete)
+{
+	lfmap_allocator a = { .alloc = refusing_alloc, .free = refusing_free };
+	lfmap_options o = { .allocator = &a };
+	two_orders_at_once(map_new_opts(&o));
+}
+
+Test(bucket, range_two_orders_grown_at_once_both_complete)
+{
+	two_orders_at_once(range_map(NULL));
 }
