@@ -91,8 +91,10 @@ def table(res, n, mp):
     for ph in PHASES:
         files |= {f for f, (ir, ll) in res[ph].items()
                   if abs(ir) >= 0.5 or abs(ll) >= 0.005}
-    order = sorted(files, key=lambda f: -sum(res[ph].get(f, (0, 0))[0]
-                                             for ph in PHASES))
+    # By instructions as printed (rounded), then by name: the same table
+    # for the same figures, whatever the sub-instruction noise.
+    order = sorted(files, key=lambda f: (-round(sum(
+        res[ph].get(f, (0, 0))[0] for ph in PHASES)), f))
     rows = ["### %s, N = %d\n" % (mp, n),
             "| source file | " + " | ".join(
                 "%s Ir / LL" % p for p in PHASES) + " |",
