@@ -124,7 +124,8 @@ static size_t resident_pages(const void *addr, size_t len)
 }
 
 /* Insert keys k + 1, ... until the table has 2^order buckets; returns
- * the last key. */
+ * the last key.  The map holds keys 1 ... k, so k is its count (the
+ * quiesce below, and fill_to, count on that). */
 static uint64_t grow_to(lfmap *m, uint64_t k, unsigned order)
 {
 	while (buckets_now(m) < ((size_t)1 << order)) {
