@@ -106,15 +106,17 @@
  *     (on its stripe's pushed[] stack or partial list), PUSHING (listed,
  *     the push not finished), EMPTIED (listed, no live slot, on
  *     emptied[]).  OWNED and LISTED exclude each other.  The owner adds
- *     a live slot per allocation (relaxed: OWNED keeps the chunk alive;
+ *     live slots SLAB_CREDIT at a time, ahead of handing them out
+ *     ("Credit", at chunk_charge; relaxed: OWNED keeps the chunk alive;
  *     its later release RMW publishes it); a free subtracts one per slot
  *     (a run all at once; acq_rel,
  *     so the thread that finally returns the chunk acquires every earlier
  *     free's and owner's writes: all are RMWs of one word, a release
  *     sequence).  The free's CAS also decides, on the value it leaves:
  *       0                 given up, empty: this free returns the chunk;
- *       OWNED             its stripe's current chunk is empty: ask for a
- *                         sweep (below), which returns it;
+ *       OWNED, at most SLAB_CREDIT live: its stripe's current chunk
+ *                         may be empty: ask for a sweep (below), which
+ *                         returns it if it is;
  *       no flag, <= 3/4 live: set LISTED|PUSHING and push it on the
  *                         stripe's pushed[], then clear PUSHING by CAS;
  *                         if its last slot came back meanwhile (PUSHING
@@ -134,11 +136,12 @@
  *   - The flag holder owns the partial list (plain, doubly linked) and
  *     takes pushed[] and emptied[] whole by exchange (acquire), so again
  *     no ABA.  An owner whose current chunk is exhausted clears cur[],
- *     then OWNED (acq_rel; if that leaves 0 it returns the chunk), then
+ *     then OWNED and its credit (acq_rel; if that leaves 0 it returns
+ *     the chunk), then
  *     adopts a listed chunk (LISTED -> OWNED by CAS, skipping EMPTIED
  *     ones) or makes a new one.  A sweep (under the flag) returns the
  *     emptied chunks and the stripe's current chunks that are empty
- *     (OWNED, no live slot: nobody else can touch them).  It takes
+ *     (OWNED, nothing live but the credit: nobody else can touch them).  It takes
  *     emptied[] first and pushed[] after, then returns what it took from
  *     emptied[]: such a chunk's push onto pushed[] (release) came before
  *     the CAS that cleared its PUSHING (acq_rel), which set EMPTIED or
@@ -488,6 +491,7 @@ static struct slab_chunk *chunk_new(lfmap *m, struct slab_stripe *st, int cls,
 	c->fresh = c->cap;
 	c->bump = (char *)first + off;
 	c->local = SLAB_NIL;
+	c->credit = 0;
 	c->retire_next = c->batch_next = NULL;
 	c->push_next = c->empty_next = c->prev = c->next = NULL;
 	c->cls = (unsigned char)cls;
@@ -585,6 +589,63 @@ chunk_take(struct slab_chunk *c)
 	return p;
 }
 
+/*
+ * Credit.  The owner does not add to the state word for each slot it
+ * hands out: it charges SLAB_CREDIT slots at once and counts them down in
+ * c->credit (owner-only, under the flag), so the word's live count is
+ * the slots handed out and not yet freed plus the credit.  That is one
+ * locked RMW per SLAB_CREDIT allocations instead of one each (an insert
+ * made five locked instructions, this was one of them).  The credit
+ * changes nothing for a chunk that is not OWNED: giving a chunk up takes
+ * its credit off in the same RMW that clears SLAB_OWNED, so every
+ * decision on a given-up chunk's count (return it at 0, list it at
+ * relist) is on exact figures.  Two things read an OWNED chunk's count:
+ * the sweep, which holds the flag and so knows the credit exactly
+ * ("empty" is SLAB_OWNED + credit), and a free deciding whether to ask
+ * for a sweep, which cannot read c->credit (the owner writes it without
+ * ordering, and once the free's RMW is done only a flag holder may touch
+ * c).  A free asks whenever the count it leaves is at most SLAB_CREDIT:
+ * with nothing live the count is the credit, which is at most that, so a
+ * free that empties the stripe's current chunk always asks (a few asks
+ * more, on current chunks holding few slots, find nothing to return).
+ * TLA+: SlabChunk.tla's Alloc/Take (the charge), GiveUp and SweepCur;
+ * invariant Charged, mutants CREDIT_KEPT and SWEEP_BELOW_CREDIT.
+ */
+static inline __attribute__((always_inline)) void
+chunk_charge(struct slab_chunk *c)
+{
+	if (unlikely(c->credit == 0)) {
+		/* relaxed: SLAB_OWNED keeps the chunk alive; the release
+		 * that publishes the charge is the give-up's RMW. */
+		atomic_fetch_add_explicit(&c->state, SLAB_CREDIT * SLAB_LIVE,
+					  memory_order_relaxed);
+		c->credit = SLAB_CREDIT;
+	}
+	c->credit--;
+}
+
+/* Give up c, the caller's (flag holder's) current chunk: clear SLAB_OWNED
+ * and take the credit off, in one RMW.  True if nothing was live: the
+ * caller returns c.  acq_rel: release, the owner's writes to c for the
+ * next owner and for whoever returns it; acquire, the frees before us,
+ * if we return it. */
+static bool chunk_give_up(struct slab_chunk *c)
+{
+	uintptr_t charged = (uintptr_t)c->credit * SLAB_LIVE;
+	c->credit = 0;
+	/* SLAB_OWNED is set: subtracting it clears it. */
+	return atomic_fetch_sub_explicit(&c->state, charged + SLAB_OWNED,
+					 memory_order_acq_rel) ==
+	       charged + SLAB_OWNED;
+}
+
+/* After a free's RMW left v: may c be its stripe's current chunk with
+ * nothing live (flags exactly `owned`, count within a credit)? */
+static inline bool chunk_maybe_empty(uintptr_t v, uintptr_t owned)
+{
+	return (v & SLAB_FLAGS) == owned && v <= owned + SLAB_CREDIT * SLAB_LIVE;
+}
+
 /* Treiber push (push-only: no ABA, see the top). */
 static void push_chunk(_Atomic(uintptr_t) *head, struct slab_chunk *c,
 		       struct slab_chunk **link)
@@ -645,9 +706,10 @@ stripe_sweep_held(lfmap *m, struct slab_stripe *st)
 {
 	for (int cls = 0; cls < SLAB_CLASSES; cls++) {
 		struct slab_chunk *c = st->cur[cls];
-		/* acquire: the frees of its slots happen before we free it. */
+		/* acquire: the frees of its slots happen before we free it.
+		 * Empty: nothing live but our credit. */
 		if (c && atomic_load_explicit(&c->state, memory_order_acquire) ==
-				 SLAB_OWNED) {
+				 SLAB_OWNED + c->credit * SLAB_LIVE) {
 			st->cur[cls] = NULL;
 			chunk_release(m, c);
 		}
@@ -691,6 +753,7 @@ static struct slab_chunk *stripe_adopt(struct slab_stripe *st, int cls)
 			;
 		if (old & SLAB_EMPTIED)
 			continue; /* on emptied[]: the sweep returns it */
+		lfmap_assert(c->credit == 0); /* chunk_give_up */
 		partial_remove(st, c);
 		return c;
 	}
@@ -709,9 +772,7 @@ stripe_refill(lfmap *m, struct slab_stripe *st, unsigned idx, int cls,
 			/* Exhausted: give it up.  A free lists it again
 			 * once half its slots are back. */
 			st->cur[cls] = NULL;
-			uintptr_t old = atomic_fetch_and_explicit(
-				&c->state, ~SLAB_OWNED, memory_order_acq_rel);
-			if (old == SLAB_OWNED)
+			if (chunk_give_up(c))
 				chunk_release(m, c); /* all came back meanwhile */
 		}
 		c = stripe_adopt(st, cls);
@@ -720,8 +781,7 @@ stripe_refill(lfmap *m, struct slab_stripe *st, unsigned idx, int cls,
 		st->cur[cls] = c;
 		p = chunk_take(c);
 	}
-	/* relaxed: as in stripe_alloc. */
-	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
+	chunk_charge(c);
 	return p;
 }
 
@@ -751,9 +811,7 @@ stripe_alloc(lfmap *m, struct slab_stripe *st, unsigned idx, int cls)
 	if (unlikely(!p))
 		return stripe_refill(m, st, idx, cls, c);
 	chunk_prefetch_next(c);
-	/* relaxed: SLAB_OWNED keeps the chunk alive; the release that
-	 * publishes this increment is the owner's clearing of SLAB_OWNED. */
-	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
+	chunk_charge(c);
 	return p;
 }
 
@@ -825,9 +883,8 @@ static __attribute__((noinline)) void *slab_alloc_elsewhere(lfmap *m, int cls,
 	if (!c)
 		return NULL;
 	void *p = chunk_take(c);
-	/* relaxed, then acq_rel: as in stripe_alloc and stripe_refill. */
-	atomic_fetch_add_explicit(&c->state, SLAB_LIVE, memory_order_relaxed);
-	atomic_fetch_and_explicit(&c->state, ~SLAB_OWNED, memory_order_acq_rel);
+	chunk_charge(c);
+	(void)chunk_give_up(c); /* p is live: never true */
 	return p;
 }
 
@@ -891,8 +948,8 @@ static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
 
 	if (left == 0) {
 		chunk_release(m, c); /* given up and empty: ours */
-	} else if (left == SLAB_OWNED) {
-		stripe_want_sweep(m, st); /* its stripe's current, empty */
+	} else if (chunk_maybe_empty(left, SLAB_OWNED)) {
+		stripe_want_sweep(m, st); /* its stripe's current, empty? */
 	} else if (left == (SLAB_LISTED | SLAB_EMPTIED)) {
 		push_chunk(&st->emptied[cls], c, &c->empty_next);
 		stripe_want_sweep(m, st);
@@ -914,8 +971,8 @@ static void chunk_free_run(lfmap *m, struct slab_chunk *c, uint32_t head,
 			/* Adopted, given up and emptied while we pushed:
 			 * nobody else will return it. */
 			chunk_release(m, c);
-		} else if (old == (SLAB_OWNED | SLAB_PUSHING)) {
-			/* Adopted and emptied while we pushed. */
+		} else if (chunk_maybe_empty(old, SLAB_OWNED | SLAB_PUSHING)) {
+			/* Adopted and maybe emptied while we pushed. */
 			stripe_want_sweep(m, st);
 		} else if (left == (SLAB_LISTED | SLAB_EMPTIED)) {
 			push_chunk(&st->emptied[cls], c, &c->empty_next);

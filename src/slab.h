@@ -162,6 +162,9 @@ static inline size_t slab_header_slots(int cls)
 #define SLAB_EMPTIED ((uintptr_t)8) /* listed, last slot back, on emptied */
 #define SLAB_LIVE ((uintptr_t)16)   /* one live slot */
 #define SLAB_FLAGS (SLAB_LIVE - 1)
+/* Live slots the owner charges to the state word at once (slab.c,
+ * "Credit"). */
+#define SLAB_CREDIT 16
 #define SLAB_DIRECT ((uintptr_t)1)
 
 /* A chunk's pending word: the list's head index, its tail index (the slot
@@ -206,6 +209,7 @@ struct slab_chunk {
 	 * on a line). */
 	unsigned short value_off;  /* the dead values' offset in a page */
 	unsigned char mapped;      /* raw is an mmap of SLAB_CHUNK_BYTES */
+	unsigned short credit;     /* owner: slots charged, not handed out */
 	void *raw;                 /* what the allocator (or mmap) returned */
 	char *bump;                /* owner: next never-carved slot */
 	unsigned fresh;            /* owner: slots never carved */

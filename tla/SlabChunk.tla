@@ -7,15 +7,17 @@
 (* list, and who returns a chunk.  One action per C atomic operation:     *)
 (*                                                                         *)
 (*   the flag holder (one at a time: the stripe's busy flag)               *)
-(*     Alloc          stripe_alloc: a slot of cur, live + 1 (fetch_add);   *)
+(*     Alloc          stripe_alloc: a slot of cur, charged from the        *)
+(*                    owner's credit (chunk_charge: with none left, live   *)
+(*                    + Credit by fetch_add, then the credit counts down); *)
 (*     Exhausted      chunk_take found no slot in cur (or no cur);         *)
-(*     GiveUp         stripe_refill: cur = NULL, fetch_and ~OWNED (0:      *)
-(*                    return it);                                          *)
+(*     GiveUp         stripe_refill: cur = NULL, fetch_sub of OWNED and    *)
+(*                    the credit (chunk_give_up; nothing left: return it); *)
 (*     AdoptCollect   stripe_adopt: partial_collect (exchange pushed[]);   *)
 (*     Adopt          CAS LISTED -> OWNED of a partial chunk not EMPTIED,  *)
 (*                    or chunk_new;                                        *)
-(*     SweepCur       stripe_sweep_held: cur OWNED with no live slot:      *)
-(*                    return it;                                           *)
+(*     SweepCur       stripe_sweep_held: cur OWNED with nothing live but   *)
+(*                    the credit: return it;                               *)
 (*     SweepTakeE     exchange emptied[];                                  *)
 (*     SweepCollect   partial_collect (exchange pushed[]);                 *)
 (*     SweepRelease   return one chunk taken from emptied[] (partial_remove,*)
@@ -31,7 +33,9 @@
 (* Sequentially consistent memory: every RMW in slab.c is acq_rel or       *)
 (* release/acquire paired as the top of slab.c argues.  A free's push of   *)
 (* its slot on the chunk's remote list and the owner's taking of slots are *)
-(* not modelled (a slot is live from its Alloc to its Free); sweeps are    *)
+(* not modelled (a slot is live from its Alloc to its Free: the ghost     *)
+(* `used`; the state word's live count is used plus the owner's credit);  *)
+(* sweeps are                                                              *)
 (* allowed whenever the flag is free, not only when asked for (a superset  *)
 (* of the C code's sweeps).  Each sweep step is one class's step of        *)
 (* stripe_sweep_held.                                                      *)
@@ -43,15 +47,19 @@ CONSTANTS
     Freers,    \* threads freeing slots
     Cap,       \* slots of a chunk
     Relist,    \* a given-up chunk is listed once a free leaves <= Relist live
+    Credit,    \* slots the owner charges at once (SLAB_CREDIT)
     Mutant     \* "none" or a seeded bug (see MutantNames)
 
 MutantNames == {"none",
                 "SWEEP_PUSHED_FIRST",   \* the bug: pushed[] taken first
                 "ADOPT_EMPTIED",        \* adopt ignores EMPTIED
-                "CLEAR_THEN_CAS"}       \* the second bug: two RMWs
+                "CLEAR_THEN_CAS",       \* the second bug: two RMWs
+                "CREDIT_KEPT",          \* give-up clears OWNED only
+                "SWEEP_BELOW_CREDIT"}   \* sweep: "empty" is <= Credit live
 
 ASSUME Mutant \in MutantNames
 ASSUME Cap \in Nat /\ Cap >= 1 /\ Relist \in 0..(Cap - 1)
+ASSUME Credit \in Nat /\ Credit >= 1
 
 NoChunk == "none"
 
@@ -66,12 +74,14 @@ VARIABLES
     takenE,   \* what the sweep's exchange of emptied[] returned
     fpc,      \* freer -> program counter
     fc,       \* freer -> the chunk it is working on
+    credit,   \* the owner's credit on cur (chunk->credit; 0 without cur)
+    used,     \* ghost: chunk -> slots handed out and not freed
     uaf,      \* ghost: a released chunk was read or written
     bad       \* ghost: a sweep returned a chunk not in the partial list,
               \*   or a chunk pushed on a stack it was on already
 
 vars == <<life, st, cur, pushed, emptied, partial, hpc, takenE, fpc, fc,
-          uaf, bad>>
+          uaf, bad, credit, used>>
 
 S(live, o, l, p, e) == [live |-> live, owned |-> o, listed |-> l,
                         pushing |-> p, emptied |-> e]
@@ -86,6 +96,8 @@ Init ==
     /\ fpc = [f \in Freers |-> "idle"]
     /\ fc = [f \in Freers |-> NoChunk]
     /\ uaf = FALSE /\ bad = FALSE
+    /\ credit = 0
+    /\ used = [c \in Chunks |-> 0]
 
 \* chunk_release (the caller's own use of c is the last).
 Release(c) ==
@@ -102,38 +114,50 @@ Collect ==
 -----------------------------------------------------------------------------
 (* The flag holder                                                         *)
 
+\* chunk_charge: a slot of cur handed out.
+Charge ==
+    /\ used' = [used EXCEPT ![cur] = @ + 1]
+    /\ IF credit = 0
+       THEN /\ st' = [st EXCEPT ![cur].live = @ + Credit]
+            /\ credit' = Credit - 1
+       ELSE /\ credit' = credit - 1
+            /\ UNCHANGED st
+
 Alloc ==
-    /\ hpc = "idle" /\ cur # NoChunk /\ st[cur].live < Cap
-    /\ st' = [st EXCEPT ![cur].live = @ + 1]
+    /\ hpc = "idle" /\ cur # NoChunk /\ used[cur] < Cap
+    /\ Charge
     /\ UNCHANGED <<life, cur, pushed, emptied, partial, hpc, takenE, fpc, fc,
                    uaf, bad>>
 
 \* chunk_take found no slot (or there is no cur): refill.
 Exhausted ==
     /\ hpc = "idle"
-    /\ IF cur = NoChunk THEN TRUE ELSE st[cur].live = Cap
+    /\ IF cur = NoChunk THEN TRUE ELSE used[cur] = Cap
     /\ hpc' = "giveup"
     /\ UNCHANGED <<life, st, cur, pushed, emptied, partial, takenE, fpc, fc,
-                   uaf, bad>>
+                   uaf, bad, credit, used>>
 
 \* Give it up (every slot may have come back since), then adopt or make
-\* one.
+\* one.  One RMW clears OWNED and takes the credit off (mutant
+\* CREDIT_KEPT: clears OWNED only, returning the chunk if that left 0).
 GiveUp ==
     /\ hpc = "giveup"
     /\ IF cur = NoChunk
        THEN UNCHANGED <<st, life, uaf>>
-       ELSE /\ st' = [st EXCEPT ![cur].owned = FALSE]
-            /\ IF st[cur] = S(0, TRUE, FALSE, FALSE, FALSE)
+       ELSE LET off == IF Mutant = "CREDIT_KEPT" THEN 0 ELSE credit IN
+            /\ st' = [st EXCEPT ![cur].owned = FALSE, ![cur].live = @ - off]
+            /\ IF st[cur] = S(off, TRUE, FALSE, FALSE, FALSE)
                THEN Release(cur) ELSE UNCHANGED <<life, uaf>>
     /\ cur' = NoChunk
+    /\ credit' = 0
     /\ hpc' = "adopt"
-    /\ UNCHANGED <<pushed, emptied, partial, takenE, fpc, fc, bad>>
+    /\ UNCHANGED <<pushed, emptied, partial, takenE, fpc, fc, bad, used>>
 
 AdoptCollect ==
     /\ hpc = "adopt"
     /\ Collect
     /\ hpc' = "adopt2"
-    /\ UNCHANGED <<life, st, cur, emptied, takenE, fpc, fc, bad>>
+    /\ UNCHANGED <<life, st, cur, emptied, takenE, fpc, fc, bad, credit, used>>
 
 \* The CAS loop over the partial list: one chunk is taken (the skipped
 \* EMPTIED ones stay), or a new chunk is made, or none (ENOMEM).
@@ -154,28 +178,35 @@ Adopt ==
             /\ UNCHANGED <<partial, uaf>>
        \/ UNCHANGED <<life, st, cur, partial, uaf>>
     /\ hpc' = "take"
-    /\ UNCHANGED <<pushed, emptied, takenE, fpc, fc, bad>>
+    /\ UNCHANGED <<pushed, emptied, takenE, fpc, fc, bad, credit, used>>
 
 \* stripe_refill's chunk_take from what it adopted or made, under the same
 \* flag: a slot (live + 1), or none (give it up again).
 Take ==
     /\ hpc = "take"
     /\ IF cur = NoChunk
-       THEN hpc' = "idle" /\ UNCHANGED st
-       ELSE IF st[cur].live < Cap
-       THEN /\ st' = [st EXCEPT ![cur].live = @ + 1]
+       THEN hpc' = "idle" /\ UNCHANGED <<st, credit, used>>
+       ELSE IF used[cur] < Cap
+       THEN /\ Charge
             /\ hpc' = "idle"
-       ELSE hpc' = "giveup" /\ UNCHANGED st
+       ELSE hpc' = "giveup" /\ UNCHANGED <<st, credit, used>>
     /\ UNCHANGED <<life, cur, pushed, emptied, partial, takenE, fpc, fc, uaf,
                    bad>>
 
+\* Nothing live but the credit (mutant SWEEP_BELOW_CREDIT: at most Credit
+\* live, as a free's test for asking; only the holder knows the credit).
 SweepCur ==
     /\ hpc = "idle"
-    /\ IF cur # NoChunk /\ st[cur] = S(0, TRUE, FALSE, FALSE, FALSE)
-       THEN Release(cur) /\ cur' = NoChunk
-       ELSE UNCHANGED <<life, uaf, cur>>
+    /\ IF /\ cur # NoChunk
+          /\ IF Mutant = "SWEEP_BELOW_CREDIT"
+             THEN /\ st[cur].owned /\ ~st[cur].listed
+                  /\ ~st[cur].pushing /\ ~st[cur].emptied
+                  /\ st[cur].live <= Credit
+             ELSE st[cur] = S(credit, TRUE, FALSE, FALSE, FALSE)
+       THEN Release(cur) /\ cur' = NoChunk /\ credit' = 0
+       ELSE UNCHANGED <<life, uaf, cur, credit>>
     /\ hpc' = "sweep1"
-    /\ UNCHANGED <<st, pushed, emptied, partial, takenE, fpc, fc, bad>>
+    /\ UNCHANGED <<st, pushed, emptied, partial, takenE, fpc, fc, bad, used>>
 
 TakeE ==
     /\ takenE' = emptied
@@ -189,7 +220,7 @@ Sweep1 ==
        THEN Collect /\ UNCHANGED <<emptied, takenE>>
        ELSE TakeE /\ UNCHANGED <<partial, pushed, uaf>>
     /\ hpc' = "sweep2"
-    /\ UNCHANGED <<life, st, cur, fpc, fc, bad>>
+    /\ UNCHANGED <<life, st, cur, fpc, fc, bad, credit, used>>
 
 Sweep2 ==
     /\ hpc = "sweep2"
@@ -197,7 +228,7 @@ Sweep2 ==
        THEN TakeE /\ UNCHANGED <<partial, pushed, uaf>>
        ELSE Collect /\ UNCHANGED <<emptied, takenE>>
     /\ hpc' = "sweep3"
-    /\ UNCHANGED <<life, st, cur, fpc, fc, bad>>
+    /\ UNCHANGED <<life, st, cur, fpc, fc, bad, credit, used>>
 
 \* Return one chunk taken from emptied[] (the C code asserts its state).
 SweepRelease ==
@@ -211,7 +242,7 @@ SweepRelease ==
             /\ Release(c)
             /\ takenE' = takenE \ {c}
             /\ UNCHANGED hpc
-    /\ UNCHANGED <<st, cur, pushed, emptied, fpc, fc>>
+    /\ UNCHANGED <<st, cur, pushed, emptied, fpc, fc, credit, used>>
 
 -----------------------------------------------------------------------------
 (* Frees                                                                   *)
@@ -225,7 +256,7 @@ GoF(f, l, c) == /\ fpc' = [fpc EXCEPT ![f] = l]
 Free(f) ==
     /\ fpc[f] = "idle"
     /\ \E c \in Chunks, k \in 1..Cap :
-        /\ life[c] = "live" /\ st[c].live >= k
+        /\ life[c] = "live" /\ used[c] >= k
         /\ LET o    == st[c]
                left == [o EXCEPT !.live = @ - k]
                list == NoFlags(left) /\ left.live > 0 /\ left.live <= Relist
@@ -235,12 +266,13 @@ Free(f) ==
                        ELSE IF empt THEN [left EXCEPT !.emptied = TRUE]
                        ELSE left IN
            /\ st' = [st EXCEPT ![c] = new]
+           /\ used' = [used EXCEPT ![c] = @ - k]
            /\ IF new = S(0, FALSE, FALSE, FALSE, FALSE)
               THEN Release(c) /\ GoF(f, "idle", NoChunk)
               ELSE IF empt THEN GoF(f, "pushE", c) /\ UNCHANGED <<life, uaf>>
               ELSE IF list THEN GoF(f, "pushP", c) /\ UNCHANGED <<life, uaf>>
               ELSE UNCHANGED <<life, uaf, fpc, fc>>  \* (OWNED: want sweep)
-    /\ UNCHANGED <<cur, pushed, emptied, partial, hpc, takenE, bad>>
+    /\ UNCHANGED <<cur, pushed, emptied, partial, hpc, takenE, bad, credit>>
 
 PushP(f) ==
     /\ fpc[f] = "pushP"
@@ -248,7 +280,8 @@ PushP(f) ==
     /\ bad' = (bad \/ fc[f] \in pushed)
     /\ uaf' = (uaf \/ life[fc[f]] = "released")
     /\ fpc' = [fpc EXCEPT ![f] = "clearP"]
-    /\ UNCHANGED <<life, st, cur, emptied, partial, hpc, takenE, fc>>
+    /\ UNCHANGED <<life, st, cur, emptied, partial, hpc, takenE, fc, credit,
+                   used>>
 
 \* Let go of PUSHING; if the last slot came back meanwhile (LISTED|PUSHING,
 \* no live slot), set EMPTIED in the same CAS.  Mutant CLEAR_THEN_CAS: the
@@ -269,7 +302,8 @@ ClearP(f) ==
                       c)
                /\ UNCHANGED <<life, uaf>>
           ELSE GoF(f, "idle", NoChunk) /\ UNCHANGED <<life, uaf>>
-    /\ UNCHANGED <<cur, pushed, emptied, partial, hpc, takenE, bad>>
+    /\ UNCHANGED <<cur, pushed, emptied, partial, hpc, takenE, bad, credit,
+                   used>>
 
 \* (Mutant CLEAR_THEN_CAS only.)
 CasE(f) ==
@@ -281,7 +315,8 @@ CasE(f) ==
                /\ GoF(f, "pushE", c)
           ELSE /\ GoF(f, "idle", NoChunk)
                /\ UNCHANGED st
-    /\ UNCHANGED <<life, cur, pushed, emptied, partial, hpc, takenE, bad>>
+    /\ UNCHANGED <<life, cur, pushed, emptied, partial, hpc, takenE, bad,
+                   credit, used>>
 
 PushE(f) ==
     /\ fpc[f] = "pushE"
@@ -289,7 +324,7 @@ PushE(f) ==
     /\ bad' = (bad \/ fc[f] \in emptied)
     /\ uaf' = (uaf \/ life[fc[f]] = "released")
     /\ GoF(f, "idle", NoChunk)
-    /\ UNCHANGED <<life, st, cur, pushed, partial, hpc, takenE>>
+    /\ UNCHANGED <<life, st, cur, pushed, partial, hpc, takenE, credit, used>>
 
 -----------------------------------------------------------------------------
 
@@ -308,7 +343,9 @@ Spec == Init /\ [][Next]_vars
 
 TypeOK ==
     /\ life \in [Chunks -> {"unborn", "live", "released"}]
-    /\ \A c \in Chunks : st[c].live \in 0..Cap
+    /\ \A c \in Chunks : st[c].live \in 0..(Cap + Credit)
+    /\ used \in [Chunks -> 0..Cap]
+    /\ credit \in 0..(Credit - 1)
     /\ cur \in Chunks \cup {NoChunk}
     /\ pushed \subseteq Chunks /\ emptied \subseteq Chunks
     /\ partial \subseteq Chunks /\ takenE \subseteq Chunks
@@ -338,6 +375,14 @@ FlagsExclusive ==
 
 \* (4) No live slot is lost: a live chunk with live slots is not released.
 NoLiveReleased ==
-    \A c \in Chunks : life[c] = "released" => st[c].live = 0
+    \A c \in Chunks : life[c] = "released" => used[c] = 0
+
+\* (5) The state word counts what is handed out, plus the credit while the
+\* chunk is the owner's: a given-up chunk's count is exact, so the frees'
+\* decisions on it (return at 0, list at Relist) are right.
+Charged ==
+    /\ \A c \in Chunks : life[c] = "live" =>
+           st[c].live = used[c] + (IF c = cur THEN credit ELSE 0)
+    /\ cur = NoChunk => credit = 0
 
 =============================================================================
