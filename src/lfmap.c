@@ -83,6 +83,9 @@ int lfmap_create(const lfmap_options *opts, lfmap **out)
 	/* Entry records hold a dead value only for a destructor (slab.h). */
 	m->slab.values = opts->value_free != NULL;
 	m->slab.layout = SLAB_LAYOUT(m->slab.values, slab_links_in_slot);
+	/* relaxed: slab_asym only ever goes from 1 to 0. */
+	atomic_init(&m->slab.asym,
+		    atomic_load_explicit(&slab_asym, memory_order_relaxed));
 	m->seed[0] = seed[0];
 	m->seed[1] = seed[1];
 	hash_seed8(m->seed, m->seed8);

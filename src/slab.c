@@ -159,9 +159,10 @@
  *     and nobody holds it); its mutants SWEEP_PUSHED_FIRST and
  *     CLEAR_THEN_CAS are the two races fixed here.
  *   - Asking for a sweep: store sweep = 1, then try the flag; the holder,
- *     dropping the flag, stores busy = 0 and then loads sweep, all
- *     seq_cst (Dekker), so either the asker gets the flag or the holder
- *     sees the request and sweeps: a deleted-everything map gives all its
+ *     dropping the flag, stores busy = 0 and then loads sweep, with a
+ *     full fence on each side (Dekker; the holder's is the asker's
+ *     membarrier where the kernel has it, see stripe_drop), so either the
+ *     asker gets the flag or the holder sees the request and sweeps: a deleted-everything map gives all its
  *     chunks back without another allocation.  A free reads its chunk's
  *     home stripe and capacity before its RMW, while its slot still
  *     keeps the chunk alive.
@@ -180,7 +181,10 @@
  */
 #include <stdbool.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -202,6 +206,20 @@
 #endif
 
 unsigned char slab_links_in_slot;
+_Atomic(unsigned char) slab_asym;
+
+/* Decide once, before main and before any map exists, whether the stripe
+ * flag's Dekker is asymmetric (stripe_drop): if this kernel lets the
+ * process register for private expedited membarriers.  liburcu-memb
+ * registers the same at its start; registering twice is harmless. */
+static __attribute__((constructor)) void slab_asym_init(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	bool on = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+		  syscall(SYS_membarrier,
+			  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	atomic_store_explicit(&slab_asym, on, memory_order_relaxed);
+}
 
 /* Poison a free slot but its link's word (slab_link_bytes). */
 static inline void slot_poison(const struct slab_chunk *c, void *p,
@@ -831,9 +849,23 @@ static bool stripe_try(struct slab_stripe *st)
 /*
  * Drop the flag, then run a sweep someone asked for meanwhile.  Dekker:
  * a thread wanting a sweep stores sweep = 1 and then tries the flag; the
- * holder stores busy = 0 and then loads sweep, all seq_cst, so either the
- * wanting thread gets the flag or the holder sees the request: no sweep
- * is lost.  (release, within seq_cst: our writes for the next holder.)
+ * holder stores busy = 0 and then loads sweep, so either the wanting
+ * thread gets the flag or the holder sees the request: no sweep is lost.
+ * Each side needs a full fence between its store and its load.  The
+ * holder's is on every insert's path (a seq_cst store is an xchg, one of
+ * an insert's locked instructions), the asker's comes about once per
+ * chunk emptied, so with slab_asym the fence is asymmetric, as
+ * liburcu-memb's read side: the holder's is a compiler barrier only, and
+ * an asker that finds the flag busy runs membarrier(PRIVATE_EXPEDITED),
+ * which puts a full fence in every running thread of the process (a
+ * descheduled one has had one), then tries the flag again.  If the
+ * holder's fence point fell between its store and its load, that is
+ * Dekker with two fences; before its store, our sweep = 1 is visible to
+ * its load; after its load, its busy = 0 is visible to our second try,
+ * which gets the flag (or a later holder's, whose CAS, a full fence,
+ * comes after our store and whose drop loads sweep after it).  Without
+ * slab_asym, both sides are seq_cst.  (release, either way: our writes
+ * for the next holder.)
  */
 static __attribute__((noinline, cold)) void
 stripe_drop_sweep(lfmap *m, struct slab_stripe *st)
@@ -849,15 +881,45 @@ stripe_drop_sweep(lfmap *m, struct slab_stripe *st)
 
 static inline void stripe_drop(lfmap *m, struct slab_stripe *st)
 {
+	/* relaxed: it only ever goes from 1 to 0, and a holder that still
+	 * sees 1 after an asker's refusal costs a delayed sweep at most. */
+	if (likely(atomic_load_explicit(&m->slab.asym, memory_order_relaxed))) {
+		atomic_store_explicit(&st->busy, 0, memory_order_release);
+		/* The asker's membarrier stands for a fence here. */
+		atomic_signal_fence(memory_order_seq_cst);
+		if (unlikely(atomic_load_explicit(&st->sweep,
+						  memory_order_relaxed)))
+			stripe_drop_sweep(m, st);
+		return;
+	}
 	atomic_store_explicit(&st->busy, 0, memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&st->sweep, memory_order_seq_cst)))
 		stripe_drop_sweep(m, st);
 }
 
+/* The asker's side of the asymmetric fence (stripe_drop).  False if
+ * membarrier refused (a fork's child, say, whose registration did not
+ * follow it): the holders go back to seq_cst drops from here on, and a
+ * request one of them missed is seen by the stripe's next drop (sweep
+ * stays 1), so a refusal can keep chunks until the next allocation,
+ * never return one early. */
+static bool slab_asym_fence(lfmap *m)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) ==
+	    0)
+		return true;
+	atomic_store_explicit(&slab_asym, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->slab.asym, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	return false;
+}
+
 static void stripe_want_sweep(lfmap *m, struct slab_stripe *st)
 {
 	atomic_store_explicit(&st->sweep, 1, memory_order_seq_cst);
-	if (!stripe_try(st))
+	if (!stripe_try(st) &&
+	    (!atomic_load_explicit(&m->slab.asym, memory_order_relaxed) ||
+	     !slab_asym_fence(m) || !stripe_try(st)))
 		return; /* the holder sees sweep in stripe_drop */
 	atomic_store_explicit(&st->sweep, 0, memory_order_relaxed);
 	stripe_sweep_held(m, st);

@@ -135,6 +135,10 @@ _Static_assert(((SLAB_CHUNK_BYTES / SLAB_PAGE - 1) << SLAB_IDX_SHIFT |
 /* Where a slot's link lives, for every chunk of the process (slab_link,
  * below): set by list.c before main, never changed after. */
 LFMAP_HIDDEN extern unsigned char slab_links_in_slot;
+/* Whether the stripe flags' fences may be asymmetric (membarrier; slab.c,
+ * stripe_drop): decided before main, cleared if membarrier later refuses;
+ * each map copies it at create (struct slab.asym). */
+LFMAP_HIDDEN extern _Atomic(unsigned char) slab_asym;
 
 static inline size_t slab_slot_offset(int cls, unsigned layout)
 {
@@ -269,6 +273,10 @@ struct slab {
 	 * layout (SLAB_LAYOUT: values and slab_links_in_slot). */
 	unsigned values;
 	unsigned layout;
+	/* The stripe flag's fences are asymmetric (slab.c, stripe_drop):
+	 * slab_asym at create; cleared if membarrier refuses (relaxed: only
+	 * ever 1 -> 0).  Tests clear it to run the seq_cst form. */
+	_Atomic(unsigned char) asym;
 #ifdef LFMAP_DEBUG
 	/* Tests only (test_slab.c, sweep_between_exchanges): run by a sweep
 	 * of stripe `stripe`, flag held, between its exchanges of pushed[cls]

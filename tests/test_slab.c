@@ -588,6 +588,66 @@ Test(slab, chunks_go_back_when_empty)
 	destroy_clean(m, &ta);
 }
 
+/*
+ * Frees that empty chunks while another thread holds their stripe's flag
+ * cannot sweep: they leave the request (sweep = 1) to the holder, whose
+ * drop sweeps.  Both forms of the flag's fences (slab.c, stripe_drop):
+ * the asymmetric one (the asker's membarrier, where the kernel allows it)
+ * and the seq_cst one.  The test is the holder: it sets every flag,
+ * deletes everything (the current chunk of 32-byte slots, which only a
+ * sweep returns, stays), and drops the flags with a put of a key too long
+ * for that class, whose drop must return it.
+ */
+static void sweep_left_to_holder(bool asym)
+{
+	talloc ta;
+	talloc_init(&ta);
+	lfmap *m = make_map(&ta);
+	if (!asym)
+		atomic_store(&m->slab.asym, 0);
+	size_t n = test_size(20000, 5000);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_put_u64(m, i, tok(i)), 0);
+	cr_assert_geq(chunks(m), 2);
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		atomic_store(&m->slab.stripes[i].busy, 1);
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(lfmap_delete_u64(m, i), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	unsigned asked = 0, owner = COUNTER_STRIPES;
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++) {
+		if (atomic_load(&m->slab.stripes[i].sweep)) {
+			asked++;
+			owner = i;
+		}
+	}
+	cr_assert_eq(asked, 1, "one stripe (this thread's) was asked");
+	cr_assert(m->slab.stripes[owner].cur[0], "its current chunk stays");
+	cr_assert_geq(chunks(m), 1);
+	for (unsigned i = 0; i < COUNTER_STRIPES; i++)
+		atomic_store(&m->slab.stripes[i].busy, 0);
+	char key[40] = "a key for the 64-byte class";
+	cr_assert_eq(lfmap_put(m, key, sizeof key, tok(1)), 0);
+	cr_assert_null(m->slab.stripes[owner].cur[0], "the drop swept it");
+	cr_assert_eq(chunks(m), 1, "%ld chunks after the holder's drop",
+		     chunks(m));
+	cr_assert_eq(atomic_load(&m->slab.stripes[owner].sweep), 0);
+	cr_assert_eq(lfmap_delete(m, key, sizeof key), 0);
+	cr_assert_eq(lfmap_quiesce(m), 0);
+	cr_assert_eq(chunks(m), 0);
+	destroy_clean(m, &ta);
+}
+
+Test(slab, sweep_left_to_holder_asymmetric)
+{
+	sweep_left_to_holder(true);
+}
+
+Test(slab, sweep_left_to_holder_seq_cst)
+{
+	sweep_left_to_holder(false);
+}
+
 /* A put needing a new chunk when the allocator fails: ENOMEM, map and
  * memory unchanged; the next put after recovery succeeds. */
 static void put_fails_cleanly(talloc *ta, lfmap *m, uint64_t key)
