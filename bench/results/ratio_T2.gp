@@ -9,7 +9,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xlabel 'operation mix: lookup / insert / delete %'
 set key outside right top vertical
-set yrange [0:3.94]
+set yrange [0:4.70]
 plot 'ratio_T2.dat' using 2:3:4:xtic(1) title 'N=100000 wall clock', \
      '' using 5:6:7 title 'N=100000 per CPU-s', \
      'ratio_T2.dat' using 8:9:10 title 'N=1000000 wall clock', \
